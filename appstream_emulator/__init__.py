@@ -1,0 +1,1 @@
+"""A faithful, stateful local emulator of the AppStream (WorkSpaces Applications) API."""

@@ -1,0 +1,1 @@
+"""The image-factory command line and the local engine."""

@@ -1,0 +1,47 @@
+"""Entry point of the `image-factory` console script.
+
+Every module in `image_factory.commands` contributes its subcommands through
+`register(subparsers)`; each subcommand sets `func(args) -> int` as its handler.
+Exit codes: 0 success, 1 the thing ran and failed, 2 bad input (with a message).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+from collections.abc import Sequence
+
+from image_factory import commands
+
+
+class UsageError(Exception):
+    """Bad input from the user: printed as one clear line, exit code 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="image-factory",
+        description="Build WorkSpaces Applications (AppStream 2.0) images from EC2 AMIs, locally or on AWS.",
+    )
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module_info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{commands.__name__}.{module_info.name}")
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except UsageError as error:
+        print(f"image-factory: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
