@@ -1,0 +1,114 @@
+"""The state of one emulated AppStream account in one region, and the helpers operations share."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from .catalog import AGENT_VERSION, PUBLIC_BASE_IMAGES
+from .errors import AppStreamError
+from .faults import ResourceFaults
+from .randomness import Randomness
+from .resources import AppBlockBuilder, ExportTask, Fleet, Image, ImageBuilder, Resource
+from .scenario import ResourceFault, Scenario
+from .timeline import Timeline
+
+if TYPE_CHECKING:
+    from .agent import BuilderAgent
+
+
+class Account:
+    def __init__(self, scenario: Scenario, account_id: str, region: str, now: float) -> None:
+        self.scenario = scenario
+        self.account_id = account_id
+        self.region = region
+        self.now = now
+        self.timeline = Timeline()
+        self.random = Randomness(scenario)
+        self.resource_faults = ResourceFaults([f for f in scenario.faults if isinstance(f, ResourceFault)])
+        self.images: dict[str, Image] = {}
+        self.builders: dict[str, ImageBuilder] = {}
+        self.exports: dict[str, ExportTask] = {}
+        self.fleets: dict[str, Fleet] = {}
+        self.app_block_builders: dict[str, AppBlockBuilder] = {}
+        self.agent: BuilderAgent | None = None
+        self._add_public_images()
+
+    # --- time -------------------------------------------------------------------------------
+
+    def settle(self, now: float) -> None:
+        self.now = max(self.now, now)
+        self.timeline.settle(self.now)
+        if self.agent is not None:
+            self.agent.poll(self, self.now)
+            self.timeline.settle(self.now)
+
+    def after(
+        self, phase: str, action: Callable[[float], None], owner: Resource | None, start: float
+    ) -> float:
+        """Schedule `action` when `phase` (started at `start`) ends; returns that time."""
+        when = start + self.random.duration(phase)
+        self.timeline.at(when, action, owner)
+        return when
+
+    # --- names -------------------------------------------------------------------------------
+
+    def arn(self, kind: str, name: str, owner: str | None = None) -> str:
+        account = self.account_id if owner is None else owner
+        return f"arn:aws:appstream:{self.region}:{account}:{kind}/{name}"
+
+    def image_by_name(self, name: str) -> Image:
+        image = self.images.get(name)
+        if image is None:
+            raise AppStreamError("ResourceNotFoundException", f"The image {name} does not exist.")
+        return image
+
+    def image_by_arn(self, arn: str) -> Image:
+        for image in self.images.values():
+            if image.arn == arn:
+                return image
+        raise AppStreamError("ResourceNotFoundException", f"The image {arn} does not exist.")
+
+    def builder(self, name: str) -> ImageBuilder:
+        builder = self.builders.get(name)
+        if builder is None:
+            raise AppStreamError("ResourceNotFoundException", f"The image builder {name} does not exist.")
+        return builder
+
+    def check_role(self, role_arn: str | None) -> None:
+        if role_arn is not None and role_arn in self.scenario.invalid_roles:
+            raise AppStreamError(
+                "InvalidRoleException",
+                f"AppStream 2.0 cannot assume the role {role_arn}. Make sure the role exists "
+                "and trusts appstream.amazonaws.com.",
+            )
+
+    def private_images(self) -> list[Image]:
+        return [image for image in self.images.values() if image.visibility != "PUBLIC"]
+
+    def check_image_quota(self) -> None:
+        if len(self.private_images()) >= self.scenario.quotas.images:
+            raise AppStreamError(
+                "LimitExceededException",
+                f"The number of images has reached its limit ({self.scenario.quotas.images}).",
+            )
+
+    # --- setup -------------------------------------------------------------------------------
+
+    def _add_public_images(self) -> None:
+        for name, platform, released in PUBLIC_BASE_IMAGES:
+            released_at = dt.datetime.fromisoformat(released).replace(tzinfo=dt.UTC).timestamp()
+            self.images[name] = Image(
+                name=name,
+                arn=self.arn("image", name, owner=""),
+                created=released_at,
+                state="AVAILABLE",
+                visibility="PUBLIC",
+                image_type="NATIVE",
+                platform=platform,
+                display_name=name.replace("-", " "),
+                description=f"Base image {name} published by AWS",
+                agent_version=AGENT_VERSION,
+                released=released_at,
+            )

@@ -1,0 +1,101 @@
+"""The emulator: one stateful, thread-safe AppStream account behind `call(operation, params)`."""
+
+from __future__ import annotations
+
+import collections
+import threading
+from typing import Any
+
+from .account import Account
+from .agent import BuilderAgent, JobsStore
+from .clock import Clock, RealClock
+from .errors import AppStreamError
+from .faults import OperationFaults
+from .operations import OPERATIONS
+from .ratelimit import RateLimiter
+from .scenario import OperationFault, Scenario
+from .validation import validate_request
+
+
+class Emulator:
+    """A faithful fake of the AppStream API for one account and region.
+
+    Results and parameters use botocore's Python shapes; every failure is an
+    `AppStreamError` whose code is an error the model lists for the operation, or an
+    AWS common error. States advance lazily from `clock` on every call.
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario | None = None,
+        clock: Clock | None = None,
+        *,
+        account_id: str = "123456789012",
+        region: str = "us-east-1",
+        jobs: JobsStore | None = None,
+    ) -> None:
+        self.scenario = scenario if scenario is not None else Scenario()
+        self.clock: Clock = clock if clock is not None else RealClock()
+        self.call_counts: collections.Counter[str] = collections.Counter()
+        self._lock = threading.RLock()
+        self._account = Account(self.scenario, account_id, region, self.clock.now())
+        if jobs is not None:
+            self._account.agent = BuilderAgent(jobs)
+        self._rate_limiter = RateLimiter(self.scenario.rate_limits)
+        self._faults = OperationFaults([f for f in self.scenario.faults if isinstance(f, OperationFault)])
+
+    @property
+    def account_id(self) -> str:
+        return self._account.account_id
+
+    @property
+    def region(self) -> str:
+        return self._account.region
+
+    def call(self, operation: str, params: dict[str, Any]) -> dict[str, Any]:
+        """Run one AppStream operation. `operation` is the model name ("CreateImportedImage"),
+        params/result use botocore's Python shapes (datetime for timestamps, dicts/lists, ints).
+        Raises AppStreamError; an unknown operation -> AppStreamError("UnknownOperationException", ..)."""
+        with self._lock:
+            self.call_counts[operation] += 1
+            handler = OPERATIONS.get(operation)
+            if handler is None:
+                raise AppStreamError(
+                    "UnknownOperationException", f"The operation {operation} is not supported."
+                )
+            now = self.clock.now()
+            self._account.settle(now)
+            self._rate_limiter.admit(operation, now)
+            self._faults.check(operation)
+            params = params or {}
+            validate_request(operation, params)
+            return handler(self._account, params)
+
+    def settle(self) -> None:
+        """Apply every transition due by the clock's now without calling an operation.
+
+        States are settled on every call anyway; this is for observers of side effects,
+        such as a test or local engine reading the agent's result documents.
+        """
+        with self._lock:
+            self._account.settle(self.clock.now())
+
+    def inventory(self) -> dict[str, Any]:
+        """What exists in the emulated account now (non-public resources only)."""
+        with self._lock:
+            account = self._account
+            account.settle(self.clock.now())
+            return {
+                "image_builders": [{"name": b.name, "state": b.state} for b in account.builders.values()],
+                "images": [
+                    {"name": i.name, "state": i.state, "type": i.image_type} for i in account.private_images()
+                ],
+                "export_tasks": [
+                    {"id": t.task_id, "image_name": t.image_name, "state": t.state, "ami_id": t.ami_id}
+                    for t in account.exports.values()
+                ],
+                "fleets": [{"name": f.name, "state": f.state} for f in account.fleets.values()],
+                "app_block_builders": [
+                    {"name": a.name, "state": a.state} for a in account.app_block_builders.values()
+                ],
+            }

@@ -1,0 +1,107 @@
+"""Export tasks: an AppStream image copied out to an EC2 AMI."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import render
+from ..account import Account
+from ..errors import AppStreamError
+from ..resources import ExportTask
+from .paging import page
+from .registry import operation
+
+LIST_PAGE = 50
+# Filter names as written in requests, normalized (case and "-"/"_" ignored), to the task field they test.
+_FILTERS = {
+    "state": "state",
+    "taskid": "task_id",
+    "imagename": "image_name",
+    "imagearn": "image_arn",
+    "aminame": "ami_name",
+    "amiid": "ami_id",
+}
+
+
+@operation("CreateExportImageTask")
+def create_export_image_task(account: Account, params: dict[str, Any]) -> dict[str, Any]:
+    image = account.images.get(params["ImageName"])
+    if image is None or image.visibility == "PUBLIC":
+        raise AppStreamError(
+            "ResourceNotFoundException", f"The image {params['ImageName']} does not exist in this account."
+        )
+    if image.state != "AVAILABLE":
+        raise AppStreamError(
+            "ResourceNotAvailableException",
+            f"The image {image.name} is {image.state}; only AVAILABLE images export.",
+        )
+    account.check_role(params["IamRoleArn"])
+    ami_name = params["AmiName"]
+    if any(
+        t.ami_name == ami_name and t.state in ("EXPORTING", "COMPLETED") for t in account.exports.values()
+    ):
+        raise AppStreamError(
+            "OperationNotPermittedException", f"An AMI named {ami_name} already exists in {account.region}."
+        )
+    exporting = sum(1 for t in account.exports.values() if t.state == "EXPORTING")
+    if exporting >= account.scenario.quotas.concurrent_exports:
+        raise AppStreamError(
+            "LimitExceededException",
+            f"{exporting} exports are running; the limit is {account.scenario.quotas.concurrent_exports}.",
+        )
+    task = ExportTask(
+        task_id=account.random.uuid(),
+        image_arn=image.arn,
+        image_name=image.name,
+        ami_name=ami_name,
+        created=account.now,
+        state="EXPORTING",
+        ami_description=params.get("AmiDescription") or None,
+        tags=dict(params.get("TagSpecifications") or {}),
+    )
+    account.exports[task.task_id] = task
+    outcome = account.resource_faults.take("export_task", image.name, ami_name)
+
+    def finished(when: float) -> None:
+        if outcome is None:
+            task.state = "COMPLETED"
+            task.ami_id = account.random.ami_id()
+        else:
+            task.state = outcome.state
+            code = "EXPORT_TIMED_OUT" if outcome.state == "TIMED_OUT" else "EXPORT_FAILED"
+            task.error_details = [{"ErrorCode": code, "ErrorMessage": outcome.reason}]
+
+    account.after("export", finished, None, account.now)
+    return {"ExportImageTask": render.export_task(task)}
+
+
+@operation("GetExportImageTask")
+def get_export_image_task(account: Account, params: dict[str, Any]) -> dict[str, Any]:
+    task_id = params.get("TaskId")
+    if task_id is None:
+        raise AppStreamError("ValidationException", "TaskId is required.")
+    task = account.exports.get(task_id)
+    if task is None:
+        raise AppStreamError("ResourceNotFoundException", f"The export image task {task_id} does not exist.")
+    return {"ExportImageTask": render.export_task(task)}
+
+
+@operation("ListExportImageTasks")
+def list_export_image_tasks(account: Account, params: dict[str, Any]) -> dict[str, Any]:
+    tasks = list(account.exports.values())
+    for spec in params.get("Filters") or []:
+        field = _FILTERS.get(spec["Name"].lower().replace("-", "").replace("_", ""))
+        if field is None:
+            raise AppStreamError(
+                "ValidationException",
+                f"Unsupported filter name {spec['Name']}; use one of state, task-id, image-name, image-arn, "
+                "ami-name, ami-id.",
+            )
+        wanted = set(spec["Values"])
+        tasks = [task for task in tasks if getattr(task, field) in wanted]
+    size = params.get("MaxResults") or LIST_PAGE
+    chunk, token = page(tasks, "ListExportImageTasks", params.get("NextToken"), size)
+    result: dict[str, Any] = {"ExportImageTasks": [render.export_task(task) for task in chunk]}
+    if token:
+        result["NextToken"] = token
+    return result

@@ -1,0 +1,250 @@
+"""Fleets: create, describe, update, start, stop, delete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import render
+from ..account import Account
+from ..catalog import ELASTIC_FLEET_INSTANCE_TYPES, FLEET_INSTANCE_TYPES
+from ..errors import AppStreamError
+from ..resources import Fleet, Image
+from .image_builders import check_instance_type, check_root_volume, resolve_image
+from .paging import page
+from .registry import operation
+
+DESCRIBE_PAGE = 50
+# Request members kept as given and returned unchanged in the Fleet shape.
+STORED_ATTRIBUTES = (
+    "DisplayName",
+    "Description",
+    "VpcConfig",
+    "MaxUserDurationInSeconds",
+    "DisconnectTimeoutInSeconds",
+    "EnableDefaultInternetAccess",
+    "DomainJoinInfo",
+    "IdleDisconnectTimeoutInSeconds",
+    "IamRoleArn",
+    "StreamView",
+    "Platform",
+    "MaxConcurrentSessions",
+    "UsbDeviceFilterStrings",
+    "SessionScriptS3Location",
+    "MaxSessionsPerInstance",
+    "DisableIMDSV1",
+)
+# UpdateFleet AttributesToDelete -> what each one removes.
+DELETABLE = {
+    "VPC_CONFIGURATION": ("VpcConfig",),
+    "VPC_CONFIGURATION_SECURITY_GROUP_IDS": ("VpcConfig.SecurityGroupIds",),
+    "DOMAIN_JOIN_INFO": ("DomainJoinInfo",),
+    "IAM_ROLE_ARN": ("IamRoleArn",),
+    "USB_DEVICE_FILTER_STRINGS": ("UsbDeviceFilterStrings",),
+    "SESSION_SCRIPT_S3_LOCATION": ("SessionScriptS3Location",),
+    "MAX_SESSIONS_PER_INSTANCE": ("MaxSessionsPerInstance",),
+    "VOLUME_CONFIGURATION": ("RootVolumeConfig",),
+}
+# What a RUNNING fleet lets UpdateFleet change (everything else needs it STOPPED).
+RUNNING_UPDATABLE = {
+    "ALWAYS_ON": {
+        "DisplayName",
+        "ComputeCapacity",
+        "ImageArn",
+        "ImageName",
+        "IdleDisconnectTimeoutInSeconds",
+        "DisconnectTimeoutInSeconds",
+    },
+    "ON_DEMAND": {
+        "DisplayName",
+        "ComputeCapacity",
+        "ImageArn",
+        "ImageName",
+        "IdleDisconnectTimeoutInSeconds",
+        "DisconnectTimeoutInSeconds",
+    },
+    "ELASTIC": {
+        "DisplayName",
+        "IdleDisconnectTimeoutInSeconds",
+        "DisconnectTimeoutInSeconds",
+        "MaxConcurrentSessions",
+        "SessionScriptS3Location",
+        "UsbDeviceFilterStrings",
+    },
+}
+
+
+def _fleet(account: Account, name: str) -> Fleet:
+    fleet = account.fleets.get(name)
+    if fleet is None:
+        raise AppStreamError("ResourceNotFoundException", f"The fleet {name} does not exist.")
+    return fleet
+
+
+def _usable_image(account: Account, params: dict[str, Any], instance_type: str, fleet_type: str) -> Image:
+    image = resolve_image(account, params)
+    if image.state != "AVAILABLE":
+        raise AppStreamError(
+            "ResourceNotAvailableException", f"The image {image.name} is {image.state}, not AVAILABLE."
+        )
+    offered = ELASTIC_FLEET_INSTANCE_TYPES if fleet_type == "ELASTIC" else FLEET_INSTANCE_TYPES
+    check_instance_type(instance_type, offered, image, f"{fleet_type} fleets")
+    return image
+
+
+@operation("CreateFleet")
+def create_fleet(account: Account, params: dict[str, Any]) -> dict[str, Any]:
+    name = params["Name"]
+    fleet_type = params.get("FleetType") or "ON_DEMAND"
+    instance_type = params["InstanceType"]
+    image: Image | None = None
+    if fleet_type != "ELASTIC" or params.get("ImageName") or params.get("ImageArn"):
+        image = _usable_image(account, params, instance_type, fleet_type)
+    elif instance_type not in ELASTIC_FLEET_INSTANCE_TYPES:
+        raise AppStreamError(
+            "InvalidParameterCombinationException",
+            f"The instance type {instance_type} is not available for ELASTIC fleets.",
+        )
+    root_volume_gb = check_root_volume(params)
+    account.check_role(params.get("IamRoleArn"))
+    if name in account.fleets:
+        raise AppStreamError("ResourceAlreadyExistsException", f"The fleet {name} already exists.")
+    if len(account.fleets) >= account.scenario.quotas.fleets:
+        raise AppStreamError(
+            "LimitExceededException",
+            f"The number of fleets has reached its limit ({account.scenario.quotas.fleets}).",
+        )
+    capacity = params.get("ComputeCapacity") or {}
+    attributes = {key: params[key] for key in STORED_ATTRIBUTES if params.get(key) is not None}
+    if image is not None:
+        attributes.setdefault("Platform", image.platform)
+    fleet = Fleet(
+        name=name,
+        arn=account.arn("fleet", name),
+        created=account.now,
+        state="STOPPED",
+        tags=dict(params.get("Tags") or {}),
+        image_name=image.name if image else None,
+        image_arn=image.arn if image else None,
+        instance_type=instance_type,
+        fleet_type=fleet_type,
+        desired=capacity.get("DesiredInstances") or capacity.get("DesiredSessions") or 1,
+        attributes=attributes,
+        root_volume_gb=root_volume_gb,
+    )
+    account.fleets[name] = fleet
+    return {"Fleet": render.fleet(fleet)}
+
+
+@operation("DescribeFleets")
+def describe_fleets(account: Account, params: dict[str, Any]) -> dict[str, Any]:
+    names = params.get("Names")
+    fleets = [_fleet(account, name) for name in names] if names else list(account.fleets.values())
+    chunk, token = page(fleets, "DescribeFleets", params.get("NextToken"), DESCRIBE_PAGE)
+    result: dict[str, Any] = {"Fleets": [render.fleet(fleet) for fleet in chunk]}
+    if token:
+        result["NextToken"] = token
+    return result
+
+
+@operation("UpdateFleet")
+def update_fleet(account: Account, params: dict[str, Any]) -> dict[str, Any]:
+    if not params.get("Name"):
+        raise AppStreamError("InvalidParameterCombinationException", "Name is required to update a fleet.")
+    fleet = _fleet(account, params["Name"])
+    if fleet.state in ("STARTING", "STOPPING"):
+        raise AppStreamError(
+            "ConcurrentModificationException",
+            f"The fleet {fleet.name} is {fleet.state} and cannot be updated now.",
+        )
+    changes = {key for key, value in params.items() if key != "Name" and value is not None}
+    if fleet.state == "RUNNING":
+        refused = sorted(changes - RUNNING_UPDATABLE[fleet.fleet_type])
+        if refused:
+            raise AppStreamError(
+                "OperationNotPermittedException",
+                f"The fleet {fleet.name} is RUNNING; stop it to change {', '.join(refused)}.",
+            )
+    deleting = set(params.get("AttributesToDelete") or [])
+    if "VOLUME_CONFIGURATION" in deleting and params.get("RootVolumeConfig"):
+        raise AppStreamError(
+            "InvalidParameterCombinationException",
+            "RootVolumeConfig cannot be set and deleted in one request.",
+        )
+    root_volume_gb = check_root_volume(params)
+    instance_type = params.get("InstanceType") or fleet.instance_type
+    image: Image | None = None
+    if params.get("ImageName") or params.get("ImageArn"):
+        image = _usable_image(account, params, instance_type, fleet.fleet_type)
+    elif "InstanceType" in changes and fleet.image_arn:
+        check_instance_type(
+            instance_type, FLEET_INSTANCE_TYPES, account.image_by_arn(fleet.image_arn), "fleets"
+        )
+    account.check_role(params.get("IamRoleArn"))
+
+    for attribute in sorted(deleting):
+        for path in DELETABLE[attribute]:
+            _remove(fleet, path)
+    if params.get("DeleteVpcConfig"):
+        fleet.attributes.pop("VpcConfig", None)
+    for key in STORED_ATTRIBUTES:
+        if params.get(key) is not None:
+            fleet.attributes[key] = params[key]
+    if image is not None:
+        fleet.image_name, fleet.image_arn = image.name, image.arn
+    fleet.instance_type = instance_type
+    if root_volume_gb is not None:
+        fleet.root_volume_gb = root_volume_gb
+    capacity = params.get("ComputeCapacity")
+    if capacity:
+        fleet.desired = capacity.get("DesiredInstances") or capacity.get("DesiredSessions") or fleet.desired
+    return {"Fleet": render.fleet(fleet)}
+
+
+def _remove(fleet: Fleet, path: str) -> None:
+    if path == "RootVolumeConfig":
+        fleet.root_volume_gb = None
+    elif path == "VpcConfig.SecurityGroupIds":
+        vpc = fleet.attributes.get("VpcConfig")
+        if vpc is not None:
+            fleet.attributes["VpcConfig"] = {k: v for k, v in vpc.items() if k != "SecurityGroupIds"}
+    else:
+        fleet.attributes.pop(path, None)
+
+
+@operation("StartFleet")
+def start_fleet(account: Account, params: dict[str, Any]) -> dict[str, Any]:
+    fleet = _fleet(account, params["Name"])
+    if fleet.state in ("STARTING", "STOPPING"):
+        raise AppStreamError("ConcurrentModificationException", f"The fleet {fleet.name} is {fleet.state}.")
+    if fleet.state == "RUNNING":
+        raise AppStreamError("OperationNotPermittedException", f"The fleet {fleet.name} is already RUNNING.")
+    if fleet.image_arn is not None:
+        image = next((i for i in account.images.values() if i.arn == fleet.image_arn), None)
+        if image is None or image.state != "AVAILABLE":
+            raise AppStreamError(
+                "ResourceNotAvailableException", f"The image of fleet {fleet.name} is not available."
+            )
+    fleet.redirect("STARTING")
+    account.after("fleet_start", lambda when: setattr(fleet, "state", "RUNNING"), fleet, account.now)
+    return {}
+
+
+@operation("StopFleet")
+def stop_fleet(account: Account, params: dict[str, Any]) -> dict[str, Any]:
+    fleet = _fleet(account, params["Name"])
+    if fleet.state in ("STOPPED", "STOPPING"):
+        return {}  # already on its way down: nothing to do
+    fleet.redirect("STOPPING")
+    account.after("fleet_stop", lambda when: setattr(fleet, "state", "STOPPED"), fleet, account.now)
+    return {}
+
+
+@operation("DeleteFleet")
+def delete_fleet(account: Account, params: dict[str, Any]) -> dict[str, Any]:
+    fleet = _fleet(account, params["Name"])
+    if fleet.state != "STOPPED":
+        raise AppStreamError(
+            "ResourceInUseException", f"The fleet {fleet.name} is {fleet.state}; stop it first."
+        )
+    del account.fleets[fleet.name]
+    return {}

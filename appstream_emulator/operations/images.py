@@ -1,0 +1,230 @@
+"""Images: import, describe, delete, managed updates."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import render
+from ..account import Account
+from ..builder_lifecycle import image_settled
+from ..catalog import AGENT_VERSION
+from ..errors import AppStreamError
+from ..faults import Outcome
+from ..resources import Image
+from .paging import page
+from .registry import operation
+
+TRANSITIONAL_IMAGE_STATES = ("IMPORTING", "VALIDATING", "PENDING", "CREATING", "COPYING", "DELETING")
+DESCRIBE_IMAGES_PAGE = 25
+
+
+@operation("CreateImportedImage")
+def create_imported_image(account: Account, params: dict[str, Any]) -> dict[str, Any]:
+    name = params["Name"]
+    ami_id, workspace_image_id = params.get("SourceAmiId"), params.get("WorkspaceImageId")
+    if (ami_id is None) == (workspace_image_id is None):
+        raise AppStreamError(
+            "InvalidParameterCombinationException", "Specify exactly one of SourceAmiId and WorkspaceImageId."
+        )
+    if ami_id is not None and params.get("IamRoleArn") is None:
+        raise AppStreamError(
+            "InvalidParameterCombinationException",
+            "IamRoleArn is required to import an image from SourceAmiId.",
+        )
+    account.check_role(params.get("IamRoleArn"))
+    if ami_id is not None:
+        _check_source_ami(account, ami_id)
+    if name in account.images:
+        raise AppStreamError("ResourceAlreadyExistsException", f"The image {name} already exists.")
+    account.check_image_quota()
+    if params.get("DryRun"):
+        raise AppStreamError(
+            "DryRunOperationException", "Request would have succeeded, but DryRun flag is set."
+        )
+
+    image = Image(
+        name=name,
+        arn=account.arn("image", name),
+        created=account.now,
+        state="IMPORTING",
+        tags=dict(params.get("Tags") or {}),
+        image_type="CUSTOM",
+        platform="WINDOWS_SERVER_2022",
+        display_name=params.get("DisplayName") or None,
+        description=params.get("Description") or None,
+        source_ami_id=ami_id,
+        agent_version=AGENT_VERSION,
+        always_latest_agent=params.get("AgentSoftwareVersion") == "ALWAYS_LATEST",
+        applications=[_application(app, account.now) for app in params.get("AppCatalogConfig") or []],
+    )
+    account.images[name] = image
+    outcome = account.resource_faults.take("imported_image", name)
+    validates = bool((params.get("RuntimeValidationConfig") or {}).get("IntendedInstanceType"))
+
+    def imported(when: float) -> None:
+        if validates:
+            image.state = "VALIDATING"
+            account.after("validation", lambda at: _import_settles(account, image, outcome, at), image, when)
+        else:
+            _import_settles(account, image, outcome, when)
+
+    account.after("import_", imported, image, account.now)
+    return {"Image": render.image(image)}
+
+
+def _check_source_ami(account: Account, ami_id: str) -> None:
+    catalogue = account.scenario.amis
+    if catalogue is None:
+        return
+    ami = next((entry for entry in catalogue if entry.id == ami_id), None)
+    if ami is None:
+        raise AppStreamError(
+            "ResourceNotFoundException", f"The AMI {ami_id} does not exist or is not shared with AppStream."
+        )
+    if not ami.compatible:
+        reason = ami.reason or "it does not meet the requirements for image import"
+        raise AppStreamError("IncompatibleImageException", f"The AMI {ami_id} cannot be imported: {reason}")
+
+
+def _application(app: dict[str, Any], now: float) -> dict[str, Any]:
+    entry = {
+        "Name": app["Name"],
+        "DisplayName": app.get("DisplayName") or app["Name"],
+        "LaunchPath": app["AbsoluteAppPath"],
+        "LaunchParameters": app.get("LaunchParameters"),
+        "WorkingDirectory": app.get("WorkingDirectory"),
+        "Enabled": True,
+        "Platforms": ["WINDOWS_SERVER_2022"],
+        "CreatedTime": render.timestamp(now),
+    }
+    return {key: value for key, value in entry.items() if value not in (None, "")}
+
+
+def _import_settles(account: Account, image: Image, outcome: Outcome | None, when: float) -> None:
+    if outcome is None:
+        image.state = "AVAILABLE"
+    else:
+        image.state = "FAILED"
+        image.state_reason = {"Code": "IMAGE_IMPORT_FAILURE", "Message": outcome.reason}
+        image.errors = [
+            {
+                "ErrorCode": "VALIDATION_ERROR",
+                "ErrorMessage": outcome.reason,
+                "ErrorTimestamp": render.timestamp(when),
+            }
+        ]
+    image_settled(account, image, when)
+
+
+@operation("DescribeImages")
+def describe_images(account: Account, params: dict[str, Any]) -> dict[str, Any]:
+    names, arns = params.get("Names"), params.get("Arns")
+    if names and arns:
+        raise AppStreamError("InvalidParameterCombinationException", "Specify Names or Arns, not both.")
+    if names:
+        images = [account.image_by_name(name) for name in names]
+    elif arns:
+        images = [account.image_by_arn(arn) for arn in arns]
+    else:
+        images = list(account.images.values())
+    if params.get("Type"):
+        images = [image for image in images if image.visibility == params["Type"]]
+    size = params.get("MaxResults") or DESCRIBE_IMAGES_PAGE
+    chunk, token = page(images, "DescribeImages", params.get("NextToken"), size)
+    result: dict[str, Any] = {"Images": [render.image(image) for image in chunk]}
+    if token:
+        result["NextToken"] = token
+    return result
+
+
+@operation("DeleteImage")
+def delete_image(account: Account, params: dict[str, Any]) -> dict[str, Any]:
+    image = account.image_by_name(params["Name"])
+    if image.visibility == "PUBLIC":
+        raise AppStreamError("OperationNotPermittedException", f"The image {image.name} is owned by AWS.")
+    users = [b.name for b in account.builders.values() if b.image_arn == image.arn]
+    users += [f.name for f in account.fleets.values() if f.image_arn == image.arn]
+    users += [
+        t.task_id for t in account.exports.values() if t.image_arn == image.arn and t.state == "EXPORTING"
+    ]
+    if users:
+        raise AppStreamError(
+            "ResourceInUseException", f"The image {image.name} is in use by {', '.join(sorted(users))}."
+        )
+    if image.state in TRANSITIONAL_IMAGE_STATES:
+        raise AppStreamError(
+            "ConcurrentModificationException",
+            f"The image {image.name} is {image.state}; try again when it settles.",
+        )
+    image.redirect("DELETING")
+    del account.images[image.name]  # deletion of an image is immediate; the response shows it DELETING
+    return {"Image": render.image(image)}
+
+
+@operation("CreateUpdatedImage")
+def create_updated_image(account: Account, params: dict[str, Any]) -> dict[str, Any]:
+    existing = account.image_by_name(params["existingImageName"])
+    if existing.visibility == "PUBLIC":
+        raise AppStreamError("OperationNotPermittedException", f"The image {existing.name} is owned by AWS.")
+    if existing.state != "AVAILABLE":
+        raise AppStreamError(
+            "OperationNotPermittedException", f"The image {existing.name} is {existing.state}, not AVAILABLE."
+        )
+    # An image made by a managed update already carries the latest software.
+    can_update = not existing.from_update
+    if params.get("dryRun"):
+        return {"image": render.image(existing), "canUpdateImage": can_update}
+    if not can_update:
+        raise AppStreamError(
+            "OperationNotPermittedException", f"The image {existing.name} is already up to date."
+        )
+    new_name = params["newImageName"]
+    if new_name in account.images:
+        raise AppStreamError("ResourceAlreadyExistsException", f"The image {new_name} already exists.")
+    in_progress = [i for i in account.images.values() if i.from_update and i.state == "PENDING"]
+    if len(in_progress) >= account.scenario.quotas.concurrent_image_updates:
+        raise AppStreamError(
+            "LimitExceededException",
+            f"{len(in_progress)} image updates are in progress; the limit is "
+            f"{account.scenario.quotas.concurrent_image_updates}.",
+        )
+    account.check_image_quota()
+    image = Image(
+        name=new_name,
+        arn=account.arn("image", new_name),
+        created=account.now,
+        state="PENDING",
+        tags=dict(params.get("newImageTags") or {}),
+        image_type=existing.image_type,
+        platform=existing.platform,
+        display_name=params.get("newImageDisplayName") or None,
+        description=params.get("newImageDescription") or None,
+        base_image_arn=existing.arn,
+        agent_version=AGENT_VERSION,
+        applications=list(existing.applications),
+        from_update=True,
+    )
+    account.images[new_name] = image
+    outcome = account.resource_faults.take("image", new_name)
+
+    def done(when: float) -> None:
+        finish_image(image, outcome, "IMAGE_UPDATE_FAILURE", when)
+
+    account.after("updated_image", done, image, account.now)
+    return {"image": render.image(image), "canUpdateImage": True}
+
+
+def finish_image(image: Image, outcome: Outcome | None, failure_code: str, when: float) -> None:
+    """A new (non-imported) image becomes AVAILABLE, or FAILED as a fault dictates."""
+    if outcome is None:
+        image.state = "AVAILABLE"
+        return
+    image.state = "FAILED"
+    image.state_reason = {"Code": failure_code, "Message": outcome.reason}
+    image.errors = [
+        {
+            "ErrorCode": "INTERNAL_SERVICE_ERROR",
+            "ErrorMessage": outcome.reason,
+            "ErrorTimestamp": render.timestamp(when),
+        }
+    ]

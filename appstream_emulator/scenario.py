@@ -1,0 +1,193 @@
+"""Scenario files: simulated durations, jitter, quotas, rate limits and injected faults.
+
+A scenario is written by hand (JSON or YAML), so every mistake must name the file and
+the field; `scenario_json_schema()` is published for editors.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+
+from .service_model import INJECTABLE_COMMON_ERRORS, modelled_errors, operation_names
+
+
+class ScenarioError(ValueError):
+    """A scenario that cannot be used; the message names the source and the field."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class Durations(_Strict):
+    """Simulated seconds each phase takes; defaults are what a real account typically shows."""
+
+    import_: float = Field(2700, alias="import", ge=0, description="IMPORTING of CreateImportedImage")
+    validation: float = Field(900, ge=0, description="VALIDATING (only with RuntimeValidationConfig)")
+    builder_start: float = Field(720, ge=0, description="image builder PENDING -> RUNNING")
+    builder_stop: float = Field(300, ge=0, description="image builder STOPPING -> STOPPED")
+    builder_delete: float = Field(120, ge=0, description="image builder DELETING -> gone")
+    agent_job: float = Field(600, ge=0, description="builder agent running the job's scripts")
+    snapshot: float = Field(2400, ge=0, description="image builder SNAPSHOTTING -> STOPPED")
+    image_publish: float = Field(600, ge=0, description="new image PENDING -> AVAILABLE after the snapshot")
+    export: float = Field(2100, ge=0, description="export task EXPORTING -> COMPLETED")
+    updated_image: float = Field(3600, ge=0, description="CreateUpdatedImage PENDING -> AVAILABLE")
+    fleet_start: float = Field(900, ge=0, description="fleet STARTING -> RUNNING")
+    fleet_stop: float = Field(300, ge=0, description="fleet STOPPING -> STOPPED")
+    app_block_builder_start: float = Field(600, ge=0, description="app block builder STARTING -> RUNNING")
+    app_block_builder_stop: float = Field(300, ge=0, description="app block builder STOPPING -> STOPPED")
+
+
+class Quotas(_Strict):
+    image_builders: int = Field(10, ge=0)
+    fleets: int = Field(10, ge=0)
+    app_block_builders: int = Field(10, ge=0)
+    images: int = Field(50, ge=0, description="private images per account and region")
+    concurrent_image_updates: int = Field(5, ge=0)
+    concurrent_exports: int = Field(5, ge=0)
+    tags_per_resource: int = Field(50, ge=0)
+
+
+class RateLimit(_Strict):
+    """A token bucket on the emulator clock: `burst` calls at once, refilled at `per_second`."""
+
+    per_second: float = Field(gt=0)
+    burst: int = Field(ge=1)
+
+
+class OperationFault(_Strict):
+    """Make calls of `operation` fail with `error`: skip `after` calls, then fail `times` (null: always)."""
+
+    operation: str
+    error: str
+    times: int | None = Field(1, ge=1)
+    after: int = Field(0, ge=0)
+    message: str | None = None
+
+    @field_validator("operation")
+    @classmethod
+    def _known_operation(cls, operation: str) -> str:
+        if operation not in operation_names():
+            raise ValueError(f"{operation!r} is not an AppStream operation")
+        return operation
+
+    @field_validator("error")
+    @classmethod
+    def _error_the_operation_can_return(cls, error: str, info: ValidationInfo) -> str:
+        operation = info.data.get("operation")
+        if operation is None:  # the operation itself was rejected; that error is reported already
+            return error
+        allowed = modelled_errors(operation) | set(INJECTABLE_COMMON_ERRORS)
+        if error not in allowed:
+            raise ValueError(
+                f"{error!r} is not an error {operation} can return; choose from {sorted(allowed)}"
+            )
+        return error
+
+
+ResourceKind = Literal["imported_image", "image_builder", "image", "export_task", "agent_job"]
+
+
+class ResourceFault(_Strict):
+    """Make the next `times` resources of a kind (whose name matches the glob `name`) end badly."""
+
+    resource: ResourceKind
+    outcome: Literal["FAILED", "TIMED_OUT"] = "FAILED"
+    reason: str = Field("Injected failure", min_length=1)
+    name: str | None = Field(None, description="glob on the resource name (image, builder, AMI name)")
+    times: int | None = Field(1, ge=1)
+
+    @field_validator("outcome")
+    @classmethod
+    def _timed_out_only_for_exports(cls, outcome: str, info: ValidationInfo) -> str:
+        if outcome == "TIMED_OUT" and info.data.get("resource") != "export_task":
+            raise ValueError("TIMED_OUT is an outcome of resource export_task only")
+        return outcome
+
+
+def _fault_kind(value: Any) -> str:
+    if isinstance(value, dict):
+        return "operation" if "operation" in value else "resource"
+    return "operation" if isinstance(value, OperationFault) else "resource"
+
+
+Fault = Annotated[
+    Annotated[OperationFault, Tag("operation")] | Annotated[ResourceFault, Tag("resource")],
+    Discriminator(_fault_kind),
+]
+
+
+class SourceAmi(_Strict):
+    id: str = Field(pattern=r"^ami-[a-z0-9]{8,17}$")
+    compatible: bool = True
+    reason: str | None = Field(None, description="why an incompatible AMI is rejected")
+
+
+class Scenario(_Strict):
+    durations: Durations = Field(default_factory=Durations)
+    jitter: float = Field(0.0, ge=0, le=1, description="each duration is drawn within +/- this fraction")
+    seed: int | None = Field(None, description="seed of every random draw (durations, ids)")
+    quotas: Quotas = Field(default_factory=Quotas)
+    rate_limits: dict[str, RateLimit] = Field(default_factory=dict)
+    faults: list[Fault] = Field(default_factory=list)
+    amis: list[SourceAmi] | None = Field(None, description="when set, only these AMIs exist")
+    invalid_roles: list[str] = Field(default_factory=list, description="role ARNs AppStream cannot assume")
+
+    @field_validator("rate_limits")
+    @classmethod
+    def _rate_limited_operations_exist(cls, rate_limits: dict[str, RateLimit]) -> dict[str, RateLimit]:
+        unknown = sorted(set(rate_limits) - set(operation_names()))
+        if unknown:
+            raise ValueError(f"unknown AppStream operations {unknown}")
+        return rate_limits
+
+    @classmethod
+    def from_data(cls, data: Any, source: str = "scenario") -> Scenario:
+        try:
+            return cls.model_validate(data if data is not None else {})
+        except ValidationError as error:
+            raise ScenarioError(_describe(source, error)) from None
+
+    @classmethod
+    def load(cls, path: str | Path) -> Scenario:
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as error:
+            raise ScenarioError(f"{path}: cannot read scenario: {error.strerror}") from None
+        try:
+            data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+        except (json.JSONDecodeError, yaml.YAMLError) as error:
+            raise ScenarioError(
+                f"{path}: not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {error}"
+            ) from None
+        return cls.from_data(data, str(path))
+
+
+def _describe(source: str, error: ValidationError) -> str:
+    problems = []
+    for item in error.errors():
+        location = [str(part) for part in item["loc"]]
+        if location[:1] == ["faults"] and len(location) > 2:
+            del location[2]  # the union tag pydantic inserts: "faults.0.operation.error" -> "faults.0.error"
+        field = ".".join(location) or "(top level)"
+        problems.append(f"{field}: {item['msg']}")
+    return f"{source}: invalid scenario: " + "; ".join(problems)
+
+
+def scenario_json_schema() -> dict[str, Any]:
+    return Scenario.model_json_schema(by_alias=True)

@@ -1,0 +1,232 @@
+"""Image builders: lifecycle, PENDING_IMAGE_IMPORT, quotas and request rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from appstream_emulator import AppStreamError, Emulator, ManualClock, Scenario
+
+ROLE = "arn:aws:iam::123456789012:role/AppStreamImport"
+BASE = "AppStream-WinServer2022-09-08-2025"
+
+
+def make(**scenario: Any) -> tuple[Emulator, ManualClock]:
+    clock = ManualClock()
+    return Emulator(Scenario.model_validate(scenario), clock), clock
+
+
+def create(emulator: Emulator, name: str = "builder", **extra: Any) -> dict[str, Any]:
+    params = {"Name": name, "InstanceType": "stream.standard.large", **extra}
+    if "ImageArn" not in params:
+        params.setdefault("ImageName", BASE)
+    return emulator.call("CreateImageBuilder", params)["ImageBuilder"]
+
+
+def builder(emulator: Emulator, name: str = "builder") -> dict[str, Any]:
+    return emulator.call("DescribeImageBuilders", {"Names": [name]})["ImageBuilders"][0]
+
+
+def error_of(emulator: Emulator, operation: str, params: dict[str, Any]) -> str:
+    with pytest.raises(AppStreamError) as raised:
+        emulator.call(operation, params)
+    return raised.value.code
+
+
+def import_image(emulator: Emulator, name: str = "golden") -> None:
+    params = {"Name": name, "SourceAmiId": "ami-0123456789abcdef0", "IamRoleArn": ROLE}
+    emulator.call("CreateImportedImage", params)
+
+
+def test_lifecycle_pending_running_stopping_stopped_and_back() -> None:
+    emulator, clock = make()
+    created = create(emulator, RootVolumeConfig={"VolumeSizeInGb": 350}, Tags={"run": "r1"})
+    assert created["State"] == "PENDING"
+    assert created["RootVolumeConfig"] == {"VolumeSizeInGb": 350}
+    assert created["Arn"] == "arn:aws:appstream:us-east-1:123456789012:image-builder/builder"
+    clock.advance(720)
+    assert builder(emulator)["State"] == "RUNNING"
+    assert emulator.call("StopImageBuilder", {"Name": "builder"})["ImageBuilder"]["State"] == "STOPPING"
+    clock.advance(300)
+    assert builder(emulator)["State"] == "STOPPED"
+    assert emulator.call("StartImageBuilder", {"Name": "builder"})["ImageBuilder"]["State"] == "PENDING"
+    clock.advance(720)
+    assert builder(emulator)["State"] == "RUNNING"
+    assert builder(emulator)["RootVolumeConfig"] == {"VolumeSizeInGb": 350}
+
+
+def test_waits_for_its_imported_image() -> None:
+    emulator, clock = make()
+    import_image(emulator)
+    assert (
+        create(emulator, ImageName="golden", InstanceType="stream.standard.large")["State"]
+        == "PENDING_IMAGE_IMPORT"
+    )
+    clock.advance(2700)  # import done: the builder now starts
+    assert builder(emulator)["State"] == "PENDING"
+    clock.advance(719)
+    assert builder(emulator)["State"] == "PENDING"
+    clock.advance(1)
+    assert builder(emulator)["State"] == "RUNNING"
+
+
+def test_fails_when_its_imported_image_fails() -> None:
+    emulator, clock = make(faults=[{"resource": "imported_image", "reason": "no ENA driver"}])
+    import_image(emulator)
+    create(emulator, ImageName="golden")
+    clock.advance(2700)
+    failed = builder(emulator)
+    assert failed["State"] == "FAILED"
+    assert failed["StateChangeReason"]["Code"] == "IMAGE_UNAVAILABLE"
+    assert failed["ImageBuilderErrors"][0]["ErrorCode"] == "VALIDATION_ERROR"
+    emulator.call("DeleteImageBuilder", {"Name": "builder"})  # a FAILED builder can be deleted
+
+
+def test_builder_fault_fails_the_start() -> None:
+    emulator, clock = make(faults=[{"resource": "image_builder", "reason": "capacity"}])
+    create(emulator)
+    clock.advance(720)
+    failed = builder(emulator)
+    assert failed["State"] == "FAILED" and failed["StateChangeReason"] == {
+        "Code": "INTERNAL_ERROR",
+        "Message": "capacity",
+    }
+
+
+def test_image_name_xor_arn() -> None:
+    emulator, _ = make()
+    arn = emulator.call("DescribeImages", {"Names": [BASE]})["Images"][0]["Arn"]
+    both = {"Name": "b", "ImageName": BASE, "ImageArn": arn, "InstanceType": "stream.standard.large"}
+    assert error_of(emulator, "CreateImageBuilder", both) == "InvalidParameterCombinationException"
+    neither = {"Name": "b", "InstanceType": "stream.standard.large"}
+    assert error_of(emulator, "CreateImageBuilder", neither) == "InvalidParameterCombinationException"
+    assert create(emulator, ImageArn=arn)["ImageArn"] == arn
+
+
+@pytest.mark.parametrize("size", [199, 501, 0])
+def test_root_volume_out_of_range(size: int) -> None:
+    emulator, _ = make()
+    with pytest.raises(AppStreamError) as raised:
+        create(emulator, RootVolumeConfig={"VolumeSizeInGb": size})
+    assert raised.value.code == "InvalidParameterCombinationException"
+    assert "VolumeSizeInGb" in raised.value.message
+
+
+@pytest.mark.parametrize("size", [200, 500])
+def test_root_volume_bounds_are_inclusive(size: int) -> None:
+    emulator, _ = make()
+    assert (
+        create(emulator, RootVolumeConfig={"VolumeSizeInGb": size})["RootVolumeConfig"]["VolumeSizeInGb"]
+        == size
+    )
+
+
+def test_unknown_or_failed_image() -> None:
+    emulator, clock = make(faults=[{"resource": "imported_image"}])
+    assert error_of(
+        emulator,
+        "CreateImageBuilder",
+        {"Name": "b", "ImageName": "nope", "InstanceType": "stream.standard.large"},
+    ) == ("ResourceNotFoundException")
+    import_image(emulator)
+    clock.advance(2700)
+    params = {"Name": "b", "ImageName": "golden", "InstanceType": "stream.standard.large"}
+    assert error_of(emulator, "CreateImageBuilder", params) == "ResourceNotAvailableException"
+
+
+def test_instance_types() -> None:
+    emulator, clock = make()
+    import_image(emulator)
+    clock.advance(2700)
+    # Imported images unlock further EC2 families; native ones do not.
+    assert (
+        create(emulator, "custom", ImageName="golden", InstanceType="stream.general.m7i.xlarge")["State"]
+        == "PENDING"
+    )
+    native = {"Name": "n", "ImageName": BASE, "InstanceType": "stream.general.m7i.xlarge"}
+    assert error_of(emulator, "CreateImageBuilder", native) == "IncompatibleImageException"
+    nonsense = {"Name": "n", "ImageName": BASE, "InstanceType": "huge"}
+    assert error_of(emulator, "CreateImageBuilder", nonsense) == "InvalidParameterCombinationException"
+    # stream.standard.xlarge is offered to fleets, not to image builders.
+    xlarge = {"Name": "n", "ImageName": BASE, "InstanceType": "stream.standard.xlarge"}
+    assert error_of(emulator, "CreateImageBuilder", xlarge) == "InvalidParameterCombinationException"
+
+
+def test_unique_names_and_quota() -> None:
+    emulator, _ = make(quotas={"image_builders": 2})
+    create(emulator, "a")
+    assert error_of(
+        emulator,
+        "CreateImageBuilder",
+        {"Name": "a", "ImageName": BASE, "InstanceType": "stream.standard.large"},
+    ) == ("ResourceAlreadyExistsException")
+    create(emulator, "b")
+    assert error_of(
+        emulator,
+        "CreateImageBuilder",
+        {"Name": "c", "ImageName": BASE, "InstanceType": "stream.standard.large"},
+    ) == ("LimitExceededException")
+
+
+def test_invalid_role() -> None:
+    emulator, _ = make(invalid_roles=[ROLE])
+    with pytest.raises(AppStreamError) as raised:
+        create(emulator, IamRoleArn=ROLE)
+    assert raised.value.code == "InvalidRoleException"
+
+
+def test_state_rules_for_start_stop_delete() -> None:
+    emulator, clock = make()
+    create(emulator)
+    # PENDING: every change waits for the builder to settle.
+    for operation in ("StartImageBuilder", "StopImageBuilder", "DeleteImageBuilder"):
+        assert error_of(emulator, operation, {"Name": "builder"}) == "ConcurrentModificationException"
+    clock.advance(720)
+    assert error_of(emulator, "StartImageBuilder", {"Name": "builder"}) == "ResourceNotAvailableException"
+    assert error_of(emulator, "DeleteImageBuilder", {"Name": "builder"}) == "OperationNotPermittedException"
+    emulator.call("StopImageBuilder", {"Name": "builder"})
+    clock.advance(300)
+    assert error_of(emulator, "StopImageBuilder", {"Name": "builder"}) == "OperationNotPermittedException"
+    assert emulator.call("DeleteImageBuilder", {"Name": "builder"})["ImageBuilder"]["State"] == "DELETING"
+    assert builder(emulator)["State"] == "DELETING"
+    clock.advance(120)
+    assert emulator.inventory()["image_builders"] == []
+    assert error_of(emulator, "DescribeImageBuilders", {"Names": ["builder"]}) == "ResourceNotFoundException"
+    assert error_of(emulator, "StopImageBuilder", {"Name": "builder"}) == "ResourceNotFoundException"
+
+
+def test_deleted_builder_frees_quota_and_name() -> None:
+    emulator, clock = make(quotas={"image_builders": 1})
+    create(emulator)
+    clock.advance(720)
+    emulator.call("StopImageBuilder", {"Name": "builder"})
+    clock.advance(300)
+    emulator.call("DeleteImageBuilder", {"Name": "builder"})
+    clock.advance(120)
+    assert create(emulator)["State"] == "PENDING"
+
+
+def test_describe_image_builders_paginates() -> None:
+    emulator, _ = make()
+    for index in range(5):
+        create(emulator, f"b{index}")
+    first = emulator.call("DescribeImageBuilders", {"MaxResults": 2})
+    second = emulator.call("DescribeImageBuilders", {"MaxResults": 2, "NextToken": first["NextToken"]})
+    third = emulator.call("DescribeImageBuilders", {"MaxResults": 2, "NextToken": second["NextToken"]})
+    names = [b["Name"] for page in (first, second, third) for b in page["ImageBuilders"]]
+    assert names == ["b0", "b1", "b2", "b3", "b4"] and "NextToken" not in third
+    assert error_of(emulator, "DescribeImageBuilders", {"MaxResults": -1}) == "ValidationException"
+
+
+def test_streaming_url_only_when_running() -> None:
+    emulator, clock = make()
+    create(emulator)
+    assert (
+        error_of(emulator, "CreateImageBuilderStreamingURL", {"Name": "builder"})
+        == "OperationNotPermittedException"
+    )
+    clock.advance(720)
+    url = emulator.call("CreateImageBuilderStreamingURL", {"Name": "builder", "Validity": 600})
+    assert url["StreamingURL"].startswith("https://")
+    assert url["Expires"].timestamp() == clock.now() + 600
