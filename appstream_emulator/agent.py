@@ -99,6 +99,21 @@ class S3JobsStore:
         )
 
 
+AGENT_POLL_SECONDS = 30.0  # how often the agent inside a builder looks for its job
+
+
+def _found_at(job: AgentJob, builder: ImageBuilder, seen: float) -> float:
+    """When a polling agent would have found `job`: one poll period after it was written.
+
+    The emulator only notices the job at its next API call (`seen`), which may be much
+    later; dating the pickup from `issued_at` keeps simulated phase durations honest.
+    """
+    if job.issued_at is None:
+        return seen
+    ready = max(job.issued_at.timestamp(), builder.running_since or seen)
+    return min(seen, ready + AGENT_POLL_SECONDS)
+
+
 def _at(epoch: float) -> dt.datetime:
     return dt.datetime.fromtimestamp(epoch, tz=dt.UTC)
 
@@ -109,6 +124,7 @@ class BuilderAgent:
 
     def builder_running(self, account: Account, builder: ImageBuilder, when: float) -> None:
         """A builder just came up: its agent looks for a job straight away."""
+        builder.running_since = when
         self._look_for_job(account, builder, when)
 
     def poll(self, account: Account, now: float) -> None:
@@ -128,6 +144,7 @@ class BuilderAgent:
         if job is None or job.run_id in builder.handled_run_ids:
             return
         builder.handled_run_ids.add(job.run_id)
+        when = _found_at(job, builder, when)
         if job.builder_name != builder.name:
             message = f"job is addressed to {job.builder_name}, not {builder.name}"
             self._write(builder, self._failure(job, message, when, when))

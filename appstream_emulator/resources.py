@@ -71,6 +71,7 @@ class ImageBuilder(Resource):
     state_reason: dict[str, str] | None = None
     errors: list[dict[str, Any]] = field(default_factory=list)
     agent_run: AgentRun | None = None
+    running_since: float | None = None
     handled_run_ids: set[str] = field(default_factory=set)
     fails_on_start: str | None = None  # reason from a resource fault: the next start ends FAILED
 

@@ -2,7 +2,9 @@
 
 The workflow writes `jobs/<builder-name>/job.json` (an `AgentJob`); the agent inside
 the image builder runs the job's pinned scripts, then Image Assistant `create-image`,
-and writes `jobs/<builder-name>/result.json` (an `AgentResult`).
+and writes `jobs/<builder-name>/result.json` (an `AgentResult`). While it works it keeps
+`jobs/<builder-name>/status.json` (an `AgentStatus`) up to date: progress for people,
+never a decision input for the workflow.
 
 This module ships inside the Lambda bundle and inside the agent, so it depends on
 pydantic only.
@@ -27,6 +29,10 @@ def job_key(builder_name: str) -> str:
 
 def result_key(builder_name: str) -> str:
     return f"{JOBS_PREFIX}/{builder_name}/result.json"
+
+
+def status_key(builder_name: str) -> str:
+    return f"{JOBS_PREFIX}/{builder_name}/status.json"
 
 
 class _Document(BaseModel):
@@ -62,6 +68,8 @@ class AgentJob(_Document):
     scripts: list[ScriptRef] = Field(default_factory=list)
     image_assistant: ImageAssistantOptions = Field(default_factory=ImageAssistantOptions)
     timeout_minutes: int = Field(60, ge=1, le=1440)
+    # When the workflow wrote the job: a polling agent finds it within one poll period.
+    issued_at: AwareDatetime | None = None
 
 
 class ScriptResult(_Document):
@@ -97,9 +105,44 @@ class AgentResult(_Document):
         return self.finished_at - self.started_at
 
 
+AgentPhase = Literal[
+    "RECEIVED",  # the job is read and valid; nothing has run yet
+    "VERIFYING_SCRIPTS",  # downloading every script and checking its SHA-256 pin, before any runs
+    "RUNNING_SCRIPT",  # `script_index` of `script_count` is running
+    "CHECKING_IMAGE",  # Image Assistant `create-image --dry-run`
+    "CREATING_IMAGE",  # Image Assistant `create-image`
+    "SUCCEEDED",  # create-image accepted the request: the builder is about to snapshot
+    "FAILED",  # see `message`; result.json says why
+]
+
+
+class AgentStatus(_Document):
+    """Where the agent is in its job, rewritten at every step and while a script runs.
+
+    For people debugging a slow or stuck job; the workflow decides from `result.json`
+    and from the builder and image states only.
+    """
+
+    schema_version: Literal[1] = 1
+    run_id: str
+    builder_name: str
+    agent_version: str
+    phase: AgentPhase
+    script_index: int | None = Field(None, ge=1, description="1-based index of the script in `phase`")
+    script_count: int = Field(0, ge=0)
+    message: str = ""
+    output_tail: str = Field("", description="the end of the running script's output")
+    started_at: AwareDatetime
+    updated_at: AwareDatetime
+
+
 def job_json_schema() -> dict[str, Any]:
     return AgentJob.model_json_schema()
 
 
 def result_json_schema() -> dict[str, Any]:
     return AgentResult.model_json_schema()
+
+
+def status_json_schema() -> dict[str, Any]:
+    return AgentStatus.model_json_schema()

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from functions import names
+
 
 @dataclass(frozen=True)
 class LambdaTask:
@@ -21,25 +23,32 @@ class LambdaTask:
     memory_mb: int = 512
 
 
+def _task(name: str, module: str, timeout_seconds: int = 60) -> LambdaTask:
+    return LambdaTask(name, f"functions.handlers.{module}.handler", f"{name}FunctionArn", timeout_seconds)
+
+
 LAMBDA_TASKS: tuple[LambdaTask, ...] = (
-    LambdaTask("ValidateRequest", "functions.handlers.validate_request.handler", "ValidateRequestFunctionArn"),
-    LambdaTask("RecordRun", "functions.handlers.record_run.handler", "RecordRunFunctionArn"),
-    LambdaTask("ImportImage", "functions.handlers.import_image.handler", "ImportImageFunctionArn"),
-    LambdaTask("CheckImage", "functions.handlers.check_image.handler", "CheckImageFunctionArn"),
-    LambdaTask("BuilderSlot", "functions.handlers.builder_slot.handler", "BuilderSlotFunctionArn"),
-    LambdaTask("CreateBuilder", "functions.handlers.create_builder.handler", "CreateBuilderFunctionArn"),
-    LambdaTask("CheckBuilder", "functions.handlers.check_builder.handler", "CheckBuilderFunctionArn"),
-    LambdaTask("StartSnapshot", "functions.handlers.start_snapshot.handler", "StartSnapshotFunctionArn"),
-    LambdaTask("CheckSnapshot", "functions.handlers.check_snapshot.handler", "CheckSnapshotFunctionArn"),
-    LambdaTask("ExportImage", "functions.handlers.export_image.handler", "ExportImageFunctionArn"),
-    LambdaTask("CheckExport", "functions.handlers.check_export.handler", "CheckExportFunctionArn"),
-    LambdaTask("Cleanup", "functions.handlers.cleanup.handler", "CleanupFunctionArn", timeout_seconds=300),
+    _task("ValidateRequest", "validate_request"),
+    _task("RecordRun", "record_run"),
+    _task("ImportImage", "import_image"),
+    _task("CheckImage", "check_image"),
+    _task("AcquireBuilderSlot", "acquire_builder_slot"),
+    _task("CreateBuilder", "create_builder"),
+    _task("CheckBuilder", "check_builder"),
+    _task("StartSnapshot", "start_snapshot"),
+    _task("CheckSnapshot", "check_snapshot"),
+    _task("ExportImage", "export_image"),
+    _task("CheckExport", "check_export"),
+    # One cleanup step makes a few AppStream calls; the state machine loops, so it stays short.
+    _task("Cleanup", "cleanup", timeout_seconds=120),
+    _task("RecordSuccess", "record_success"),
+    _task("RecordFailure", "record_failure"),
 )
 
 # Placeholder name -> environment variable (see functions.names) whose value it carries.
 RESOURCE_PLACEHOLDERS: dict[str, str] = {
-    "RunsTableName": "RUNS_TABLE_NAME",
-    "JobsBucketName": "JOBS_BUCKET_NAME",
-    "NotificationTopicArn": "NOTIFICATION_TOPIC_ARN",
-    "EventBusName": "EVENT_BUS_NAME",
+    "RunsTableName": names.ENV_RUNS_TABLE,
+    "JobsBucketName": names.ENV_JOBS_BUCKET,
+    "NotificationTopicArn": names.ENV_NOTIFICATION_TOPIC,
+    "EventBusName": names.ENV_EVENT_BUS,
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from collections.abc import Iterator
@@ -117,6 +118,17 @@ def test_job_written_before_the_builder_runs_is_found_at_start(s3: Any) -> None:
     )
     clock.advance(720 + 600)  # one jump: the agent started at RUNNING, not at this call
     assert builder_state(emulator) == "SNAPSHOTTING"
+
+
+def test_a_job_is_dated_from_when_it_was_issued_not_from_the_next_api_call(s3: Any) -> None:
+    emulator, clock = make(s3)
+    running_builder(emulator, clock)
+    issued = dt.datetime.fromtimestamp(clock.now(), tz=dt.UTC)
+    put_job(s3, job(issued_at=issued.isoformat()))
+    clock.advance(5000)  # nobody calls the API for a long time: the agent polls on its own
+    assert builder_state(emulator) == "STOPPED"
+    report = result(s3)
+    assert report is not None and report.started_at == issued + dt.timedelta(seconds=30)
 
 
 def test_a_handled_job_is_not_run_again(s3: Any) -> None:

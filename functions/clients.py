@@ -1,0 +1,58 @@
+"""The one factory of boto3 clients used by every function.
+
+Clients are created on first use (so tests and the local engine can route them before
+anything connects) and cached per service (so a warm Lambda reuses connections).
+botocore retries little on purpose: the state machine's Retry owns backoff, so a
+throttled call surfaces quickly as a named error instead of hiding inside one task.
+Endpoints are overridden for local use with the standard `AWS_ENDPOINT_URL` and
+`AWS_ENDPOINT_URL_<SERVICE>` variables, which botocore reads itself.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from botocore.config import Config
+
+if TYPE_CHECKING:
+    from mypy_boto3_appstream import AppStreamClient
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_events import EventBridgeClient
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_sns import SNSClient
+
+_CONFIG = Config(retries={"mode": "standard", "max_attempts": 2}, connect_timeout=5, read_timeout=30)
+
+
+@cache
+def _client(service: str) -> Any:
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    return boto3.session.Session().client(service, region_name=region, config=_CONFIG)  # type: ignore[call-overload]
+
+
+def reset() -> None:
+    """Forget every cached client (tests and the local engine, after re-routing endpoints)."""
+    _client.cache_clear()
+
+
+def appstream() -> AppStreamClient:
+    return _client("appstream")
+
+
+def dynamodb() -> DynamoDBClient:
+    return _client("dynamodb")
+
+
+def s3() -> S3Client:
+    return _client("s3")
+
+
+def sns() -> SNSClient:
+    return _client("sns")
+
+
+def events() -> EventBridgeClient:
+    return _client("events")

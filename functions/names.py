@@ -1,0 +1,107 @@
+"""Names shared by the CDK stack, the handlers, the local engine and the tests.
+
+Anything two of those must agree on lives here exactly once: environment variable
+names, the runs table's key attributes and indexes, the EventBridge source and
+detail-type, and the tag keys that mark resources as belonging to a run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+# --- environment variables (read only by functions.settings) ---
+ENV_RUNS_TABLE: Final = "RUNS_TABLE_NAME"
+ENV_JOBS_BUCKET: Final = "JOBS_BUCKET_NAME"
+ENV_NOTIFICATION_TOPIC: Final = "NOTIFICATION_TOPIC_ARN"
+ENV_EVENT_BUS: Final = "EVENT_BUS_NAME"
+ENV_BUILDER_SLOT_LIMIT: Final = "BUILDER_SLOT_LIMIT"
+ENV_POLL_FLOOR_SECONDS: Final = "POLL_FLOOR_SECONDS"
+ENV_POLL_MAX_STEP_SECONDS: Final = "POLL_MAX_STEP_SECONDS"
+ENV_SLOT_POLL_SECONDS: Final = "SLOT_POLL_SECONDS"
+ENV_HISTORY_RUNS: Final = "HISTORY_RUNS"
+
+# --- runs table: one item per run, one per step, plus the builder slot items ---
+PARTITION_KEY: Final = "pk"
+SORT_KEY: Final = "sk"
+RUN_PK_PREFIX: Final = "RUN#"  # pk of a run and of its steps: RUN#<run_id>
+RUN_SK: Final = "RUN"  # sk of the run item
+STEP_SK_PREFIX: Final = "STEP#"  # sk of a step item: STEP#<step>
+SLOTS_PK: Final = "SLOTS#image-builders"
+SLOT_COUNTER_SK: Final = "COUNTER"
+SLOT_HOLDER_SK_PREFIX: Final = "HOLDER#"  # one per run holding a slot: HOLDER#<run_id>
+
+# Index key attributes are set on run items only, so every index is sparse: steps and
+# slots never appear in listings.
+RUNS_LIST_PK: Final = "runs_pk"  # constant RUNS_LIST_VALUE: every run, newest first
+RUNS_LIST_VALUE: Final = "RUNS"
+RUN_PIPELINE_PK: Final = "pipeline_pk"  # the pipeline name
+RUN_STATUS_PK: Final = "status_pk"  # the run status
+RUN_PIPELINE_STATUS_PK: Final = "pipeline_status_pk"  # "<pipeline>#<status>": history for the planner
+RUN_STARTED_SK: Final = "started_sk"  # "<ISO-8601 start>#<run_id>": sorts by start time
+
+
+@dataclass(frozen=True)
+class IndexDefinition:
+    name: str
+    partition_key: str
+    sort_key: str  # every key attribute is a string
+
+
+RUNS_BY_START: Final = IndexDefinition("runs-by-start", RUNS_LIST_PK, RUN_STARTED_SK)
+RUNS_BY_PIPELINE: Final = IndexDefinition("runs-by-pipeline", RUN_PIPELINE_PK, RUN_STARTED_SK)
+RUNS_BY_STATUS: Final = IndexDefinition("runs-by-status", RUN_STATUS_PK, RUN_STARTED_SK)
+RUNS_BY_PIPELINE_STATUS: Final = IndexDefinition(
+    "runs-by-pipeline-status", RUN_PIPELINE_STATUS_PK, RUN_STARTED_SK
+)
+RUNS_TABLE_INDEXES: Final = (RUNS_BY_START, RUNS_BY_PIPELINE, RUNS_BY_STATUS, RUNS_BY_PIPELINE_STATUS)
+
+# --- EventBridge ---
+EVENT_SOURCE: Final = "image-factory"
+EVENT_DETAIL_TYPE_RUN: Final = "Image Factory Run State Change"
+
+# --- tags on every AppStream resource a run creates ---
+TAG_RUN_ID: Final = "image-factory:run-id"
+TAG_PIPELINE: Final = "image-factory:pipeline"
+
+# --- S3 layout of the jobs bucket is owned by functions.agent_documents ---
+
+
+def run_pk(run_id: str) -> str:
+    return f"{RUN_PK_PREFIX}{run_id}"
+
+
+def step_sk(step: str) -> str:
+    return f"{STEP_SK_PREFIX}{step}"
+
+
+def slot_holder_sk(run_id: str) -> str:
+    return f"{SLOT_HOLDER_SK_PREFIX}{run_id}"
+
+
+def table_key_schema() -> dict[str, object]:
+    """The runs table's keys and indexes as CreateTable arguments (tests and the local engine)."""
+    attributes = {PARTITION_KEY, SORT_KEY}
+    for index in RUNS_TABLE_INDEXES:
+        attributes |= {index.partition_key, index.sort_key}
+    return {
+        "KeySchema": [
+            {"AttributeName": PARTITION_KEY, "KeyType": "HASH"},
+            {"AttributeName": SORT_KEY, "KeyType": "RANGE"},
+        ],
+        "AttributeDefinitions": [
+            {"AttributeName": name, "AttributeType": "S"} for name in sorted(attributes)
+        ],
+        "GlobalSecondaryIndexes": [
+            {
+                "IndexName": index.name,
+                "KeySchema": [
+                    {"AttributeName": index.partition_key, "KeyType": "HASH"},
+                    {"AttributeName": index.sort_key, "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+            for index in RUNS_TABLE_INDEXES
+        ],
+        "BillingMode": "PAY_PER_REQUEST",
+    }

@@ -1,0 +1,75 @@
+"""When to look next: the interval planner of every wait loop.
+
+A fixed poll either looks too often (transitions cost money and history) or too late.
+Knowing how long a phase usually takes, the planner sleeps until just before the
+expected finish, then looks in steps that shrink toward a floor as the expected finish
+approaches, and - once the phase runs late - in steps that grow again (a phase that is
+very late is probably longer than we think). No wait ever goes past the ceiling; a check
+at or after the ceiling raises `PhaseTimedOut`.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from functions.errors import PhaseTimedOut
+
+# The first look comes this fraction of the expected duration before the expected end
+# (tuned so a run near its usual duration needs about a fifth of the checks of a 60 s
+# poll, and is seen finished within about half a minute).
+LEAD_FRACTION = 0.2
+# Before the expected end, each wait covers this fraction of the time still to go.
+APPROACH_FRACTION = 0.5
+# After the expected end, each wait is this fraction of how late the phase already is.
+LATE_FRACTION = 0.15
+
+
+@dataclass(frozen=True)
+class Timing:
+    expected_seconds: float
+    ceiling_seconds: float
+
+
+@dataclass(frozen=True)
+class Steps:
+    floor_seconds: int
+    max_step_seconds: int
+
+
+def expected_duration(configured: float | None, history: Sequence[float], default: float) -> float:
+    """Configuration first, then the median of past successful runs, then the default."""
+    if configured is not None:
+        return configured
+    if history:
+        return float(statistics.median(history))
+    return default
+
+
+def first_wait(timing: Timing, steps: Steps) -> int:
+    """The wait before the first check of a phase that just started."""
+    lead = LEAD_FRACTION * timing.expected_seconds
+    return _bounded(timing.expected_seconds - lead, elapsed=0.0, timing=timing, steps=steps)
+
+
+def next_wait(timing: Timing, steps: Steps, elapsed: float, phase: str) -> int:
+    """The wait after a check that found the phase not finished `elapsed` seconds in."""
+    if elapsed >= timing.ceiling_seconds:
+        raise PhaseTimedOut(
+            f"{phase}: not finished after {_minutes(elapsed)} (ceiling {_minutes(timing.ceiling_seconds)})"
+        )
+    to_go = timing.expected_seconds - elapsed
+    wait = APPROACH_FRACTION * to_go if to_go > 0 else LATE_FRACTION * -to_go
+    return _bounded(min(wait, steps.max_step_seconds), elapsed, timing, steps)
+
+
+def _bounded(wait: float, elapsed: float, timing: Timing, steps: Steps) -> int:
+    wait = max(float(steps.floor_seconds), wait)
+    # Never sleep past the ceiling: the last check happens exactly at it.
+    return max(1, math.ceil(min(wait, timing.ceiling_seconds - elapsed)))
+
+
+def _minutes(seconds: float) -> str:
+    return f"{seconds / 60:.0f} min"

@@ -1,0 +1,87 @@
+"""The AppStream calls the services share: classified errors, lookups that answer None, run ownership."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from functions import clients, names
+from functions.errors import ResourceNameConflict, classify_appstream, error_code
+
+
+def call(action: str, operation: Callable[..., Any], **params: Any) -> dict[str, Any]:
+    """Run one AppStream call; failures become the named error for `action`."""
+    try:
+        return dict(operation(**params))
+    except (ClientError, BotoCoreError) as error:
+        raise classify_appstream(error, action) from error
+
+
+def appstream_code(error: BaseException) -> str | None:
+    """AppStream's error code behind a classified error, if it came from AppStream."""
+    cause = error.__cause__
+    return error_code(cause) if isinstance(cause, ClientError) else None
+
+
+def already_exists(error: BaseException) -> bool:
+    return appstream_code(error) == "ResourceAlreadyExistsException"
+
+
+def not_found(error: BaseException) -> bool:
+    return appstream_code(error) == "ResourceNotFoundException"
+
+
+def find_image(name: str) -> dict[str, Any] | None:
+    try:
+        images = call(f"DescribeImages {name!r}", clients.appstream().describe_images, Names=[name])["Images"]
+    except Exception as error:
+        if not_found(error):
+            return None
+        raise
+    return dict(images[0]) if images else None
+
+
+def find_builder(name: str) -> dict[str, Any] | None:
+    try:
+        builders = call(
+            f"DescribeImageBuilders {name!r}", clients.appstream().describe_image_builders, Names=[name]
+        )["ImageBuilders"]
+    except Exception as error:
+        if not_found(error):
+            return None
+        raise
+    return dict(builders[0]) if builders else None
+
+
+def tags_of(arn: str) -> dict[str, str]:
+    return dict(
+        call(f"ListTagsForResource {arn!r}", clients.appstream().list_tags_for_resource, ResourceArn=arn).get(
+            "Tags", {}
+        )
+    )
+
+
+def owned_by(resource: dict[str, Any], run_id: str) -> bool:
+    return tags_of(str(resource["Arn"])).get(names.TAG_RUN_ID) == run_id
+
+
+def adopt(kind: str, resource: dict[str, Any] | None, name: str, run_id: str) -> dict[str, Any]:
+    """A create found `name` taken: it is ours (a retried create) or a conflict."""
+    if resource is None:
+        raise ResourceNameConflict(f"{kind} {name!r} exists but cannot be described")
+    if not owned_by(resource, run_id):
+        raise ResourceNameConflict(f"{kind} {name!r} already exists and does not belong to run {run_id}")
+    return resource
+
+
+def reason_of(resource: dict[str, Any]) -> str:
+    """AppStream's own explanation of a resource's state: state change reason and listed errors."""
+    parts = []
+    reason = resource.get("StateChangeReason") or {}
+    if reason:
+        parts.append(f"{reason.get('Code', 'UNKNOWN')}: {reason.get('Message', '')}".strip())
+    for listed in (*resource.get("ImageErrors", []), *resource.get("ImageBuilderErrors", [])):
+        parts.append(f"{listed.get('ErrorCode', 'UNKNOWN')}: {listed.get('ErrorMessage', '')}".strip())
+    return "; ".join(parts) or "no reason given"

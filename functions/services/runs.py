@@ -1,0 +1,138 @@
+"""The run itself: validate the request into a plan, record the start, record how it ended."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import BaseModel
+
+from functions.context import Context
+from functions.errors import InvalidPipelineRequest
+from functions.phases import BuilderPhase, CleanupPhase, ExportPhase, SlotPhase, SnapshotPhase, SourcePhase
+from functions.plan import Execution, Plan, build_plan, name_values, run_id_for
+from functions.request import PipelineRequest, parse_request
+
+
+class Flow(BaseModel):
+    """What the Choice states branch on."""
+
+    import_image: bool
+    dry_run_first: bool
+    export: bool
+
+
+def validate(raw: Any, execution: Execution) -> dict[str, Any]:
+    """The run's first state document, or InvalidPipelineRequest naming every bad field."""
+    named = raw.get("pipeline") if isinstance(raw, dict) else None
+    pipeline = named if isinstance(named, str) else "pipeline"
+    result = parse_request(raw, name_values(execution, pipeline))
+    if not isinstance(result, PipelineRequest):
+        raise InvalidPipelineRequest(
+            "invalid pipeline request: " + "; ".join(str(problem) for problem in result)
+        )
+    plan = build_plan(result, execution)
+    return initial_document(plan)
+
+
+def initial_document(plan: Plan) -> dict[str, Any]:
+    request = plan.request
+    flow = Flow(
+        import_image=request.imports,
+        dry_run_first=request.imports and request.import_.dry_run_first,
+        export=request.export is not None,
+    )
+    phases: dict[str, BaseModel] = {
+        "source": SourcePhase(image_name=plan.source_image_name),
+        "slot": SlotPhase(),
+        "builder": BuilderPhase(name=plan.builder_name),
+        "snapshot": SnapshotPhase(image_name=plan.image_name, mode=request.snapshot.mode),
+        "export": ExportPhase(ami_name=plan.ami_name),
+        "cleanup": CleanupPhase(),
+    }
+    return {
+        "plan": plan.to_state(),
+        "flow": flow.model_dump(),
+        **{key: phase.model_dump(mode="json") for key, phase in phases.items()},
+        # Filled by Catch: the cleanup loop's Choice tells success from failure by `error`.
+        "error": None,
+        "cleanup_error": None,
+    }
+
+
+def record_start(context: Context, plan: Plan) -> None:
+    context.records.start_run(plan.run_id, plan.pipeline, plan.execution_arn, plan.request.to_document())
+
+
+def record_success(context: Context, plan: Plan, document: dict[str, Any]) -> dict[str, Any]:
+    """Close the run as SUCCEEDED; the result is the execution's output."""
+    context.records.finish_run(plan.run_id, "SUCCEEDED")
+    snapshot = SnapshotPhase.model_validate(document["snapshot"])
+    export = (
+        ExportPhase.model_validate(document["export"]) if document.get("flow", {}).get("export") else None
+    )
+    cleanup = CleanupPhase.model_validate(document.get("cleanup", {}))
+    return {
+        "run_id": plan.run_id,
+        "pipeline": plan.pipeline,
+        "status": "SUCCEEDED",
+        "source_image": plan.source_image_name,
+        "image": {"name": snapshot.image_name, "arn": snapshot.image_arn},
+        "ami": {"name": export.ami_name, "id": export.ami_id} if export else None,
+        "cleanup": cleanup.actions,
+    }
+
+
+class Failure(BaseModel):
+    """How a failed run ends: the Fail state's Error and Cause."""
+
+    run_id: str
+    status: str = "FAILED"
+    step: str
+    error: str
+    cause: str
+
+
+def record_failure(context: Context, document: dict[str, Any], execution: Execution) -> Failure:
+    """Close the run as FAILED, keeping the first error recorded by a step; works before the run exists."""
+    caught = document.get("error") or document.get("cleanup_error") or {}
+    code = str(caught.get("Error") or "Unknown")
+    message = _cause_message(caught.get("Cause"))
+    cleanup_problem = document.get("cleanup_error") if document.get("error") else None
+    plan_document = document.get("plan")
+    if not isinstance(plan_document, dict):
+        run_id = run_id_for(execution.name)
+        pipeline = document.get("pipeline") if isinstance(document.get("pipeline"), str) else "unknown"
+        context.records.record_rejected(run_id, str(pipeline), execution.id, "validate", code, message)
+        return Failure(run_id=run_id, step="validate", error=code, cause=message)
+    plan = Plan.model_validate(plan_document)
+    run = context.records.get_run(plan.run_id)
+    if run is None:  # the run record itself could not be written
+        context.records.record_rejected(
+            plan.run_id, plan.pipeline, plan.execution_arn, "record", code, message
+        )
+        return Failure(run_id=plan.run_id, step="record", error=code, cause=message)
+    step = str(run.get("current_step") or "start")
+    finished = context.records.finish_run(
+        plan.run_id, "FAILED", {"step": step, "code": code, "message": message}
+    )
+    recorded = finished.get("error") or {"step": step, "code": code, "message": message}
+    cause = str(recorded["message"])
+    if not cause.startswith(f"{recorded['step']}:"):
+        cause = f"{recorded['step']}: {cause}"
+    if cleanup_problem:
+        cause += f" (cleanup also failed: {_cause_message(cleanup_problem.get('Cause'))})"
+    return Failure(run_id=plan.run_id, step=str(recorded["step"]), error=str(recorded["code"]), cause=cause)
+
+
+def _cause_message(cause: Any) -> str:
+    """The error message inside a Catch's Cause (a Lambda error document, or plain text)."""
+    if not isinstance(cause, str):
+        return "no cause given"
+    try:
+        parsed = json.loads(cause)
+    except ValueError:
+        return cause
+    if isinstance(parsed, dict) and "errorMessage" in parsed:
+        return str(parsed["errorMessage"])
+    return cause

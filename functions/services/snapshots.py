@@ -1,0 +1,169 @@
+"""The snapshot: hand the builder agent its job (or ask a person), then wait for the new image.
+
+Agent mode writes `jobs/<builder>/job.json`; the agent inside the builder runs the
+pinned scripts, writes `result.json` and runs Image Assistant, which snapshots the
+builder into the announced image. Manual mode announces the builder and the image
+name on SNS and waits, with a long ceiling, for a person to do the same.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+from pydantic import ValidationError
+
+from functions import clients, timeutil
+from functions.agent_documents import AgentJob, AgentResult, ImageSpec, ScriptRef, job_key, result_key
+from functions.context import Context
+from functions.errors import (
+    ImageBuilderFailed,
+    ResourceNameConflict,
+    SnapshotFailed,
+    classify_dependency,
+    error_code,
+)
+from functions.phases import SnapshotPhase
+from functions.plan import Plan
+from functions.services import appstream, waits
+from functions.services.steps import failures_recorded
+
+STEP = "snapshot"
+MAX_JOB_MINUTES = 1440  # the longest job the agent accepts
+
+
+def image_tags(plan: Plan) -> dict[str, str]:
+    return {**plan.request.snapshot.tags, **plan.tags}
+
+
+def agent_job(plan: Plan, ceiling_seconds: float) -> AgentJob:
+    snapshot = plan.request.snapshot
+    return AgentJob(
+        run_id=plan.run_id,
+        builder_name=plan.builder_name,
+        image=ImageSpec(
+            name=plan.image_name,
+            display_name=snapshot.display_name,
+            description=snapshot.description,
+            tags=image_tags(plan),
+        ),
+        scripts=[ScriptRef(s3_uri=script.s3_uri, sha256=script.sha256) for script in snapshot.scripts],
+        timeout_minutes=max(1, min(MAX_JOB_MINUTES, int(ceiling_seconds // 60))),
+        issued_at=timeutil.now(),
+    )
+
+
+def start_snapshot(context: Context, plan: Plan) -> SnapshotPhase:
+    mode = plan.request.snapshot.mode
+    context.records.step_started(plan.run_id, STEP, {"image_name": plan.image_name, "mode": mode})
+    with failures_recorded(context, plan, STEP):
+        timing = waits.timing_for(plan, "snapshot", context)
+        if mode == "agent":
+            _write_job(context, agent_job(plan, timing.ceiling_seconds))
+        elif context.records.first_time(plan.run_id, STEP, "notified_at"):
+            _announce(context, plan, timing.ceiling_seconds)
+        phase = SnapshotPhase(image_name=plan.image_name, mode=mode)
+        return waits.begin(phase, timing, context)
+
+
+def check_snapshot(context: Context, plan: Plan, phase: SnapshotPhase) -> SnapshotPhase:
+    with failures_recorded(context, plan, STEP):
+        if phase.mode == "agent":
+            _raise_if_agent_failed(context, plan)
+        builder = appstream.find_builder(plan.builder_name)
+        builder_state = str(builder.get("State")) if builder else "MISSING"
+        image = appstream.find_image(phase.image_name)
+        if image is None:
+            if builder_state in {"FAILED", "MISSING", "DELETING"}:
+                reason = appstream.reason_of(builder) if builder else "it was deleted"
+                raise ImageBuilderFailed(
+                    f"{STEP}: image builder {plan.builder_name!r} is {builder_state} before "
+                    f"image {phase.image_name!r} was created: {reason}"
+                )
+            state = "NOT_CREATED"
+        else:
+            if image.get("ImageBuilderName") not in (None, plan.builder_name):
+                raise ResourceNameConflict(
+                    f"{STEP}: image {phase.image_name!r} was made by {image.get('ImageBuilderName')!r}, "
+                    f"not by this run's builder {plan.builder_name!r}"
+                )
+            state = str(image.get("State"))
+            if state == "FAILED":
+                raise SnapshotFailed(
+                    f"{STEP}: image {phase.image_name!r} is FAILED: {appstream.reason_of(image)}"
+                )
+        phase = phase.model_copy(
+            update={"state": state, "builder_state": builder_state, "image_arn": (image or {}).get("Arn")}
+        )
+        label = f"{STEP}: image {phase.image_name!r} ({state}, builder {builder_state})"
+        phase = waits.checked(phase, state == "AVAILABLE", context, label)
+        context.records.step_polled(plan.run_id, STEP, phase.polls, f"image {state}, builder {builder_state}")
+        if phase.done:
+            seconds = waits.elapsed(phase)
+            resource = {"image_name": phase.image_name, "image_arn": phase.image_arn}
+            context.records.step_succeeded(plan.run_id, STEP, resource, seconds)
+            context.records.record_phase(plan.run_id, waits.history_key(plan, "snapshot"), seconds, resource)
+        return phase
+
+
+def read_agent_result(context: Context, builder_name: str) -> AgentResult | None:
+    try:
+        body = clients.s3().get_object(Bucket=context.settings.jobs_bucket, Key=result_key(builder_name))[
+            "Body"
+        ]
+        return AgentResult.model_validate_json(body.read())
+    except ClientError as error:
+        if error_code(error) in {"NoSuchKey", "404"}:
+            return None
+        raise classify_dependency(error, "GetObject agent result") from error
+    except BotoCoreError as error:
+        raise classify_dependency(error, "GetObject agent result") from error
+    except ValidationError as error:
+        raise SnapshotFailed(
+            f"{STEP}: the builder agent wrote an unreadable result: {error.error_count()} problem(s)"
+        ) from None
+
+
+def _raise_if_agent_failed(context: Context, plan: Plan) -> None:
+    result = read_agent_result(context, plan.builder_name)
+    if result is None or result.status != "FAILED" or result.run_id not in (plan.run_id, "unknown"):
+        return
+    failed_scripts = [script.s3_uri for script in result.scripts if script.exit_code != 0]
+    detail = f"; failed script(s): {', '.join(failed_scripts)}" if failed_scripts else ""
+    raise SnapshotFailed(f"{STEP}: the builder agent on {plan.builder_name!r} failed: {result.error}{detail}")
+
+
+def _write_job(context: Context, job: AgentJob) -> None:
+    try:
+        clients.s3().put_object(
+            Bucket=context.settings.jobs_bucket,
+            Key=job_key(job.builder_name),
+            Body=job.model_dump_json(indent=2).encode(),
+            ContentType="application/json",
+        )
+    except (ClientError, BotoCoreError) as error:
+        raise classify_dependency(error, "PutObject agent job") from error
+
+
+def _announce(context: Context, plan: Plan, ceiling_seconds: float) -> None:
+    message: dict[str, Any] = {
+        "pipeline": plan.pipeline,
+        "run_id": plan.run_id,
+        "image_builder": plan.builder_name,
+        "image_name": plan.image_name,
+        "image_tags": image_tags(plan),
+        "deadline_minutes": int(ceiling_seconds // 60),
+        "instructions": (
+            f"Connect to image builder {plan.builder_name}, install and configure the applications, "
+            f"then create the image with Image Assistant under the exact name {plan.image_name}."
+        ),
+    }
+    try:
+        clients.sns().publish(
+            TopicArn=context.settings.notification_topic_arn,
+            Subject=f"Image factory: {plan.pipeline} is waiting for image {plan.image_name}"[:100],
+            Message=json.dumps(message, indent=2),
+        )
+    except (ClientError, BotoCoreError) as error:
+        raise classify_dependency(error, "Publish manual snapshot notice") from error

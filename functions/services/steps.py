@@ -1,0 +1,29 @@
+"""Step records around a task: attempts and polls as they happen, the first terminal error kept."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from functions.context import Context
+from functions.errors import ImageFactoryError
+from functions.observability import logger
+from functions.plan import Plan
+
+
+@contextmanager
+def failures_recorded(context: Context, plan: Plan, step: str) -> Iterator[None]:
+    """Record a terminal error against the step and the run, then let it propagate.
+
+    Retryable errors are not recorded: the state machine tries again, and if it gives
+    up, the failure record of the run says so.
+    """
+    try:
+        yield
+    except ImageFactoryError as error:
+        if not error.retryable:
+            code, message = type(error).__name__, str(error)
+            logger.warning("step failed", extra={"step": step, "error_code": code, "error_message": message})
+            context.records.step_failed(plan.run_id, step, code, message)
+            context.records.record_run_error(plan.run_id, step, code, message)
+        raise

@@ -1,0 +1,64 @@
+"""Typed settings of the functions, read from the environment in one place."""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+
+from pydantic import BaseModel, Field, ValidationError
+
+from functions import names
+
+
+class MissingSetting(RuntimeError):
+    """A required environment variable is not set; the message names it."""
+
+
+class Settings(BaseModel):
+    runs_table: str = Field(min_length=1)
+    jobs_bucket: str = Field(min_length=1)
+    notification_topic_arn: str = Field(min_length=1)
+    event_bus: str = Field("default", min_length=1)
+    builder_slot_limit: int = Field(
+        10, ge=1, description="concurrent image builders; AppStream's default quota"
+    )
+    poll_floor_seconds: int = Field(45, ge=5, description="shortest wait between two checks")
+    poll_max_step_seconds: int = Field(900, ge=30, description="longest wait between two late checks")
+    slot_poll_seconds: int = Field(120, ge=5, description="wait between two tries for a builder slot")
+    history_runs: int = Field(10, ge=1, description="past successful runs the expected durations come from")
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        required = {
+            "runs_table": names.ENV_RUNS_TABLE,
+            "jobs_bucket": names.ENV_JOBS_BUCKET,
+            "notification_topic_arn": names.ENV_NOTIFICATION_TOPIC,
+        }
+        optional = {
+            "event_bus": names.ENV_EVENT_BUS,
+            "builder_slot_limit": names.ENV_BUILDER_SLOT_LIMIT,
+            "poll_floor_seconds": names.ENV_POLL_FLOOR_SECONDS,
+            "poll_max_step_seconds": names.ENV_POLL_MAX_STEP_SECONDS,
+            "slot_poll_seconds": names.ENV_SLOT_POLL_SECONDS,
+            "history_runs": names.ENV_HISTORY_RUNS,
+        }
+        missing = [variable for variable in required.values() if not os.environ.get(variable)]
+        if missing:
+            raise MissingSetting(f"environment variable(s) not set: {', '.join(missing)}")
+        values = {
+            field: os.environ[variable]
+            for field, variable in {**required, **optional}.items()
+            if os.environ.get(variable)
+        }
+        try:
+            return cls.model_validate(values)
+        except ValidationError as error:
+            fields = {**required, **optional}
+            problems = [f"{fields[str(item['loc'][0])]}: {item['msg']}" for item in error.errors()]
+            raise MissingSetting("invalid environment: " + "; ".join(problems)) from None
+
+
+@cache
+def get_settings() -> Settings:
+    """Settings of this process; `get_settings.cache_clear()` re-reads the environment."""
+    return Settings.from_env()

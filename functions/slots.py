@@ -1,0 +1,162 @@
+"""Builder slots: a DynamoDB counter that keeps concurrent image builders under the account quota.
+
+A run holds a slot through a holder item of its own; the holder and the counter
+change in one transaction, so acquiring twice or releasing twice (Step Functions may
+run a task again) never moves the counter twice. A holder carries an expiry, so a slot
+whose run vanished without cleaning up (an aborted execution) is reclaimed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from functions import clients, names, timeutil
+from functions.dynamo import dependency_error, deserialize, serialize
+from functions.errors import error_code
+
+_COUNTER_KEY = {names.PARTITION_KEY: names.SLOTS_PK, names.SORT_KEY: names.SLOT_COUNTER_SK}
+
+
+def _holder_key(run_id: str) -> dict[str, str]:
+    return {names.PARTITION_KEY: names.SLOTS_PK, names.SORT_KEY: names.slot_holder_sk(run_id)}
+
+
+class BuilderSlots:
+    def __init__(self, table: str, limit: int) -> None:
+        self.table = table
+        self.limit = limit
+
+    def acquire(self, run_id: str, execution_arn: str, hold_seconds: float) -> bool:
+        """True when this run holds a slot (now or already); False when all slots are taken."""
+        if self._try_acquire(run_id, execution_arn, hold_seconds):
+            return True
+        if self.holds(run_id):
+            return True
+        if self._reclaim_expired():
+            return self._try_acquire(run_id, execution_arn, hold_seconds)
+        return False
+
+    def release(self, run_id: str) -> bool:
+        """Give the run's slot back; True if it held one. Releasing a slot not held does nothing."""
+        try:
+            self._transact(
+                [
+                    {
+                        "Delete": {
+                            "TableName": self.table,
+                            "Key": serialize(_holder_key(run_id)),
+                            "ConditionExpression": "attribute_exists(#pk)",
+                            "ExpressionAttributeNames": {"#pk": names.PARTITION_KEY},
+                        }
+                    },
+                    self._counter_update(-1),
+                ]
+            )
+        except _Cancelled:
+            return False
+        return True
+
+    def holds(self, run_id: str) -> bool:
+        try:
+            response = clients.dynamodb().get_item(
+                TableName=self.table, Key=serialize(_holder_key(run_id)), ConsistentRead=True
+            )
+        except (ClientError, BotoCoreError) as error:
+            raise dependency_error(error, "GetItem slot holder") from error
+        return "Item" in response
+
+    def in_use(self) -> int:
+        try:
+            response = clients.dynamodb().get_item(
+                TableName=self.table, Key=serialize(_COUNTER_KEY), ConsistentRead=True
+            )
+        except (ClientError, BotoCoreError) as error:
+            raise dependency_error(error, "GetItem slot counter") from error
+        return int(deserialize(response["Item"]).get("in_use", 0)) if "Item" in response else 0
+
+    def _try_acquire(self, run_id: str, execution_arn: str, hold_seconds: float) -> bool:
+        now = timeutil.now_epoch()
+        holder = {
+            **_holder_key(run_id),
+            "run_id": run_id,
+            "execution_arn": execution_arn,
+            "acquired_at": timeutil.iso(timeutil.now()),
+            "expires_at": int(now + hold_seconds),
+        }
+        try:
+            self._transact(
+                [
+                    {
+                        "Put": {
+                            "TableName": self.table,
+                            "Item": serialize(holder),
+                            "ConditionExpression": "attribute_not_exists(#pk)",
+                            "ExpressionAttributeNames": {"#pk": names.PARTITION_KEY},
+                        }
+                    },
+                    {
+                        "Update": {
+                            "TableName": self.table,
+                            "Key": serialize(_COUNTER_KEY),
+                            "UpdateExpression": "ADD in_use :one",
+                            "ConditionExpression": "attribute_not_exists(in_use) OR in_use < :limit",
+                            "ExpressionAttributeValues": serialize({":one": 1, ":limit": self.limit}),
+                        }
+                    },
+                ]
+            )
+        except _Cancelled:
+            return False
+        return True
+
+    def _reclaim_expired(self) -> bool:
+        """Release holders past their expiry; True if any slot came free."""
+        now = timeutil.now_epoch()
+        reclaimed = False
+        for holder in self._holders():
+            if float(holder.get("expires_at", now + 1)) <= now:
+                reclaimed |= self.release(str(holder["run_id"]))
+        return reclaimed
+
+    def _holders(self) -> list[dict[str, Any]]:
+        try:
+            response = clients.dynamodb().query(
+                TableName=self.table,
+                KeyConditionExpression="#pk = :pk AND begins_with(#sk, :holder)",
+                ExpressionAttributeNames={"#pk": names.PARTITION_KEY, "#sk": names.SORT_KEY},
+                ExpressionAttributeValues=serialize(
+                    {":pk": names.SLOTS_PK, ":holder": names.SLOT_HOLDER_SK_PREFIX}
+                ),
+            )
+        except (ClientError, BotoCoreError) as error:
+            raise dependency_error(error, "Query slot holders") from error
+        return [deserialize(item) for item in response.get("Items", [])]
+
+    def _counter_update(self, delta: int) -> dict[str, Any]:
+        return {
+            "Update": {
+                "TableName": self.table,
+                "Key": serialize(_COUNTER_KEY),
+                "UpdateExpression": "ADD in_use :delta",
+                "ConditionExpression": "in_use >= :one",
+                "ExpressionAttributeValues": serialize({":delta": delta, ":one": 1}),
+            }
+        }
+
+    def _transact(self, items: list[dict[str, Any]]) -> None:
+        try:
+            clients.dynamodb().transact_write_items(TransactItems=items)  # type: ignore[arg-type]
+        except ClientError as error:
+            if error_code(error) == "TransactionCanceledException":
+                reasons = [reason.get("Code") for reason in error.response.get("CancellationReasons", [])]
+                if all(code in (None, "None", "ConditionalCheckFailed") for code in reasons):
+                    raise _Cancelled from error
+            raise dependency_error(error, "TransactWriteItems slot") from error
+        except BotoCoreError as error:
+            raise dependency_error(error, "TransactWriteItems slot") from error
+
+
+class _Cancelled(Exception):
+    """A slot transaction lost one of its conditions (full, already held, not held)."""

@@ -1,0 +1,56 @@
+"""The events the state machine sends each task (the `Payload` of its Task state)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from functions.phases import BuilderPhase, CleanupPhase, ExportPhase, SlotPhase, SnapshotPhase, SourcePhase
+from functions.plan import Execution, Plan
+
+
+class ValidateEvent(BaseModel):
+    request: Any  # the execution input, validated by the task itself
+    execution: Execution
+
+
+class PlanEvent(BaseModel):
+    plan: Plan
+
+
+class ImportEvent(PlanEvent):
+    dry_run: bool = False
+
+
+class SourceEvent(PlanEvent):
+    source: SourcePhase
+
+
+class SlotEvent(PlanEvent):
+    slot: SlotPhase
+
+
+class BuilderEvent(PlanEvent):
+    builder: BuilderPhase
+
+
+class SnapshotEvent(PlanEvent):
+    snapshot: SnapshotPhase
+
+
+class ExportEvent(PlanEvent):
+    export: ExportPhase
+
+
+class CleanupEvent(PlanEvent):
+    cleanup: CleanupPhase
+
+
+class SuccessEvent(PlanEvent):
+    document: dict[str, Any] = Field(description="the whole state: phases and flow")
+
+
+class FailureEvent(BaseModel):
+    document: dict[str, Any] = Field(description="the whole state, with the caught error")
+    execution: Execution

@@ -1,0 +1,69 @@
+"""The interval planner: where the expected duration comes from, and how the waits are spaced."""
+
+from __future__ import annotations
+
+import pytest
+
+from functions.errors import PhaseTimedOut
+from functions.planner import Steps, Timing, expected_duration, first_wait, next_wait
+from functions.services import waits
+from tests.functions.conftest import Account, make_plan, start_run
+
+STEPS = Steps(floor_seconds=45, max_step_seconds=900)
+
+
+def test_configuration_comes_before_history_and_history_before_the_default() -> None:
+    assert expected_duration(600, [100, 200, 300], 50) == 600
+    assert expected_duration(None, [100, 900, 300], 50) == 300
+    assert expected_duration(None, [], 50) == 50
+
+
+def test_first_check_comes_shortly_before_the_expected_end() -> None:
+    wait = first_wait(Timing(expected_seconds=3600, ceiling_seconds=14400), STEPS)
+    assert 0.7 * 3600 <= wait < 3600
+
+
+def test_checks_close_in_on_the_expected_end_down_to_the_floor() -> None:
+    timing = Timing(expected_seconds=3600, ceiling_seconds=14400)
+    elapsed = float(first_wait(timing, STEPS))
+    waits_before_end = []
+    while elapsed < 3600:
+        wait = next_wait(timing, STEPS, elapsed, "export")
+        waits_before_end.append(wait)
+        elapsed += wait
+    assert waits_before_end == sorted(waits_before_end, reverse=True)
+    assert min(waits_before_end) == STEPS.floor_seconds
+
+
+def test_a_late_phase_is_checked_less_and_less_often_but_never_past_the_ceiling() -> None:
+    timing = Timing(expected_seconds=600, ceiling_seconds=2000)
+    assert next_wait(timing, STEPS, 700, "builder") == STEPS.floor_seconds
+    assert next_wait(timing, STEPS, 1800, "builder") > STEPS.floor_seconds
+    assert next_wait(timing, STEPS, 1990, "builder") == 10  # lands exactly on the ceiling
+
+
+def test_reaching_the_ceiling_raises_a_named_timeout() -> None:
+    with pytest.raises(PhaseTimedOut, match="builder: not finished after 33 min"):
+        next_wait(Timing(expected_seconds=600, ceiling_seconds=2000), STEPS, 2000, "builder")
+
+
+def test_expected_duration_is_the_median_of_past_successful_runs(account: Account) -> None:
+    records = account.context.records
+    for number, seconds in enumerate([1000, 4000, 2000]):
+        plan = make_plan(f"past-{number}")
+        start_run(account, plan)
+        records.record_phase(plan.run_id, "export", seconds, {})
+        records.finish_run(plan.run_id, "SUCCEEDED")
+    failed = make_plan("past-failed")
+    start_run(account, failed)
+    records.record_phase(failed.run_id, "export", 9000, {})
+    records.finish_run(failed.run_id, "FAILED", {"step": "export", "code": "ExportFailed", "message": "x"})
+
+    timing = waits.timing_for(make_plan("now"), "export", account.context)
+    assert timing.expected_seconds == 2000
+
+
+def test_a_configured_expectation_wins_over_history(account: Account) -> None:
+    plan = make_plan("now", waits={"export": {"expected_minutes": 10, "ceiling_minutes": 30}})
+    timing = waits.timing_for(plan, "export", account.context)
+    assert (timing.expected_seconds, timing.ceiling_seconds) == (600, 1800)

@@ -1,0 +1,116 @@
+"""The pipeline request: validation names every bad field, placeholders, schema, secrets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from functions.placeholders import NameValues, render
+from functions.request import FieldError, PipelineRequest, parse_request, request_json_schema
+from tests.functions.conftest import ROLE, make_plan, request_document
+
+
+def fields(result: PipelineRequest | list[FieldError]) -> set[str]:
+    assert isinstance(result, list), "expected the request to be rejected"
+    return {problem.field for problem in result}
+
+
+def test_a_valid_request_parses_with_defaults() -> None:
+    request = parse_request(request_document())
+    assert isinstance(request, PipelineRequest)
+    assert request.cleanup.delete_builder is True
+    assert request.cleanup.delete_imported_image is False
+    assert request.snapshot.mode == "agent"
+
+
+def test_every_bad_field_is_named_at_once() -> None:
+    raw: dict[str, Any] = request_document(
+        pipeline="not a name!",
+        builder={"instance_type": "stream.standard.large", "root_volume_gb": 100, "subnet_ids": ["vpc-1"]},
+        snapshot={"mode": "sideways", "image_name": "{pipelin}-x", "timeout_minutes": 1},
+        export={"role_arn": "not-an-arn"},
+        cleanup={"delete_buildr": True},
+    )
+    raw["source"] = {"ami_id": "ami-0123456789abcdef0"}
+    assert fields(parse_request(raw)) == {
+        "pipeline",
+        "source",
+        "builder.root_volume_gb",
+        "builder.subnet_ids.0",
+        "snapshot.mode",
+        "snapshot.image_name",
+        "snapshot.timeout_minutes",
+        "export.role_arn",
+        "cleanup.delete_buildr",
+    }
+
+
+def test_source_needs_exactly_one_origin() -> None:
+    both = request_document(
+        source={"ami_id": "ami-0123456789abcdef0", "import_role_arn": ROLE, "image_name": "x"}
+    )
+    neither = request_document(source={})
+    assert fields(parse_request(both)) == {"source"}
+    assert fields(parse_request(neither)) == {"source"}
+
+
+def test_import_settings_are_refused_for_an_existing_image() -> None:
+    raw = request_document(source={"image_name": "base"}, **{"import": {"dry_run_first": True}})
+    assert fields(parse_request(raw)) == {"(request)"}
+
+
+def test_placeholders_render_from_the_run() -> None:
+    values = NameValues(pipeline="golden", date="20260101", run="run-7")
+    assert render("{pipeline}-{date}-{run}", values) == "golden-20260101-run-7"
+    plan = make_plan(
+        "run-7",
+        snapshot={"image_name": "{pipeline}-v{date}"},
+        export={"role_arn": ROLE, "ami_name": "ami/{run}"},
+    )
+    assert plan.image_name == "golden-v20260101"
+    assert plan.ami_name == "ami/run-7"
+    assert plan.builder_name == "golden-run-7-builder"
+    assert plan.imported_image_name == "golden-run-7-imported"
+
+
+def test_a_name_too_long_after_placeholders_is_named() -> None:
+    raw = request_document(snapshot={"image_name": "x" * 60 + "-{run}"})
+    result = parse_request(raw, NameValues(pipeline="golden", date="20260101", run="r" * 40))
+    assert fields(result) == {"snapshot.image_name"}
+
+
+def test_a_replayed_plan_validates_to_the_same_request() -> None:
+    plan = make_plan(source={"image_name": "base"})
+    assert type(plan).model_validate(plan.to_state()) == plan
+
+
+def test_the_schema_describes_every_section() -> None:
+    schema = request_json_schema()
+    assert set(schema["properties"]) == {
+        "pipeline",
+        "source",
+        "import",
+        "builder",
+        "snapshot",
+        "export",
+        "cleanup",
+        "waits",
+    }
+    assert set(schema["required"]) == {"pipeline", "source", "builder"}
+
+
+def test_launch_parameters_are_masked_unless_revealed() -> None:
+    catalog = [{"name": "App", "absolute_app_path": "C:\\app.exe", "launch_parameters": "--token hunter2"}]
+    request = PipelineRequest.model_validate(request_document(**{"import": {"app_catalog": catalog}}))
+    assert "hunter2" not in str(request.to_document())
+    assert "hunter2" not in repr(request)
+    assert (
+        request.to_document(reveal_secrets=True)["import"]["app_catalog"][0]["launch_parameters"]
+        == "--token hunter2"
+    )
+
+
+def test_errors_never_echo_a_secret() -> None:
+    catalog = [{"name": "App", "absolute_app_path": "C:\\app.exe", "launch_parameters": "hunter2" * 200}]
+    result = parse_request(request_document(**{"import": {"app_catalog": catalog}}))
+    assert fields(result) == {"import.app_catalog.0.launch_parameters"}
+    assert "hunter2" not in " ".join(str(problem) for problem in result)  # type: ignore[union-attr]

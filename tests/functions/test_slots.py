@@ -1,0 +1,50 @@
+"""Builder slots: the limit holds, and acquiring or releasing twice changes nothing."""
+
+from __future__ import annotations
+
+from tests.functions.conftest import Account
+
+ARN = "arn:aws:states:us-east-1:123456789012:execution:image-pipeline:x"
+
+
+def test_no_more_runs_than_the_limit_hold_a_slot(account: Account) -> None:
+    slots = account.context.slots  # the fixture sets the limit to 2
+    assert slots.acquire("a", ARN, 3600)
+    assert slots.acquire("b", ARN, 3600)
+    assert not slots.acquire("c", ARN, 3600)
+    assert slots.in_use() == 2
+
+
+def test_acquiring_again_keeps_one_slot(account: Account) -> None:
+    slots = account.context.slots
+    assert slots.acquire("a", ARN, 3600)
+    assert slots.acquire("a", ARN, 3600)
+    assert slots.in_use() == 1
+
+
+def test_double_release_is_harmless(account: Account) -> None:
+    slots = account.context.slots
+    slots.acquire("a", ARN, 3600)
+    slots.acquire("b", ARN, 3600)
+    assert slots.release("a")
+    assert not slots.release("a")
+    assert slots.in_use() == 1
+    assert slots.acquire("c", ARN, 3600)
+
+
+def test_releasing_a_slot_never_acquired_is_harmless(account: Account) -> None:
+    slots = account.context.slots
+    assert not slots.release("never")
+    slots.acquire("a", ARN, 3600)
+    assert not slots.release("never")
+    assert slots.in_use() == 1
+
+
+def test_a_slot_held_past_its_expiry_is_taken_back(account: Account) -> None:
+    slots = account.context.slots
+    slots.acquire("a", ARN, 600)
+    slots.acquire("b", ARN, 7200)
+    account.advance(601)
+    assert slots.acquire("c", ARN, 600)
+    assert not slots.holds("a")
+    assert slots.in_use() == 2

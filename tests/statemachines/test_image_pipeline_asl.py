@@ -1,0 +1,153 @@
+"""Static checks of the image pipeline's ASL: the file deployed is the file checked here."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from functions.catalog import LAMBDA_TASKS, RESOURCE_PLACEHOLDERS
+from functions.phases import BuilderPhase, CleanupPhase, ExportPhase, SlotPhase, SnapshotPhase, SourcePhase
+
+DEFINITION = Path(__file__).resolve().parents[2] / "statemachines" / "image_pipeline.asl.json"
+LAMBDA_ERRORS = {
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.TooManyRequestsException",
+}
+RETRYABLE = {"AppStreamThrottled", "AppStreamBusy", "AppStreamUnavailable", "DependencyUnavailable"}
+FAILURE_PATH = {"Cleanup", "RecordFailure", "RunNotRecorded"}
+PHASE_MODELS = {
+    "source": SourcePhase,
+    "slot": SlotPhase,
+    "builder": BuilderPhase,
+    "snapshot": SnapshotPhase,
+    "export": ExportPhase,
+    "cleanup": CleanupPhase,
+}
+
+
+@pytest.fixture(scope="module")
+def definition() -> dict[str, Any]:
+    return json.loads(DEFINITION.read_text())
+
+
+@pytest.fixture(scope="module")
+def states(definition: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return definition["States"]
+
+
+def of_type(states: dict[str, dict[str, Any]], kind: str) -> dict[str, dict[str, Any]]:
+    return {name: state for name, state in states.items() if state["Type"] == kind}
+
+
+def targets(state: dict[str, Any]) -> set[str]:
+    found = {state[key] for key in ("Next", "Default") if key in state}
+    found |= {choice["Next"] for choice in state.get("Choices", [])}
+    found |= {catcher["Next"] for catcher in state.get("Catch", [])}
+    return found
+
+
+def test_it_is_jsonpath_and_starts_by_validating(definition: dict[str, Any]) -> None:
+    assert definition.get("QueryLanguage", "JSONPath") == "JSONPath"
+    assert definition["StartAt"] == "ValidateRequest"
+    assert "JSONata" not in DEFINITION.read_text()
+    assert not any("Assign" in state for state in definition["States"].values())
+
+
+def test_every_target_exists_and_every_state_is_reachable(
+    definition: dict[str, Any], states: dict[str, dict[str, Any]]
+) -> None:
+    for name, state in states.items():
+        assert targets(state) <= set(states), f"{name} points at a state that does not exist"
+    reached, frontier = set(), [definition["StartAt"]]
+    while frontier:
+        name = frontier.pop()
+        if name not in reached:
+            reached.add(name)
+            frontier.extend(targets(states[name]))
+    assert reached == set(states)
+
+
+def test_every_task_invokes_a_catalog_function_through_the_lambda_integration(
+    states: dict[str, dict[str, Any]],
+) -> None:
+    placeholders = {task.placeholder for task in LAMBDA_TASKS}
+    for name, state in of_type(states, "Task").items():
+        assert state["Resource"] == "arn:aws:states:::lambda:invoke", name
+        function = re.fullmatch(r"\$\{(\w+)\}", state["Parameters"]["FunctionName"])
+        assert function is not None and function.group(1) in placeholders, name
+        assert "Payload" in state["Parameters"] or "Payload.$" in state["Parameters"], name
+
+
+def test_every_placeholder_is_in_the_catalog() -> None:
+    known = {task.placeholder for task in LAMBDA_TASKS} | set(RESOURCE_PLACEHOLDERS)
+    used = set(re.findall(r"\$\{(\w+)\}", DEFINITION.read_text()))
+    assert used <= known, used - known
+    assert {task.placeholder for task in LAMBDA_TASKS} <= used, "a catalog function no task uses"
+
+
+def test_every_task_retries_transient_errors_with_full_jitter(states: dict[str, dict[str, Any]]) -> None:
+    for name, state in of_type(states, "Task").items():
+        retriers = state.get("Retry", [])
+        retried = {error for retrier in retriers for error in retrier["ErrorEquals"]}
+        assert retried >= LAMBDA_ERRORS | RETRYABLE, name
+        for retrier in retriers:
+            assert retrier["JitterStrategy"] == "FULL", name
+            assert 1 <= retrier["MaxAttempts"] <= 12, name
+            assert retrier.get("BackoffRate", 1) > 1, name
+        assert "States.ALL" not in retried, f"{name} retries terminal errors"
+
+
+def test_every_task_catches_into_the_failure_path(states: dict[str, dict[str, Any]]) -> None:
+    for name, state in of_type(states, "Task").items():
+        catchers = state.get("Catch", [])
+        assert [catcher["ErrorEquals"] for catcher in catchers] == [["States.ALL"]], name
+        assert catchers[0]["Next"] in FAILURE_PATH, name
+        assert catchers[0]["ResultPath"].startswith("$."), f"{name} would drop the run state when it fails"
+
+
+def test_tasks_that_can_leave_resources_behind_are_caught_into_cleanup(
+    states: dict[str, dict[str, Any]],
+) -> None:
+    unrecorded_or_final = {"ValidateRequest", "Cleanup", "RecordSuccess", "RecordFailure"}
+    for name, state in of_type(states, "Task").items():
+        if name not in unrecorded_or_final:
+            assert state["Catch"][0]["Next"] == "Cleanup", name
+            assert state["Catch"][0]["ResultPath"] == "$.error", name
+
+
+def test_every_wait_loop_goes_through_a_check_task_and_a_choice(states: dict[str, dict[str, Any]]) -> None:
+    waits = of_type(states, "Wait")
+    assert waits, "the workflow has no waits"
+    for name, wait in waits.items():
+        assert "SecondsPath" in wait and "Seconds" not in wait, f"{name} must sleep as planned by its check"
+        check = states[wait["Next"]]
+        assert check["Type"] == "Task", name
+        choice = states[check["Next"]]
+        assert choice["Type"] == "Choice", name
+        assert name in targets(choice), f"{name} is not a loop"
+        phase = wait["SecondsPath"].split(".")[1]
+        assert any(rule["Variable"] == f"$.{phase}.done" for rule in choice["Choices"]), name
+        assert check["ResultPath"] == f"$.{phase}", f"{name}: the check must update the phase it waits on"
+
+
+def test_each_phase_is_stored_with_all_its_fields(states: dict[str, dict[str, Any]]) -> None:
+    for name, state in of_type(states, "Task").items():
+        phase = str(state.get("ResultPath", ""))[2:]
+        if phase in PHASE_MODELS:
+            assert set(state["ResultSelector"]) == {
+                f"{field}.$" for field in PHASE_MODELS[phase].model_fields
+            }, name
+
+
+def test_the_failure_ends_with_the_recorded_error_and_cause(states: dict[str, dict[str, Any]]) -> None:
+    failed = states["Failed"]
+    assert failed["ErrorPath"] == "$.outcome.error"
+    assert failed["CausePath"] == "$.outcome.cause"
+    assert states["RecordFailure"]["Next"] == "Failed"
+    assert states["RecordSuccess"]["Next"] == "Succeeded"
