@@ -1,0 +1,116 @@
+"""`image-factory emulator`: serve the AppStream emulator over HTTP, print its scenario schema."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+from types import FrameType
+from typing import Any
+
+from image_factory.cli import UsageError
+
+DEFAULT_PORT = 4599
+REGION = "us-east-1"
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser("emulator", help="run the local AppStream emulator")
+    commands = parser.add_subparsers(dest="emulator_command", required=True, metavar="ACTION")
+
+    serve = commands.add_parser(
+        "serve",
+        help="serve the emulator over HTTP for the AWS CLI and SDKs",
+        description="Serve the AppStream emulator over HTTP (smithy-rpc-v2-cbor and awsJson1_1). "
+        "Request signatures are not checked: any credentials work. Stop it with Ctrl-C.",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
+    serve.add_argument(
+        "--port",
+        type=int,
+        default=DEFAULT_PORT,
+        help="port to bind, 0 for any free port (default: %(default)s)",
+    )
+    serve.add_argument(
+        "--scenario",
+        metavar="FILE",
+        help="scenario file (JSON or YAML): durations, quotas, rate limits, faults",
+    )
+    serve.add_argument(
+        "--time-scale",
+        type=float,
+        metavar="X",
+        help="run simulated time X times faster than real time (default: real time)",
+    )
+    serve.set_defaults(func=serve_command)
+
+    schema = commands.add_parser("schema", help="print the JSON Schema of scenario files")
+    schema.set_defaults(func=schema_command)
+
+
+def serve_command(args: argparse.Namespace) -> int:
+    # Imported here, not at the top: every `image-factory` command loads this module to register it.
+    from appstream_emulator.clock import ScaledClock
+    from appstream_emulator.core import Emulator
+    from appstream_emulator.scenario import Scenario, ScenarioError
+    from appstream_emulator.server import EmulatorServer
+
+    if args.time_scale is not None and args.time_scale <= 0:
+        raise UsageError(f"--time-scale must be a positive number, got {args.time_scale}")
+    try:
+        scenario = Scenario.load(args.scenario) if args.scenario else None
+    except ScenarioError as error:
+        raise UsageError(" ".join(str(error).split())) from None
+    clock = ScaledClock(args.time_scale) if args.time_scale is not None else None
+    emulator = Emulator(scenario, clock, region=REGION)
+    try:
+        server = EmulatorServer(emulator, args.host, args.port)
+    except OSError as error:
+        raise UsageError(f"cannot listen on {args.host}:{args.port}: {error.strerror or error}") from None
+
+    # Rejected requests and internal failures are logged; a person running the server wants to see them.
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    print(_banner(server.url, args), flush=True)
+    previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    try:
+        server.serve_forever()
+    except (KeyboardInterrupt, _Stop):
+        pass  # Ctrl-C or SIGTERM: the normal way to stop
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        server.drop_connections()
+        server.server_close()
+    print("AppStream emulator stopped.", file=sys.stderr)
+    return 0
+
+
+def schema_command(args: argparse.Namespace) -> int:
+    from appstream_emulator.scenario import scenario_json_schema
+
+    print(json.dumps(scenario_json_schema(), indent=2))
+    return 0
+
+
+def _banner(url: str, args: argparse.Namespace) -> str:
+    time_note = f"{args.time_scale}x real time" if args.time_scale is not None else "real time"
+    return "\n".join(
+        [
+            f"AppStream emulator listening on {url}",
+            f"  scenario: {args.scenario or 'defaults'}; simulated time: {time_note}",
+            "  protocols: smithy-rpc-v2-cbor and awsJson1_1; request signatures are not checked",
+            "Point clients at it with either:",
+            f"  aws appstream describe-images --endpoint-url {url} --region {REGION}",
+            f"  export AWS_ENDPOINT_URL_APPSTREAM={url}",
+            "Press Ctrl-C to stop.",
+        ]
+    )
+
+
+class _Stop(Exception):
+    """Raised from the SIGTERM handler to leave serve_forever like Ctrl-C does."""
+
+
+def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise _Stop
