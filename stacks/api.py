@@ -1,0 +1,183 @@
+"""The run API: an IAM-authorised (SigV4) REST API in front of the run API's handler.
+
+Routes: POST /runs (start), GET /runs (list), GET /runs/{id} (one run with its steps),
+POST /runs/{id}/cancel (stop). The stack adds the API only once the handler module
+`functions.handlers.api` exists.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
+from aws_cdk import aws_apigateway as apigateway
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3_assets as s3_assets
+from constructs import Construct
+
+from functions import catalog, names
+from stacks.bundling import FUNCTIONS_PACKAGE
+from stacks.config import DeploymentConfig
+from stacks.house import LOG_RETENTION, HouseFunction
+from stacks.nag import acknowledge
+from stacks.workflow import ImagePipeline
+
+API_HANDLER = catalog.API_FUNCTION.handler
+# Lambda allows 4 KB of environment in all; larger pipeline configurations go to S3.
+INLINE_PIPELINES_LIMIT = 2048
+
+
+def api_handler_exists() -> bool:
+    module = API_HANDLER.rsplit(".", 1)[0]
+    return FUNCTIONS_PACKAGE.parent.joinpath(*module.split(".")).with_suffix(".py").is_file()
+
+
+def pipelines_document(config: DeploymentConfig) -> str:
+    """The configured pipelines a `{"pipeline": NAME}` request body starts, as the handler reads them."""
+    pipelines = [{"name": pipeline.name, "request": pipeline.request} for pipeline in config.pipelines]
+    return json.dumps({"pipelines": pipelines}, separators=(",", ":"), sort_keys=True)
+
+
+class RunApi(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        stage: str,
+        config: DeploymentConfig,
+        code: lambda_.Code,
+        workflow: ImagePipeline,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        settings = config.settings
+        retention = LOG_RETENTION[settings.log_retention_days]
+        pipeline = workflow.state_machine
+        role = iam.Role(self, "HandlerRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+        # Cancelling a run cleans up with the workflow's own cleanup service: the task permissions.
+        workflow.grant_task_permissions(role)
+        environment = {
+            **workflow.task_environment,
+            names.ENV_PIPELINE_STATE_MACHINE: pipeline.state_machine_arn,
+            **self._pipelines_setting(config, role),
+        }
+        self.handler = HouseFunction(
+            self,
+            "Handler",
+            handler=API_HANDLER,
+            code=code,
+            role=role,
+            stage=stage,
+            description="Run API: start, list, show and cancel image pipeline runs",
+            environment=environment,
+            timeout=Duration.seconds(catalog.API_FUNCTION.timeout_seconds),
+            memory_size=catalog.API_FUNCTION.memory_mb,
+            log_retention=retention,
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(actions=["states:StartExecution"], resources=[pipeline.state_machine_arn])
+        )
+        executions = Stack.of(self).format_arn(
+            service="states",
+            resource="execution",
+            resource_name=f"{pipeline.state_machine_name}:*",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["states:DescribeExecution", "states:StopExecution"], resources=[executions]
+            )
+        )
+        acknowledge(
+            role,
+            f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:"
+            f"execution:<{Stack.of(self).get_logical_id(pipeline.node.default_child)}.Name>:*]",  # type: ignore[arg-type]
+            "Show and cancel act on executions of this stage's image pipeline only; the API names each "
+            "execution after its run id.",
+        )
+
+        access_logs = logs.LogGroup(
+            self, "AccessLogs", retention=retention, removal_policy=RemovalPolicy.DESTROY
+        )
+        self.rest_api = apigateway.RestApi(
+            self,
+            "RestApi",
+            rest_api_name=f"{Stack.of(self).stack_name}-runs",  # shown in the console; one per stage
+            description="AppStream Image Factory run API",
+            endpoint_types=[apigateway.EndpointType.REGIONAL],
+            cloud_watch_role=settings.api_gateway_cloudwatch_role,
+            cloud_watch_role_removal_policy=RemovalPolicy.RETAIN,  # account-wide: other stages may rely on it
+            default_method_options=apigateway.MethodOptions(
+                authorization_type=apigateway.AuthorizationType.IAM
+            ),
+            deploy_options=apigateway.StageOptions(
+                stage_name="v1",
+                tracing_enabled=True,
+                metrics_enabled=True,
+                logging_level=apigateway.MethodLoggingLevel.INFO,
+                data_trace_enabled=False,  # bodies can carry launch parameters
+                throttling_rate_limit=10,
+                throttling_burst_limit=20,
+                access_log_destination=apigateway.LogGroupLogDestination(access_logs),
+                access_log_format=apigateway.AccessLogFormat.json_with_standard_fields(
+                    caller=True,
+                    http_method=True,
+                    ip=True,
+                    protocol=True,
+                    request_time=True,
+                    resource_path=True,
+                    response_length=True,
+                    status=True,
+                    user=True,
+                ),
+            ),
+        )
+        validator = self.rest_api.add_request_validator(
+            "Validator", validate_request_body=True, validate_request_parameters=True
+        )
+        integration = apigateway.LambdaIntegration(self.handler)
+        runs = self.rest_api.root.add_resource("runs")
+        run = runs.add_resource("{id}")
+        for resource, method in (
+            (runs, "POST"),
+            (runs, "GET"),
+            (run, "GET"),
+            (run.add_resource("cancel"), "POST"),
+        ):
+            resource.add_method(method, integration, request_validator=validator)
+        _acknowledge_api(self.rest_api, settings.api_gateway_cloudwatch_role)
+
+    def _pipelines_setting(self, config: DeploymentConfig, role: iam.IRole) -> dict[str, str]:
+        document = pipelines_document(config)
+        if len(document) <= INLINE_PIPELINES_LIMIT:
+            return {names.ENV_PIPELINES_CONFIG: document}
+        folder = Path(tempfile.mkdtemp(prefix="image-factory-pipelines-"))
+        (folder / "pipelines.json").write_text(document, encoding="utf-8")
+        asset = s3_assets.Asset(self, "Pipelines", path=str(folder / "pipelines.json"))
+        asset.grant_read(role)
+        return {names.ENV_PIPELINES_CONFIG_URI: asset.s3_object_url}
+
+
+def _acknowledge_api(api: apigateway.RestApi, creates_cloudwatch_role: bool) -> None:
+    acknowledge(
+        api,
+        "AwsSolutions-APIG3",
+        "Regional API reachable only with SigV4 credentials of this account's IAM principals, "
+        "throttled per stage; a web ACL adds nothing an anonymous caller could reach.",
+    )
+    acknowledge(
+        api,
+        "AwsSolutions-COG4",
+        "Callers are IAM principals (SigV4, AuthorizationType AWS_IAM), not Cognito users.",
+    )
+    if creates_cloudwatch_role:
+        acknowledge(
+            api,
+            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+            "AmazonAPIGatewayPushToCloudWatchLogs]",
+            "API Gateway's account-level logging role uses the AWS managed policy AWS documents for it.",
+        )

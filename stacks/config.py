@@ -1,0 +1,239 @@
+"""The deployment's configuration file: pipelines, their triggers, and the roles runs may pass.
+
+One YAML (or JSON) file per deployment, chosen with `-c config=PATH` (default in
+`cdk.json`). It is validated at synth time; a mistake stops the synth with a message
+that names the file and the field, e.g. `pipelines[0].schedules[1].time_zone`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from stacks.request_contract import validate_request
+
+ROLE_ARN = r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9_+=,.@/-]{1,512}$"
+IMAGE_PIPELINE_ARN = r"^arn:aws[a-z-]*:imagebuilder:[a-z0-9-]+:\d{12}:image-pipeline/[a-z0-9-_]+$"
+PIPELINE_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$"  # the request's own pattern for `pipeline`
+SCHEDULE_INPUT_LIMIT = 8192  # EventBridge Scheduler's limit on a target's Input
+EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+
+# CloudWatch Logs accepts only these retention periods.
+LOG_RETENTION_DAYS = (
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+)
+
+# EventBridge Scheduler expressions: cron has six fields (minutes .. year), rate a positive amount.
+_CRON = re.compile(r"^cron\((\S+\s+){5}\S+\)$")
+_RATE = re.compile(r"^rate\([1-9]\d* (minute|minutes|hour|hours|day|days)\)$")
+_AT = re.compile(r"^at\(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\)$")
+
+
+class ConfigError(ValueError):
+    """The configuration file is missing or invalid; the message names the file and the field."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Schedule(_Strict):
+    """An EventBridge Scheduler schedule that starts the pipeline with its stored request."""
+
+    expression: str = Field(description="cron(...) with six fields, rate(N unit) or at(yyyy-mm-ddThh:mm:ss)")
+    time_zone: str = Field("UTC", description="IANA time zone the cron expression is read in")
+    enabled: bool = True
+    description: str = Field("", max_length=512)
+
+    @field_validator("expression")
+    @classmethod
+    def _known_form(cls, value: str) -> str:
+        if not (_CRON.match(value) or _RATE.match(value) or _AT.match(value)):
+            raise ValueError(
+                "expected cron(min hour day-of-month month day-of-week year), rate(N minutes|hours|days) "
+                "or at(yyyy-mm-ddThh:mm:ss)"
+            )
+        return value
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown IANA time zone {value!r}") from None
+        return value
+
+
+class ImageBuilderTrigger(_Strict):
+    """Start the pipeline whenever this EC2 Image Builder pipeline publishes an AVAILABLE image."""
+
+    image_pipeline_arn: str = Field(pattern=IMAGE_PIPELINE_ARN)
+
+
+class Pipeline(_Strict):
+    name: str = Field(pattern=PIPELINE_NAME)
+    description: str = Field("", max_length=256)
+    request: dict[str, Any] = Field(
+        description="the pipeline request (see the request JSON Schema) runs of this pipeline start with; "
+        "`pipeline` defaults to `name`"
+    )
+    schedules: tuple[Schedule, ...] = ()
+    image_builder: ImageBuilderTrigger | None = None
+
+    @model_validator(mode="after")
+    def _request_names_pipeline(self) -> Pipeline:
+        stored = self.request.setdefault("pipeline", self.name)
+        if stored != self.name:
+            raise ValueError(f"request.pipeline {stored!r} differs from name {self.name!r}")
+        size = len(json.dumps(self.request))
+        if self.schedules and size > SCHEDULE_INPUT_LIMIT:
+            raise ValueError(f"request is {size} characters; a schedule's input holds {SCHEDULE_INPUT_LIMIT}")
+        if self.image_builder is not None and "ami_id" not in (self.request.get("source") or {}):
+            raise ValueError(
+                "image_builder needs request.source.ami_id (the new AMI replaces it on each run)"
+            )
+        return self
+
+
+class PassableRoles(_Strict):
+    """The only roles the workflow may hand to AppStream (`iam:PassRole`)."""
+
+    import_role_arn: str = Field(pattern=ROLE_ARN, description="role AppStream assumes to import an AMI")
+    builder_role_arn: str = Field(pattern=ROLE_ARN, description="role of the image builder (reads its job)")
+    export_role_arn: str = Field(pattern=ROLE_ARN, description="role AppStream assumes to export an AMI")
+
+    def all(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys((self.import_role_arn, self.builder_role_arn, self.export_role_arn)))
+
+
+class Settings(_Strict):
+    notification_emails: tuple[str, ...] = Field((), description="subscribed to run notifications and alarms")
+    retain_data: bool = Field(
+        True, description="keep the runs table and jobs bucket when the stack is deleted"
+    )
+    log_retention_days: int = 90
+    log_execution_data: bool = Field(
+        False, description="include execution input/output in state machine logs"
+    )
+    builder_slot_limit: int = Field(10, ge=1, le=500, description="image builders runs may hold at once")
+    task_concurrency: int | None = Field(
+        5, ge=1, le=100, description="reserved concurrency per task function; null leaves them unreserved"
+    )
+    job_document_days: int = Field(30, ge=1, le=3650, description="days job/result documents are kept")
+    api_gateway_cloudwatch_role: bool = Field(
+        True, description="create the account-level role API Gateway needs to write logs"
+    )
+    termination_protection: bool = False
+
+    @field_validator("notification_emails")
+    @classmethod
+    def _emails(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [value for value in values if not re.match(EMAIL, value)]
+        if bad:
+            raise ValueError(f"not an email address: {', '.join(bad)}")
+        return values
+
+    @field_validator("log_retention_days")
+    @classmethod
+    def _retention(cls, value: int) -> int:
+        if value not in LOG_RETENTION_DAYS:
+            raise ValueError(f"CloudWatch Logs accepts only {', '.join(map(str, LOG_RETENTION_DAYS))}")
+        return value
+
+
+class DeploymentConfig(_Strict):
+    """The whole file."""
+
+    schema_: str | None = Field(None, alias="$schema")
+    roles: PassableRoles
+    settings: Settings = Settings()
+    pipelines: tuple[Pipeline, ...] = ()
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> DeploymentConfig:
+        seen: set[str] = set()
+        for index, pipeline in enumerate(self.pipelines):
+            if pipeline.name in seen:
+                raise ValueError(f"pipelines[{index}].name: {pipeline.name!r} is used twice")
+            seen.add(pipeline.name)
+        return self
+
+    def pipeline(self, name: str) -> Pipeline:
+        return next(pipeline for pipeline in self.pipelines if pipeline.name == name)
+
+
+def load_config(path: Path) -> DeploymentConfig:
+    """Read and validate the file; raise ConfigError naming the file and the bad field."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read the configuration file ({error.strerror})") from None
+    try:
+        raw = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as error:
+        raise ConfigError(
+            f"{path}: not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {error}"
+        ) from None
+    try:
+        config = DeploymentConfig.model_validate(raw)
+    except ValidationError as error:
+        raise ConfigError(f"{path}: " + "; ".join(_describe(error.errors()))) from None
+    problems = list(_request_problems(config))
+    if problems:
+        raise ConfigError(f"{path}: " + "; ".join(problems))
+    return config
+
+
+def _describe(errors: Iterable[Any]) -> Iterable[str]:
+    for error in errors:
+        yield f"{_field_path(error['loc'])}: {error['msg']}"
+
+
+def _field_path(location: Iterable[int | str]) -> str:
+    path = ""
+    for part in location:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path or "(file)"
+
+
+def _request_problems(config: DeploymentConfig) -> Iterable[str]:
+    """Check each stored request against the workflow's own request model and the passable roles."""
+    for index, pipeline in enumerate(config.pipelines):
+        for problem in validate_request(pipeline.request, config.roles.all()):
+            yield f"pipelines[{index}].request{problem}"
+
+
+def json_schema() -> dict[str, Any]:
+    """JSON Schema of the file, for editors (`$schema`) and for docs/deploy.md."""
+    schema = DeploymentConfig.model_json_schema(by_alias=True)
+    schema["title"] = "AppStream Image Factory deployment configuration"
+    return schema

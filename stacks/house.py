@@ -1,0 +1,121 @@
+"""House defaults every function and state machine of the app carries.
+
+`HouseFunction`: the project's runtime and architecture, X-Ray tracing, Powertools
+settings, and its own log group with a retention (no log-retention custom resource).
+`HouseStateMachine`: logging every event to CloudWatch Logs (without execution data
+unless asked) and X-Ray tracing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from stacks.bundling import ARCHITECTURE, RUNTIME
+
+POWERTOOLS_SERVICE = "image-factory"
+
+_DAYS = logs.RetentionDays
+LOG_RETENTION: dict[int, logs.RetentionDays] = {
+    1: _DAYS.ONE_DAY, 3: _DAYS.THREE_DAYS, 5: _DAYS.FIVE_DAYS, 7: _DAYS.ONE_WEEK, 14: _DAYS.TWO_WEEKS,
+    30: _DAYS.ONE_MONTH, 60: _DAYS.TWO_MONTHS, 90: _DAYS.THREE_MONTHS, 120: _DAYS.FOUR_MONTHS,
+    150: _DAYS.FIVE_MONTHS, 180: _DAYS.SIX_MONTHS, 365: _DAYS.ONE_YEAR, 400: _DAYS.THIRTEEN_MONTHS,
+    545: _DAYS.EIGHTEEN_MONTHS, 731: _DAYS.TWO_YEARS, 1096: _DAYS.THREE_YEARS, 1827: _DAYS.FIVE_YEARS,
+    2192: _DAYS.SIX_YEARS, 2557: _DAYS.SEVEN_YEARS, 2922: _DAYS.EIGHT_YEARS, 3288: _DAYS.NINE_YEARS,
+    3653: _DAYS.TEN_YEARS,
+}  # fmt: skip
+
+
+def metrics_namespace(stage: str) -> str:
+    """One namespace per stage, so two stages in one account never share alarms."""
+    return f"ImageFactory/{stage}"
+
+
+class HouseFunction(lambda_.Function):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        handler: str,
+        code: lambda_.Code,
+        role: iam.IRole,
+        stage: str,
+        description: str,
+        environment: Mapping[str, str],
+        timeout: Duration,
+        memory_size: int,
+        log_retention: logs.RetentionDays,
+        reserved_concurrent_executions: int | None = None,
+    ) -> None:
+        log_group = logs.LogGroup(
+            scope,
+            f"{construct_id}Logs",
+            retention=log_retention,
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        super().__init__(
+            scope,
+            construct_id,
+            runtime=RUNTIME,
+            architecture=ARCHITECTURE,
+            handler=handler,
+            code=code,
+            role=role,
+            description=description,
+            timeout=timeout,
+            memory_size=memory_size,
+            reserved_concurrent_executions=reserved_concurrent_executions,
+            tracing=lambda_.Tracing.ACTIVE,
+            log_group=log_group,
+            environment={
+                "POWERTOOLS_SERVICE_NAME": POWERTOOLS_SERVICE,
+                "POWERTOOLS_METRICS_NAMESPACE": metrics_namespace(stage),
+                "POWERTOOLS_LOG_LEVEL": "INFO",
+                **environment,
+            },
+        )
+        # A role shared by several functions gets each one's log group, nothing wider.
+        log_group.grant_write(role)
+
+
+class HouseStateMachine(sfn.StateMachine):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        definition: sfn.DefinitionBody,
+        log_execution_data: bool,
+        log_retention: logs.RetentionDays,
+        substitutions: Mapping[str, str] | None = None,
+        state_machine_type: sfn.StateMachineType = sfn.StateMachineType.STANDARD,
+    ) -> None:
+        log_group = logs.LogGroup(
+            scope,
+            f"{construct_id}Logs",
+            # The vended-logs prefix keeps CloudWatch Logs resource policies small.
+            log_group_name=f"/aws/vendedlogs/states/{Stack.of(scope).stack_name}-{construct_id}",
+            retention=log_retention,
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        super().__init__(
+            scope,
+            construct_id,
+            definition_body=definition,
+            definition_substitutions=dict(substitutions) if substitutions else None,
+            state_machine_type=state_machine_type,
+            tracing_enabled=True,
+            logs=sfn.LogOptions(
+                destination=log_group,
+                level=sfn.LogLevel.ALL,
+                include_execution_data=log_execution_data,
+            ),
+        )
+        self.logs = log_group

@@ -1,0 +1,120 @@
+"""One stage of AppStream Image Factory: everything a deployment needs, in one stack."""
+
+from __future__ import annotations
+
+from aws_cdk import Annotations, CfnOutput, Environment, Stack, Tags, Token
+from constructs import Construct
+
+from functions import names
+from stacks.api import RunApi, api_handler_exists
+from stacks.bundling import functions_code
+from stacks.config import ConfigError, DeploymentConfig
+from stacks.monitoring import Monitoring
+from stacks.storage import JobsBucket, Notifications, RunEventBus, RunsTable
+from stacks.triggers import Triggers
+from stacks.workflow import ImagePipeline
+
+STAGE_TAG = "image-factory:stage"
+
+
+class ImageFactoryStack(Stack):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        stage: str,
+        config: DeploymentConfig,
+        env: Environment | None = None,
+        include_api: bool | None = None,
+    ) -> None:
+        """`include_api`: deploy the run API; by default, once its handler module exists."""
+        super().__init__(
+            scope,
+            construct_id,
+            env=env,
+            description=f"AppStream Image Factory ({stage}): AMI to WorkSpaces Applications image pipelines",
+            termination_protection=config.settings.termination_protection,
+        )
+        Tags.of(self).add(STAGE_TAG, stage)
+        self._check_placement(config)
+
+        table = RunsTable(self, "RunsTable", retain=config.settings.retain_data)
+        jobs = JobsBucket(self, "Jobs", config=config)
+        notifications = Notifications(self, "Notifications", emails=config.settings.notification_emails)
+        bus = RunEventBus(self, "RunEvents")
+        code = functions_code()
+        workflow = ImagePipeline(
+            self,
+            "ImagePipeline",
+            stage=stage,
+            config=config,
+            code=code,
+            table=table,
+            jobs=jobs,
+            notifications=notifications,
+            bus=bus,
+        )
+        triggers = Triggers(self, "Triggers", config=config, pipeline=workflow.state_machine, bus=bus)
+        functions = list(workflow.functions.values())
+
+        self.api: RunApi | None = None
+        if include_api if include_api is not None else api_handler_exists():
+            self.api = RunApi(self, "RunApi", stage=stage, config=config, code=code, workflow=workflow)
+            functions.append(self.api.handler)
+            CfnOutput(
+                self,
+                names.OUTPUT_RUN_API_URL,
+                value=self.api.rest_api.url,
+                description="Run API (SigV4, IAM)",
+            )
+        else:
+            Annotations.of(self).add_info(
+                "Run API not deployed: functions/handlers/api.py does not exist yet (stacks/api.py is ready)."
+            )
+
+        monitoring = Monitoring(
+            self,
+            "Monitoring",
+            stage=stage,
+            topic=notifications.topic,
+            pipeline=workflow.state_machine,
+            starters=triggers.starters,
+            functions=functions,
+            dead_letters=triggers.dead_letters,
+        )
+
+        outputs = {
+            "StateMachineArn": (workflow.state_machine.state_machine_arn, "Image pipeline (StartExecution)"),
+            "RunsTableName": (table.table_name, "Runs, steps and builder slots"),
+            "JobsBucketName": (jobs.bucket.bucket_name, "Builder agent jobs and results"),
+            "NotificationTopicArn": (notifications.topic.topic_arn, "Run notifications and alarms"),
+            "EventBusName": (bus.event_bus_name, "Run state changes; Start Image Factory Run events"),
+            "DeadLetterQueueUrl": (triggers.dead_letters.queue_url, "Triggers that could not start a run"),
+            "DashboardName": (monitoring.dashboard.dashboard_name, "CloudWatch dashboard"),
+        }
+        for output_id, (value, description) in outputs.items():
+            CfnOutput(self, output_id, value=value, description=description)
+
+    def _check_placement(self, config: DeploymentConfig) -> None:
+        """Image Builder events never cross regions or accounts: a trigger elsewhere would never fire."""
+        for index, pipeline in enumerate(config.pipelines):
+            if pipeline.image_builder is None:
+                continue
+            _, _, _, region, account, _ = pipeline.image_builder.image_pipeline_arn.split(":", 5)
+            for what, expected, actual in (
+                ("region", region, self.region),
+                ("account", account, self.account),
+            ):
+                if not Token.is_unresolved(actual) and expected != actual:
+                    raise ConfigError(
+                        f"pipelines[{index}].image_builder.image_pipeline_arn: the image pipeline is in "
+                        f"{what} {expected}, this stack deploys to {actual}; its events would never arrive"
+                    )
+        accounts = {arn.split(":")[4] for arn in config.roles.all()}
+        if not Token.is_unresolved(self.account) and accounts != {self.account}:
+            Annotations.of(self).add_warning_v2(
+                "image-factory:roles-account",
+                f"roles.* are in account(s) {', '.join(sorted(accounts))}; "
+                f"this stack deploys to {self.account}",
+            )

@@ -1,0 +1,46 @@
+"""How the deployment checks a stored pipeline request before any run uses it.
+
+Two checks, each reported as `<field path>: <problem>`:
+* the workflow's own validation (`functions.request.parse_request`) accepts it;
+* every IAM role ARN in it is one of the configured passable roles, since those are the
+  only roles the workflow is allowed to pass to AppStream.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from functions.request import parse_request
+
+_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/")
+
+
+def validate_request(request: dict[str, Any], passable_roles: Iterable[str]) -> Iterator[str]:
+    parsed = parse_request(request)
+    if isinstance(parsed, list):
+        for problem in parsed:
+            yield f".{problem.field}: {problem.message}"
+    allowed = set(passable_roles)
+    for location, value in _strings(request, ()):
+        if _ROLE_ARN.match(value) and value not in allowed:
+            yield (
+                f"{_suffix(location)}: role {value} is not one of roles.* in this file "
+                "(the workflow may pass only those to AppStream)"
+            )
+
+
+def _strings(value: Any, location: tuple[int | str, ...]) -> Iterator[tuple[tuple[int | str, ...], str]]:
+    if isinstance(value, str):
+        yield location, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(item, (*location, str(key)))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _strings(item, (*location, index))
+
+
+def _suffix(location: Iterable[int | str]) -> str:
+    return "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in location)

@@ -1,0 +1,238 @@
+"""The image pipeline: one function per catalog task, and the state machine from its ASL file."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from functions import agent_documents, catalog, names
+from stacks import asl
+from stacks.config import DeploymentConfig
+from stacks.house import LOG_RETENTION, HouseFunction, HouseStateMachine
+from stacks.nag import X_RAY_AND_LOG_DELIVERY, acknowledge
+from stacks.permissions import appstream_statements, pass_role_statement
+from stacks.storage import JobsBucket, Notifications, RunEventBus, RunsTable
+
+TABLE_ITEM_ACTIONS = (
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:Query",
+)
+
+
+def _nag_arn(resource_type: str) -> str:
+    """An AppStream wildcard ARN of this account and region, as cdk-nag spells it in a finding."""
+    return f"arn:<AWS::Partition>:appstream:<AWS::Region>:<AWS::AccountId>:{resource_type}/*"
+
+
+class UnsupportedIntegration(ValueError):
+    """The ASL calls a service the deployment grants nothing for; the message says which."""
+
+
+class ImagePipeline(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        stage: str,
+        config: DeploymentConfig,
+        code: lambda_.Code,
+        table: RunsTable,
+        jobs: JobsBucket,
+        notifications: Notifications,
+        bus: RunEventBus,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        settings = config.settings
+        retention = LOG_RETENTION[settings.log_retention_days]
+        self._table, self._jobs, self._notifications, self._bus = table, jobs, notifications, bus
+        self._config = config
+
+        resource_values = {
+            names.ENV_RUNS_TABLE: table.table_name,
+            names.ENV_JOBS_BUCKET: jobs.bucket.bucket_name,
+            names.ENV_NOTIFICATION_TOPIC: notifications.topic.topic_arn,
+            names.ENV_EVENT_BUS: bus.event_bus_name,
+        }
+        unknown = set(catalog.RESOURCE_PLACEHOLDERS.values()) - resource_values.keys()
+        if unknown:
+            raise UnsupportedIntegration(
+                f"catalog names resource variables the stack does not provide: {unknown}"
+            )
+
+        self.task_role = iam.Role(
+            self,
+            "TaskRole",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description="Shared by the image pipeline's task functions",
+        )
+        self.grant_task_permissions(self.task_role)
+        self._jobs.restrict_to(builder_role_arn=config.roles.builder_role_arn, workflow_role=self.task_role)
+
+        environment = {**resource_values, names.ENV_BUILDER_SLOT_LIMIT: str(settings.builder_slot_limit)}
+        self.task_environment = environment
+        self.functions: dict[str, HouseFunction] = {}
+        for task in catalog.LAMBDA_TASKS:
+            self.functions[task.name] = HouseFunction(
+                self,
+                f"{task.name}Function",
+                handler=task.handler,
+                code=code,
+                role=self.task_role,
+                stage=stage,
+                description=f"Image pipeline task {task.name}",
+                environment=environment,
+                timeout=Duration.seconds(task.timeout_seconds),
+                memory_size=task.memory_mb,
+                log_retention=retention,
+                # Bounds the AppStream calls a burst of runs can make at once.
+                reserved_concurrent_executions=settings.task_concurrency,
+            )
+
+        definition = asl.read_definition()
+        substitutions = {
+            task.placeholder: self.functions[task.name].function_arn for task in catalog.LAMBDA_TASKS
+        }
+        substitutions |= {
+            placeholder: resource_values[variable]
+            for placeholder, variable in catalog.RESOURCE_PLACEHOLDERS.items()
+        }
+        self.state_machine = HouseStateMachine(
+            self,
+            "StateMachine",
+            # Inline in the template, where cfn-lint reads it; the file deployed is the file tested.
+            definition=sfn.DefinitionBody.from_string(definition),
+            substitutions={
+                key: value for key, value in substitutions.items() if key in asl.placeholders(definition)
+            },
+            log_execution_data=settings.log_execution_data,
+            log_retention=retention,
+        )
+        self._grant_state_machine(asl.service_integrations(definition))
+
+    def grant_task_permissions(self, role: iam.Role) -> None:
+        """What a task needs: AppStream, passing the configured roles, the table, the jobs, notifying."""
+        for statement in appstream_statements(self):
+            role.add_to_policy(statement)
+        role.add_to_policy(pass_role_statement(self._config.roles.all()))
+        role.add_to_policy(
+            iam.PolicyStatement(actions=list(TABLE_ITEM_ACTIONS), resources=self._table_arns())
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["s3:PutObject", "s3:GetObject", "s3:DeleteObject"],
+                resources=[self._jobs.job_documents_arn()],
+            )
+        )
+        # Reading the agent's documents and clearing them at cleanup; writing them is the agent's alone.
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["s3:GetObject", "s3:DeleteObject"], resources=self._jobs.agent_output_arns()
+            )
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["s3:ListBucket"],
+                resources=[self._jobs.bucket.bucket_arn],
+                conditions={"StringLike": {"s3:prefix": [f"{agent_documents.JOBS_PREFIX}/*"]}},
+            )
+        )
+        self._grant_publish(role)
+        role.add_to_policy(
+            iam.PolicyStatement(actions=["events:PutEvents"], resources=[self._bus.event_bus_arn])
+        )
+        self._acknowledge_task_wildcards(role)
+
+    def _acknowledge_task_wildcards(self, role: iam.Role) -> None:
+        acknowledge(
+            role,
+            f"AwsSolutions-IAM5[Resource::{_nag_arn('image-builder')}]",
+            "Image builders are named per run; the image-builder resource type is AppStream's finest scope, "
+            "and a run acts only on builders tagged with its run id.",
+        )
+        acknowledge(
+            role,
+            f"AwsSolutions-IAM5[Resource::{_nag_arn('image')}]",
+            "Image names come from each run's request ({pipeline}-{date}-{run}); the image resource type "
+            "of this account and region is AppStream's finest scope.",
+        )
+        acknowledge(
+            role,
+            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:appstream:<AWS::Region>::image/*]",
+            "CreateImageBuilder may start from an AWS-owned base image named in the request; those ARNs "
+            "have no account, and only CreateImageBuilder is granted on them.",
+        )
+        acknowledge(
+            role,
+            "AwsSolutions-IAM5[Resource::*]",
+            "CreateImportedImage, DescribeImages, DescribeImageBuilders, the export-task actions and "
+            "ListTagsForResource support no resource-level permissions (Service Authorization Reference; "
+            "tests/stacks checks the list), nor do the X-Ray actions of tracing.",
+        )
+        bucket = f"<{Stack.of(self).get_logical_id(self._jobs.bucket.node.default_child)}.Arn>"  # type: ignore[arg-type]
+        documents = (
+            agent_documents.job_key("*"),
+            agent_documents.result_key("*"),
+            agent_documents.status_key("*"),
+        )
+        for document in documents:
+            acknowledge(
+                role,
+                f"AwsSolutions-IAM5[Resource::{bucket}/{document}]",
+                "One job, result and status document per image builder, named per run; the grant names the "
+                "document file, never the whole prefix.",
+            )
+
+    def _table_arns(self) -> list[str]:
+        table_arn = self._table.table_arn
+        return [table_arn, *(f"{table_arn}/index/{index.name}" for index in names.RUNS_TABLE_INDEXES)]
+
+    def _grant_publish(self, grantee: iam.IGrantable) -> None:
+        grantee.grant_principal.add_to_principal_policy(
+            iam.PolicyStatement(actions=["sns:Publish"], resources=[self._notifications.topic.topic_arn])
+        )
+        grantee.grant_principal.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["kms:GenerateDataKey", "kms:Decrypt"], resources=[self._notifications.key.key_arn]
+            )
+        )
+
+    def _grant_state_machine(self, integrations: set[str]) -> None:
+        """Grant what the ASL's Task states call, and fail the synth on anything unexpected."""
+        machine = self.state_machine
+        for integration in sorted(integrations):
+            service = integration.split(":")[0]
+            if integration == "lambda:invoke":
+                arns = [function.function_arn for function in self.functions.values()]
+                machine.add_to_role_policy(
+                    iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=arns)
+                )
+            elif integration == "sns:publish":
+                self._grant_publish(machine)
+            elif integration == "events:putEvents":
+                machine.add_to_role_policy(
+                    iam.PolicyStatement(actions=["events:PutEvents"], resources=[self._bus.event_bus_arn])
+                )
+            elif service == "dynamodb":
+                action = integration.split(":")[1]
+                machine.add_to_role_policy(
+                    iam.PolicyStatement(
+                        actions=[f"dynamodb:{action[0].upper()}{action[1:]}"], resources=self._table_arns()
+                    )
+                )
+            else:
+                raise UnsupportedIntegration(
+                    f"{asl.IMAGE_PIPELINE_ASL.name} uses {integration}; grant it in stacks/workflow.py first"
+                )
+        acknowledge(
+            machine,
+            "AwsSolutions-IAM5[Resource::*]",
+            X_RAY_AND_LOG_DELIVERY,
+        )

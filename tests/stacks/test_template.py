@@ -1,0 +1,330 @@
+"""What a platform team deploys: the resources and properties of one synthesized stage."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_cdk.assertions import Match
+
+from functions import agent_documents, catalog, names
+from stacks import asl
+from stacks.api import api_handler_exists
+from stacks.bundling import RUNTIME
+from stacks.config import load_config
+from stacks.permissions import APPSTREAM_SCOPED_ACTIONS, APPSTREAM_UNSCOPED_ACTIONS
+from stacks.triggers import START_RUN_DETAIL_TYPE
+from tests.stacks.conftest import Synth
+
+EXAMPLE = load_config(asl.PROJECT_ROOT / "stacks" / "pipelines.example.yaml")
+
+
+def _pipeline_machine(synth: Synth) -> dict[str, Any]:
+    machines = [
+        machine["Properties"]
+        for machine in synth.resources("AWS::StepFunctions::StateMachine").values()
+        if machine["Properties"].get("StateMachineType", "STANDARD") == "STANDARD"
+    ]
+    assert len(machines) == 1
+    return machines[0]
+
+
+def _statements(synth: Synth) -> list[dict[str, Any]]:
+    return [statement for policy in _policies(synth) for statement in policy]
+
+
+def _policies(synth: Synth) -> list[list[dict[str, Any]]]:
+    return [
+        p["Properties"]["PolicyDocument"]["Statement"] for p in synth.resources("AWS::IAM::Policy").values()
+    ]
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def test_state_machine_is_the_asl_file_with_every_placeholder_filled(synth: Synth) -> None:
+    machine = _pipeline_machine(synth)
+    assert machine["DefinitionString"] == asl.read_definition()
+    assert asl.placeholders(machine["DefinitionString"]) == set(machine["DefinitionSubstitutions"])
+    handlers = {
+        key: fn["Properties"]["Handler"] for key, fn in synth.resources("AWS::Lambda::Function").items()
+    }
+    for task in catalog.LAMBDA_TASKS:
+        if task.placeholder in machine["DefinitionSubstitutions"]:
+            logical_id, attribute = machine["DefinitionSubstitutions"][task.placeholder]["Fn::GetAtt"]
+            assert (handlers[logical_id], attribute) == (task.handler, "Arn")
+
+
+def test_state_machine_logs_everything_but_execution_data_and_traces(synth: Synth) -> None:
+    synth.template.has_resource_properties(
+        "AWS::StepFunctions::StateMachine",
+        {
+            "StateMachineType": "STANDARD",
+            "TracingConfiguration": {"Enabled": True},
+            "LoggingConfiguration": {
+                "Level": "ALL",
+                "IncludeExecutionData": False,
+                "Destinations": Match.any_value(),
+            },
+        },
+    )
+
+
+def test_one_function_per_catalog_task_with_house_defaults(synth: Synth) -> None:
+    functions = {
+        fn["Properties"]["Handler"]: fn["Properties"]
+        for fn in synth.resources("AWS::Lambda::Function").values()
+    }
+    for task in catalog.LAMBDA_TASKS:
+        function = functions[task.handler]
+        assert function["Runtime"] == RUNTIME.name
+        assert function["Architectures"] == ["arm64"]
+        assert function["TracingConfig"] == {"Mode": "Active"}
+        assert function["Timeout"] == task.timeout_seconds
+        assert function["MemorySize"] == task.memory_mb
+        assert function["ReservedConcurrentExecutions"] == EXAMPLE.settings.task_concurrency
+        variables = function["Environment"]["Variables"]
+        assert {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE"} <= variables.keys()
+        assert set(catalog.RESOURCE_PLACEHOLDERS.values()) <= variables.keys()
+        assert variables[names.ENV_BUILDER_SLOT_LIMIT] == str(EXAMPLE.settings.builder_slot_limit)
+
+
+def test_runs_table_keys_come_from_the_names_module(synth: Synth) -> None:
+    schema = names.table_key_schema()
+    synth.template.has_resource_properties(
+        "AWS::DynamoDB::Table",
+        {
+            "KeySchema": schema["KeySchema"],
+            "BillingMode": "PAY_PER_REQUEST",
+            "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+            "SSESpecification": {"SSEEnabled": True},
+        },
+    )
+    (table,) = synth.resources("AWS::DynamoDB::Table").values()
+    properties = table["Properties"]
+    assert sorted(properties["AttributeDefinitions"], key=str) == sorted(
+        schema["AttributeDefinitions"], key=str
+    )
+    indexes = {index["IndexName"]: index for index in properties["GlobalSecondaryIndexes"]}
+    for expected in schema["GlobalSecondaryIndexes"]:  # type: ignore[attr-defined]
+        assert indexes[expected["IndexName"]]["KeySchema"] == expected["KeySchema"]
+        assert indexes[expected["IndexName"]]["Projection"] == expected["Projection"]
+    assert table["DeletionPolicy"] == "Retain"  # retain_data: true in the example
+
+
+def test_jobs_bucket_is_private_versioned_and_expires_old_jobs(synth: Synth) -> None:
+    synth.template.has_resource_properties(
+        "AWS::S3::Bucket",
+        {
+            "VersioningConfiguration": {"Status": "Enabled"},
+            "PublicAccessBlockConfiguration": {
+                "BlockPublicAcls": True,
+                "BlockPublicPolicy": True,
+                "IgnorePublicAcls": True,
+                "RestrictPublicBuckets": True,
+            },
+            "LoggingConfiguration": Match.object_like({"LogFilePrefix": "jobs-bucket/"}),
+            "LifecycleConfiguration": {
+                "Rules": Match.array_with(
+                    [
+                        Match.object_like(
+                            {
+                                "Prefix": f"{agent_documents.JOBS_PREFIX}/",
+                                "ExpirationInDays": EXAMPLE.settings.job_document_days,
+                                "Status": "Enabled",
+                            }
+                        )
+                    ]
+                )
+            },
+        },
+    )
+
+
+def test_only_the_builder_role_reads_jobs_and_writes_results(synth: Synth) -> None:
+    builder = EXAMPLE.roles.builder_role_arn
+    policies = [
+        p["Properties"]["PolicyDocument"]["Statement"]
+        for p in synth.resources("AWS::S3::BucketPolicy").values()
+    ]
+    statements = {statement.get("Sid"): statement for policy in policies for statement in policy}
+    assert statements["BuilderReadsItsJobs"]["Principal"] == {"AWS": builder}
+    assert statements["BuilderReadsItsJobs"]["Action"] == "s3:GetObject"
+    assert json.dumps(statements["BuilderReadsItsJobs"]["Resource"]).endswith('/jobs/*/job.json"]]}')
+    assert statements["BuilderWritesResults"]["Action"] == "s3:PutObject"
+    written = json.dumps(statements["BuilderWritesResults"]["Resource"])
+    assert '/jobs/*/result.json"' in written and '/jobs/*/status.json"' in written
+    deny_writes = statements["OnlyBuilderWritesResults"]
+    assert deny_writes["Effect"] == "Deny"
+    assert deny_writes["Condition"] == {"ArnNotEquals": {"aws:PrincipalArn": [builder]}}
+    assert statements["OnlyBuilderAndWorkflowReadJobs"]["Effect"] == "Deny"
+    tls_only = [
+        s for p in policies for s in p if s.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}
+    ]
+    assert len(tls_only) == 2  # jobs bucket and its access-log bucket
+
+
+def test_notifications_are_encrypted_with_a_rotating_key_alarms_may_use(synth: Synth) -> None:
+    synth.template.has_resource_properties("AWS::SNS::Topic", {"KmsMasterKeyId": Match.any_value()})
+    synth.template.has_resource_properties(
+        "AWS::KMS::Key",
+        {
+            "EnableKeyRotation": True,
+            "KeyPolicy": {
+                "Statement": Match.array_with(
+                    [
+                        Match.object_like(
+                            {"Principal": {"Service": "cloudwatch.amazonaws.com"}, "Effect": "Allow"}
+                        )
+                    ]
+                )
+            },
+        },
+    )
+
+
+def test_schedules_start_the_pipeline_with_its_stored_request(synth: Synth) -> None:
+    schedules = list(synth.resources("AWS::Scheduler::Schedule").values())
+    expected = [(p, s) for p in EXAMPLE.pipelines for s in p.schedules]
+    assert len(schedules) == len(expected)
+    for (pipeline, schedule), resource in zip(expected, schedules, strict=True):
+        properties = resource["Properties"]
+        assert properties["ScheduleExpression"] == schedule.expression
+        assert properties["ScheduleExpressionTimezone"] == schedule.time_zone
+        assert properties["State"] == "ENABLED"
+        assert json.loads(properties["Target"]["Input"]) == pipeline.request
+        assert "DeadLetterConfig" in properties["Target"]
+
+
+def test_image_builder_images_start_their_pipeline(synth: Synth) -> None:
+    synth.template.has_resource_properties(
+        "AWS::Events::Rule",
+        {
+            "EventPattern": Match.object_like(
+                {
+                    "source": ["aws.imagebuilder"],
+                    "detail-type": ["EC2 Image Builder Image State Change"],
+                    "detail": {"state": {"status": ["AVAILABLE"]}},
+                }
+            ),
+            "Targets": [Match.object_like({"DeadLetterConfig": Match.any_value()})],
+        },
+    )
+    starters = [
+        machine["Properties"]
+        for machine in synth.resources("AWS::StepFunctions::StateMachine").values()
+        if machine["Properties"].get("StateMachineType") == "EXPRESS"
+    ]
+    configured = [p for p in EXAMPLE.pipelines if p.image_builder is not None]
+    assert len(starters) == len(configured)
+    definition = json.dumps(starters[0]["DefinitionString"])
+    assert configured[0].image_builder is not None
+    assert configured[0].image_builder.image_pipeline_arn in definition
+    assert "aws-sdk:imagebuilder:getImage" in definition
+
+
+def test_start_run_events_on_the_bus_start_a_run_with_their_detail(synth: Synth) -> None:
+    synth.template.has_resource_properties(
+        "AWS::Events::Rule",
+        {
+            "EventBusName": Match.any_value(),
+            "EventPattern": {
+                "detail-type": [START_RUN_DETAIL_TYPE],
+                "source": [{"anything-but": [names.EVENT_SOURCE]}],
+            },
+            "Targets": [Match.object_like({"InputPath": "$.detail"})],
+        },
+    )
+
+
+def test_no_statement_allows_every_action(synth: Synth) -> None:
+    for statement in _statements(synth):
+        actions = _as_list(statement["Action"])
+        assert "*" not in actions
+        assert not any(action.endswith(":*") for action in actions), statement
+
+
+def test_appstream_actions_are_scoped_where_appstream_allows(synth: Synth) -> None:
+    policies = [p for p in _policies(synth) if "appstream:" in json.dumps(p)]
+    assert policies  # the task functions' (and the run API's, which cancels runs) policies
+    for policy in policies:
+        _check_appstream_scopes(policy)
+
+
+def _check_appstream_scopes(policy: list[dict[str, Any]]) -> None:
+    granted: dict[str, list[str]] = {}
+    for statement in policy:
+        for action in _as_list(statement["Action"]):
+            if action.startswith("appstream:"):
+                granted.setdefault(action, []).extend(json.dumps(r) for r in _as_list(statement["Resource"]))
+    assert granted.keys() == set(APPSTREAM_SCOPED_ACTIONS) | set(APPSTREAM_UNSCOPED_ACTIONS)
+    for action, resources in granted.items():
+        if action in APPSTREAM_UNSCOPED_ACTIONS:
+            assert resources == ['"*"'], action
+            continue
+        assert len(resources) == len(APPSTREAM_SCOPED_ACTIONS[action]), action
+        for resource in resources:
+            assert ":appstream:" in resource and ('image/*"' in resource or 'image-builder/*"' in resource)
+
+
+def test_pass_role_only_for_configured_roles_and_only_to_appstream(synth: Synth) -> None:
+    statements = [s for s in _statements(synth) if "iam:PassRole" in _as_list(s["Action"])]
+    assert statements
+    for statement in statements:
+        assert sorted(_as_list(statement["Resource"])) == sorted(EXAMPLE.roles.all())
+        assert statement["Condition"] == {"StringEquals": {"iam:PassedToService": "appstream.amazonaws.com"}}
+
+
+def test_no_physical_names_so_two_stages_fit_in_one_account(synth: Synth) -> None:
+    name_properties = {
+        "AWS::DynamoDB::Table": "TableName",
+        "AWS::S3::Bucket": "BucketName",
+        "AWS::Lambda::Function": "FunctionName",
+        "AWS::StepFunctions::StateMachine": "StateMachineName",
+        "AWS::SNS::Topic": "TopicName",
+        "AWS::SQS::Queue": "QueueName",
+        "AWS::IAM::Role": "RoleName",
+        "AWS::Scheduler::Schedule": "Name",
+        "AWS::CloudWatch::Dashboard": "DashboardName",
+        "AWS::CloudWatch::Alarm": "AlarmName",
+        "AWS::Events::Rule": "Name",
+    }
+    for resource in synth.raw["Resources"].values():
+        assert name_properties.get(resource["Type"]) not in resource.get("Properties", {}), resource["Type"]
+    for resource in synth.resources("AWS::Events::EventBus").values():
+        assert synth.stack.stack_name.replace("-", "") in resource["Properties"]["Name"]
+    for resource in synth.resources("AWS::Logs::LogGroup").values():
+        name = resource["Properties"].get("LogGroupName")
+        assert name is None or synth.stack.stack_name in json.dumps(name)
+
+
+def test_failures_throttling_and_stuck_triggers_alarm_on_the_topic(synth: Synth) -> None:
+    alarms = synth.resources("AWS::CloudWatch::Alarm").values()
+    metrics = {(a["Properties"].get("Namespace"), a["Properties"].get("MetricName")) for a in alarms}
+    assert {("AWS/States", "ExecutionsFailed"), ("AWS/States", "ExecutionsTimedOut")} <= metrics
+    assert {("AWS/Lambda", "Errors"), ("AWS/Lambda", "Throttles")} <= metrics
+    assert ("ImageFactory/test", "AppStreamThrottled") in metrics
+    assert ("AWS/SQS", "ApproximateNumberOfMessagesVisible") in metrics
+    (topic,) = synth.resources("AWS::SNS::Topic")
+    for alarm in alarms:
+        assert alarm["Properties"]["AlarmActions"] == [{"Ref": topic}]
+    synth.template.resource_count_is("AWS::CloudWatch::Dashboard", 1)
+
+
+def test_outputs_tell_operators_where_things_are(synth: Synth) -> None:
+    assert {
+        "StateMachineArn",
+        "RunsTableName",
+        "JobsBucketName",
+        "NotificationTopicArn",
+        "EventBusName",
+        "DeadLetterQueueUrl",
+        "DashboardName",
+    } <= synth.raw["Outputs"].keys()
+
+
+def test_run_api_is_deployed_once_its_handler_exists(synth: Synth) -> None:
+    expected = 1 if api_handler_exists() else 0
+    synth.template.resource_count_is("AWS::ApiGateway::RestApi", expected)
+    assert (names.OUTPUT_RUN_API_URL in synth.raw["Outputs"]) == bool(expected)
