@@ -20,6 +20,13 @@ ENV_POLL_FLOOR_SECONDS: Final = "POLL_FLOOR_SECONDS"
 ENV_POLL_MAX_STEP_SECONDS: Final = "POLL_MAX_STEP_SECONDS"
 ENV_SLOT_POLL_SECONDS: Final = "SLOT_POLL_SECONDS"
 ENV_HISTORY_RUNS: Final = "HISTORY_RUNS"
+# The run API (functions.api) reads these on top of the task functions' variables.
+ENV_PIPELINE_STATE_MACHINE: Final = "PIPELINE_STATE_MACHINE_ARN"
+ENV_PIPELINES_CONFIG: Final = "PIPELINES_CONFIG"  # configured pipelines as inline JSON
+ENV_PIPELINES_CONFIG_URI: Final = "PIPELINES_CONFIG_URI"  # ... or as an s3://bucket/key JSON object
+
+# --- stack outputs (CloudFormation DescribeStacks) ---
+OUTPUT_RUN_API_URL: Final = "RunApiUrl"  # base URL of the run API's stage, e.g. https://x.execute-api.../v1/
 
 # --- runs table: one item per run, one per step, plus the builder slot items ---
 PARTITION_KEY: Final = "pk"
@@ -62,6 +69,9 @@ EVENT_DETAIL_TYPE_RUN: Final = "Image Factory Run State Change"
 
 # --- tags on every AppStream resource a run creates ---
 TAG_RUN_ID: Final = "image-factory:run-id"
+
+# Powertools metric counting AppStream throttling the tasks met (the stack alarms on it).
+APPSTREAM_THROTTLED_METRIC: Final = "AppStreamThrottled"
 TAG_PIPELINE: Final = "image-factory:pipeline"
 
 # --- S3 layout of the jobs bucket is owned by functions.agent_documents ---

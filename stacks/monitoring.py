@@ -18,10 +18,10 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from functions import names
 from stacks.house import POWERTOOLS_SERVICE, metrics_namespace
 
 # Powertools metric the AppStream service layer emits each time AppStream throttles a call.
-APPSTREAM_THROTTLED_METRIC = "AppStreamThrottled"
 PERIOD = Duration.minutes(5)
 
 
@@ -42,7 +42,7 @@ class Monitoring(Construct):
         self._action = actions.SnsAction(topic)
         appstream_throttled = cloudwatch.Metric(
             namespace=metrics_namespace(stage),
-            metric_name=APPSTREAM_THROTTLED_METRIC,
+            metric_name=names.APPSTREAM_THROTTLED_METRIC,
             dimensions_map={"service": POWERTOOLS_SERVICE},
             statistic="Sum",
             period=PERIOD,

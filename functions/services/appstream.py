@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from aws_lambda_powertools.metrics import MetricUnit
 from botocore.exceptions import BotoCoreError, ClientError
 
 from functions import clients, names
-from functions.errors import ResourceNameConflict, classify_appstream, error_code
+from functions.errors import AppStreamThrottled, ResourceNameConflict, classify_appstream, error_code
+from functions.observability import metrics
 
 
 def call(action: str, operation: Callable[..., Any], **params: Any) -> dict[str, Any]:
@@ -16,7 +18,11 @@ def call(action: str, operation: Callable[..., Any], **params: Any) -> dict[str,
     try:
         return dict(operation(**params))
     except (ClientError, BotoCoreError) as error:
-        raise classify_appstream(error, action) from error
+        classified = classify_appstream(error, action)
+        if isinstance(classified, AppStreamThrottled):
+            # Retries absorb throttling; the metric shows how close to the limit the tasks run.
+            metrics.add_metric(name=names.APPSTREAM_THROTTLED_METRIC, unit=MetricUnit.Count, value=1)
+        raise classified from error
 
 
 def appstream_code(error: BaseException) -> str | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from appstream_emulator.scenario import OperationFault, ResourceFault, Scenario
@@ -101,13 +103,18 @@ def test_a_name_taken_by_another_run_is_a_conflict(account: Account) -> None:
         )
     ],
 )
-def test_throttling_surfaces_as_the_retryable_error_the_state_machine_retries(account: Account) -> None:
+def test_throttling_surfaces_as_the_retryable_error_the_state_machine_retries(
+    account: Account, capsys: pytest.CaptureFixture[str]
+) -> None:
     plan = existing_image_plan()
     with pytest.raises(AppStreamThrottled, match=r"CreateImageBuilder .*ThrottlingException"):
         builders.create_builder(account.context, plan)
     # The handler lets it propagate: the exception's class name is the ASL error name.
     with pytest.raises(AppStreamThrottled):
         create_builder_handler.handler({"plan": plan.to_state()}, FakeLambdaContext())  # type: ignore[arg-type]
+    # ...and the throttling is counted for the stack's alarm (an EMF line on stdout).
+    emitted = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    assert any(document.get(names.APPSTREAM_THROTTLED_METRIC) for document in emitted)
 
 
 @pytest.mark.parametrize(
