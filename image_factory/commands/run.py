@@ -1,0 +1,131 @@
+"""`image-factory run --local REQUEST`: run a pipeline request locally against an emulator scenario.
+
+Exit 0 when the run SUCCEEDED, 1 when it FAILED, 2 for a bad request or scenario.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from contextlib import ExitStack
+from typing import Any, TextIO
+
+from image_factory.cli import UsageError
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "run",
+        help="run a pipeline request (locally: on the AppStream emulator)",
+        description="Run a pipeline request end to end. With --local, the real state machine runs on the "
+        "local engine (moto's Step Functions interpreter, handlers in-process) against the AppStream "
+        "emulator, in compressed simulated time. "
+        "Exit 0 if the run succeeded, 1 if it failed, 2 for bad input.",
+    )
+    parser.add_argument(
+        "request", metavar="REQUEST", help="request file (JSON or YAML) or bundled example name"
+    )
+    parser.add_argument(
+        "--local", action="store_true", help="run on the local engine (no AWS account needed)"
+    )
+    add_local_options(parser)
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON document (run record, counters, inventory) instead of the progress view",
+    )
+    parser.set_defaults(func=run_command)
+
+
+def add_local_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--scenario",
+        metavar="SCENARIO",
+        help="emulator scenario file (YAML or JSON) or bundled example name (default: emulator defaults)",
+    )
+    parser.add_argument(
+        "--time-scale",
+        type=float,
+        metavar="X",
+        help="simulated seconds per real second (default: the engine's)",
+    )
+
+
+def run_command(args: argparse.Namespace) -> int:
+    if not args.local:
+        raise UsageError("only local runs are available here: add --local (on AWS, start the state machine)")
+    return run_locally(args.request, args.scenario, args.time_scale, as_json=args.json, out=sys.stdout)
+
+
+def run_locally(
+    request_reference: str,
+    scenario_reference: str | None,
+    time_scale: float | None,
+    *,
+    as_json: bool,
+    out: TextIO,
+    title: str | None = None,
+) -> int:
+    """Check the inputs, run one request on a fresh local engine, report; returns the exit code."""
+    from functions.request import parse_request
+    from image_factory.local_engine.definition import DefinitionError
+    from image_factory.local_engine.engine import DEFAULT_RUN_TIMEOUT, DEFAULT_TIME_SCALE, LocalEngine
+    from image_factory.local_engine.inputs import InputError, load_request_document, load_scenario
+    from image_factory.local_engine.seams import EngineIncompatible
+
+    if time_scale is not None and time_scale <= 0:
+        raise UsageError(f"--time-scale must be a positive number, got {time_scale}")
+    try:
+        label, document = load_request_document(request_reference)
+        scenario = load_scenario(scenario_reference)
+    except InputError as error:
+        raise UsageError(" ".join(str(error).split())) from None
+    request = parse_request(document)
+    if isinstance(request, list):
+        problems = "; ".join(str(problem) for problem in request)
+        raise UsageError(f"{label}: invalid request: {problems}")
+
+    scale = time_scale or DEFAULT_TIME_SCALE
+    started = time.monotonic()
+    with ExitStack() as stack:
+        try:
+            engine = stack.enter_context(LocalEngine(scenario, time_scale=scale))
+        except (DefinitionError, EngineIncompatible) as error:
+            raise UsageError(f"cannot start the local engine: {error}") from None
+        if as_json:
+            outcome = engine.run(document, timeout=DEFAULT_RUN_TIMEOUT)
+        else:
+            from image_factory.local_engine.progress import ProgressView
+
+            print(title or f"Running {label} on the local engine", file=out)
+            print(
+                f"  scenario: {scenario_reference or 'emulator defaults'}; time: {scale:g}x real time",
+                file=out,
+            )
+            view = ProgressView(out, engine.time, show_run_ids=False)
+            execution = engine.start(document)
+            (outcome,) = view.follow([execution], DEFAULT_RUN_TIMEOUT)
+        counters = engine.counters()
+        inventory = engine.inventory()
+    real_seconds = time.monotonic() - started
+
+    if as_json:
+        report = {
+            **outcome.to_document(),
+            "counters": counters.to_document(),
+            "inventory": inventory,
+            "scenario": scenario_reference,
+            "time_scale": scale,
+            "real_seconds": round(real_seconds, 2),
+        }
+        print(json.dumps(report, indent=2, default=str), file=out)
+    else:
+        from image_factory.local_engine.summary import counters_summary, inventory_summary, run_summary
+
+        print("", file=out)
+        print(run_summary(outcome), file=out)
+        print(counters_summary(counters, real_seconds), file=out)
+        print(inventory_summary(inventory), file=out)
+    return 0 if outcome.succeeded else 1

@@ -1,0 +1,48 @@
+"""`image-factory validate REQUEST`: check a pipeline request offline, naming every bad field."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from image_factory.cli import UsageError
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "validate",
+        help="check a pipeline request without running it",
+        description="Check a pipeline request offline with the same rules as the workflow's first step. "
+        "Exit 0 if valid, 2 with every bad field named otherwise.",
+    )
+    parser.add_argument(
+        "request", metavar="REQUEST", help="request file (JSON or YAML) or bundled example name"
+    )
+    parser.set_defaults(func=validate_command)
+
+
+def validate_command(args: argparse.Namespace) -> int:
+    from functions.request import parse_request
+    from image_factory.local_engine.inputs import InputError, load_request_document
+
+    try:
+        label, document = load_request_document(args.request)
+    except InputError as error:
+        raise UsageError(str(error)) from None
+    result = parse_request(document)
+    if isinstance(result, list):
+        print(
+            f"{label}: invalid request ({len(result)} problem{'s' if len(result) > 1 else ''}):",
+            file=sys.stderr,
+        )
+        for problem in result:
+            print(f"  {problem.field}: {problem.message}", file=sys.stderr)
+        return 2
+    source = f"import {result.source.ami_id}" if result.imports else f"image {result.source.image_name}"
+    export = "export to an AMI" if result.export is not None else "no export"
+    print(
+        f"{label}: valid: pipeline {result.pipeline}: {source}, builder {result.builder.instance_type} "
+        f"({result.builder.root_volume_gb} GB), {result.snapshot.mode} snapshot, {export}"
+    )
+    return 0

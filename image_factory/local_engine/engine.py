@@ -1,0 +1,222 @@
+"""The local engine: the real state machine on moto's interpreter, handlers in-process, AppStream emulated.
+
+    with LocalEngine(scenario=Scenario.load("throttling.yaml"), time_scale=2000) as engine:
+        outcome = engine.run(request)            # one run, to the end
+        outcomes = engine.run_many(requests)     # parallel executions in one account
+        engine.counters(), engine.inventory()
+
+Everything lives inside one `mock_aws` block: leaving the engine stops what still
+runs, waits for the interpreter's threads, and restores every patched seam.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from contextlib import ExitStack
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import boto3
+from moto import mock_aws
+from moto.stepfunctions.parser.utils import TMP_THREADS
+from pydantic import BaseModel
+
+from appstream_emulator.agent import S3JobsStore
+from appstream_emulator.core import Emulator
+from appstream_emulator.inprocess import emulated_appstream
+from appstream_emulator.scenario import Scenario
+from functions import names
+from functions.catalog import LAMBDA_TASKS, LambdaTask
+from image_factory.local_engine.definition import PIPELINE_DEFINITION, load_definition
+from image_factory.local_engine.environment import (
+    environment_variables,
+    fresh_function_caches,
+    functions_clock,
+)
+from image_factory.local_engine.execution import LocalExecution
+from image_factory.local_engine.history import state_transitions
+from image_factory.local_engine.lambdas import InProcessInvoker
+from image_factory.local_engine.outcome import EngineCounters, RunOutcome
+from image_factory.local_engine.output import collected_interpreter_log, routed_standard_streams
+from image_factory.local_engine.records import builder_slots_in_use
+from image_factory.local_engine.resources import STATE_MACHINE, provision
+from image_factory.local_engine.seams import patched_interpreter, verify_seams
+from image_factory.local_engine.timewarp import SimulatedTime
+
+ACCOUNT_ID = "123456789012"  # moto's default account: the emulator must live in the same one
+DEFAULT_REGION = "us-east-1"
+# 3000x turns the reference pipeline's ~4 simulated hours into ~5 real seconds of waiting (tasks
+# add their own real time, which is not simulated time); the shortest wait between two checks
+# (45 simulated seconds) is still 15 real milliseconds, long enough to sleep accurately.
+DEFAULT_TIME_SCALE = 3000.0
+DEFAULT_RUN_TIMEOUT = 300.0  # real seconds before a local run is declared stuck
+
+_engine_lock = threading.Lock()
+
+
+class EngineBusy(RuntimeError):
+    """Another LocalEngine is active in this process (moto's mock and the seams are process-wide)."""
+
+
+class LocalEngine:
+    def __init__(
+        self,
+        scenario: Scenario | None = None,
+        *,
+        time_scale: float = DEFAULT_TIME_SCALE,
+        definition: Path = PIPELINE_DEFINITION,
+        tasks: Sequence[LambdaTask] = LAMBDA_TASKS,
+        replay: Iterable[str] = (),
+        settings: Mapping[str, str] | None = None,
+        region: str = DEFAULT_REGION,
+    ) -> None:
+        self.scenario = scenario if scenario is not None else Scenario()
+        self.time = SimulatedTime(time_scale)
+        self.invoker = InProcessInvoker(replay, self.time.working)
+        self.region = region
+        self._definition_path = definition
+        self._tasks = tuple(tasks)
+        # The slot limit follows the emulated quota unless a test overrides it.
+        self._settings = {
+            names.ENV_BUILDER_SLOT_LIMIT: str(self.scenario.quotas.image_builders),
+            **(settings or {}),
+        }
+        self._stack: ExitStack | None = None
+        self._emulator: Emulator | None = None
+        self._state_machine_arn = ""
+        self._executions: list[LocalExecution] = []
+        self._threads_before = 0
+        self._sequence = 0
+        self.interpreter_log: list[str] = []
+
+    # --- lifetime ----------------------------------------------------------------------------
+
+    def __enter__(self) -> LocalEngine:
+        verify_seams()
+        if not _engine_lock.acquire(blocking=False):
+            raise EngineBusy("a LocalEngine is already running in this process")
+        stack = ExitStack()
+        stack.callback(_engine_lock.release)
+        try:
+            self._open(stack)
+        except BaseException:
+            stack.close()
+            raise
+        self._stack = stack
+        return self
+
+    def _open(self, stack: ExitStack) -> None:
+        stack.enter_context(routed_standard_streams())
+        stack.enter_context(collected_interpreter_log(self.interpreter_log))
+        stack.enter_context(mock_aws(config={"stepfunctions": {"execute_state_machine": True}}))
+        base_environment = {
+            "AWS_REGION": self.region,
+            "AWS_DEFAULT_REGION": self.region,
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            "POWERTOOLS_SERVICE_NAME": "image-factory",
+            "POWERTOOLS_METRICS_NAMESPACE": "ImageFactoryLocal",
+        }
+        stack.enter_context(environment_variables(base_environment))
+        stack.enter_context(fresh_function_caches())
+        self.invoker.preload(task.handler for task in self._tasks)
+        resources = provision(self.region, self._tasks, self._settings)
+        stack.enter_context(environment_variables(resources.environment))
+        jobs = S3JobsStore(resources.environment[names.ENV_JOBS_BUCKET], self._s3_client)
+        self._emulator = Emulator(
+            self.scenario, self.time, account_id=ACCOUNT_ID, region=self.region, jobs=jobs
+        )
+        stack.enter_context(emulated_appstream(self._emulator))
+        stack.enter_context(functions_clock(self.time.now))
+        stack.enter_context(patched_interpreter(self.invoker, self.time))
+        definition = load_definition(self._definition_path, resources.placeholders)
+        self._state_machine_arn = self._sfn().create_state_machine(
+            name=STATE_MACHINE, definition=definition, roleArn=resources.role_arn, type="STANDARD"
+        )["stateMachineArn"]
+        self._threads_before = len(TMP_THREADS)
+        stack.callback(self._stop_everything)
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        stack, self._stack = self._stack, None
+        if stack is not None:
+            stack.close()
+
+    def _stop_everything(self) -> None:
+        """Stop running executions and let their threads finish while the mock still answers them."""
+        for execution in self._executions:
+            if execution.is_running():
+                execution.stop("engine closed")
+        for thread in TMP_THREADS[self._threads_before :]:
+            thread.join(timeout=10)
+
+    # --- clients -----------------------------------------------------------------------------
+
+    def _sfn(self) -> Any:
+        return boto3.client("stepfunctions", region_name=self.region)
+
+    def _s3_client(self) -> Any:
+        return boto3.client("s3", region_name=self.region)
+
+    # --- runs --------------------------------------------------------------------------------
+
+    @property
+    def emulator(self) -> Emulator:
+        if self._emulator is None:
+            raise RuntimeError("the engine is not running: use it as a context manager")
+        return self._emulator
+
+    @property
+    def executions(self) -> list[LocalExecution]:
+        return list(self._executions)
+
+    def start(self, request: Mapping[str, Any] | BaseModel, *, name: str | None = None) -> LocalExecution:
+        """Start one execution of the state machine with `request` as input; returns at once."""
+        if self._stack is None:
+            raise RuntimeError("the engine is not running: use it as a context manager")
+        document = (
+            request.model_dump(mode="json", by_alias=True) if isinstance(request, BaseModel) else request
+        )
+        self._sequence += 1
+        # Executions are always named: the name is the run id every record and tag carries.
+        name = name or f"run-{self._sequence:03d}-{uuid.uuid4().hex[:8]}"
+        execution = LocalExecution.start(
+            self._sfn(), self._state_machine_arn, name, dict(document), self.time
+        )
+        self._executions.append(execution)
+        return execution
+
+    def run(
+        self, request: Mapping[str, Any] | BaseModel, *, timeout: float = DEFAULT_RUN_TIMEOUT
+    ) -> RunOutcome:
+        return self.start(request).wait(timeout)
+
+    def run_many(
+        self, requests: Iterable[Mapping[str, Any] | BaseModel], *, timeout: float = DEFAULT_RUN_TIMEOUT
+    ) -> list[RunOutcome]:
+        """Start every request at once, then wait for all of them (same account, same quotas)."""
+        started = [self.start(request) for request in requests]
+        deadline = time.monotonic() + timeout
+        return [execution.wait(max(deadline - time.monotonic(), 0.0)) for execution in started]
+
+    # --- what happened -----------------------------------------------------------------------
+
+    def counters(self) -> EngineCounters:
+        calls = dict(self.emulator.call_counts)
+        return EngineCounters(
+            state_transitions=sum(state_transitions(execution.history()) for execution in self._executions),
+            lambda_invocations=self.invoker.invocation_count,
+            appstream_calls=sum(calls.values()),
+            appstream_calls_by_operation=dict(sorted(calls.items())),
+        )
+
+    def builder_slots_in_use(self) -> int:
+        return builder_slots_in_use()
+
+    def inventory(self) -> dict[str, Any]:
+        """What is left in the emulated AppStream account (builders, images, export tasks, ...)."""
+        return self.emulator.inventory()

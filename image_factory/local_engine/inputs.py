@@ -1,0 +1,80 @@
+"""Requests and scenarios given on the command line: a file path, or the name of a bundled example.
+
+The examples ship inside the package (`image_factory/examples/`), so `image-factory run
+--local reference --scenario throttling-storm` works from an installed package too.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from appstream_emulator.scenario import Scenario, ScenarioError
+
+Kind = Literal["requests", "scenarios"]
+_SUFFIXES: dict[Kind, tuple[str, ...]] = {
+    "requests": (".json", ".yaml", ".yml"),
+    "scenarios": (".yaml", ".yml", ".json"),
+}
+
+
+class InputError(ValueError):
+    """A request or scenario that cannot be read; the message names it and what is wrong."""
+
+
+# Package data next to this package (installed or editable alike).
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def examples(kind: Kind) -> Path:
+    return EXAMPLES / kind
+
+
+def example_names(kind: Kind) -> list[str]:
+    return sorted(
+        entry.name.rsplit(".", 1)[0]
+        for entry in examples(kind).iterdir()
+        if entry.name.endswith(_SUFFIXES[kind])
+    )
+
+
+def _resolve(kind: Kind, reference: str) -> tuple[str, str]:
+    """(label, text) of a file path, or else of a bundled example of that name."""
+    path = Path(reference)
+    if path.is_file():
+        try:
+            return str(path), path.read_text(encoding="utf-8")
+        except OSError as error:
+            raise InputError(f"{path}: cannot read: {error.strerror}") from None
+    for suffix in ("", *_SUFFIXES[kind]):
+        entry = examples(kind) / f"{reference}{suffix}"
+        if entry.is_file():
+            return f"{kind[:-1]} example {reference!r}", entry.read_text(encoding="utf-8")
+    available = ", ".join(example_names(kind))
+    raise InputError(f"{reference}: no such file, nor a bundled {kind[:-1]} example (examples: {available})")
+
+
+def _parse(label: str, text: str) -> Any:
+    try:
+        return json.loads(text) if text.lstrip().startswith(("{", "[")) else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as error:
+        raise InputError(f"{label}: not valid JSON or YAML: {error}") from None
+
+
+def load_request_document(reference: str) -> tuple[str, Any]:
+    """(label, raw document) of a request; validation is `functions.request.parse_request`'s job."""
+    label, text = _resolve("requests", reference)
+    return label, _parse(label, text)
+
+
+def load_scenario(reference: str | None) -> Scenario:
+    if reference is None:
+        return Scenario()
+    label, text = _resolve("scenarios", reference)
+    try:
+        return Scenario.from_data(_parse(label, text), label)
+    except ScenarioError as error:
+        raise InputError(str(error)) from None

@@ -1,0 +1,70 @@
+"""The end-of-run report: steps, resources, counters and what is left in the emulated account."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from image_factory.local_engine.formatting import duration, table
+from image_factory.local_engine.outcome import EngineCounters, RunOutcome
+
+
+def run_summary(outcome: RunOutcome) -> str:
+    headline = f"Run {outcome.run_id}: {outcome.status} in {duration(outcome.duration_seconds)} (simulated)"
+    if outcome.error is not None:
+        headline += f"\n  failed at {outcome.error.step}: {outcome.error.code}: {outcome.error.message}"
+    rows = [
+        [
+            step.name,
+            step.status,
+            step.attempts,
+            step.polls,
+            duration(step.duration_seconds),
+            step.detail or "",
+        ]
+        for step in outcome.steps
+    ]
+    parts = [headline, table(["step", "status", "attempts", "checks", "duration", "last seen"], rows)]
+    resources = _resource_lines(outcome.resources)
+    if resources:
+        parts.append("Resources:\n" + "\n".join(f"  {line}" for line in resources))
+    return "\n".join(parts)
+
+
+def _resource_lines(resources: dict[str, Any]) -> list[str]:
+    lines = []
+    for phase, value in resources.items():
+        if phase == "ami_id":
+            continue
+        if isinstance(value, dict):
+            described = ", ".join(
+                f"{key}={item}" for key, item in value.items() if item not in (None, "", [], {})
+            )
+            lines.append(f"{phase}: {described}")
+        else:
+            lines.append(f"{phase}: {value}")
+    if "ami_id" in resources:
+        lines.append(f"AMI: {resources['ami_id']}")
+    return lines
+
+
+def counters_summary(counters: EngineCounters, real_seconds: float) -> str:
+    return (
+        f"Counters: {counters.state_transitions} state transitions, {counters.lambda_invocations} Lambda "
+        f"invocations, {counters.appstream_calls} AppStream calls; {real_seconds:.1f} s of real time"
+    )
+
+
+def inventory_summary(inventory: dict[str, Any]) -> str:
+    lines = ["Left in the emulated account:"]
+    for kind, label, key in (
+        ("image_builders", "image builders", "name"),
+        ("images", "images", "name"),
+        ("export_tasks", "export tasks", "id"),
+    ):
+        entries = inventory.get(kind) or []
+        described = ", ".join(
+            f"{entry.get(key)} ({entry.get('state')}{', ' + entry['ami_id'] if entry.get('ami_id') else ''})"
+            for entry in entries
+        )
+        lines.append(f"  {label}: {described or 'none'}")
+    return "\n".join(lines)

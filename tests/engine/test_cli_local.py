@@ -1,0 +1,129 @@
+"""`image-factory run --local` and `image-factory demo` through the real workflow."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from image_factory.cli import main
+from tests.engine.pipeline_support import FAST_DURATIONS, fast_request
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def fast_files(tmp_path: Path) -> dict[str, Path]:
+    request = tmp_path / "request.json"
+    request.write_text(json.dumps(fast_request("reference")))
+    scenario = tmp_path / "scenario.yaml"
+    scenario.write_text(yaml.safe_dump({"durations": FAST_DURATIONS}))
+    failing = tmp_path / "failing.yaml"
+    failing.write_text(
+        yaml.safe_dump({"durations": FAST_DURATIONS, "faults": [{"resource": "image_builder"}]})
+    )
+    return {"request": request, "scenario": scenario, "failing": failing}
+
+
+def _run_json(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, Any]]:
+    code = main(argv)
+    return code, json.loads(capsys.readouterr().out)  # stdout holds exactly one JSON document
+
+
+def test_a_successful_run_prints_its_record_counters_and_inventory(
+    fast_files: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, report = _run_json(
+        ["run", "--local", str(fast_files["request"]), "--scenario", str(fast_files["scenario"]), "--json"],
+        capsys,
+    )
+
+    assert code == 0
+    assert report["status"] == "SUCCEEDED"
+    assert report["error"] is None
+    assert str(report["resources"]["ami_id"]).startswith("ami-")
+    steps = report["steps"]
+    assert [s["name"] for s in steps] == [
+        "import",
+        "builder_slot",
+        "builder",
+        "snapshot",
+        "export",
+        "cleanup",
+    ]
+    assert all({"name", "status", "attempts", "polls"} <= set(step) for step in steps)
+    counters = report["counters"]
+    assert {"state_transitions", "lambda_invocations", "appstream_calls"} <= set(counters)
+    assert counters["appstream_calls"] > 0
+    inventory = report["inventory"]
+    assert inventory["image_builders"] == []
+    assert [t["state"] for t in inventory["export_tasks"]] == ["COMPLETED"]
+
+
+def test_a_failed_run_exits_1_and_names_the_step(
+    fast_files: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, report = _run_json(
+        ["run", "--local", str(fast_files["request"]), "--scenario", str(fast_files["failing"]), "--json"],
+        capsys,
+    )
+
+    assert code == 1
+    assert report["status"] == "FAILED"
+    assert report["error"] == {
+        "step": "builder",
+        "code": "ImageBuilderFailed",
+        "message": report["error"]["message"],
+    }
+    assert report["inventory"]["image_builders"] == []
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["run", "--local", "no-such-request"], "no such file"),
+        (["run", "--local", "reference", "--scenario", "no-such-scenario"], "no such file"),
+        (["run", "--local", "reference", "--time-scale", "0"], "--time-scale"),
+        (["run", "reference"], "--local"),
+    ],
+)
+def test_bad_input_exits_2_with_a_message(
+    arguments: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(arguments) == 2
+    captured = capsys.readouterr()
+    assert message in captured.err
+    assert "Traceback" not in captured.err
+    assert captured.out == ""
+
+
+def test_an_invalid_request_or_scenario_exits_2_naming_the_field(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    request = tmp_path / "request.json"
+    request.write_text(
+        json.dumps(
+            {
+                **fast_request("reference"),
+                "builder": {"instance_type": "stream.standard.large", "root_volume_gb": 9},
+            }
+        )
+    )
+    scenario = tmp_path / "scenario.yaml"
+    scenario.write_text(yaml.safe_dump({"quotas": {"image_builders": -1}}))
+
+    assert main(["run", "--local", str(request), "--json"]) == 2
+    assert "builder.root_volume_gb" in capsys.readouterr().err
+    assert main(["run", "--local", "reference", "--scenario", str(scenario), "--json"]) == 2
+    assert "quotas.image_builders" in capsys.readouterr().err
+
+
+def test_the_demo_runs_the_reference_pipeline(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo"]) == 0
+    output = capsys.readouterr().out
+    assert "run    SUCCEEDED" in output
+    assert "AMI: ami-" in output
+    assert "image builders: none" in output

@@ -1,0 +1,123 @@
+"""The real workflow (statemachines/image_pipeline.asl.json) end to end on the local engine."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.engine.pipeline_support import fast_engine, fast_request, fast_scenario, run_record, task_errors
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.mark.parametrize(
+    ("request_name", "imports", "exports"),
+    [
+        ("reference", True, True),
+        ("import-no-export", True, False),
+        ("existing-image-export", False, True),
+        ("from-existing-image", False, False),
+    ],
+)
+def test_a_pipeline_runs_to_the_end(request_name: str, imports: bool, exports: bool) -> None:
+    with fast_engine() as engine:
+        outcome = engine.run(fast_request(request_name))
+        inventory = engine.inventory()
+        slots = engine.builder_slots_in_use()
+        record = run_record(engine, outcome.run_id)
+
+    assert outcome.status == "SUCCEEDED", outcome.error
+    assert {step.status for step in outcome.steps} == {"SUCCEEDED"}
+    assert ("import" in [step.name for step in outcome.steps]) is True  # the source phase always runs
+    assert ("export" in [step.name for step in outcome.steps]) is exports
+    assert ("ami_id" in outcome.resources) is exports
+    assert inventory["image_builders"] == []
+    assert slots == 0
+    assert record["status"] == "SUCCEEDED"
+    images = {image["name"]: image["state"] for image in inventory["images"]}
+    assert set(images.values()) == {"AVAILABLE"}
+    assert len(images) == (2 if imports else 1)  # the imported image, if any, and the new one
+    exported = [task for task in inventory["export_tasks"] if task["state"] == "COMPLETED"]
+    assert [task["ami_id"] for task in exported] == ([outcome.resources["ami_id"]] if exports else [])
+
+
+@pytest.mark.parametrize(
+    ("scenario", "step", "code", "reason"),
+    [
+        ("import-fails", "import", "AppStreamRequestRejected", "two EBS volumes"),
+        ("validation-fails", "import", "ImageImportFailed", "VALIDATION_ERROR"),
+        ("builder-fails", "builder", "ImageBuilderFailed", "could not be launched"),
+        ("agent-job-fails", "snapshot", "SnapshotFailed", "exited with code 1603"),
+        ("image-fails", "snapshot", "SnapshotFailed", "could not be captured"),
+        ("export-fails", "export", "ExportFailed", "cannot write snapshots"),
+        ("export-times-out", "export", "ExportFailed", "TIMED_OUT"),
+    ],
+)
+def test_a_fault_in_any_phase_fails_the_run_and_cleans_up(
+    scenario: str, step: str, code: str, reason: str
+) -> None:
+    with fast_engine(fast_scenario(scenario)) as engine:
+        outcome = engine.run(fast_request("reference"))
+        inventory = engine.inventory()
+        slots = engine.builder_slots_in_use()
+        record = run_record(engine, outcome.run_id)
+
+    assert outcome.status == "FAILED"
+    assert outcome.error is not None
+    assert (outcome.error.step, outcome.error.code) == (step, code)
+    assert reason in outcome.error.message
+    assert inventory["image_builders"] == []
+    assert slots == 0
+    assert record["status"] == "FAILED"
+    assert record["error"] == {"step": step, "code": code, "message": outcome.error.message}
+    failed_steps = [s.name for s in outcome.steps if s.status == "FAILED"]
+    assert failed_steps == [step]
+
+
+def test_a_throttling_storm_is_survived() -> None:
+    with fast_engine(fast_scenario("throttling-storm")) as engine:
+        outcome = engine.run(fast_request("reference"))
+        errors = task_errors(engine)
+        inventory = engine.inventory()
+
+    assert outcome.status == "SUCCEEDED", outcome.error
+    assert "AppStreamThrottled" in errors  # the storm did reach the workflow, which retried
+    assert inventory["image_builders"] == []
+
+
+def test_every_task_run_twice_creates_nothing_twice() -> None:
+    from functions.catalog import LAMBDA_TASKS
+
+    with fast_engine(replay={task.name for task in LAMBDA_TASKS}) as engine:
+        outcome = engine.run(fast_request("reference"))
+        inventory = engine.inventory()
+        counters = engine.counters()
+        slots = engine.builder_slots_in_use()
+
+    assert outcome.status == "SUCCEEDED", outcome.error
+    assert counters.lambda_invocations == 2 * outcome.lambda_attempts
+    assert len(inventory["images"]) == 2
+    assert len(inventory["export_tasks"]) == 1
+    assert inventory["image_builders"] == []
+    assert slots == 0
+
+
+def test_twenty_runs_share_ten_builder_slots() -> None:
+    scenario = fast_scenario(quotas={"image_builders": 10})
+    with fast_engine(scenario) as engine:
+        executions = [engine.start(fast_request("from-existing-image")) for _ in range(20)]
+        peak = 0
+        while any(execution.is_running() for execution in executions):
+            peak = max(peak, len(engine.inventory()["image_builders"]))
+            time.sleep(0.02)
+        outcomes = [execution.outcome() for execution in executions]
+        errors = task_errors(engine)
+        slots = engine.builder_slots_in_use()
+
+    assert [outcome.status for outcome in outcomes] == ["SUCCEEDED"] * 20
+    assert peak <= 10
+    assert "AppStreamQuotaExceeded" not in errors  # no run ever met the emulated quota
+    waited = [o for o in outcomes if next(s for s in o.steps if s.name == "builder_slot").polls > 1]
+    assert waited, "with 20 runs and 10 slots, some runs must have waited for a slot"
+    assert slots == 0
