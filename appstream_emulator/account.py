@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .catalog import AGENT_VERSION, PUBLIC_BASE_IMAGES
@@ -16,6 +17,15 @@ from .timeline import Timeline
 
 if TYPE_CHECKING:
     from .agent import BuilderAgent
+
+
+@dataclass(frozen=True)
+class PhaseEnd:
+    """A scheduled phase that ran to its end: `subject` (a resource name or export task id) at `at`."""
+
+    phase: str
+    subject: str | None
+    at: float
 
 
 class Account:
@@ -33,6 +43,8 @@ class Account:
         self.fleets: dict[str, Fleet] = {}
         self.app_block_builders: dict[str, AppBlockBuilder] = {}
         self.agent: BuilderAgent | None = None
+        # When each resource reached its next state: benchmarks compare it with when a run noticed.
+        self.phase_ends: list[PhaseEnd] = []
         self._add_public_images()
 
     # --- time -------------------------------------------------------------------------------
@@ -45,11 +57,25 @@ class Account:
             self.timeline.settle(self.now)
 
     def after(
-        self, phase: str, action: Callable[[float], None], owner: Resource | None, start: float
+        self,
+        phase: str,
+        action: Callable[[float], None],
+        owner: Resource | None,
+        start: float,
+        subject: str | None = None,
     ) -> float:
-        """Schedule `action` when `phase` (started at `start`) ends; returns that time."""
+        """Schedule `action` when `phase` (started at `start`) ends; returns that time.
+
+        `subject` names what the phase is about when `owner` does not (an export task).
+        """
         when = start + self.random.duration(phase)
-        self.timeline.at(when, action, owner)
+        subject = subject if subject is not None else (owner.name if owner is not None else None)
+
+        def end(at: float) -> None:
+            action(at)
+            self.phase_ends.append(PhaseEnd(phase, subject, at))
+
+        self.timeline.at(when, end, owner)
         return when
 
     # --- names -------------------------------------------------------------------------------

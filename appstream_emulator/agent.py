@@ -19,7 +19,15 @@ from typing import TYPE_CHECKING, Protocol
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 
-from functions.agent_documents import AgentJob, AgentResult, ScriptResult, StepResult, job_key, result_key
+from functions.agent_documents import (
+    AgentJob,
+    AgentResult,
+    ImageSpec,
+    ScriptResult,
+    StepResult,
+    job_key,
+    result_key,
+)
 
 from .resources import AgentRun, Image, ImageBuilder
 
@@ -178,7 +186,7 @@ class BuilderAgent:
         if fault is not None:
             self._write(builder, self._failure(job, fault.reason, start, end, scripts))
             return
-        problem = _cannot_create(account, job.image.name)
+        problem = cannot_create(account, job.image.name)
         if problem is not None:
             result = self._failure(
                 job, problem, start, end, scripts, StepResult(exit_code=1, message=problem)
@@ -198,7 +206,7 @@ class BuilderAgent:
                 finished_at=_at(end),
             ),
         )
-        _create_image(account, builder, job, end)
+        create_image(account, builder, job.image, end)
 
     def _failure(
         self,
@@ -248,7 +256,7 @@ def _script_results(job: AgentJob, start: float, end: float, failure: str | None
     return results
 
 
-def _cannot_create(account: Account, image_name: str) -> str | None:
+def cannot_create(account: Account, image_name: str) -> str | None:
     if image_name in account.images:
         return f"Image Assistant: an image named {image_name} already exists."
     if len(account.private_images()) >= account.scenario.quotas.images:
@@ -256,21 +264,21 @@ def _cannot_create(account: Account, image_name: str) -> str | None:
     return None
 
 
-def _create_image(account: Account, builder: ImageBuilder, job: AgentJob, start: float) -> None:
+def create_image(account: Account, builder: ImageBuilder, spec: ImageSpec, start: float) -> None:
     """Image Assistant create-image: builder SNAPSHOTTING -> STOPPED, image PENDING -> AVAILABLE."""
     from .operations.images import finish_image  # the operations package imports this module's users
 
     source = next((i for i in account.images.values() if i.arn == builder.image_arn), None)
     image = Image(
-        name=job.image.name,
-        arn=account.arn("image", job.image.name),
+        name=spec.name,
+        arn=account.arn("image", spec.name),
         created=start,
         state="PENDING",
-        tags=dict(job.image.tags),
+        tags=dict(spec.tags),
         image_type=source.image_type if source is not None else "NATIVE",
         platform=builder.platform,
-        display_name=job.image.display_name or None,
-        description=job.image.description or None,
+        display_name=spec.display_name or None,
+        description=spec.description or None,
         base_image_arn=builder.image_arn,
         image_builder_name=builder.name,
         agent_version=builder.agent_version,

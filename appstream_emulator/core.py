@@ -6,8 +6,10 @@ import collections
 import threading
 from typing import Any
 
-from .account import Account
-from .agent import BuilderAgent, JobsStore
+from functions.agent_documents import ImageSpec
+
+from .account import Account, PhaseEnd
+from .agent import BuilderAgent, JobsStore, cannot_create, create_image
 from .clock import Clock, RealClock
 from .errors import AppStreamError
 from .faults import OperationFaults
@@ -79,6 +81,32 @@ class Emulator:
         """
         with self._lock:
             self._account.settle(self.clock.now())
+
+    def run_image_assistant(self, builder_name: str, image: ImageSpec) -> None:
+        """An administrator runs Image Assistant `create-image` on a RUNNING builder (manual snapshots).
+
+        No AppStream API does this, so it is the emulator's own entry point; it fails the way
+        Image Assistant refuses, with AppStreamError("OperationNotPermittedException", ...).
+        """
+        with self._lock:
+            account = self._account
+            account.settle(self.clock.now())
+            builder = account.builders.get(builder_name)
+            if builder is None or builder.state != "RUNNING":
+                state = "absent" if builder is None else builder.state
+                raise AppStreamError(
+                    "OperationNotPermittedException", f"Image builder {builder_name} is {state}, not RUNNING."
+                )
+            problem = cannot_create(account, image.name)
+            if problem is not None:
+                raise AppStreamError("OperationNotPermittedException", problem)
+            create_image(account, builder, image, account.now)
+
+    def phase_ends(self) -> list[PhaseEnd]:
+        """Every phase that has ended so far, in time order (when resources reached their states)."""
+        with self._lock:
+            self._account.settle(self.clock.now())
+            return list(self._account.phase_ends)
 
     def inventory(self) -> dict[str, Any]:
         """What exists in the emulated account now (non-public resources only)."""

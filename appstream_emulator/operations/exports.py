@@ -71,7 +71,7 @@ def create_export_image_task(account: Account, params: dict[str, Any]) -> dict[s
             code = "EXPORT_TIMED_OUT" if outcome.state == "TIMED_OUT" else "EXPORT_FAILED"
             task.error_details = [{"ErrorCode": code, "ErrorMessage": outcome.reason}]
 
-    account.after("export", finished, None, account.now)
+    account.after("export", finished, None, account.now, subject=task.task_id)
     return {"ExportImageTask": render.export_task(task)}
 
 

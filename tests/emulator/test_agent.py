@@ -13,10 +13,11 @@ import pytest
 from moto import mock_aws
 from pydantic import ValidationError
 
-from appstream_emulator import Emulator, InMemoryJobsStore, ManualClock, S3JobsStore, Scenario
+from appstream_emulator import AppStreamError, Emulator, InMemoryJobsStore, ManualClock, S3JobsStore, Scenario
 from functions.agent_documents import (
     AgentJob,
     AgentResult,
+    ImageSpec,
     job_json_schema,
     job_key,
     result_json_schema,
@@ -248,3 +249,21 @@ def test_documents_validate_and_publish_schemas() -> None:
     assert result_json_schema()["properties"]["status"]["enum"] == ["SUCCEEDED", "FAILED"]
     round_trip = AgentJob.model_validate_json(job().model_dump_json())
     assert round_trip == job()
+
+
+def test_an_administrator_can_run_image_assistant_only_on_a_running_builder(s3: Any) -> None:
+    emulator, clock = make(s3)
+    emulator.call(
+        "CreateImageBuilder", {"Name": "builder", "ImageName": BASE, "InstanceType": "stream.standard.large"}
+    )
+    with pytest.raises(AppStreamError, match="PENDING, not RUNNING"):
+        emulator.run_image_assistant("builder", ImageSpec(name="by-hand"))
+    clock.advance(720)
+    emulator.run_image_assistant("builder", ImageSpec(name="by-hand"))
+    assert builder_state(emulator) == "SNAPSHOTTING"
+    clock.advance(2400 + 600)
+    assert image_state(emulator, "by-hand") == "AVAILABLE"
+    emulator.call("StartImageBuilder", {"Name": "builder"})
+    clock.advance(720)
+    with pytest.raises(AppStreamError, match="already exists"):
+        emulator.run_image_assistant("builder", ImageSpec(name="by-hand"))
