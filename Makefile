@@ -35,3 +35,11 @@ unit: $(STAMP) $(NODE_STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache cdk.out node_modules
+
+.PHONY: bench
+# Measured figures for docs/BENCHMARKS.md (each benchmark replaces its own section).
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.waiting --write
+	$(BIN)/python -m benchmarks.cold_start --write
+	$(BIN)/python -m benchmarks.scale --write
+	$(BIN)/python -m benchmarks.fault_matrix --write
