@@ -7,12 +7,16 @@ that:
 * `LambdaFunction._invoke_lambda(self, event) -> (payload_json, errored, logs)`:
   runs the handler in-process. When `errored` is true the interpreter takes the
   payload's `errorType` as the ASL error name, exactly as with a real Lambda.
-* `lambda_eval_utils.execute_lambda_function_integration(...)`: the interpreter's
-  whole Lambda call (it builds a boto3 client per call, then invokes) counts as
-  "working" on the simulated clock, so simulated time passes only while nothing
-  computes: executions wait (a Wait state, a Retry interval, a botocore backoff).
-  (Not the whole Task state: the interpreter runs a task in a child thread and
-  waits for it, and a waiting parent must not hold the clock.)
+* `Program._eval_body(self, env)`: an execution's state loop counts as "working"
+  on the simulated clock, so simulated time passes only while every execution
+  waits (a Wait state, a Retry interval, a botocore backoff). The interpreter's
+  own processing between states then costs no simulated time, as on AWS, where
+  a Wait ends when its time is up and the next state starts at once.
+* `ExecutionState._evaluate_with_timeout(self, env)`: the interpreter runs each
+  task in a child thread and waits for it; the waiting parent hands its work
+  over (it is idle), so a task sleeping in botocore's backoff lets time pass.
+* `lambda_eval_utils.execute_lambda_function_integration(...)`: the child
+  thread's Lambda call (a boto3 client per call, then the invoke) is working.
 * `WaitFunction._wait_interval(self, env, wait_seconds)`: replaced (not wrapped:
   the original recurses on whole seconds) by a wait until `wait_seconds` have
   passed on the simulated clock, which still ends early when the execution stops.
@@ -43,6 +47,8 @@ import moto
 from moto.awslambda.models import LambdaFunction
 from moto.core.botocore_stubber import BotocoreStubber
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+from moto.stepfunctions.parser.asl.component.program.program import Program
+from moto.stepfunctions.parser.asl.component.state.exec.execute_state import ExecutionState
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
 
@@ -69,6 +75,8 @@ def verify_seams() -> None:
             LambdaFunction, "_invoke_lambda", None
         ),
         "WaitFunction._wait_interval": getattr(WaitFunction, "_wait_interval", None),
+        "Program._eval_body": getattr(Program, "_eval_body", None),
+        "ExecutionState._evaluate_with_timeout": getattr(ExecutionState, "_evaluate_with_timeout", None),
         "lambda_eval_utils.execute_lambda_function_integration": getattr(
             lambda_eval_utils, "execute_lambda_function_integration", None
         ),
@@ -126,12 +134,25 @@ def patched_interpreter(invoker: LambdaInvoker, warp: SimulatedTime) -> Iterator
         with warp.working():
             call_lambda(*args, **kwargs)
 
+    eval_body = Program._eval_body
+    evaluate_with_timeout = ExecutionState._evaluate_with_timeout
+
+    def working_state_loop(self: Any, env: Any) -> None:
+        with warp.working():
+            eval_body(self, env)
+
+    def delegated_task(self: Any, env: Any) -> None:
+        with warp.idle():
+            evaluate_with_timeout(self, env)
+
     with ExitStack() as stack:
         stack.enter_context(_replaced(LambdaFunction, "_invoke_lambda", invoke_lambda))
         stack.enter_context(
             _replaced(lambda_eval_utils, "execute_lambda_function_integration", working_lambda_call)
         )
         stack.enter_context(_replaced(WaitFunction, "_wait_interval", _simulated_wait(warp)))
+        stack.enter_context(_replaced(Program, "_eval_body", working_state_loop))
+        stack.enter_context(_replaced(ExecutionState, "_evaluate_with_timeout", delegated_task))
         stack.enter_context(_replaced(retrier_decl, "time", simulated_time_module))
         stack.enter_context(_replaced(botocore.endpoint, "time", simulated_time_module))
         stack.enter_context(

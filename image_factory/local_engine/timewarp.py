@@ -78,22 +78,28 @@ class SimulatedTime:
         """Wait until `simulated_seconds` have passed on the clock (a task sleeping lets time pass)."""
         self.wait_until(self.now() + simulated_seconds, time.sleep)
 
-    def wait_until(
-        self, target: float, nap: Callable[[float], object], keep_waiting: Callable[[], bool] = lambda: True
-    ) -> None:
-        """Nap in real time until the clock reaches `target` (or `keep_waiting()` turns false)."""
+    @contextmanager
+    def idle(self) -> Iterator[None]:
+        """This thread does no work of its own for a while (it waits, or another thread works for it)."""
         depth = getattr(self._thread, "depth", 0)
         for _ in range(depth):
             self._stop_work()
         try:
+            yield
+        finally:
+            for _ in range(depth):
+                self._start_work()
+
+    def wait_until(
+        self, target: float, nap: Callable[[float], object], keep_waiting: Callable[[], bool] = lambda: True
+    ) -> None:
+        """Nap in real time until the clock reaches `target` (or `keep_waiting()` turns false)."""
+        with self.idle():
             while keep_waiting():
                 remaining = target - self.now()
                 if remaining <= 0:
                     return
                 nap(max(remaining / self.scale, _SHORTEST_NAP))
-        finally:
-            for _ in range(depth):
-                self._start_work()
 
     def _start_work(self) -> None:
         with self._lock:
