@@ -12,7 +12,7 @@ from .errors import AppStreamError
 from .faults import ResourceFaults
 from .randomness import Randomness
 from .resources import AppBlockBuilder, ExportTask, Fleet, Image, ImageBuilder, Resource
-from .scenario import ResourceFault, Scenario
+from .scenario import ResourceFault, Scenario, ScenarioError
 from .timeline import Timeline
 
 if TYPE_CHECKING:
@@ -46,6 +46,8 @@ class Account:
         # When each resource reached its next state: benchmarks compare it with when a run noticed.
         self.phase_ends: list[PhaseEnd] = []
         self._add_public_images()
+        self._add_existing_images()
+        self._add_existing_fleets()
 
     # --- time -------------------------------------------------------------------------------
 
@@ -121,6 +123,37 @@ class Account:
             )
 
     # --- setup -------------------------------------------------------------------------------
+
+    def _add_existing_images(self) -> None:
+        for existing in self.scenario.images:
+            self.images[existing.name] = Image(
+                name=existing.name,
+                arn=self.arn("image", existing.name),
+                created=self.now - existing.age_days * 86400,
+                state="AVAILABLE",
+                tags=dict(existing.tags),
+                agent_version=AGENT_VERSION,
+                from_update=existing.up_to_date,
+            )
+
+    def _add_existing_fleets(self) -> None:
+        for existing in self.scenario.fleets:
+            image = self.images.get(existing.image)
+            if image is None:
+                raise ScenarioError(f"fleets: {existing.name}: no image {existing.image!r} in the account")
+            self.fleets[existing.name] = Fleet(
+                name=existing.name,
+                arn=self.arn("fleet", existing.name),
+                created=self.now,
+                state="RUNNING" if existing.running else "STOPPED",
+                image_name=image.name,
+                image_arn=image.arn,
+                instance_type=existing.instance_type,
+                fleet_type=existing.fleet_type,
+                desired=1,
+                attributes={"Platform": image.platform},
+                root_volume_gb=existing.root_volume_gb,
+            )
 
     def _add_public_images(self) -> None:
         for name, platform, released in PUBLIC_BASE_IMAGES:

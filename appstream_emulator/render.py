@@ -117,6 +117,7 @@ def fleet(item: Fleet) -> dict[str, Any]:
             "RootVolumeConfig": {"VolumeSizeInGb": item.root_volume_gb}
             if item.root_volume_gb is not None
             else None,
+            "FleetErrors": list(item.errors) or None,
             **item.attributes,
         }
     )

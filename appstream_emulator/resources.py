@@ -99,6 +99,7 @@ class Fleet(Resource):
     desired: int = 0
     attributes: dict[str, Any] = field(default_factory=dict)  # everything else, stored as given
     root_volume_gb: int | None = None
+    errors: list[dict[str, Any]] = field(default_factory=list)  # FleetErrors: why instances did not launch
 
 
 @dataclass

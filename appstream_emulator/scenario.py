@@ -99,7 +99,8 @@ class OperationFault(_Strict):
         return error
 
 
-ResourceKind = Literal["imported_image", "image_builder", "image", "export_task", "agent_job"]
+# "fleet": a fleet whose instances cannot launch with its image (name glob on the fleet or the image).
+ResourceKind = Literal["imported_image", "image_builder", "image", "export_task", "agent_job", "fleet"]
 
 
 class ResourceFault(_Strict):
@@ -137,6 +138,26 @@ class SourceAmi(_Strict):
     reason: str | None = Field(None, description="why an incompatible AMI is rejected")
 
 
+class ExistingImage(_Strict):
+    """A private image the account already has when it starts (the output of earlier pipeline runs)."""
+
+    name: str = Field(pattern=r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,99}$")
+    tags: dict[str, str] = Field(default_factory=dict)
+    age_days: float = Field(1.0, ge=0, description="how long before the start it was created")
+    up_to_date: bool = Field(False, description="has the latest software: no managed update available")
+
+
+class ExistingFleet(_Strict):
+    """A fleet the account already has when it starts, streaming one of `images` or a public base image."""
+
+    name: str = Field(pattern=r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,99}$")
+    image: str = Field(description="name of the image the fleet streams")
+    fleet_type: Literal["ALWAYS_ON", "ON_DEMAND", "ELASTIC"] = "ON_DEMAND"
+    instance_type: str = "stream.standard.medium"
+    running: bool = True
+    root_volume_gb: int | None = Field(None, ge=200, le=500)
+
+
 class Scenario(_Strict):
     durations: Durations = Field(default_factory=Durations)
     jitter: float = Field(0.0, ge=0, le=1, description="each duration is drawn within +/- this fraction")
@@ -146,6 +167,8 @@ class Scenario(_Strict):
     faults: list[Fault] = Field(default_factory=list)
     amis: list[SourceAmi] | None = Field(None, description="when set, only these AMIs exist")
     invalid_roles: list[str] = Field(default_factory=list, description="role ARNs AppStream cannot assume")
+    images: list[ExistingImage] = Field(default_factory=list, description="private images at the start")
+    fleets: list[ExistingFleet] = Field(default_factory=list, description="fleets at the start")
 
     @field_validator("rate_limits")
     @classmethod

@@ -43,7 +43,36 @@ LAMBDA_TASKS: tuple[LambdaTask, ...] = (
     _task("Cleanup", "cleanup", timeout_seconds=120),
     _task("RecordSuccess", "record_success"),
     _task("RecordFailure", "record_failure"),
+    # Lifecycle workflows (statemachines/*.asl.json besides the image pipeline): shared run records ...
+    _task("LifecycleValidate", "lifecycle_validate"),
+    _task("LifecycleRecordRun", "lifecycle_record_run"),
+    _task("LifecycleRecordSuccess", "lifecycle_record_success"),
+    _task("LifecycleRecordFailure", "lifecycle_record_failure"),
+    # ... export backups (export_backup.asl.json); selecting reads every image's tags when filtering by tag
+    _task("BackupSelectImages", "backup_select_images", timeout_seconds=300),
+    _task("BackupExportImage", "backup_export_image"),
+    _task("BackupCheckExport", "backup_check_export"),
+    _task("BackupReport", "backup_report"),
+    # ... managed updates (managed_update.asl.json)
+    _task("UpdateCheckAvailable", "update_check_available"),
+    _task("UpdateCreateImage", "update_create_image"),
+    _task("UpdateCheckImage", "update_check_image"),
+    _task("UpdateCleanup", "update_cleanup"),
+    # ... fleet rollout (fleet_rollout.asl.json)
+    _task("RolloutInspectFleet", "rollout_inspect_fleet"),
+    _task("RolloutApplyFleet", "rollout_apply_fleet"),
+    _task("RolloutRollbackFleet", "rollout_rollback_fleet"),
+    _task("RolloutReport", "rollout_report"),
+    # ... retention (retention.asl.json); planning reads every image's and builder's tags
+    _task("RetentionPlan", "retention_plan", timeout_seconds=300),
+    _task("RetentionApply", "retention_apply", timeout_seconds=300),
+    _task("RetentionReport", "retention_report"),
 )
+
+# The run API's function. It is no workflow task (no ASL state invokes it), so it stays out of
+# LAMBDA_TASKS, which the ASL checks, the stack's task functions and the local engine iterate;
+# its placeholder is never substituted. API Gateway allows an integration 29 s.
+API_FUNCTION = LambdaTask("RunApi", "functions.handlers.api.handler", "RunApiFunctionArn", timeout_seconds=29)
 
 # Placeholder name -> environment variable (see functions.names) whose value it carries.
 RESOURCE_PLACEHOLDERS: dict[str, str] = {

@@ -56,3 +56,8 @@ def sns() -> SNSClient:
 
 def events() -> EventBridgeClient:
     return _client("events")
+
+
+def ec2() -> Any:
+    """EC2, for the AMIs that exports made (retention deregisters old ones); no stubs are installed for it."""
+    return _client("ec2")

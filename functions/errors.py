@@ -77,6 +77,26 @@ class ExportFailed(ImageFactoryError):
     pass
 
 
+class ImageUpdateFailed(ImageFactoryError):
+    """A managed update (CreateUpdatedImage) ended with the new image FAILED."""
+
+
+class FleetUpdateFailed(ImageFactoryError):
+    """A fleet did not come back in its state with the new image (FleetErrors say why)."""
+
+
+class FleetRollbackFailed(ImageFactoryError):
+    """Putting a fleet back on its previous image failed too: the fleet needs a person."""
+
+
+class AmiRequestRejected(ImageFactoryError):
+    """EC2 refused a request on an exported AMI or its snapshots."""
+
+
+class RetentionIncomplete(ImageFactoryError):
+    """Retention could not delete some resources it chose (the message names them and why)."""
+
+
 class PhaseTimedOut(ImageFactoryError):
     """A wait reached its ceiling."""
 

@@ -115,3 +115,16 @@ def table_key_schema() -> dict[str, object]:
         ],
         "BillingMode": "PAY_PER_REQUEST",
     }
+
+
+# --- export backups: the last export of each image, per backup job (functions.lifecycle.backup_records) ---
+BACKUP_PK_PREFIX: Final = "BACKUP#"  # pk: BACKUP#<backup job name>
+BACKUP_IMAGE_SK_PREFIX: Final = "IMAGE#"  # sk: IMAGE#<image name>
+
+
+def backup_pk(job: str) -> str:
+    return f"{BACKUP_PK_PREFIX}{job}"
+
+
+def backup_image_sk(image_name: str) -> str:
+    return f"{BACKUP_IMAGE_SK_PREFIX}{image_name}"

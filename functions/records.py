@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -18,7 +19,7 @@ from functions.dynamo import dependency_error, deserialize, is_condition_failure
 from functions.errors import RunRecordConflict
 from functions.run_events import publish_run_change
 
-RunStatus = Literal["RUNNING", "SUCCEEDED", "FAILED"]
+RunStatus = Literal["RUNNING", "SUCCEEDED", "FAILED", "CANCELLED"]
 STEP_ORDER = ("validate", "import", "builder_slot", "builder", "snapshot", "export", "cleanup")
 
 
@@ -145,6 +146,42 @@ class RunRecords:
     def get_run(self, run_id: str) -> dict[str, Any] | None:
         return self._get(_run_key(run_id))
 
+    def request_cancel(self, run_id: str, requested_by: str) -> bool:
+        """Mark a RUNNING run as being cancelled; True only for the first request."""
+        return self._update_run(
+            run_id,
+            "SET cancel_requested_at = :now, cancel_requested_by = :by",
+            "#status = :running AND attribute_not_exists(cancel_requested_at)",
+            {"#status": "status"},
+            {":now": timeutil.iso(timeutil.now()), ":by": requested_by, ":running": "RUNNING"},
+        )
+
+    def list_runs(
+        self, pipeline: str | None, status: str | None, limit: int, start_key: dict[str, Any] | None
+    ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+        """One page of runs, newest first, through the index that matches the filters.
+
+        Returns the runs and the key to continue from (None on the last page).
+        """
+        index, value = list_index(pipeline, status)
+        arguments: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": index.name,
+            "KeyConditionExpression": "#pk = :pk",
+            "ExpressionAttributeNames": {"#pk": index.partition_key},
+            "ExpressionAttributeValues": serialize({":pk": value}),
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        if start_key:
+            arguments["ExclusiveStartKey"] = serialize(start_key)
+        try:
+            response = clients.dynamodb().query(**arguments)
+        except (ClientError, BotoCoreError) as error:
+            raise dependency_error(error, "Query runs") from error
+        last = response.get("LastEvaluatedKey")
+        return [deserialize(item) for item in response.get("Items", [])], deserialize(last) if last else None
+
     def phase_history(self, pipeline: str, phase: str, limit: int) -> list[float]:
         """Durations of `phase` in the newest successful runs of `pipeline`."""
         try:
@@ -194,18 +231,27 @@ class RunRecords:
             {":step": step, ":running": "RUNNING"},
         )
 
-    def step_polled(self, run_id: str, step: str, polls: int, observed: str | None) -> None:
-        """The count of checks only grows: a replayed check does not count twice."""
+    def step_polled(
+        self, run_id: str, step: str, polls: int, observed: str | None, wait_seconds: float | None = None
+    ) -> None:
+        """The count of checks only grows: a replayed check does not count twice.
+
+        `wait_seconds` is the wait before the next check, kept as `next_check_at` so people
+        following the run see when the workflow looks again.
+        """
+        moment = timeutil.now_epoch()
+        next_check = _iso_epoch(moment + wait_seconds) if wait_seconds else "-"
         self._update_step(
             run_id,
             step,
-            "SET polls = :polls, last_state = :observed, updated_at = :now",
+            "SET polls = :polls, last_state = :observed, updated_at = :now, next_check_at = :next",
             "#status = :running AND (attribute_not_exists(polls) OR polls < :polls)",
             {"#status": "status"},
             {
                 ":polls": polls,
                 ":observed": observed or "-",
-                ":now": timeutil.iso(timeutil.now()),
+                ":now": _iso_epoch(moment),
+                ":next": next_check,
                 ":running": "RUNNING",
             },
         )
@@ -241,6 +287,17 @@ class RunRecords:
                 ":step": step,
                 ":order": _order(step),
             },
+        )
+
+    def step_cancelled(self, run_id: str, step: str) -> None:
+        """A step the run was in when it was cancelled: it will not finish."""
+        self._update_step(
+            run_id,
+            step,
+            "SET #status = :cancelled, ended_at = :now REMOVE next_check_at",
+            "#status = :running",
+            {"#status": "status"},
+            {":cancelled": "CANCELLED", ":running": "RUNNING", ":now": timeutil.iso(timeutil.now())},
         )
 
     def first_time(self, run_id: str, step: str, flag: str) -> bool:
@@ -348,6 +405,17 @@ class RunRecords:
         publish_run_change(self.event_bus, detail)
 
 
+def list_index(pipeline: str | None, status: str | None) -> tuple[names.IndexDefinition, str]:
+    """The index, and its partition value, that lists runs with these filters newest first."""
+    if pipeline and status:
+        return names.RUNS_BY_PIPELINE_STATUS, f"{pipeline}#{status}"
+    if pipeline:
+        return names.RUNS_BY_PIPELINE, pipeline
+    if status:
+        return names.RUNS_BY_STATUS, status
+    return names.RUNS_BY_START, names.RUNS_LIST_VALUE
+
+
 def _run_key(run_id: str) -> dict[str, str]:
     return {names.PARTITION_KEY: names.run_pk(run_id), names.SORT_KEY: names.RUN_SK}
 
@@ -360,6 +428,10 @@ def _index_keys(run_id: str, pipeline: str, status: str, started: str) -> dict[s
         names.RUN_PIPELINE_STATUS_PK: f"{pipeline}#{status}",
         names.RUN_STARTED_SK: f"{started}#{run_id}",
     }
+
+
+def _iso_epoch(seconds: float) -> str:
+    return timeutil.iso(datetime.fromtimestamp(seconds, tz=UTC))
 
 
 def _order(step: str) -> int:

@@ -280,10 +280,15 @@ def parse_request(raw: Any, values: NameValues | None = None) -> PipelineRequest
     try:
         request = PipelineRequest.model_validate(raw)
     except ValidationError as error:
-        return [_field_error(item) for item in error.errors()]
+        return field_errors(error)
     values = values or NameValues(pipeline=request.pipeline, date="20260101", run=SAMPLE_RUN_ID)
     problems = _rendered_name_problems(request, values)
     return problems or request
+
+
+def field_errors(error: ValidationError) -> list[FieldError]:
+    """One FieldError per problem pydantic found (every request model of the product reports this way)."""
+    return [_field_error(item) for item in error.errors()]
 
 
 def _field_error(item: Any) -> FieldError:

@@ -12,11 +12,12 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
+from stacks.config_lifecycle import LifecycleConfig, lifecycle_problems
+from stacks.config_schedule import Schedule, Strict
 from stacks.request_contract import validate_request
 
 ROLE_ARN = r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9_+=,.@/-]{1,512}$"
@@ -24,6 +25,11 @@ IMAGE_PIPELINE_ARN = r"^arn:aws[a-z-]*:imagebuilder:[a-z0-9-]+:\d{12}:image-pipe
 PIPELINE_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$"  # the request's own pattern for `pipeline`
 SCHEDULE_INPUT_LIMIT = 8192  # EventBridge Scheduler's limit on a target's Input
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+
+
+class ConfigError(ValueError):
+    """The configuration file is missing or invalid; the message names the file and the field."""
+
 
 # CloudWatch Logs accepts only these retention periods.
 LOG_RETENTION_DAYS = (
@@ -51,55 +57,14 @@ LOG_RETENTION_DAYS = (
     3653,
 )
 
-# EventBridge Scheduler expressions: cron has six fields (minutes .. year), rate a positive amount.
-_CRON = re.compile(r"^cron\((\S+\s+){5}\S+\)$")
-_RATE = re.compile(r"^rate\([1-9]\d* (minute|minutes|hour|hours|day|days)\)$")
-_AT = re.compile(r"^at\(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\)$")
 
-
-class ConfigError(ValueError):
-    """The configuration file is missing or invalid; the message names the file and the field."""
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Schedule(_Strict):
-    """An EventBridge Scheduler schedule that starts the pipeline with its stored request."""
-
-    expression: str = Field(description="cron(...) with six fields, rate(N unit) or at(yyyy-mm-ddThh:mm:ss)")
-    time_zone: str = Field("UTC", description="IANA time zone the cron expression is read in")
-    enabled: bool = True
-    description: str = Field("", max_length=512)
-
-    @field_validator("expression")
-    @classmethod
-    def _known_form(cls, value: str) -> str:
-        if not (_CRON.match(value) or _RATE.match(value) or _AT.match(value)):
-            raise ValueError(
-                "expected cron(min hour day-of-month month day-of-week year), rate(N minutes|hours|days) "
-                "or at(yyyy-mm-ddThh:mm:ss)"
-            )
-        return value
-
-    @field_validator("time_zone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown IANA time zone {value!r}") from None
-        return value
-
-
-class ImageBuilderTrigger(_Strict):
+class ImageBuilderTrigger(Strict):
     """Start the pipeline whenever this EC2 Image Builder pipeline publishes an AVAILABLE image."""
 
     image_pipeline_arn: str = Field(pattern=IMAGE_PIPELINE_ARN)
 
 
-class Pipeline(_Strict):
+class Pipeline(Strict):
     name: str = Field(pattern=PIPELINE_NAME)
     description: str = Field("", max_length=256)
     request: dict[str, Any] = Field(
@@ -124,7 +89,7 @@ class Pipeline(_Strict):
         return self
 
 
-class PassableRoles(_Strict):
+class PassableRoles(Strict):
     """The only roles the workflow may hand to AppStream (`iam:PassRole`)."""
 
     import_role_arn: str = Field(pattern=ROLE_ARN, description="role AppStream assumes to import an AMI")
@@ -135,7 +100,7 @@ class PassableRoles(_Strict):
         return tuple(dict.fromkeys((self.import_role_arn, self.builder_role_arn, self.export_role_arn)))
 
 
-class Settings(_Strict):
+class Settings(Strict):
     notification_emails: tuple[str, ...] = Field((), description="subscribed to run notifications and alarms")
     retain_data: bool = Field(
         True, description="keep the runs table and jobs bucket when the stack is deleted"
@@ -170,13 +135,16 @@ class Settings(_Strict):
         return value
 
 
-class DeploymentConfig(_Strict):
+class DeploymentConfig(Strict):
     """The whole file."""
 
     schema_: str | None = Field(None, alias="$schema")
     roles: PassableRoles
     settings: Settings = Settings()
     pipelines: tuple[Pipeline, ...] = ()
+    lifecycle: LifecycleConfig | None = Field(
+        None, description="export backups, managed updates, fleet rollouts and retention jobs"
+    )
 
     @model_validator(mode="after")
     def _unique_names(self) -> DeploymentConfig:
@@ -207,7 +175,7 @@ def load_config(path: Path) -> DeploymentConfig:
         config = DeploymentConfig.model_validate(raw)
     except ValidationError as error:
         raise ConfigError(f"{path}: " + "; ".join(_describe(error.errors()))) from None
-    problems = list(_request_problems(config))
+    problems = [*_request_problems(config), *lifecycle_problems(config.lifecycle, config.roles.all())]
     if problems:
         raise ConfigError(f"{path}: " + "; ".join(problems))
     return config
@@ -233,7 +201,7 @@ def _request_problems(config: DeploymentConfig) -> Iterable[str]:
 
 
 def json_schema() -> dict[str, Any]:
-    """JSON Schema of the file, for editors (`$schema`) and for docs/deploy.md."""
+    """JSON Schema of the file, for editors (`$schema`) and for the README."""
     schema = DeploymentConfig.model_json_schema(by_alias=True)
     schema["title"] = "AppStream Image Factory deployment configuration"
     return schema

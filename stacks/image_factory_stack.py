@@ -6,10 +6,13 @@ from aws_cdk import Annotations, CfnOutput, Environment, Stack, Tags, Token
 from constructs import Construct
 
 from functions import names
+from functions.workflows import get_workflow
 from stacks.api import RunApi, api_handler_exists
 from stacks.bundling import functions_code
 from stacks.config import ConfigError, DeploymentConfig
+from stacks.lifecycle import LifecycleWorkflows
 from stacks.monitoring import Monitoring
+from stacks.rollout_chain import RolloutChains
 from stacks.storage import JobsBucket, Notifications, RunEventBus, RunsTable
 from stacks.triggers import Triggers
 from stacks.workflow import ImagePipeline
@@ -56,6 +59,17 @@ class ImageFactoryStack(Stack):
             bus=bus,
         )
         triggers = Triggers(self, "Triggers", config=config, pipeline=workflow.state_machine, bus=bus)
+        lifecycle = LifecycleWorkflows(
+            self, "Lifecycle", config=config, pipeline=workflow, dead_letters=triggers.dead_letters
+        )
+        RolloutChains(
+            self,
+            "RolloutChains",
+            config=config,
+            rollout=lifecycle.state_machines["fleet-rollout"],
+            bus=bus,
+            dead_letters=triggers.dead_letters,
+        )
         functions = list(workflow.functions.values())
 
         self.api: RunApi | None = None
@@ -93,6 +107,8 @@ class ImageFactoryStack(Stack):
             "DeadLetterQueueUrl": (triggers.dead_letters.queue_url, "Triggers that could not start a run"),
             "DashboardName": (monitoring.dashboard.dashboard_name, "CloudWatch dashboard"),
         }
+        for name, machine in lifecycle.state_machines.items():
+            outputs[get_workflow(name).placeholder] = (machine.state_machine_arn, f"Workflow {name}")
         for output_id, (value, description) in outputs.items():
             CfnOutput(self, output_id, value=value, description=description)
 

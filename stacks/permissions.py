@@ -12,6 +12,8 @@ from aws_cdk import Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from functions import names
+
 APPSTREAM_PRINCIPAL = "appstream.amazonaws.com"
 
 # AWS's own base images (a request may start from one by name) have no account in their ARN.
@@ -26,6 +28,10 @@ APPSTREAM_SCOPED_ACTIONS: dict[str, tuple[str, ...]] = {
     "appstream:DeleteImage": ("image",),
     "appstream:CreateUpdatedImage": ("image",),
     "appstream:TagResource": ("image", "image-builder"),
+    # Fleet rollout: point a fleet at an image of this account, stopping and starting it around that.
+    "appstream:UpdateFleet": ("fleet", "image"),
+    "appstream:StopFleet": ("fleet",),
+    "appstream:StartFleet": ("fleet",),
 }
 
 # Actions that support no resource-level permissions.
@@ -37,6 +43,7 @@ APPSTREAM_UNSCOPED_ACTIONS: tuple[str, ...] = (
     "appstream:GetExportImageTask",
     "appstream:ListExportImageTasks",
     "appstream:ListTagsForResource",
+    "appstream:DescribeFleets",
 )
 
 
@@ -69,3 +76,20 @@ def pass_role_statement(role_arns: tuple[str, ...]) -> iam.PolicyStatement:
         resources=list(role_arns),
         conditions={"StringEquals": {"iam:PassedToService": APPSTREAM_PRINCIPAL}},
     )
+
+
+def exported_ami_statements(scope: Construct) -> list[iam.PolicyStatement]:
+    """Retention of exported AMIs: list, deregister only AMIs with a pipeline tag, delete their snapshots."""
+    stack = Stack.of(scope)
+    return [
+        iam.PolicyStatement(actions=["ec2:DescribeImages"], resources=["*"]),
+        iam.PolicyStatement(
+            actions=["ec2:DeregisterImage"],
+            resources=[stack.format_arn(service="ec2", account="", resource="image", resource_name="*")],
+            conditions={"Null": {f"aws:ResourceTag/{names.TAG_PIPELINE}": "false"}},
+        ),
+        iam.PolicyStatement(
+            actions=["ec2:DeleteSnapshot"],
+            resources=[stack.format_arn(service="ec2", resource="snapshot", resource_name="*")],
+        ),
+    ]

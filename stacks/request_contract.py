@@ -1,7 +1,7 @@
 """How the deployment checks a stored pipeline request before any run uses it.
 
 Two checks, each reported as `<field path>: <problem>`:
-* the workflow's own validation (`functions.request.parse_request`) accepts it;
+* the workflow's own validation (`functions.request.parse_request`, or another workflow's) accepts it;
 * every IAM role ARN in it is one of the configured passable roles, since those are the
   only roles the workflow is allowed to pass to AppStream.
 """
@@ -9,7 +9,7 @@ Two checks, each reported as `<field path>: <problem>`:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from functions.request import parse_request
@@ -17,8 +17,11 @@ from functions.request import parse_request
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/")
 
 
-def validate_request(request: dict[str, Any], passable_roles: Iterable[str]) -> Iterator[str]:
-    parsed = parse_request(request)
+def validate_request(
+    request: dict[str, Any], passable_roles: Iterable[str], parse: Callable[[Any], Any] = parse_request
+) -> Iterator[str]:
+    """`parse` is the workflow's request validation (the image pipeline's unless another is given)."""
+    parsed = parse(request)
     if isinstance(parsed, list):
         for problem in parsed:
             yield f".{problem.field}: {problem.message}"

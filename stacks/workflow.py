@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -13,7 +15,7 @@ from stacks import asl
 from stacks.config import DeploymentConfig
 from stacks.house import LOG_RETENTION, HouseFunction, HouseStateMachine
 from stacks.nag import X_RAY_AND_LOG_DELIVERY, acknowledge
-from stacks.permissions import appstream_statements, pass_role_statement
+from stacks.permissions import appstream_statements, exported_ami_statements, pass_role_statement
 from stacks.storage import JobsBucket, Notifications, RunEventBus, RunsTable
 
 TABLE_ITEM_ACTIONS = (
@@ -104,6 +106,8 @@ class ImagePipeline(Construct):
             placeholder: resource_values[variable]
             for placeholder, variable in catalog.RESOURCE_PLACEHOLDERS.items()
         }
+        # Every function and resource placeholder: the lifecycle workflows' ASL files use them too.
+        self.substitutions = dict(substitutions)
         self.state_machine = HouseStateMachine(
             self,
             "StateMachine",
@@ -119,7 +123,7 @@ class ImagePipeline(Construct):
 
     def grant_task_permissions(self, role: iam.Role) -> None:
         """What a task needs: AppStream, passing the configured roles, the table, the jobs, notifying."""
-        for statement in appstream_statements(self):
+        for statement in [*appstream_statements(self), *exported_ami_statements(self)]:
             role.add_to_policy(statement)
         role.add_to_policy(pass_role_statement(self._config.roles.all()))
         role.add_to_policy(
@@ -171,9 +175,28 @@ class ImagePipeline(Construct):
         )
         acknowledge(
             role,
+            f"AwsSolutions-IAM5[Resource::{_nag_arn('fleet')}]",
+            "Fleet rollout acts on the fleets its request names, which change per job; the fleet resource "
+            "type of this account and region is AppStream's finest scope.",
+        )
+        acknowledge(
+            role,
+            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>::image/*]",
+            "Retention deregisters old exported AMIs; the grant holds only for AMIs tagged "
+            "image-factory:pipeline (a Null condition on the resource tag).",
+        )
+        acknowledge(
+            role,
+            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:snapshot/*]",
+            "Retention deletes the EBS snapshots of the exported AMIs it deregisters; their ids are known "
+            "only from the AMI.",
+        )
+        acknowledge(
+            role,
             "AwsSolutions-IAM5[Resource::*]",
-            "CreateImportedImage, DescribeImages, DescribeImageBuilders, the export-task actions and "
-            "ListTagsForResource support no resource-level permissions (Service Authorization Reference; "
+            "CreateImportedImage, DescribeImages, DescribeImageBuilders, DescribeFleets, the export-task "
+            "actions, ListTagsForResource and ec2:DescribeImages support no resource-level permissions "
+            "(Service Authorization Reference; "
             "tests/stacks checks the list), nor do the X-Ray actions of tracing.",
         )
         bucket = f"<{Stack.of(self).get_logical_id(self._jobs.bucket.node.default_child)}.Arn>"  # type: ignore[arg-type]
@@ -205,8 +228,15 @@ class ImagePipeline(Construct):
         )
 
     def _grant_state_machine(self, integrations: set[str]) -> None:
-        """Grant what the ASL's Task states call, and fail the synth on anything unexpected."""
-        machine = self.state_machine
+        self.grant_integrations(self.state_machine, integrations)
+
+    def grant_integrations(
+        self, machine: sfn.StateMachine, integrations: set[str], started: Sequence[sfn.IStateMachine] = ()
+    ) -> None:
+        """Grant what an ASL's Task states call, and fail the synth on anything unexpected.
+
+        `started`: the state machines the ASL starts (`states:startExecution.sync:2`).
+        """
         for integration in sorted(integrations):
             service = integration.split(":")[0]
             if integration == "lambda:invoke":
@@ -227,6 +257,8 @@ class ImagePipeline(Construct):
                         actions=[f"dynamodb:{action[0].upper()}{action[1:]}"], resources=self._table_arns()
                     )
                 )
+            elif integration == "states:startExecution" and started:
+                self._grant_start(machine, started)
             else:
                 raise UnsupportedIntegration(
                     f"{asl.IMAGE_PIPELINE_ASL.name} uses {integration}; grant it in stacks/workflow.py first"
@@ -236,3 +268,31 @@ class ImagePipeline(Construct):
             "AwsSolutions-IAM5[Resource::*]",
             X_RAY_AND_LOG_DELIVERY,
         )
+
+    def _grant_start(self, machine: sfn.StateMachine, started: Sequence[sfn.IStateMachine]) -> None:
+        """Start, follow and stop executions of other workflows; `.sync` follows them with a managed rule."""
+        for other in started:
+            other.grant_start_execution(machine)
+            other.grant_execution(machine, "states:DescribeExecution", "states:StopExecution")
+        rule = Stack.of(self).format_arn(
+            service="events",
+            resource="rule",
+            resource_name="StepFunctionsGetEventsForStepFunctionsExecutionRule",
+        )
+        machine.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["events:PutTargets", "events:PutRule", "events:DescribeRule"], resources=[rule]
+            )
+        )
+        stack = Stack.of(self)
+        for other in started:
+            # How cdk-nag spells the executions of `other` (its name is the Ref's last ARN field).
+            logical_id = stack.get_logical_id(other.node.default_child)  # type: ignore[arg-type]
+            name = '{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"' + logical_id + '"}]}]}'
+            acknowledge(
+                machine,
+                f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:"
+                f"execution:{name}:*]",
+                "Executions of a started workflow are named per run; DescribeExecution and StopExecution are "
+                "granted on that one state machine's executions only.",
+            )

@@ -191,6 +191,8 @@ def update_fleet(account: Account, params: dict[str, Any]) -> dict[str, Any]:
             fleet.attributes[key] = params[key]
     if image is not None:
         fleet.image_name, fleet.image_arn = image.name, image.arn
+        # A RUNNING fleet replaces its instances with the new image at once; a fault makes them fail.
+        fleet.errors = _launch_errors(account, fleet) if fleet.state == "RUNNING" else []
     fleet.instance_type = instance_type
     if root_volume_gb is not None:
         fleet.root_volume_gb = root_volume_gb
@@ -225,8 +227,22 @@ def start_fleet(account: Account, params: dict[str, Any]) -> dict[str, Any]:
                 "ResourceNotAvailableException", f"The image of fleet {fleet.name} is not available."
             )
     fleet.redirect("STARTING")
-    account.after("fleet_start", lambda when: setattr(fleet, "state", "RUNNING"), fleet, account.now)
+    errors = _launch_errors(account, fleet)
+
+    def started(when: float) -> None:
+        # Instances that cannot launch leave the fleet STOPPED with the reason in FleetErrors.
+        fleet.state, fleet.errors = ("STOPPED" if errors else "RUNNING"), errors
+
+    account.after("fleet_start", started, fleet, account.now)
     return {}
+
+
+def _launch_errors(account: Account, fleet: Fleet) -> list[dict[str, Any]]:
+    """FleetErrors of instances launched now: empty unless a scenario fault matches the fleet or its image."""
+    outcome = account.resource_faults.take("fleet", fleet.name, fleet.image_name or "")
+    if outcome is None:
+        return []
+    return [{"ErrorCode": "INTERNAL_SERVICE_ERROR", "ErrorMessage": outcome.reason}]
 
 
 @operation("StopFleet")

@@ -91,3 +91,11 @@ def reason_of(resource: dict[str, Any]) -> str:
     for listed in (*resource.get("ImageErrors", []), *resource.get("ImageBuilderErrors", [])):
         parts.append(f"{listed.get('ErrorCode', 'UNKNOWN')}: {listed.get('ErrorMessage', '')}".strip())
     return "; ".join(parts) or "no reason given"
+
+
+def export_error_details(task: dict[str, Any]) -> str:
+    """AppStream's reasons for a FAILED or TIMED_OUT export task, or "" when it gives none."""
+    return "; ".join(
+        f"{item.get('ErrorCode', 'UNKNOWN')}: {item.get('ErrorMessage', '')}"
+        for item in task.get("ErrorDetails", [])
+    )

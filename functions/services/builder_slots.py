@@ -33,8 +33,8 @@ def acquire(context: Context, plan: Plan, phase: SlotPhase) -> SlotPhase:
     with failures_recorded(context, plan, STEP):
         acquired = context.slots.acquire(plan.run_id, plan.execution_arn, hold_seconds(plan, context))
         polls = phase.polls + 1
-        context.records.step_polled(plan.run_id, STEP, polls, "ACQUIRED" if acquired else "ALL_TAKEN")
         if acquired:
+            context.records.step_polled(plan.run_id, STEP, polls, "ACQUIRED")
             context.records.step_succeeded(plan.run_id, STEP, {"slot": "held"}, waits.elapsed(phase))
             return phase.model_copy(update={"polls": polls, "done": True, "wait_seconds": 0})
         elapsed = waits.elapsed(phase)
@@ -44,7 +44,6 @@ def acquire(context: Context, plan: Plan, phase: SlotPhase) -> SlotPhase:
                 f"{STEP}: no image builder slot free after {elapsed / 60:.0f} min "
                 f"({context.settings.builder_slot_limit} in use)"
             )
-        wait = min(context.settings.slot_poll_seconds, ceiling - elapsed)
-        return phase.model_copy(
-            update={"polls": polls, "done": False, "wait_seconds": max(1, math.ceil(wait))}
-        )
+        wait = max(1, math.ceil(min(context.settings.slot_poll_seconds, ceiling - elapsed)))
+        context.records.step_polled(plan.run_id, STEP, polls, "ALL_TAKEN", wait)
+        return phase.model_copy(update={"polls": polls, "done": False, "wait_seconds": wait})

@@ -86,7 +86,7 @@ def check_builder(context: Context, plan: Plan, phase: BuilderPhase) -> BuilderP
         phase = waits.checked(
             phase, state == "RUNNING", context, f"{STEP}: image builder {phase.name!r} ({state})"
         )
-        context.records.step_polled(plan.run_id, STEP, phase.polls, state)
+        context.records.step_polled(plan.run_id, STEP, phase.polls, state, phase.wait_seconds)
         if phase.done:
             seconds = waits.elapsed(phase)
             resource = {"builder_name": phase.name, "builder_arn": phase.arn}

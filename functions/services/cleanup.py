@@ -58,7 +58,11 @@ def cleanup(context: Context, plan: Plan, phase: CleanupPhase) -> CleanupPhase:
                 left.append(f"imported image {plan.imported_image_name!r} ({image_state})")
             raise CleanupIncomplete(f"{timeout}; still present: {', '.join(left)}") from timeout
         context.records.step_polled(
-            plan.run_id, STEP, phase.polls, f"builder {builder_state}, image {image_state}"
+            plan.run_id,
+            STEP,
+            phase.polls,
+            f"builder {builder_state}, image {image_state}",
+            phase.wait_seconds,
         )
         if phase.done:
             seconds = waits.elapsed(phase)

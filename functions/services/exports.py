@@ -70,10 +70,7 @@ def check_export(context: Context, plan: Plan, phase: ExportPhase) -> ExportPhas
         )["ExportImageTask"]
         state = str(task.get("State"))
         if state in {"FAILED", "TIMED_OUT"}:
-            details = "; ".join(
-                f"{item.get('ErrorCode', 'UNKNOWN')}: {item.get('ErrorMessage', '')}"
-                for item in task.get("ErrorDetails", [])
-            )
+            details = appstream.export_error_details(task)
             raise ExportFailed(
                 f"{STEP}: export of {plan.image_name!r} to AMI {phase.ami_name!r} is {state}: "
                 f"{details or 'no details given'}"
@@ -81,7 +78,7 @@ def check_export(context: Context, plan: Plan, phase: ExportPhase) -> ExportPhas
         phase = phase.model_copy(update={"state": state, "ami_id": task.get("AmiId")})
         label = f"{STEP}: export to AMI {phase.ami_name!r} ({state})"
         phase = waits.checked(phase, state == "COMPLETED", context, label)
-        context.records.step_polled(plan.run_id, STEP, phase.polls, state)
+        context.records.step_polled(plan.run_id, STEP, phase.polls, state, phase.wait_seconds)
         if phase.done:
             seconds = waits.elapsed(phase)
             resource = {"ami_name": phase.ami_name, "ami_id": phase.ami_id, "task_id": phase.task_id}

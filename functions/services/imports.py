@@ -116,7 +116,7 @@ def check_source(context: Context, plan: Plan, phase: SourcePhase) -> SourcePhas
         phase = waits.checked(
             phase, state == "AVAILABLE", context, f"{STEP}: image {phase.image_name!r} ({state})"
         )
-        context.records.step_polled(plan.run_id, STEP, phase.polls, state)
+        context.records.step_polled(plan.run_id, STEP, phase.polls, state, phase.wait_seconds)
         if phase.done:
             _finished(context, plan, phase)
         return phase

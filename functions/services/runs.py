@@ -93,11 +93,17 @@ class Failure(BaseModel):
     cause: str
 
 
-def record_failure(context: Context, document: dict[str, Any], execution: Execution) -> Failure:
-    """Close the run as FAILED, keeping the first error recorded by a step; works before the run exists."""
+def record_failure(
+    context: Context, document: dict[str, Any], execution: Execution, plan_type: Any = Plan
+) -> Failure:
+    """Close the run as FAILED, keeping the first error recorded by a step; works before the run exists.
+
+    `plan_type` reads the state's plan: any model with `run_id`, `pipeline` and `execution_arn`
+    (the lifecycle workflows have their own plan).
+    """
     caught = document.get("error") or document.get("cleanup_error") or {}
     code = str(caught.get("Error") or "Unknown")
-    message = _cause_message(caught.get("Cause"))
+    message = cause_message(caught.get("Cause"))
     cleanup_problem = document.get("cleanup_error") if document.get("error") else None
     plan_document = document.get("plan")
     if not isinstance(plan_document, dict):
@@ -105,7 +111,7 @@ def record_failure(context: Context, document: dict[str, Any], execution: Execut
         pipeline = document.get("pipeline") if isinstance(document.get("pipeline"), str) else "unknown"
         context.records.record_rejected(run_id, str(pipeline), execution.id, "validate", code, message)
         return Failure(run_id=run_id, step="validate", error=code, cause=message)
-    plan = Plan.model_validate(plan_document)
+    plan = plan_type.model_validate(plan_document)
     run = context.records.get_run(plan.run_id)
     if run is None:  # the run record itself could not be written
         context.records.record_rejected(
@@ -121,11 +127,11 @@ def record_failure(context: Context, document: dict[str, Any], execution: Execut
     if not cause.startswith(f"{recorded['step']}:"):
         cause = f"{recorded['step']}: {cause}"
     if cleanup_problem:
-        cause += f" (cleanup also failed: {_cause_message(cleanup_problem.get('Cause'))})"
+        cause += f" (cleanup also failed: {cause_message(cleanup_problem.get('Cause'))})"
     return Failure(run_id=plan.run_id, step=str(recorded["step"]), error=str(recorded["code"]), cause=cause)
 
 
-def _cause_message(cause: Any) -> str:
+def cause_message(cause: Any) -> str:
     """The error message inside a Catch's Cause (a Lambda error document, or plain text)."""
     if not isinstance(cause, str):
         return "no cause given"
@@ -135,4 +141,6 @@ def _cause_message(cause: Any) -> str:
         return cause
     if isinstance(parsed, dict) and "errorMessage" in parsed:
         return str(parsed["errorMessage"])
+    if isinstance(parsed, dict) and "ExecutionArn" in parsed:  # a workflow this one started failed
+        return f"{parsed.get('Error', 'Unknown')}: {cause_message(parsed.get('Cause'))}"
     return cause

@@ -98,7 +98,9 @@ def check_snapshot(context: Context, plan: Plan, phase: SnapshotPhase) -> Snapsh
         )
         label = f"{STEP}: image {phase.image_name!r} ({state}, builder {builder_state})"
         phase = waits.checked(phase, state == "AVAILABLE", context, label)
-        context.records.step_polled(plan.run_id, STEP, phase.polls, f"image {state}, builder {builder_state}")
+        context.records.step_polled(
+            plan.run_id, STEP, phase.polls, f"image {state}, builder {builder_state}", phase.wait_seconds
+        )
         if phase.done:
             seconds = waits.elapsed(phase)
             resource = {"image_name": phase.image_name, "image_arn": phase.image_arn}

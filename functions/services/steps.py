@@ -4,15 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Protocol
 
 from functions.context import Context
 from functions.errors import ImageFactoryError
 from functions.observability import logger
-from functions.plan import Plan
+
+
+class RunIdentity(Protocol):
+    """Any workflow's plan: the run it belongs to."""
+
+    @property
+    def run_id(self) -> str: ...
 
 
 @contextmanager
-def failures_recorded(context: Context, plan: Plan, step: str) -> Iterator[None]:
+def failures_recorded(context: Context, plan: RunIdentity, step: str) -> Iterator[None]:
     """Record a terminal error against the step and the run, then let it propagate.
 
     Retryable errors are not recorded: the state machine tries again, and if it gives

@@ -30,6 +30,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--local", action="store_true", help="run on the local engine (no AWS account needed)"
     )
+    add_workflow_option(parser)
     add_local_options(parser)
     parser.add_argument(
         "--json",
@@ -37,6 +38,17 @@ def register(subparsers: Any) -> None:
         help="print one JSON document (run record, counters, inventory) instead of the progress view",
     )
     parser.set_defaults(func=run_command)
+
+
+def add_workflow_option(parser: argparse.ArgumentParser) -> None:
+    from functions.workflows import DEFAULT_WORKFLOW, WORKFLOWS
+
+    parser.add_argument(
+        "--workflow",
+        choices=sorted(WORKFLOWS),
+        default=DEFAULT_WORKFLOW,
+        help=f"which workflow the request is for (default: {DEFAULT_WORKFLOW})",
+    )
 
 
 def add_local_options(parser: argparse.ArgumentParser) -> None:
@@ -56,7 +68,14 @@ def add_local_options(parser: argparse.ArgumentParser) -> None:
 def run_command(args: argparse.Namespace) -> int:
     if not args.local:
         raise UsageError("only local runs are available here: add --local (on AWS, start the state machine)")
-    return run_locally(args.request, args.scenario, args.time_scale, as_json=args.json, out=sys.stdout)
+    return run_locally(
+        args.request,
+        args.scenario,
+        args.time_scale,
+        as_json=args.json,
+        out=sys.stdout,
+        workflow=args.workflow,
+    )
 
 
 def run_locally(
@@ -67,9 +86,10 @@ def run_locally(
     as_json: bool,
     out: TextIO,
     title: str | None = None,
+    workflow: str | None = None,
 ) -> int:
     """Check the inputs, run one request on a fresh local engine, report; returns the exit code."""
-    from functions.request import parse_request
+    from functions.workflows import DEFAULT_WORKFLOW, get_workflow
     from image_factory.local_engine.definition import DefinitionError
     from image_factory.local_engine.engine import DEFAULT_RUN_TIMEOUT, DEFAULT_TIME_SCALE, LocalEngine
     from image_factory.local_engine.inputs import InputError, load_request_document, load_scenario
@@ -82,7 +102,8 @@ def run_locally(
         scenario = load_scenario(scenario_reference)
     except InputError as error:
         raise UsageError(" ".join(str(error).split())) from None
-    request = parse_request(document)
+    chosen = get_workflow(workflow or DEFAULT_WORKFLOW)
+    request = chosen.parse(document)
     if isinstance(request, list):
         problems = "; ".join(str(problem) for problem in request)
         raise UsageError(f"{label}: invalid request: {problems}")
@@ -91,7 +112,7 @@ def run_locally(
     started = time.monotonic()
     with ExitStack() as stack:
         try:
-            engine = stack.enter_context(LocalEngine(scenario, time_scale=scale))
+            engine = stack.enter_context(LocalEngine(scenario, time_scale=scale, workflow=chosen.name))
         except (DefinitionError, EngineIncompatible) as error:
             raise UsageError(f"cannot start the local engine: {error}") from None
         if as_json:

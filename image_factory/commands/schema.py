@@ -32,18 +32,26 @@ def _agent_result() -> dict[str, Any]:
     return result_json_schema()
 
 
+def _workflow_requests() -> dict[str, Callable[[], dict[str, Any]]]:
+    """`<workflow>-request` for every registered workflow (`request` stays the image pipeline's)."""
+    from functions.workflows import WORKFLOWS
+
+    return {f"{name}-request": workflow.json_schema for name, workflow in WORKFLOWS.items()}
+
+
 SCHEMAS: dict[str, Callable[[], dict[str, Any]]] = {
     "request": _request,
     "scenario": _scenario,
     "agent-job": _agent_job,
     "agent-result": _agent_result,
+    **_workflow_requests(),
 }
 
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "schema",
-        help="print the JSON Schema of a pipeline request, scenario or agent document",
+        help="print the JSON Schema of a workflow request, scenario or agent document",
         description="Print a JSON Schema (for editors and validators) on stdout.",
     )
     parser.add_argument("document", choices=sorted(SCHEMAS), help="which document")

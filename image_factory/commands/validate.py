@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 from image_factory.cli import UsageError
+from image_factory.commands.run import add_workflow_option
 
 
 def register(subparsers: Any) -> None:
@@ -19,18 +20,20 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "request", metavar="REQUEST", help="request file (JSON or YAML) or bundled example name"
     )
+    add_workflow_option(parser)
     parser.set_defaults(func=validate_command)
 
 
 def validate_command(args: argparse.Namespace) -> int:
-    from functions.request import parse_request
+    from functions.workflows import DEFAULT_WORKFLOW, get_workflow
     from image_factory.local_engine.inputs import InputError, load_request_document
 
     try:
         label, document = load_request_document(args.request)
     except InputError as error:
         raise UsageError(str(error)) from None
-    result = parse_request(document)
+    workflow = get_workflow(getattr(args, "workflow", DEFAULT_WORKFLOW))
+    result = workflow.parse(document)
     if isinstance(result, list):
         print(
             f"{label}: invalid request ({len(result)} problem{'s' if len(result) > 1 else ''}):",
@@ -39,6 +42,9 @@ def validate_command(args: argparse.Namespace) -> int:
         for problem in result:
             print(f"  {problem.field}: {problem.message}", file=sys.stderr)
         return 2
+    if workflow.name != DEFAULT_WORKFLOW:
+        print(f"{label}: valid: {workflow.name} {result.name}: {result.summary()}")
+        return 0
     source = f"import {result.source.ami_id}" if result.imports else f"image {result.source.image_name}"
     export = "export to an AMI" if result.export is not None else "no export"
     print(

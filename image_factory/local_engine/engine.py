@@ -31,7 +31,9 @@ from appstream_emulator.inprocess import emulated_appstream
 from appstream_emulator.scenario import Scenario
 from functions import names
 from functions.catalog import LAMBDA_TASKS, LambdaTask
-from image_factory.local_engine.definition import PIPELINE_DEFINITION, load_definition
+from functions.workflows import DEFAULT_WORKFLOW, get_workflow
+from image_factory.local_engine.companions import CompanionMachines
+from image_factory.local_engine.definition import load_definition
 from image_factory.local_engine.environment import (
     environment_variables,
     fresh_function_caches,
@@ -40,10 +42,11 @@ from image_factory.local_engine.environment import (
 from image_factory.local_engine.execution import LocalExecution
 from image_factory.local_engine.history import state_transitions
 from image_factory.local_engine.lambdas import InProcessInvoker
+from image_factory.local_engine.nested import nested_executions
 from image_factory.local_engine.outcome import EngineCounters, RunOutcome
 from image_factory.local_engine.output import collected_interpreter_log, routed_standard_streams
 from image_factory.local_engine.records import builder_slots_in_use
-from image_factory.local_engine.resources import STATE_MACHINE, provision
+from image_factory.local_engine.resources import provision, state_machine_name
 from image_factory.local_engine.seams import patched_interpreter, verify_seams
 from image_factory.local_engine.timewarp import SimulatedTime
 
@@ -68,7 +71,8 @@ class LocalEngine:
         scenario: Scenario | None = None,
         *,
         time_scale: float = DEFAULT_TIME_SCALE,
-        definition: Path = PIPELINE_DEFINITION,
+        definition: Path | None = None,
+        workflow: str = DEFAULT_WORKFLOW,
         tasks: Sequence[LambdaTask] = LAMBDA_TASKS,
         replay: Iterable[str] = (),
         settings: Mapping[str, str] | None = None,
@@ -78,7 +82,9 @@ class LocalEngine:
         self.time = SimulatedTime(time_scale)
         self.invoker = InProcessInvoker(replay, self.time.working)
         self.region = region
-        self._definition_path = definition
+        # The workflow's registered ASL file, unless a test runs a definition of its own.
+        self.workflow = workflow
+        self._definition_path = definition or get_workflow(workflow).definition
         self._tasks = tuple(tasks)
         # The slot limit follows the emulated quota unless a test overrides it.
         self._settings = {
@@ -132,9 +138,15 @@ class LocalEngine:
         stack.enter_context(emulated_appstream(self._emulator))
         stack.enter_context(functions_clock(self.time.now))
         stack.enter_context(patched_interpreter(self.invoker, self.time))
-        definition = load_definition(self._definition_path, resources.placeholders)
+        stack.enter_context(nested_executions())
+        # Workflows this one starts (a chained export, rollout) are deployed next to it.
+        placeholders = CompanionMachines(self._sfn(), resources).deploy(self._definition_path, self.workflow)
+        definition = load_definition(self._definition_path, placeholders)
         self._state_machine_arn = self._sfn().create_state_machine(
-            name=STATE_MACHINE, definition=definition, roleArn=resources.role_arn, type="STANDARD"
+            name=state_machine_name(self.workflow),
+            definition=definition,
+            roleArn=resources.role_arn,
+            type="STANDARD",
         )["stateMachineArn"]
         self._threads_before = len(TMP_THREADS)
         stack.callback(self._stop_everything)

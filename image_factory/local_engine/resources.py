@@ -29,6 +29,12 @@ EVENT_BUS = f"{RESOURCE_PREFIX}-events"
 ROLE = f"{RESOURCE_PREFIX}-role"
 STATE_MACHINE = f"{RESOURCE_PREFIX}-image-pipeline"
 
+
+def state_machine_name(workflow: str) -> str:
+    """The local state machine of a workflow (`STATE_MACHINE` for the image pipeline)."""
+    return f"{RESOURCE_PREFIX}-{workflow}"
+
+
 _TRUST_POLICY = {
     "Version": "2012-10-17",
     "Statement": [

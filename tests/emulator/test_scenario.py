@@ -114,7 +114,7 @@ def test_load_json_is_the_same(tmp_path: Path) -> None:
             "greater",
         ),
         ("faults: [{resource: image, outcome: TIMED_OUT}]", "faults.0.outcome", "export_task"),
-        ("faults: [{resource: fleet}]", "faults.0.resource", "imported_image"),
+        ("faults: [{resource: stack}]", "faults.0.resource", "imported_image"),
         ("faults: [{resource: image, colour: red}]", "faults.0.colour", "Extra inputs"),
         ("amis: [{id: ami-1}]", "amis.0.id", "pattern"),
     ],

@@ -72,7 +72,7 @@ def test_pipeline_names_are_unique(tmp_path: Path) -> None:
 
 def test_published_schema_matches_the_model() -> None:
     published = json.loads((PROJECT_ROOT / "stacks" / "pipelines.schema.json").read_text())
-    assert published == json_schema(), "regenerate stacks/pipelines.schema.json (see docs/deploy.md)"
+    assert published == json_schema(), "regenerate stacks/pipelines.schema.json (see the README)"
 
 
 def test_every_accepted_retention_maps_to_a_log_retention() -> None:

@@ -20,10 +20,12 @@ EXAMPLE = load_config(asl.PROJECT_ROOT / "stacks" / "pipelines.example.yaml")
 
 
 def _pipeline_machine(synth: Synth) -> dict[str, Any]:
+    # The lifecycle workflows are Standard state machines too; the pipeline is the one with its ASL.
     machines = [
         machine["Properties"]
         for machine in synth.resources("AWS::StepFunctions::StateMachine").values()
         if machine["Properties"].get("StateMachineType", "STANDARD") == "STANDARD"
+        and machine["Properties"]["DefinitionString"] == asl.read_definition()
     ]
     assert len(machines) == 1
     return machines[0]
@@ -185,7 +187,16 @@ def test_notifications_are_encrypted_with_a_rotating_key_alarms_may_use(synth: S
 
 
 def test_schedules_start_the_pipeline_with_its_stored_request(synth: Synth) -> None:
-    schedules = list(synth.resources("AWS::Scheduler::Schedule").values())
+    pipeline_id = next(
+        key
+        for key, machine in synth.resources("AWS::StepFunctions::StateMachine").items()
+        if machine["Properties"].get("DefinitionString") == asl.read_definition()
+    )
+    schedules = [
+        resource
+        for resource in synth.resources("AWS::Scheduler::Schedule").values()
+        if resource["Properties"]["Target"]["Arn"] == {"Ref": pipeline_id}
+    ]
     expected = [(p, s) for p in EXAMPLE.pipelines for s in p.schedules]
     assert len(schedules) == len(expected)
     for (pipeline, schedule), resource in zip(expected, schedules, strict=True):
@@ -265,7 +276,8 @@ def _check_appstream_scopes(policy: list[dict[str, Any]]) -> None:
             continue
         assert len(resources) == len(APPSTREAM_SCOPED_ACTIONS[action]), action
         for resource in resources:
-            assert ":appstream:" in resource and ('image/*"' in resource or 'image-builder/*"' in resource)
+            assert ":appstream:" in resource
+            assert any(f'{kind}/*"' in resource for kind in ("image", "image-builder", "fleet"))
 
 
 def test_pass_role_only_for_configured_roles_and_only_to_appstream(synth: Synth) -> None:

@@ -1,0 +1,150 @@
+"""The run API's resolver: routes, error answers, and the OpenAPI document generated from them."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+
+from functions.api import routes
+from functions.api.errors import JSON, ApiError, api_error_response, error_response
+from functions.api.models import ErrorDocument, FieldProblem
+from functions.errors import ImageFactoryError
+from functions.observability import logger
+
+TITLE = "AppStream Image Factory run API"
+VERSION = "1.0.0"
+# Where a validation failure sits in a location that is not a field a person wrote.
+_LOCATION_PARTS = {"body", "query", "path", "request", "configured"}
+
+app = APIGatewayRestResolver(enable_validation=True)
+app.include_router(routes.router)
+
+
+@app.exception_handler(RequestValidationError)
+def _invalid_input(error: RequestValidationError) -> Response[str]:
+    problems = [_problem(item) for item in error.errors()]
+    return error_response(HTTPStatus.BAD_REQUEST, "InvalidRequest", "the request is invalid", problems)
+
+
+@app.exception_handler(ApiError)
+def _api_error(error: ApiError) -> Response[str]:
+    return api_error_response(error)
+
+
+@app.exception_handler(ImageFactoryError)
+def _dependency_error(error: ImageFactoryError) -> Response[str]:
+    # Throttled or unavailable DynamoDB / Step Functions: the caller may try again.
+    logger.warning("dependency failed", extra={"error_code": type(error).__name__})
+    status = HTTPStatus.SERVICE_UNAVAILABLE if error.retryable else HTTPStatus.INTERNAL_SERVER_ERROR
+    return error_response(status, type(error).__name__, str(error))
+
+
+@app.exception_handler(Exception)
+def _unexpected(error: Exception) -> Response[str]:
+    logger.exception("unexpected error")
+    return error_response(
+        HTTPStatus.INTERNAL_SERVER_ERROR, "InternalError", "internal error; see the API's logs"
+    )
+
+
+@app.not_found
+def _no_route(error: Exception) -> Response[str]:
+    event = app.current_event
+    return error_response(HTTPStatus.NOT_FOUND, "NotFound", f"no route {event.http_method} {event.path}")
+
+
+def resolve(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Answer one API Gateway event; a body that is no UTF-8 text is refused before routing
+    (the resolver would fail decoding it)."""
+    if not _text_body(event):
+        problem = FieldProblem(field="(body)", message="not UTF-8 text")
+        answer = error_response(HTTPStatus.BAD_REQUEST, "InvalidRequest", "the request is invalid", [problem])
+        return {
+            "statusCode": answer.status_code,
+            "headers": {"Content-Type": JSON},
+            "body": answer.body,
+            "isBase64Encoded": False,
+        }
+    return app.resolve(_as_json(event), context)
+
+
+def _as_json(event: dict[str, Any]) -> dict[str, Any]:
+    """The API speaks only JSON: a body is read as JSON whatever its Content-Type says (curl -d
+    sends form encoding), rather than parsed as a form or refused with a 5xx by the resolver."""
+    headers = {
+        name: value for name, value in (event.get("headers") or {}).items() if name.lower() != "content-type"
+    }
+    multi = {
+        name: value
+        for name, value in (event.get("multiValueHeaders") or {}).items()
+        if name.lower() != "content-type"
+    }
+    return {
+        **event,
+        "headers": {**headers, "Content-Type": JSON},
+        "multiValueHeaders": {**multi, "Content-Type": [JSON]},
+    }
+
+
+def _text_body(event: dict[str, Any]) -> bool:
+    body = event.get("body")
+    if not event.get("isBase64Encoded") or not isinstance(body, str):
+        return True
+    try:
+        base64.b64decode(body.encode(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return False
+    return True
+
+
+def _problem(item: Any) -> FieldProblem:
+    if item.get("type") == "json_invalid":  # its location is a character offset, not a field
+        return FieldProblem(field="(body)", message="not valid JSON")
+    location = [str(part) for part in item.get("loc", ())]
+    where = location[0] if location else "body"
+    parts = [part for part in location[1:] if part not in _LOCATION_PARTS]
+    # A query or path parameter is named as such; a body field by its dotted path.
+    field = ".".join(parts) or ("(body)" if where == "body" else where)
+    message = str(item.get("msg", "invalid")).removeprefix("Value error, ")
+    return FieldProblem(field=field, message=message)
+
+
+def openapi_document() -> dict[str, Any]:
+    """The OpenAPI document of the API as committed in docs/openapi.json.
+
+    Validation failures answer 400 with the API's error document, not Powertools' 422, and
+    every route may answer the error document for a failing dependency.
+    """
+    document: dict[str, Any] = json.loads(app.get_openapi_json_schema(title=TITLE, version=VERSION))
+    document["info"]["description"] = (
+        "Start, list, show and cancel image pipeline runs. Requests are signed with SigV4 "
+        "(service `execute-api`). Every error answers `ErrorDocument`. "
+        "Links are relative to the API's base URL."
+    )
+    error_schema = {"$ref": "#/components/schemas/ErrorDocument"}
+    schemas = document["components"]["schemas"]
+    schemas.update(
+        ErrorDocument.model_json_schema(ref_template="#/components/schemas/{model}").get("$defs", {})
+    )
+    schemas["ErrorDocument"] = {
+        key: value
+        for key, value in ErrorDocument.model_json_schema(ref_template="#/components/schemas/{model}").items()
+        if key != "$defs"
+    }
+    for name in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
+        schemas.pop(name, None)
+    for operations in document["paths"].values():
+        for operation in operations.values():
+            responses = operation["responses"]
+            responses.pop("422", None)
+            responses["503"] = {
+                "description": "A dependency is throttled or unavailable: try again",
+                "content": {"application/json": {"schema": error_schema}},
+            }
+    return document

@@ -1,0 +1,159 @@
+"""What the run API takes and answers: the pydantic models its OpenAPI document is generated from."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
+
+from functions.request import PIPELINE_NAME, PipelineRequest
+
+RUN_ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$"
+RecordedStatus = Literal["RUNNING", "SUCCEEDED", "FAILED", "CANCELLED"]
+# STARTING: the execution exists but has not recorded its run yet (its first seconds).
+RunStatus = Literal["STARTING", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED"]
+StepStatus = Literal["RUNNING", "SUCCEEDED", "FAILED", "CANCELLED"]
+
+
+class _Answer(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+
+# --- POST /runs body ----------------------------------------------------------------------------
+
+
+class ConfiguredPipelineRun(BaseModel):
+    """Run a pipeline the deployment configures, with its stored request."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    pipeline: str = Field(pattern=PIPELINE_NAME, description="name of a configured pipeline")
+
+
+def _body_kind(value: Any) -> str:
+    # A body that is only {"pipeline": ...} names a configured pipeline; anything else is a request,
+    # so a bad request is reported against the request's own fields.
+    if isinstance(value, dict) and set(value) == {"pipeline"}:
+        return "configured"
+    if isinstance(value, ConfiguredPipelineRun):
+        return "configured"
+    return "request"
+
+
+StartRunBody = Annotated[
+    Annotated[PipelineRequest, Tag("request")] | Annotated[ConfiguredPipelineRun, Tag("configured")],
+    Discriminator(_body_kind),
+]
+
+
+# --- answers ------------------------------------------------------------------------------------
+
+
+class RunLinks(_Answer):
+    self_: str = Field(alias="self", description="this run")
+    cancel: str = Field(description="POST here to cancel the run")
+
+
+class StartedRun(_Answer):
+    run_id: str = Field(description="also the Step Functions execution name")
+    pipeline: str
+    status: Literal["STARTING"] = "STARTING"
+    execution_arn: str
+    image_name: str = Field(description="the AppStream image this run will create")
+    links: RunLinks
+
+
+class RunError(_Answer):
+    step: str
+    code: str = Field(description="error name, e.g. ImageBuilderFailed")
+    message: str
+
+
+class StepError(_Answer):
+    code: str
+    message: str
+
+
+class Step(_Answer):
+    step: str
+    status: StepStatus
+    attempts: int = 0
+    polls: int = 0
+    last_state: str | None = Field(None, description="what the last check saw")
+    started_at: str | None = None
+    ended_at: str | None = None
+    duration_seconds: float | None = None
+    next_check_at: str | None = Field(None, description="when a running step is checked next")
+    error: StepError | None = None
+    resource: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("last_state", "next_check_at", mode="before")
+    @classmethod
+    def _dash_is_nothing(cls, value: Any) -> Any:
+        # The records write "-" for "nothing seen" / "no further check".
+        return None if value == "-" else value
+
+
+class CurrentWait(_Answer):
+    step: str
+    polls: int
+    last_state: str | None = None
+    next_check_at: str | None = Field(None, description="ISO-8601 UTC time of the next check")
+
+
+class RunSummary(_Answer):
+    run_id: str
+    pipeline: str
+    status: RunStatus
+    started_at: str | None = None
+    finished_at: str | None = None
+    current_step: str | None = None
+    error: RunError | None = None
+    cancel_requested_at: str | None = None
+    execution_arn: str | None = None
+
+
+class RunDetail(RunSummary):
+    steps: list[Step] = Field(default_factory=list)
+    current_wait: CurrentWait | None = Field(None, description="the wait the run is in, if any")
+    resources: dict[str, Any] = Field(default_factory=dict, description="what each finished phase made")
+    links: RunLinks
+
+
+class RunPage(_Answer):
+    runs: list[RunSummary]
+    next_token: str | None = Field(
+        None, description="pass as next_token for the next page; absent at the end"
+    )
+
+
+class CancelledRun(_Answer):
+    run_id: str
+    status: Literal["CANCELLING", "CANCELLED"] = Field(
+        description="CANCELLING while cleanup still waits on AppStream; it carries on by itself"
+    )
+    cleanup: list[str] = Field(default_factory=list, description="what cleanup did so far")
+    error: RunError | None = Field(None, description="a cleanup problem that needs a person")
+    links: RunLinks
+
+
+# --- errors -------------------------------------------------------------------------------------
+
+
+class FieldProblem(_Answer):
+    field: str = Field(description='dotted path of the bad field, e.g. "builder.root_volume_gb"')
+    message: str
+
+
+class ErrorDetail(_Answer):
+    code: str = Field(description="stable: InvalidRequest, NotFound, Conflict, DependencyUnavailable, ...")
+    message: str
+    fields: list[FieldProblem] = Field(default_factory=list)
+
+
+class ErrorDocument(_Answer):
+    error: ErrorDetail
+
+
+def links(run_id: str) -> RunLinks:
+    return RunLinks(self_=f"/runs/{run_id}", cancel=f"/runs/{run_id}/cancel")

@@ -1,0 +1,22 @@
+"""The run API's Lambda handler: API Gateway (REST, proxy) requests, and cancellation continuations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from functions.api import cancelling, continuation
+from functions.api.app import resolve
+from functions.context import get_context
+from functions.observability import logger, tracer
+
+
+@logger.inject_lambda_context(log_event=False, clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    run_id = continuation.continued_run(event)
+    if run_id is not None:
+        logger.append_keys(run_id=run_id)
+        return cancelling.advance(get_context(), run_id).model_dump(mode="json")
+    return resolve(event, context)

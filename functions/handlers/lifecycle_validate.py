@@ -1,0 +1,20 @@
+"""Task LifecycleValidate: the request becomes the run's plan, or the run fails naming every bad field."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from functions.lifecycle import runs
+from functions.lifecycle.events import LifecycleValidateEvent
+from functions.observability import logger, metrics, tracer
+
+
+@logger.inject_lambda_context(log_event=False, clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    task = LifecycleValidateEvent.model_validate(event)
+    logger.append_keys(execution=task.execution.name, workflow=task.workflow)
+    return runs.validate(task.workflow, task.request, task.execution)

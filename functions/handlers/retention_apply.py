@@ -1,0 +1,21 @@
+"""Task RetentionApply: one pass of deletions (images, AMIs, builders); in-use images are kept."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from functions.context import get_context
+from functions.lifecycle.retention_events import RetentionEvent
+from functions.observability import logger, metrics, tracer
+from functions.services import retention
+
+
+@logger.inject_lambda_context(log_event=False, clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    task = RetentionEvent.model_validate(event)
+    logger.append_keys(run_id=task.plan.run_id, pipeline=task.plan.pipeline)
+    return retention.apply(get_context(), task.plan, task.retention).model_dump(mode="json")

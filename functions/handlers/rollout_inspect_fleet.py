@@ -1,0 +1,21 @@
+"""Task RolloutInspectFleet: the next fleet, and whether it is updated, waits for its window or is skipped."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from functions.context import get_context
+from functions.lifecycle.rollout_events import FleetEvent
+from functions.observability import logger, metrics, tracer
+from functions.services import fleet_rollout
+
+
+@logger.inject_lambda_context(log_event=False, clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    task = FleetEvent.model_validate(event)
+    logger.append_keys(run_id=task.plan.run_id, pipeline=task.plan.pipeline, fleet=task.fleet.name)
+    return fleet_rollout.inspect(get_context(), task.plan, task.fleet).model_dump(mode="json")

@@ -1,0 +1,21 @@
+"""Task RolloutReport: what happened to each fleet, from their step records (the run's result)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from functions.context import get_context
+from functions.lifecycle.events import LifecyclePlanEvent
+from functions.observability import logger, metrics, tracer
+from functions.services import fleet_rollout
+
+
+@logger.inject_lambda_context(log_event=False, clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    task = LifecyclePlanEvent.model_validate(event)
+    logger.append_keys(run_id=task.plan.run_id, pipeline=task.plan.pipeline)
+    return fleet_rollout.summary(get_context(), task.plan)

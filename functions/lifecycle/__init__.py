@@ -1,0 +1,1 @@
+"""Lifecycle workflows around the image pipeline: export backups, managed updates, rollout, retention."""

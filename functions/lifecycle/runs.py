@@ -1,0 +1,63 @@
+"""A lifecycle run's own records: validate the request into a plan, record start, success and failure.
+
+The records are the image pipeline's (`functions.records`): one run item, one item per
+step, a run state change event for every change of the run.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from functions.context import Context
+from functions.errors import InvalidPipelineRequest
+from functions.lifecycle.plan import LifecyclePlan, LifecycleRequest, build_plan
+from functions.plan import Execution
+from functions.services import runs
+from functions.workflows import get_workflow
+
+
+def validate(workflow: str, raw: Any, execution: Execution) -> dict[str, Any]:
+    """The run's first state document, or InvalidPipelineRequest naming every bad field."""
+    result = get_workflow(workflow).parse(raw)
+    if isinstance(result, list):
+        raise InvalidPipelineRequest(
+            f"invalid {workflow} request: " + "; ".join(str(problem) for problem in result)
+        )
+    assert isinstance(result, LifecycleRequest)
+    plan = build_plan(workflow, result, execution)
+    # Filled by Catch: the Choice after cleanup tells success from failure by `error`.
+    return {
+        "plan": plan.model_dump(mode="json"),
+        "flow": result.flow(),
+        **result.initial_state(),
+        "error": None,
+        "cleanup_error": None,
+    }
+
+
+def record_start(context: Context, plan: LifecyclePlan) -> None:
+    context.records.start_run(plan.run_id, plan.pipeline, plan.execution_arn, plan.request)
+
+
+def record_success(context: Context, plan: LifecyclePlan, result: dict[str, Any]) -> dict[str, Any]:
+    """Close the run as SUCCEEDED; the workflow's result becomes the execution's output."""
+    context.records.finish_run(plan.run_id, "SUCCEEDED")
+    return {
+        "run_id": plan.run_id,
+        "workflow": plan.workflow,
+        "name": plan.pipeline,
+        "status": "SUCCEEDED",
+        **result,
+    }
+
+
+def record_failure(context: Context, document: dict[str, Any], execution: Execution) -> runs.Failure:
+    """Close the run as FAILED. A state that is no Lambda task (a chained workflow) names its step
+    in `failed_step`, so the failure is recorded against it rather than the last task's step."""
+    step, caught, plan = document.get("failed_step"), document.get("error"), document.get("plan")
+    if isinstance(step, str) and isinstance(caught, dict) and isinstance(plan, dict):
+        run_id, code = str(plan["run_id"]), str(caught.get("Error") or "Unknown")
+        message = f"{step}: {runs.cause_message(caught.get('Cause'))}"
+        context.records.step_failed(run_id, step, code, message)
+        context.records.record_run_error(run_id, step, code, message)
+    return runs.record_failure(context, document, execution, plan_type=LifecyclePlan)

@@ -1,0 +1,59 @@
+"""The managed update request: which image to update with CreateUpdatedImage, and what follows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field, field_validator
+
+from functions.lifecycle.plan import LifecycleRequest, RequestSection, json_schema, parse_model
+from functions.placeholders import check_template
+from functions.request import RESOURCE_NAME, FieldError, PhaseWait, RoleArn, Tags
+
+
+class ThenExport(RequestSection):
+    """Export the new image to an AMI with the export-backup workflow (a run of its own)."""
+
+    role_arn: RoleArn = Field(description="role AppStream assumes to create the AMI")
+    ami_name: str = Field("{image}-{date}-{run}", description="as in an export backup request")
+    tags: Tags = Field(default_factory=dict)
+
+
+class UpdateWaits(RequestSection):
+    update: PhaseWait = Field(default_factory=PhaseWait)
+    cleanup: PhaseWait = Field(default_factory=PhaseWait)
+
+
+class ManagedUpdateRequest(LifecycleRequest):
+    image_name: str = Field(pattern=RESOURCE_NAME.pattern, description="the AVAILABLE image to update")
+    new_image_name: str = Field(
+        "{pipeline}-{date}-{run}", description="{pipeline} is the request's name; {date} and {run} as usual"
+    )
+    new_image_display_name: str | None = Field(None, max_length=100)
+    new_image_description: str | None = Field(None, max_length=256)
+    tags: Tags = Field(default_factory=dict)
+    then_export: ThenExport | None = None
+    waits: UpdateWaits = Field(default_factory=UpdateWaits)
+
+    @field_validator("new_image_name")
+    @classmethod
+    def _new_image_name(cls, template: str) -> str:
+        return check_template(template, RESOURCE_NAME, "image name")
+
+    def flow(self) -> dict[str, Any]:
+        return {"export": self.then_export is not None}
+
+    def initial_state(self) -> dict[str, Any]:
+        return {"check": None, "update": None, "cleanup": {}, "export": None}
+
+    def summary(self) -> str:
+        then = ", then export it to an AMI" if self.then_export else ""
+        return f"update image {self.image_name} when AppStream has an update for it{then}"
+
+
+def parse_request(raw: Any) -> ManagedUpdateRequest | list[FieldError]:
+    return parse_model(ManagedUpdateRequest, raw)
+
+
+def request_json_schema() -> dict[str, Any]:
+    return json_schema(ManagedUpdateRequest, "Image Factory managed update request")

@@ -1,0 +1,124 @@
+"""`image-factory api serve --local` and `image-factory api openapi`: the run API on this machine.
+
+`serve --local` answers on 127.0.0.1 with the same handler API Gateway invokes, over the
+local engine: runs started through it execute in the background on the emulator.
+`openapi` prints (or writes, or checks) the OpenAPI document generated from the code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from image_factory.cli import UsageError
+from image_factory.commands.run import add_local_options
+
+OPENAPI_PATH = Path(__file__).resolve().parents[2] / "docs" / "openapi.json"
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser("api", help="the run API: serve it locally, or its OpenAPI document")
+    commands = parser.add_subparsers(dest="api_command", required=True, metavar="ACTION")
+
+    serve = commands.add_parser(
+        "serve",
+        help="serve the run API on 127.0.0.1 over the local engine",
+        description="Serve the run API over HTTP on 127.0.0.1, runs executing on the local engine "
+        '(no AWS account). Try: curl -X POST localhost:8080/runs -d \'{"pipeline": "reference"}\'',
+    )
+    serve.add_argument("--local", action="store_true", help="required: the API on the local engine")
+    serve.add_argument("--port", type=int, default=8080, help="port on 127.0.0.1 (default 8080; 0 picks one)")
+    serve.add_argument(
+        "--pipelines",
+        metavar="FILE",
+        help="configured pipelines (a deployment config YAML/JSON; default: the bundled example requests)",
+    )
+    add_local_options(serve)
+    serve.set_defaults(func=serve_command)
+
+    openapi = commands.add_parser("openapi", help="print the OpenAPI document generated from the code")
+    openapi.add_argument(
+        "--write",
+        action="store_true",
+        help="write it to docs/openapi.json (the committed copy)",
+    )
+    openapi.add_argument("--check", action="store_true", help="exit 1 if the committed document differs")
+    openapi.set_defaults(func=openapi_command)
+
+
+def openapi_text() -> str:
+    from functions.api.app import openapi_document
+
+    return json.dumps(openapi_document(), indent=2, sort_keys=True) + "\n"
+
+
+def openapi_command(args: argparse.Namespace) -> int:
+    text = openapi_text()
+    if args.check:
+        current = OPENAPI_PATH.read_text(encoding="utf-8") if OPENAPI_PATH.is_file() else ""
+        if current != text:
+            print(f"{OPENAPI_PATH} is out of date: run `image-factory api openapi --write`", file=sys.stderr)
+            return 1
+        return 0
+    if args.write:
+        OPENAPI_PATH.write_text(text, encoding="utf-8")
+        print(f"wrote {OPENAPI_PATH}")
+        return 0
+    sys.stdout.write(text)
+    return 0
+
+
+def serve_command(args: argparse.Namespace) -> int:
+    if not args.local:
+        raise UsageError("only --local serving is available (on AWS, API Gateway serves the API)")
+    if not 0 <= args.port <= 65535:
+        raise UsageError(f"--port must be 0-65535, got {args.port}")
+    if args.time_scale is not None and args.time_scale <= 0:
+        raise UsageError(f"--time-scale must be a positive number, got {args.time_scale}")
+    from image_factory.local_engine.engine import DEFAULT_TIME_SCALE, LocalEngine
+    from image_factory.local_engine.inputs import InputError, load_scenario
+    from image_factory.remote.local_server import LocalApiServer
+
+    try:
+        scenario = load_scenario(args.scenario)
+    except InputError as error:
+        raise UsageError(" ".join(str(error).split())) from None
+    configured = _configured_pipelines(args.pipelines) if args.pipelines else None
+    engine = LocalEngine(scenario, time_scale=args.time_scale or DEFAULT_TIME_SCALE)
+    try:
+        server = LocalApiServer(engine, port=args.port, configured_pipelines=configured)
+        with server:
+            print(f"run API on {server.url} (local engine; Ctrl-C stops it)", flush=True)
+            print(f"  follow a run: image-factory watch --local --endpoint {server.url} RUN_ID", flush=True)
+            threading.Event().wait()
+    except OSError as error:
+        raise UsageError(f"cannot listen on 127.0.0.1:{args.port}: {error.strerror}") from None
+    except KeyboardInterrupt:
+        return 0
+    return 0
+
+
+def _configured_pipelines(path: str) -> list[dict[str, Any]]:
+    import yaml
+
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+        document = json.loads(text) if path.endswith(".json") else yaml.safe_load(text)
+    except (OSError, ValueError, yaml.YAMLError) as error:
+        raise UsageError(f"{path}: cannot read configured pipelines: {error}") from None
+    entries = document.get("pipelines") if isinstance(document, dict) else None
+    if not isinstance(entries, list):
+        raise UsageError(f"{path}: expected a `pipelines:` list (the deployment configuration's)")
+    configured = []
+    for entry in entries:
+        if (
+            isinstance(entry, dict)
+            and isinstance(entry.get("name"), str)
+            and isinstance(entry.get("request"), dict)
+        ):
+            configured.append({"name": entry["name"], "request": entry["request"]})
+    return configured

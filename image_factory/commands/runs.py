@@ -1,0 +1,255 @@
+"""`image-factory start|status|watch|list|cancel`: drive runs through the run API.
+
+Against a deployed stack the API is found from the stack's outputs and requests are
+signed with the ambient AWS credentials; `--local` talks to `image-factory api serve --local`.
+Exit codes: 0 success (for `watch`: the run SUCCEEDED), 1 the run or the API call failed,
+2 bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from typing import Any, TextIO
+
+from image_factory.cli import UsageError
+from image_factory.remote.client import ApiFailure, ApiUnreachable, RunApiClient
+
+DEFAULT_LOCAL_ENDPOINT = "http://127.0.0.1:8080"
+ENDED = {"SUCCEEDED", "FAILED", "CANCELLED"}
+STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "CANCELLED")
+
+
+def register(subparsers: Any) -> None:
+    start = _command(
+        subparsers, "start", "start a run from a request file or a configured pipeline", run_start
+    )
+    start.add_argument(
+        "request", nargs="?", metavar="REQUEST", help="request file (JSON/YAML) or bundled example"
+    )
+    start.add_argument(
+        "--pipeline", metavar="NAME", help="run this configured pipeline with its stored request"
+    )
+    start.add_argument("--watch", action="store_true", help="then follow the run until it ends")
+
+    status = _command(subparsers, "status", "show a run: status, steps, current wait", run_status)
+    status.add_argument("run_id", metavar="RUN_ID")
+
+    watch = _command(subparsers, "watch", "follow a run until it ends (exit 0 if it succeeded)", run_watch)
+    watch.add_argument("run_id", metavar="RUN_ID")
+    watch.add_argument(
+        "--interval", type=float, metavar="SECONDS", help="between two looks (default 5, local 0.5)"
+    )
+
+    listing = _command(subparsers, "list", "list runs, newest first", run_list)
+    listing.add_argument("--pipeline", metavar="NAME")
+    listing.add_argument("--status", choices=STATUSES)
+    listing.add_argument("--limit", type=int, default=20, metavar="N", help="runs to show (default 20)")
+
+    cancel = _command(subparsers, "cancel", "cancel a run: stop it and clean up", run_cancel)
+    cancel.add_argument("run_id", metavar="RUN_ID")
+
+
+def _command(subparsers: Any, name: str, help_text: str, func: Any) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = subparsers.add_parser(name, help=help_text, description=help_text)
+    where = parser.add_argument_group("which API")
+    where.add_argument(
+        "--local", action="store_true", help="the local API (`image-factory api serve --local`)"
+    )
+    where.add_argument(
+        "--endpoint", metavar="URL", help=f"API base URL (local default {DEFAULT_LOCAL_ENDPOINT})"
+    )
+    where.add_argument(
+        "--stack", metavar="NAME", help="deployed stack (default $IMAGE_FACTORY_STACK or ImageFactory-dev)"
+    )
+    where.add_argument("--profile", metavar="PROFILE", help="AWS profile for a deployed stack")
+    where.add_argument("--region", metavar="REGION", help="AWS region of a deployed stack")
+    parser.add_argument("--json", action="store_true", help="print the API's JSON answer")
+    parser.set_defaults(func=_guarded(func))
+    return parser
+
+
+def _guarded(func: Any) -> Any:
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return int(func(args, _client(args), sys.stdout))
+        except ApiFailure as failure:
+            print(f"image-factory: {failure}", file=sys.stderr)
+            return 2 if failure.status == 400 else 1
+        except ApiUnreachable as error:
+            print(f"image-factory: {error}", file=sys.stderr)
+            return 1
+
+    return run
+
+
+def _client(args: argparse.Namespace) -> RunApiClient:
+    if args.local:
+        return RunApiClient(args.endpoint or DEFAULT_LOCAL_ENDPOINT)
+    import boto3
+    from botocore.exceptions import BotoCoreError
+
+    from image_factory.remote.client import SigV4Signer
+    from image_factory.remote.stack import DEFAULT_STACK, StackLookupError, api_url
+
+    try:
+        session = boto3.session.Session(profile_name=args.profile, region_name=args.region)
+    except BotoCoreError as error:
+        raise UsageError(str(error)) from None
+    if args.endpoint:
+        return RunApiClient(args.endpoint, SigV4Signer(session))
+    stack = args.stack or os.environ.get("IMAGE_FACTORY_STACK") or DEFAULT_STACK
+    try:
+        return RunApiClient(api_url(session, stack), SigV4Signer(session))
+    except StackLookupError as error:
+        raise UsageError(str(error)) from None
+
+
+# --- commands -------------------------------------------------------------------------------------
+
+
+def run_start(args: argparse.Namespace, client: RunApiClient, out: TextIO) -> int:
+    if (args.request is None) == (args.pipeline is None):
+        raise UsageError("give a REQUEST file or --pipeline NAME (one of them)")
+    if args.pipeline is not None:
+        document: dict[str, Any] = {"pipeline": args.pipeline}
+    else:
+        from image_factory.local_engine.inputs import InputError, load_request_document
+
+        try:
+            _, raw = load_request_document(args.request)
+        except InputError as error:
+            raise UsageError(" ".join(str(error).split())) from None
+        if not isinstance(raw, dict):
+            raise UsageError(f"{args.request}: a request is a JSON/YAML object")
+        document = raw
+    started = client.start(document)
+    if args.json:
+        _print_json(started, out)
+    else:
+        print(
+            f"started {started['run_id']} (pipeline {started['pipeline']}, image {started['image_name']})",
+            file=out,
+        )
+    if args.watch:
+        return follow(client, str(started["run_id"]), _interval(args), out)
+    return 0
+
+
+def run_status(args: argparse.Namespace, client: RunApiClient, out: TextIO) -> int:
+    run = client.get_run(args.run_id)
+    if args.json:
+        _print_json(run, out)
+    else:
+        print(describe_run(run), file=out)
+    return 0
+
+
+def run_watch(args: argparse.Namespace, client: RunApiClient, out: TextIO) -> int:
+    return follow(client, args.run_id, _interval(args), out)
+
+
+def run_list(args: argparse.Namespace, client: RunApiClient, out: TextIO) -> int:
+    if args.limit < 1:
+        raise UsageError("--limit must be at least 1")
+    runs: list[dict[str, Any]] = []
+    token: str | None = None
+    while len(runs) < args.limit:
+        page = client.list_runs(args.pipeline, args.status, min(100, args.limit - len(runs)), token)
+        runs.extend(page["runs"])
+        token = page.get("next_token")
+        if not token:
+            break
+    if args.json:
+        _print_json({"runs": runs, "next_token": token}, out)
+        return 0
+    if not runs:
+        print("no runs", file=out)
+    for run in runs:
+        step = run.get("current_step") or "-"
+        print(f"{run['run_id']:<42} {run['status']:<10} {run.get('started_at') or '-':<21} {step}", file=out)
+    return 0
+
+
+def run_cancel(args: argparse.Namespace, client: RunApiClient, out: TextIO) -> int:
+    answer = client.cancel(args.run_id)
+    if args.json:
+        _print_json(answer, out)
+        return 0
+    print(f"{answer['run_id']}: {answer['status']}", file=out)
+    for action in answer.get("cleanup", []):
+        print(f"  {action}", file=out)
+    if answer.get("error"):
+        print(f"  cleanup needs a person: {answer['error']['message']}", file=out)
+        return 1
+    if answer["status"] == "CANCELLING":
+        print("  cleanup carries on by itself; follow it with `image-factory status`", file=out)
+    return 0
+
+
+# --- following a run ------------------------------------------------------------------------------
+
+
+def follow(client: RunApiClient, run_id: str, interval: float, out: TextIO) -> int:
+    """Print each change of the run's steps until it ends; 0 if it SUCCEEDED, else 1."""
+    seen: dict[str, tuple[Any, ...]] = {}
+    status = None
+    while True:
+        run = client.get_run(run_id)
+        for step in run.get("steps", []):
+            view = (step["status"], step.get("polls"), step.get("last_state"))
+            if seen.get(step["step"]) != view:
+                seen[step["step"]] = view
+                print(f"  {describe_step(step)}", file=out)
+        if run["status"] != status:
+            status = run["status"]
+            print(f"{run_id}: {status}", file=out)
+        if status in ENDED:
+            if run.get("error"):
+                error = run["error"]
+                print(f"  {error['step']}: {error['code']}: {error['message']}", file=out)
+            return 0 if status == "SUCCEEDED" else 1
+        time.sleep(interval)
+
+
+def describe_run(run: dict[str, Any]) -> str:
+    lines = [f"{run['run_id']}  {run['status']}  pipeline {run['pipeline']}"]
+    lines.append(f"  started {run.get('started_at') or '-'}  finished {run.get('finished_at') or '-'}")
+    for step in run.get("steps", []):
+        lines.append(f"  {describe_step(step)}")
+    wait = run.get("current_wait")
+    if wait:
+        lines.append(f"  waiting in {wait['step']}: next check at {wait['next_check_at']}")
+    if run.get("error"):
+        error = run["error"]
+        lines.append(f"  error in {error['step']}: {error['code']}: {error['message']}")
+    return "\n".join(lines)
+
+
+def describe_step(step: dict[str, Any]) -> str:
+    text = f"{step['step']:<13} {step['status']:<10}"
+    if step.get("polls"):
+        text += f" checks {step['polls']}"
+    if step.get("last_state"):
+        text += f", saw {step['last_state']}"
+    if step["status"] == "RUNNING" and step.get("next_check_at"):
+        text += f", next check {step['next_check_at']}"
+    if step.get("duration_seconds") is not None and step["status"] == "SUCCEEDED":
+        text += f" in {step['duration_seconds']:.0f} s"
+    if step.get("error"):
+        text += f": {step['error']['code']}: {step['error']['message']}"
+    return text
+
+
+def _interval(args: argparse.Namespace) -> float:
+    interval = getattr(args, "interval", None)
+    if interval is not None and interval <= 0:
+        raise UsageError("--interval must be positive")
+    return interval or (0.5 if args.local else 5.0)
+
+
+def _print_json(document: Any, out: TextIO) -> None:
+    print(json.dumps(document, indent=2), file=out)

@@ -1,0 +1,60 @@
+"""HTTP requests as API Gateway REST proxy events, and proxy results back as HTTP answers.
+
+The local server hands the run API's handler exactly the event API Gateway (REST API,
+Lambda proxy integration) would, so the handler cannot tell the difference.
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+import uuid
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+LOCAL_CALLER = "arn:aws:iam::123456789012:user/local"
+
+
+def proxy_event(method: str, target: str, headers: Mapping[str, str], body: bytes) -> dict[str, Any]:
+    url = urlsplit(target)
+    query = parse_qs(url.query, keep_blank_values=True)
+    text: str | None = None
+    encoded = False
+    if body:
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            text, encoded = base64.b64encode(body).decode(), True
+    return {
+        "resource": url.path,
+        "path": url.path,
+        "httpMethod": method,
+        "headers": dict(headers),
+        "multiValueHeaders": {name: [value] for name, value in headers.items()},
+        "queryStringParameters": {name: values[-1] for name, values in query.items()} or None,
+        "multiValueQueryStringParameters": query or None,
+        "pathParameters": None,
+        "stageVariables": None,
+        "requestContext": {
+            "resourcePath": url.path,
+            "httpMethod": method,
+            "path": f"/local{url.path}",
+            "stage": "local",
+            "requestId": str(uuid.uuid4()),
+            "requestTimeEpoch": int(time.time() * 1000),
+            "identity": {"userArn": LOCAL_CALLER, "caller": "local", "sourceIp": "127.0.0.1"},
+        },
+        "body": text,
+        "isBase64Encoded": encoded,
+    }
+
+
+def proxy_answer(result: Mapping[str, Any]) -> tuple[int, dict[str, str], bytes]:
+    """(status, headers, body) of a Lambda proxy result."""
+    headers = {str(name): str(value) for name, value in (result.get("headers") or {}).items()}
+    for name, values in (result.get("multiValueHeaders") or {}).items():
+        headers[str(name)] = ", ".join(str(value) for value in values)
+    body = result.get("body") or ""
+    payload = base64.b64decode(body) if result.get("isBase64Encoded") else str(body).encode()
+    return int(result.get("statusCode", 502)), headers, payload

@@ -1,0 +1,211 @@
+"""The run API on 127.0.0.1 over the local engine: the same handler API Gateway would invoke.
+
+    with LocalApiServer(port=0) as server:      # server.url -> "http://127.0.0.1:54321"
+        ...
+
+Runs started through it execute on the local engine in the background (moto's Step
+Functions interpreter, handlers in-process, AppStream from the emulator, compressed
+time). Leaving stops what still runs. Requests are handled one at a time, as one Lambda
+container would: the resolver keeps the current event on itself.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Mapping
+from contextlib import ExitStack
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+
+import boto3
+
+from functions import names
+from image_factory.local_engine.engine import LocalEngine
+from image_factory.local_engine.environment import environment_variables
+from image_factory.local_engine.inputs import example_names, load_request_document
+from image_factory.local_engine.lambdas import LambdaContext
+from image_factory.local_engine.resources import STATE_MACHINE
+from image_factory.remote.gateway_events import proxy_answer, proxy_event
+
+LOCAL_FUNCTION = "image-factory-local-RunApi"
+
+
+def bundled_pipelines() -> list[dict[str, Any]]:
+    """Each bundled example request as a configured pipeline named after its `pipeline`."""
+    configured = []
+    for name in example_names("requests"):
+        _, request = load_request_document(name)
+        if "pipeline" in request:  # the other examples are lifecycle workflows' requests
+            configured.append({"name": request["pipeline"], "request": request})
+    return configured
+
+
+class LocalApiServer:
+    def __init__(
+        self,
+        engine: LocalEngine | None = None,
+        *,
+        port: int = 0,
+        configured_pipelines: list[dict[str, Any]] | None = None,
+        cancel_budget_seconds: float | None = None,
+    ) -> None:
+        self.engine = engine or LocalEngine()
+        self._port = port
+        self._pipelines = bundled_pipelines() if configured_pipelines is None else configured_pipelines
+        self._cancel_budget = cancel_budget_seconds
+        self._stack: ExitStack | None = None
+        self._server: ThreadingHTTPServer | None = None
+        self._lock = threading.Lock()
+        self._continuations: list[threading.Thread] = []
+        self._state_machine_arn = ""
+
+    @property
+    def url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("the server is not running: use it as a context manager")
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def __enter__(self) -> LocalApiServer:
+        stack = ExitStack()
+        try:
+            stack.enter_context(self.engine)
+            # Imported once the engine has set the environment: the functions' Powertools objects
+            # read their settings (metrics namespace, service name) when first imported.
+            from functions.api import cancelling, continuation, executions, pipelines
+            from functions.api.settings import get_api_settings
+
+            stack.callback(self._stop_runs)
+            stack.enter_context(environment_variables(self._environment()))
+            for forget in (get_api_settings.cache_clear, pipelines.forget, executions.reset):
+                forget()
+                stack.callback(forget)
+            pacing = _EnginePacing(self.engine)
+            if self._cancel_budget is None:
+                cancelling.set_pacing(pacing)
+            else:
+                cancelling.set_pacing(pacing, self._cancel_budget)
+            stack.callback(cancelling.reset_pacing)
+            continuation.set_scheduler(self._continue_in_background)
+            stack.callback(continuation.reset_scheduler)
+            self._server = _Server(("127.0.0.1", self._port), self)
+            thread = threading.Thread(target=self._server.serve_forever, name="local-run-api", daemon=True)
+            thread.start()
+            stack.callback(self._server.server_close)
+            stack.callback(self._server.shutdown)
+        except BaseException:
+            stack.close()
+            raise
+        self._stack = stack
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        stack, self._stack = self._stack, None
+        if stack is not None:
+            stack.close()
+
+    def invoke(self, event: Mapping[str, Any]) -> dict[str, Any]:
+        """Run the API's handler on one event, as Lambda would (one at a time)."""
+        from functions.handlers.api import handler
+
+        context = LambdaContext(
+            function_name=LOCAL_FUNCTION,
+            invoked_function_arn=f"arn:aws:lambda:{self.engine.region}:123456789012:function:{LOCAL_FUNCTION}",
+            memory_limit_in_mb=512,
+            timeout_seconds=29,
+        )
+        with self._lock:
+            result: dict[str, Any] = handler(json.loads(json.dumps(event)), context)
+        return result
+
+    def _environment(self) -> dict[str, str]:
+        sfn = boto3.client("stepfunctions", region_name=self.engine.region)
+        machines = sfn.list_state_machines()["stateMachines"]
+        self._state_machine_arn = next(
+            machine["stateMachineArn"] for machine in machines if machine["name"] == STATE_MACHINE
+        )
+        return {
+            names.ENV_PIPELINE_STATE_MACHINE: self._state_machine_arn,
+            names.ENV_PIPELINES_CONFIG: json.dumps({"pipelines": self._pipelines}),
+        }
+
+    def _continue_in_background(self, run_id: str) -> None:
+        from functions.api.continuation import continuation_event
+
+        event = continuation_event(run_id)
+        thread = threading.Thread(target=self.invoke, args=(event,), name=f"cancel-{run_id}", daemon=True)
+        self._continuations.append(thread)
+        thread.start()
+
+    def _stop_runs(self) -> None:
+        """Executions the API started are not the engine's own: stop them before the engine closes."""
+        for thread in self._continuations:
+            thread.join(timeout=30)
+        sfn = boto3.client("stepfunctions", region_name=self.engine.region)
+        running = sfn.list_executions(stateMachineArn=self._state_machine_arn, statusFilter="RUNNING")[
+            "executions"
+        ]
+        for execution in running:
+            sfn.stop_execution(executionArn=execution["executionArn"], cause="local API server closed")
+
+
+class _EnginePacing:
+    """The cancel path's cleanup waits on the engine's simulated clock, as the workflow's Waits do."""
+
+    def __init__(self, engine: LocalEngine) -> None:
+        self._time = engine.time
+
+    def sleep(self, seconds: float) -> None:
+        self._time.sleep(seconds)
+
+    def real_seconds(self, seconds: float) -> float:
+        # At least this long: simulated time stands still while executions work.
+        return seconds / self._time.scale
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], api: LocalApiServer) -> None:
+        super().__init__(address, _Handler)
+        self.api = api
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:
+        self._proxy()
+
+    def do_POST(self) -> None:
+        self._proxy()
+
+    def do_PUT(self) -> None:
+        self._proxy()
+
+    def do_DELETE(self) -> None:
+        self._proxy()
+
+    def do_PATCH(self) -> None:
+        self._proxy()
+
+    def _proxy(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length > 0 else b""
+        event = proxy_event(self.command, self.path, dict(self.headers.items()), body)
+        status, headers, payload = proxy_answer(self.server.api.invoke(event))
+        self.send_response(status)
+        for name, value in headers.items():
+            if name.lower() != "content-length":
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # the CLI prints its own one line per request

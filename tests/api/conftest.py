@@ -1,0 +1,89 @@
+"""The run API's handler on moto: the runs table and a state machine whose executions only get recorded."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from functions import clients, names, settings
+from functions.api import executions, pipelines
+from functions.api.settings import get_api_settings
+from functions.records import RunRecords
+from image_factory.local_engine.lambdas import LambdaContext
+from image_factory.remote.gateway_events import proxy_answer, proxy_event
+
+TABLE = "image-factory-runs"
+STATE_MACHINE = "image-pipeline"
+CONFIGURED = {
+    "pipelines": [
+        {
+            "name": "golden",
+            "request": {
+                "source": {"image_name": "base-image"},
+                "builder": {"instance_type": "stream.standard.medium"},
+            },
+        }
+    ]
+}
+
+
+@dataclass
+class Answer:
+    status: int
+    document: dict[str, Any]
+
+
+@dataclass
+class Api:
+    records: RunRecords
+    state_machine_arn: str
+    call: Callable[..., Answer]
+
+    def executions(self) -> list[dict[str, Any]]:
+        sfn = boto3.client("stepfunctions")
+        listed = sfn.list_executions(stateMachineArn=self.state_machine_arn)["executions"]
+        return [sfn.describe_execution(executionArn=e["executionArn"]) for e in listed]
+
+
+def call_handler(
+    method: str, path: str, body: Any = None, raw: bytes | None = None, content_type: str = "application/json"
+) -> Answer:
+    from functions.handlers.api import handler
+
+    payload = raw if raw is not None else (json.dumps(body).encode() if body is not None else b"")
+    event = proxy_event(method, path, {"Content-Type": content_type}, payload)
+    context = LambdaContext("RunApi", "arn:aws:lambda:us-east-1:123456789012:function:RunApi", 512, 29)
+    status, _, answer = proxy_answer(handler(event, context))  # type: ignore[arg-type]
+    return Answer(status, json.loads(answer))
+
+
+@pytest.fixture
+def api(monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
+    with mock_aws():
+        boto3.client("dynamodb").create_table(TableName=TABLE, **names.table_key_schema())  # type: ignore[arg-type]
+        role = "arn:aws:iam::123456789012:role/pipeline"
+        definition = json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}})
+        arn = boto3.client("stepfunctions").create_state_machine(
+            name=STATE_MACHINE, definition=definition, roleArn=role
+        )["stateMachineArn"]
+        environment = {
+            names.ENV_RUNS_TABLE: TABLE,
+            names.ENV_JOBS_BUCKET: "jobs",
+            names.ENV_NOTIFICATION_TOPIC: "arn:aws:sns:us-east-1:123456789012:notices",
+            names.ENV_PIPELINE_STATE_MACHINE: arn,
+            names.ENV_PIPELINES_CONFIG: json.dumps(CONFIGURED),
+        }
+        for variable, value in environment.items():
+            monkeypatch.setenv(variable, value)
+        caches = (settings.get_settings.cache_clear, get_api_settings.cache_clear, pipelines.forget)
+        for forget in (*caches, executions.reset, clients.reset):
+            forget()
+        yield Api(RunRecords(TABLE, "default"), arn, call_handler)
+        for forget in (*caches, executions.reset, clients.reset):
+            forget()

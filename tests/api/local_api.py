@@ -1,0 +1,56 @@
+"""Helpers for tests of the run API served over HTTP on the local engine."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+from typing import Any
+
+from image_factory.remote.local_server import LocalApiServer
+from tests.engine.pipeline_support import fast_request
+
+POLL_SECONDS = 0.05
+
+
+def http(base_url: str, method: str, path: str, body: Any = None) -> tuple[int, dict[str, Any]]:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(
+        base_url + path, data=data, method=method, headers={"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def manual_snapshot_request() -> dict[str, Any]:
+    """A run that holds its builder for simulated hours (a person would run Image Assistant)."""
+    document = fast_request("from-existing-image")
+    document["snapshot"] = {"mode": "manual"}
+    return document
+
+
+def wait_for(base_url: str, run_id: str, done: Any, timeout: float = 60.0) -> dict[str, Any]:
+    """Poll GET /runs/{id} until `done(run)` holds; the last run seen otherwise (the test then fails)."""
+    deadline = time.monotonic() + timeout
+    run: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        status, run = http(base_url, "GET", f"/runs/{run_id}")
+        assert status == 200, run
+        if done(run):
+            return run
+        time.sleep(POLL_SECONDS)
+    return run
+
+
+def step_status(run: dict[str, Any], step: str) -> str | None:
+    return next((item["status"] for item in run.get("steps", []) if item["step"] == step), None)
+
+
+def builders_of(server: LocalApiServer, run_id: str) -> list[str]:
+    """Names of the run's image builders left in the emulated account."""
+    names = [builder["name"] for builder in server.engine.inventory().get("image_builders", [])]
+    return [name for name in names if run_id in name]

@@ -1,0 +1,94 @@
+"""`image-factory start|status|watch|list|cancel --local` against the run API served in this process."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from image_factory.cli import main
+from image_factory.remote.local_server import LocalApiServer
+from tests.api.local_api import manual_snapshot_request, step_status, wait_for
+from tests.engine.pipeline_support import fast_engine, fast_request
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[LocalApiServer]:
+    with LocalApiServer(fast_engine(), port=0) as running:
+        yield running
+
+
+def cli(server: LocalApiServer, *arguments: str) -> list[str]:
+    return [*arguments, "--local", "--endpoint", server.url]
+
+
+def request_file(tmp_path: Path, document: dict[str, object]) -> str:
+    path = tmp_path / "request.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    return str(path)
+
+
+def started_run(capsys: pytest.CaptureFixture[str]) -> str:
+    line = capsys.readouterr().out.splitlines()[0]
+    assert line.startswith("started ")
+    return line.split()[1]
+
+
+def test_start_then_watch_follows_the_run_to_success(
+    server: LocalApiServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(cli(server, "start", request_file(tmp_path, fast_request("from-existing-image")))) == 0
+    run_id = started_run(capsys)
+
+    assert main([*cli(server, "watch", run_id), "--interval", "0.05"]) == 0
+
+    out = capsys.readouterr().out
+    assert f"{run_id}: SUCCEEDED" in out
+    for step in ("import", "builder_slot", "builder", "snapshot", "cleanup"):
+        assert f"  {step}" in out
+    assert main(cli(server, "status", run_id, "--json")) == 0
+    assert json.loads(capsys.readouterr().out)["status"] == "SUCCEEDED"
+    assert main(cli(server, "list", "--pipeline", "patch-tuesday", "--status", "SUCCEEDED")) == 0
+    assert run_id in capsys.readouterr().out
+
+
+def test_a_configured_pipeline_starts_by_name(
+    server: LocalApiServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(cli(server, "start", "--pipeline", "patch-tuesday")) == 0
+    assert started_run(capsys).startswith("patch-tuesday-")
+
+
+def test_cancel_ends_the_run_cancelled_and_watch_says_so(
+    server: LocalApiServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(cli(server, "start", request_file(tmp_path, manual_snapshot_request()))) == 0
+    run_id = started_run(capsys)
+    wait_for(server.url, run_id, lambda run: step_status(run, "snapshot") == "RUNNING")
+
+    assert main(cli(server, "cancel", run_id)) == 0
+    assert f"{run_id}: CANCELLED" in capsys.readouterr().out
+
+    assert main([*cli(server, "watch", run_id), "--interval", "0.05"]) == 1
+    assert f"{run_id}: CANCELLED" in capsys.readouterr().out
+
+
+def test_a_bad_request_is_exit_2_naming_every_bad_field(
+    server: LocalApiServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = {**fast_request("from-existing-image"), "builder": {"instance_type": "huge", "root_volume_gb": 1}}
+    assert main(cli(server, "start", request_file(tmp_path, bad))) == 2
+    error = capsys.readouterr().err
+    assert "builder.instance_type" in error and "builder.root_volume_gb" in error
+
+
+def test_usage_mistakes_and_unknown_runs(server: LocalApiServer, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(cli(server, "start")) == 2
+    assert main(cli(server, "status", "no-such-run")) == 1
+    assert "NotFound" in capsys.readouterr().err
+    assert main(["status", "x", "--local", "--endpoint", "http://127.0.0.1:9"]) == 1
+    assert "no answer" in capsys.readouterr().err

@@ -1,0 +1,127 @@
+"""Fleets and images in the emulated account, for end-to-end tests of fleet rollout and retention."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from appstream_emulator.scenario import Scenario
+from functions import names
+from image_factory.local_engine.engine import DEFAULT_RUN_TIMEOUT, LocalEngine
+from image_factory.local_engine.inputs import load_scenario
+from image_factory.local_engine.outcome import RunOutcome
+from tests.engine.pipeline_support import FAST_DURATIONS, FAST_SETTINGS
+
+FLEET_DURATIONS = {**FAST_DURATIONS, "fleet_start": 240, "fleet_stop": 120}
+IMPORT_ROLE = "arn:aws:iam::123456789012:role/appstream-import"
+SOURCE_AMI = "ami-0123456789abcdef0"
+INSTANCE_TYPE = "stream.standard.medium"
+BASE_IMAGE = "AppStream-WinServer2022-09-08-2025"
+
+
+def fleet_scenario(faults: list[dict[str, Any]] | None = None, **changes: Any) -> Scenario:
+    data = load_scenario(None).model_dump(by_alias=True, exclude_unset=True)
+    data["durations"] = {**data.get("durations", {}), **FLEET_DURATIONS}
+    data["faults"] = faults or []
+    data.update(changes)
+    return Scenario.from_data(data)
+
+
+def engine_for(definition: Any, scenario: Scenario | None = None) -> LocalEngine:
+    return LocalEngine(scenario or fleet_scenario(), definition=definition, settings=FAST_SETTINGS)
+
+
+def make_images(engine: LocalEngine, *image_names: str, tags: dict[str, str] | None = None) -> None:
+    """Private AVAILABLE images (imported from an AMI), made before the run starts."""
+    for name in image_names:
+        params: dict[str, Any] = {"Name": name, "SourceAmiId": SOURCE_AMI, "IamRoleArn": IMPORT_ROLE}
+        if tags:
+            params["Tags"] = tags
+        engine.emulator.call("CreateImportedImage", params)
+    engine.time.sleep(FLEET_DURATIONS["import"] + 1)
+
+
+def make_fleet(
+    engine: LocalEngine,
+    name: str,
+    image: str,
+    *,
+    fleet_type: str = "ON_DEMAND",
+    running: bool = True,
+    root_volume_gb: int | None = None,
+) -> None:
+    params: dict[str, Any] = {
+        "Name": name,
+        "ImageName": image,
+        "InstanceType": INSTANCE_TYPE,
+        "FleetType": fleet_type,
+    }
+    if fleet_type == "ELASTIC":
+        params |= {"MaxConcurrentSessions": 2, "Platform": "WINDOWS_SERVER_2022"}
+    else:
+        params["ComputeCapacity"] = {"DesiredInstances": 1}
+    if root_volume_gb is not None:
+        params["RootVolumeConfig"] = {"VolumeSizeInGb": root_volume_gb}
+    engine.emulator.call("CreateFleet", params)
+    if running:
+        engine.emulator.call("StartFleet", {"Name": name})
+        engine.time.sleep(FLEET_DURATIONS["fleet_start"] + 1)
+
+
+def fleet(engine: LocalEngine, name: str) -> dict[str, Any]:
+    return dict(engine.emulator.call("DescribeFleets", {"Names": [name]})["Fleets"][0])
+
+
+def window_opening_in(engine: LocalEngine, hours: float, length_hours: float = 1) -> dict[str, Any]:
+    """A daily maintenance window (UTC) that opens `hours` from the simulated now."""
+    opens = engine.time.now_datetime() + timedelta(hours=hours)
+    closes = opens + timedelta(hours=length_hours)
+    return {"time_zone": "UTC", "start": opens.strftime("%H:%M"), "end": closes.strftime("%H:%M")}
+
+
+def fleet_steps(record_steps: list[dict[str, Any]], prefix: str) -> dict[str, dict[str, Any]]:
+    return {
+        str(step["step"]).removeprefix(prefix): step
+        for step in record_steps
+        if str(step.get("step", "")).startswith(prefix)
+    }
+
+
+def run_with_output(engine: LocalEngine, request: dict[str, Any]) -> tuple[RunOutcome, dict[str, Any] | None]:
+    """The run's outcome and the execution's output (None when it failed)."""
+    execution = engine.start(request)
+    outcome = execution.wait(DEFAULT_RUN_TIMEOUT)
+    output = execution.describe().get("output")
+    return outcome, (json.loads(output) if output else None)
+
+
+def make_builder(engine: LocalEngine, name: str, run_id: str) -> None:
+    """A running image builder tagged as a run's (from a public base image, so it holds no private image)."""
+    engine.emulator.call(
+        "CreateImageBuilder",
+        {
+            "Name": name,
+            "ImageName": BASE_IMAGE,
+            "InstanceType": INSTANCE_TYPE,
+            "Tags": {names.TAG_RUN_ID: run_id},
+        },
+    )
+    engine.time.sleep(FLEET_DURATIONS["builder_start"] + 1)
+
+
+def run_example(
+    workflow: str, request: str, capsys: pytest.CaptureFixture[str]
+) -> tuple[str, int, dict[str, Any]]:
+    """Validate, then run locally, a bundled request example of `workflow` on the `fleets` scenario.
+
+    Returns what `validate` printed, the exit code of `run`, and the JSON report it printed.
+    """
+    from image_factory.cli import main
+
+    assert main(["validate", "--workflow", workflow, request]) == 0
+    validated = capsys.readouterr().out
+    code = main(["run", "--local", "--workflow", workflow, request, "--scenario", "fleets", "--json"])
+    return validated, code, json.loads(capsys.readouterr().out)

@@ -1,0 +1,123 @@
+"""Static checks of the lifecycle workflows' ASL files (the files deployed)."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+from pydantic import BaseModel
+
+from functions.catalog import LAMBDA_TASKS, RESOURCE_PLACEHOLDERS
+from functions.services.export_backups import ImageExport, Selection
+from functions.services.fleet_rollout import FleetProgress
+from functions.services.managed_updates import UpdateCheck, UpdateCleanup, UpdatePhase
+from functions.services.retention import RetentionPhase
+from functions.workflows import WORKFLOWS, get_workflow
+from tests.statemachines.test_image_pipeline_asl import LAMBDA_ERRORS, RETRYABLE, targets
+
+LIFECYCLE = ["export-backup", "managed-update", "fleet-rollout", "retention"]
+# Task state -> the model its ResultSelector must carry whole (the next task validates it).
+RESULT_MODELS: dict[str, type[BaseModel]] = {
+    "SelectImages": Selection,
+    "ExportImage": ImageExport,
+    "CheckExport": ImageExport,
+    "CheckUpdateAvailable": UpdateCheck,
+    "CreateUpdatedImage": UpdatePhase,
+    "CheckUpdatedImage": UpdatePhase,
+    "Cleanup": UpdateCleanup,
+    "InspectFleet": FleetProgress,
+    "ApplyFleet": FleetProgress,
+    "RollbackFleet": FleetProgress,
+    "PlanRetention": RetentionPhase,
+    "ApplyRetention": RetentionPhase,
+}
+
+
+def every_state(node: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    found = dict(node["States"])
+    for state in node["States"].values():
+        if "ItemProcessor" in state:
+            found |= every_state(state["ItemProcessor"])
+    return found
+
+
+@pytest.fixture(params=LIFECYCLE)
+def definition(request: pytest.FixtureRequest) -> dict[str, Any]:
+    return dict(json.loads(get_workflow(request.param).definition.read_text()))
+
+
+def test_it_is_jsonpath_and_starts_by_validating_its_own_request(definition: dict[str, Any]) -> None:
+    assert definition.get("QueryLanguage", "JSONPath") == "JSONPath"
+    start = definition["States"][definition["StartAt"]]
+    assert start["Parameters"]["FunctionName"] == "${LifecycleValidateFunctionArn}"
+    assert start["Parameters"]["Payload"]["workflow"] in WORKFLOWS
+
+
+def test_every_target_exists_and_every_state_is_reachable(definition: dict[str, Any]) -> None:
+    for scope in [
+        definition,
+        *(s["ItemProcessor"] for s in definition["States"].values() if "ItemProcessor" in s),
+    ]:
+        states = scope["States"]
+        reached, frontier = set(), [scope["StartAt"]]
+        while frontier:
+            name = frontier.pop()
+            assert name in states, f"{name} does not exist"
+            if name not in reached:
+                reached.add(name)
+                frontier.extend(targets(states[name]))
+        assert reached == set(states)
+
+
+def test_every_lambda_task_retries_with_full_jitter_and_catches_everything(
+    definition: dict[str, Any],
+) -> None:
+    placeholders = {task.placeholder for task in LAMBDA_TASKS}
+    for name, state in every_state(definition).items():
+        if state["Type"] != "Task":
+            continue
+        assert {c["ErrorEquals"][0] for c in state["Catch"]} == {"States.ALL"}, name
+        assert all(retrier["JitterStrategy"] == "FULL" for retrier in state["Retry"]), name
+        if state["Resource"] != "arn:aws:states:::lambda:invoke":
+            continue
+        function = re.fullmatch(r"\$\{(\w+)\}", state["Parameters"]["FunctionName"])
+        assert function is not None and function.group(1) in placeholders, name
+        retried = {error for retrier in state["Retry"] for error in retrier["ErrorEquals"]}
+        assert retried >= LAMBDA_ERRORS | RETRYABLE, name
+
+
+def test_a_failure_is_recorded_and_ends_in_a_fail_state(definition: dict[str, Any]) -> None:
+    states = definition["States"]
+    assert states["RecordFailure"]["Next"] == "Failed"
+    assert states["Failed"] == {**states["Failed"], "Type": "Fail", "ErrorPath": "$.outcome.error"}
+    assert states["RecordFailure"]["Catch"][0]["Next"] == "RunNotRecorded"
+
+
+def test_every_placeholder_has_a_value(definition: dict[str, Any]) -> None:
+    known = {task.placeholder for task in LAMBDA_TASKS} | set(RESOURCE_PLACEHOLDERS)
+    known |= {workflow.placeholder for workflow in WORKFLOWS.values()}
+    used = set(re.findall(r"\$\{(\w+)\}", json.dumps(definition)))
+    assert used <= known, used - known
+
+
+def test_result_selectors_carry_every_field_of_the_phase_models(definition: dict[str, Any]) -> None:
+    for name, state in every_state(definition).items():
+        if name in RESULT_MODELS and "ResultSelector" in state:
+            selected = {key.removesuffix(".$") for key in state["ResultSelector"]}
+            assert selected == set(RESULT_MODELS[name].model_fields), name
+
+
+def test_exports_run_at_most_the_requested_number_at_once() -> None:
+    states = json.loads(get_workflow("export-backup").definition.read_text())["States"]
+    assert states["ExportImages"]["Type"] == "Map"
+    assert states["ExportImages"]["MaxConcurrencyPath"] == "$.selection.max_concurrency"
+
+
+def test_the_concurrent_update_limit_is_waited_out() -> None:
+    states = json.loads(get_workflow("managed-update").definition.read_text())["States"]
+    quota = next(
+        r for r in states["CreateUpdatedImage"]["Retry"] if r["ErrorEquals"] == ["AppStreamQuotaExceeded"]
+    )
+    assert quota["IntervalSeconds"] * quota["MaxAttempts"] >= 3600  # about an hour of waiting at least
