@@ -23,6 +23,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from functions.agent_documents import JOBS_PREFIX, job_key, result_key, status_key
+from stacks.config import DeploymentConfig
 from stacks.nag import acknowledge
 
 POLICY_VERSION = "2012-10-17"
@@ -32,6 +33,16 @@ ALL_BUILDERS = "*"
 def pipeline_builder_names(pipeline: str) -> str:
     """The builder names of one pipeline's runs (`{pipeline}-{run_id}-builder`), as an IAM pattern."""
     return f"{pipeline}-*-builder"
+
+
+def pinned_script_arns(config: DeploymentConfig) -> list[str]:
+    """The S3 objects the configured pipelines pin as scripts: the only scripts builders may read."""
+    uris = {
+        str(script["s3_uri"])
+        for pipeline in config.pipelines
+        for script in (pipeline.request.get("snapshot") or {}).get("scripts") or []
+    }
+    return [f"arn:aws:s3:::{uri.removeprefix('s3://')}" for uri in sorted(uris)]
 
 
 def builder_agent_policy_document(

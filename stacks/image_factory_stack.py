@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from aws_cdk import Annotations, CfnOutput, Environment, Stack, Tags, Token
+from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from functions import names
 from functions.workflows import get_workflow
 from stacks.api import RunApi, api_handler_exists
+from stacks.builder_agent_policy import BuilderAgentPolicy, pinned_script_arns
 from stacks.bundling import functions_code
 from stacks.config import ConfigError, DeploymentConfig
 from stacks.lifecycle import LifecycleWorkflows
@@ -57,6 +59,13 @@ class ImageFactoryStack(Stack):
             jobs=jobs,
             notifications=notifications,
             bus=bus,
+        )
+        BuilderAgentPolicy(
+            self,
+            "BuilderAgentPolicy",
+            jobs_bucket=jobs.bucket,
+            builder_role=iam.Role.from_role_arn(self, "BuilderRole", config.roles.builder_role_arn),
+            script_object_arns=pinned_script_arns(config),
         )
         triggers = Triggers(self, "Triggers", config=config, pipeline=workflow.state_machine, bus=bus)
         lifecycle = LifecycleWorkflows(

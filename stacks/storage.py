@@ -113,7 +113,7 @@ class JobsBucket(Construct):
         ]
 
     def restrict_to(self, *, builder_role_arn: str, workflow_role: iam.IRole) -> None:
-        """Builder role: read jobs, write results and status. Everyone else but the workflow: neither."""
+        """Builder role: reads jobs, writes results and status. Only the workflow writes jobs."""
         builder = iam.ArnPrincipal(builder_role_arn)
         self.bucket.add_to_resource_policy(
             iam.PolicyStatement(
@@ -148,6 +148,16 @@ class JobsBucket(Construct):
                 actions=["s3:GetObject"],
                 resources=[self.job_documents_arn()],
                 conditions={"ArnNotEquals": {"aws:PrincipalArn": [builder_role_arn, workflow_role.role_arn]}},
+            )
+        )
+        self.bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="OnlyWorkflowWritesJobs",  # a job carries the script pins the builder will trust
+                effect=iam.Effect.DENY,
+                principals=[iam.AnyPrincipal()],
+                actions=["s3:PutObject"],
+                resources=[self.job_documents_arn()],
+                conditions={"ArnNotEquals": {"aws:PrincipalArn": [workflow_role.role_arn]}},
             )
         )
         self.bucket.add_to_resource_policy(

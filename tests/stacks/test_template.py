@@ -161,10 +161,27 @@ def test_only_the_builder_role_reads_jobs_and_writes_results(synth: Synth) -> No
     assert deny_writes["Effect"] == "Deny"
     assert deny_writes["Condition"] == {"ArnNotEquals": {"aws:PrincipalArn": [builder]}}
     assert statements["OnlyBuilderAndWorkflowReadJobs"]["Effect"] == "Deny"
+    deny_jobs = statements["OnlyWorkflowWritesJobs"]
+    assert (deny_jobs["Effect"], deny_jobs["Action"]) == ("Deny", "s3:PutObject")
+    assert json.dumps(deny_jobs["Resource"]).endswith('/jobs/*/job.json"]]}')
     tls_only = [
         s for p in policies for s in p if s.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}
     ]
     assert len(tls_only) == 2  # jobs bucket and its access-log bucket
+
+
+def test_the_builder_role_gets_its_jobs_and_the_pinned_scripts_only(synth: Synth) -> None:
+    (policy,) = [
+        policy
+        for policy in synth.resources("AWS::IAM::ManagedPolicy").values()
+        if "builder agent" in policy["Properties"].get("Description", "")
+    ]
+    assert policy["Properties"]["Roles"] == [EXAMPLE.roles.builder_role_arn.rsplit("/", 1)[1]]
+    statements = {s["Sid"]: s for s in policy["Properties"]["PolicyDocument"]["Statement"]}
+    assert json.dumps(statements["ReadOwnJob"]["Resource"]).endswith('/jobs/*/job.json"]]}')
+    assert statements["ReadPinnedScripts"]["Resource"] == (
+        "arn:aws:s3:::example-euc-artifacts/image-factory/install-apps.ps1"
+    )
 
 
 def test_notifications_are_encrypted_with_a_rotating_key_alarms_may_use(synth: Synth) -> None:
