@@ -3,33 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 from collections.abc import Callable
 from typing import Any
 
 
-def _request() -> dict[str, Any]:
-    from functions.request import request_json_schema
+def _from(module: str, function: str) -> Callable[[], dict[str, Any]]:
+    """A schema function imported only when asked for (the CLI starts faster)."""
 
-    return request_json_schema()
+    def schema() -> dict[str, Any]:
+        return dict(getattr(importlib.import_module(module), function)())
 
-
-def _scenario() -> dict[str, Any]:
-    from appstream_emulator.scenario import scenario_json_schema
-
-    return scenario_json_schema()
-
-
-def _agent_job() -> dict[str, Any]:
-    from functions.agent_documents import job_json_schema
-
-    return job_json_schema()
-
-
-def _agent_result() -> dict[str, Any]:
-    from functions.agent_documents import result_json_schema
-
-    return result_json_schema()
+    return schema
 
 
 def _workflow_requests() -> dict[str, Callable[[], dict[str, Any]]]:
@@ -40,10 +26,11 @@ def _workflow_requests() -> dict[str, Callable[[], dict[str, Any]]]:
 
 
 SCHEMAS: dict[str, Callable[[], dict[str, Any]]] = {
-    "request": _request,
-    "scenario": _scenario,
-    "agent-job": _agent_job,
-    "agent-result": _agent_result,
+    "request": _from("functions.request", "request_json_schema"),
+    "scenario": _from("appstream_emulator.scenario", "scenario_json_schema"),
+    "agent-job": _from("functions.agent_documents", "job_json_schema"),
+    "agent-result": _from("functions.agent_documents", "result_json_schema"),
+    "agent-status": _from("functions.agent_documents", "status_json_schema"),
     **_workflow_requests(),
 }
 

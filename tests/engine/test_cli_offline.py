@@ -64,6 +64,7 @@ def test_validate_refuses_an_unknown_request_and_lists_the_examples(
         ("scenario", "durations"),
         ("agent-job", "builder_name"),
         ("agent-result", "status"),
+        ("agent-status", "phase"),
     ],
 )
 def test_schema_prints_a_json_schema(
