@@ -25,6 +25,7 @@ from pydantic import (
     model_validator,
 )
 
+from functions.agent_documents import ImageAssistantOptions
 from functions.placeholders import NameValues, check_template, render
 
 # Patterns of the AppStream API model (botocore), so a request that passes here is not
@@ -166,6 +167,10 @@ class SnapshotSettings(_Section):
     tags: Tags = Field(default_factory=dict)
     scripts: list[Script] = Field(default_factory=list, max_length=50)
     timeout_minutes: int | None = Field(None, ge=5, le=10080, description="ceiling of the snapshot wait")
+    image_assistant: ImageAssistantOptions = Field(
+        default_factory=ImageAssistantOptions,
+        description="agent mode: Image Assistant create-image options the agent passes on",
+    )
 
     @field_validator("image_name")
     @classmethod

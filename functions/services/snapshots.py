@@ -49,6 +49,7 @@ def agent_job(plan: Plan, ceiling_seconds: float) -> AgentJob:
             tags=image_tags(plan),
         ),
         scripts=[ScriptRef(s3_uri=script.s3_uri, sha256=script.sha256) for script in snapshot.scripts],
+        image_assistant=snapshot.image_assistant,
         timeout_minutes=max(1, min(MAX_JOB_MINUTES, int(ceiling_seconds // 60))),
         issued_at=timeutil.now(),
     )

@@ -113,7 +113,7 @@ def test_the_agents_job_shape_carries_the_schemas_rules() -> None:
     assert job["properties"]["image"]["properties"]["display_name"]["nullable"] is True
 
 
-def plan_with_scripts() -> Any:
+def plan_with_scripts(**image_assistant: bool) -> Any:
     request = PipelineRequest.model_validate(
         {
             "pipeline": "golden",
@@ -127,6 +127,7 @@ def plan_with_scripts() -> Any:
                 "description": "nightly",
                 "tags": {"team": "x"},
                 "scripts": [SCRIPT],
+                "image_assistant": image_assistant,
             },
         }
     )
@@ -143,6 +144,12 @@ def test_the_job_the_workflow_writes_validates_against_the_published_schema() ->
     document = json.loads(job.model_dump_json())
     assert_valid(document, "agent-job")
     assert document["scripts"] == [SCRIPT] and document["timeout_minutes"] == 90
+
+
+def test_the_requests_image_assistant_options_reach_the_agent() -> None:
+    job = agent_job(plan_with_scripts(use_latest_agent_version=True), ceiling_seconds=5400)
+    assert job.image_assistant.use_latest_agent_version is True
+    assert job.image_assistant.enable_dynamic_app_catalog is False
 
 
 def test_a_job_breaking_the_schema_is_refused_by_the_published_schema() -> None:
