@@ -9,7 +9,13 @@ from aws_lambda_powertools.metrics import MetricUnit
 from botocore.exceptions import BotoCoreError, ClientError
 
 from functions import clients, names
-from functions.errors import AppStreamThrottled, ResourceNameConflict, classify_appstream, error_code
+from functions.errors import (
+    AppStreamThrottled,
+    ImageFactoryError,
+    ResourceNameConflict,
+    classify_appstream,
+    error_code,
+)
 from functions.observability import metrics
 
 
@@ -71,6 +77,16 @@ def tags_of(arn: str) -> dict[str, str]:
 
 def owned_by(resource: dict[str, Any], run_id: str) -> bool:
     return tags_of(str(resource["Arn"])).get(names.TAG_RUN_ID) == run_id
+
+
+def ownership(resource: dict[str, Any], run_id: str) -> bool | None:
+    """Whether `resource` carries this run's tag; None when it was deleted since it was described."""
+    try:
+        return owned_by(resource, run_id)
+    except ImageFactoryError as error:
+        if not_found(error):
+            return None
+        raise
 
 
 def adopt(kind: str, resource: dict[str, Any] | None, name: str, run_id: str) -> dict[str, Any]:

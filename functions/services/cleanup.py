@@ -78,9 +78,10 @@ def _settle_builder(plan: Plan, actions: list[str]) -> tuple[str, bool]:
     """One step toward the builder being gone (or stopped, if it is kept). Returns (state, settled)."""
     name = plan.builder_name
     builder = appstream.find_builder(name)
-    if builder is None:
+    ours = appstream.ownership(builder, plan.run_id) if builder is not None else None
+    if builder is None or ours is None:
         return "ABSENT", True
-    if not appstream.owned_by(builder, plan.run_id):
+    if not ours:
         _note(actions, f"left image builder {name!r}: it is not this run's")
         return "NOT_OURS", True
     state = str(builder.get("State"))
@@ -103,9 +104,10 @@ def _settle_imported_image(plan: Plan, actions: list[str]) -> tuple[str | None, 
     if name is None or not plan.request.cleanup.delete_imported_image:
         return None, True
     image = appstream.find_image(name)
-    if image is None:
+    ours = appstream.ownership(image, plan.run_id) if image is not None else None
+    if image is None or ours is None:
         return "ABSENT", True
-    if not appstream.owned_by(image, plan.run_id):
+    if not ours:
         _note(actions, f"left imported image {name!r}: it is not this run's")
         return "NOT_OURS", True
     state = str(image.get("State"))

@@ -191,6 +191,23 @@ def test_cleanup_stops_then_deletes_a_running_builder_and_frees_its_slot(account
     assert not context.slots.holds(plan.run_id)
 
 
+@pytest.mark.parametrize(
+    "scenario",
+    [Scenario(faults=[OperationFault(operation="ListTagsForResource", error="ResourceNotFoundException")])],
+)
+def test_cleanup_counts_a_builder_deleted_while_it_looked_as_gone(
+    account: Account,
+) -> None:
+    context, plan = account.context, existing_image_plan()
+    start_run(account, plan)
+    builder_slots.acquire(context, plan, SlotPhase())
+    running_builder(account, plan)
+    # The builder is described, then gone when its tags are read (its deletion completed in between).
+    done = cleanup.cleanup(context, plan, CleanupPhase())
+    assert done.builder_state == "ABSENT" and done.slot_released
+    assert not context.slots.holds(plan.run_id) and context.slots.in_use() == 0
+
+
 def test_cleanup_leaves_a_builder_that_is_not_the_runs(account: Account) -> None:
     context, plan = account.context, existing_image_plan()
     start_run(account, plan)
