@@ -81,6 +81,17 @@ class RunApi(Construct):
         role.add_to_policy(
             iam.PolicyStatement(actions=["states:StartExecution"], resources=[pipeline.state_machine_arn])
         )
+        # Cleanup of a cancelled run that outlasts one API call carries on in an asynchronous
+        # invocation of this function. A policy of its own: the function waits for its role's
+        # default policy, so granting its own ARN there would be a dependency cycle.
+        iam.Policy(
+            self,
+            "ContinueCleanup",
+            roles=[role],
+            statements=[
+                iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[self.handler.function_arn])
+            ],
+        )
         executions = Stack.of(self).format_arn(
             service="states",
             resource="execution",

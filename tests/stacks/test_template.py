@@ -357,3 +357,13 @@ def test_run_api_is_deployed_once_its_handler_exists(synth: Synth) -> None:
     expected = 1 if api_handler_exists() else 0
     synth.template.resource_count_is("AWS::ApiGateway::RestApi", expected)
     assert (names.OUTPUT_RUN_API_URL in synth.raw["Outputs"]) == bool(expected)
+
+
+def test_the_run_api_may_invoke_itself_to_finish_a_long_cancel(synth: Synth) -> None:
+    (api_function,) = [
+        logical_id
+        for logical_id, function in synth.resources("AWS::Lambda::Function").items()
+        if function["Properties"]["Handler"] == catalog.API_FUNCTION.handler
+    ]
+    invokes = [s for s in _statements(synth) if s["Action"] == "lambda:InvokeFunction"]
+    assert {"Fn::GetAtt": [api_function, "Arn"]} in [s["Resource"] for s in invokes]
