@@ -45,8 +45,10 @@ ENVIRONMENT = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
     "AWS_EC2_METADATA_DISABLED": "true",
+    # On Lambda the X-Ray SDK samples locally; elsewhere it builds X-Ray clients when imported.
+    "LAMBDA_TASK_ROOT": str(PROJECT_ROOT),
+    "AWS_LAMBDA_FUNCTION_NAME": "image-factory-benchmark",
     "POWERTOOLS_SERVICE_NAME": "image-factory",
-    "POWERTOOLS_TRACE_DISABLED": "true",
     "POWERTOOLS_METRICS_NAMESPACE": "ImageFactoryBenchmark",
 }
 
