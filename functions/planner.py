@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from functions.errors import PhaseTimedOut
 
 # The first look comes this fraction of the expected duration before the expected end
-# (tuned so a run near its usual duration needs about a fifth of the checks of a 60 s
-# poll, and is seen finished within about half a minute).
+# (tuned so a run needs about a quarter of the state transitions of a 60 s poll; the
+# detection latency that costs is measured in docs/BENCHMARKS.md).
 LEAD_FRACTION = 0.2
 # Before the expected end, each wait covers this fraction of the time still to go.
 APPROACH_FRACTION = 0.5

@@ -11,29 +11,9 @@ import copy
 from typing import Any
 
 from appstream_emulator.scenario import Scenario
-from functions import names
+from benchmarks.fast import FAST_DURATIONS, FAST_SETTINGS, FAST_WAITS
 from image_factory.local_engine.engine import LocalEngine
 from image_factory.local_engine.inputs import load_request_document, load_scenario
-
-FAST_DURATIONS = {
-    "import": 480,
-    "validation": 120,
-    "builder_start": 180,
-    "builder_stop": 120,
-    "builder_delete": 60,
-    "agent_job": 120,
-    "snapshot": 300,
-    "image_publish": 60,
-    "export": 300,
-}
-FAST_WAITS = {
-    "import": {"expected_minutes": 10},
-    "builder": {"expected_minutes": 3},
-    "snapshot": {"expected_minutes": 8},
-    "export": {"expected_minutes": 5},
-    "cleanup": {"expected_minutes": 3},
-}
-FAST_SETTINGS = {names.ENV_POLL_FLOOR_SECONDS: "15", names.ENV_SLOT_POLL_SECONDS: "60"}
 
 
 def fast_request(name: str) -> dict[str, Any]:
