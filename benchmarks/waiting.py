@@ -207,8 +207,8 @@ def render(results: dict[str, list[RunFigures]], runs: int, time_scale: float, e
             table(["step", *results], per_phase_rows(results)),
             "Effect of history (planner only):",
             table(SUMMARY_HEADER, history_rows),
-            "Detection latency includes the simulated time the local interpreter spends between a "
-            "Wait and the check task (its processing outside tasks runs on the scaled clock).",
+            "Detection latency is simulated seconds from a resource reaching its state to the check "
+            "that saw it; the local engine's own processing takes no simulated time.",
         ]
     )
 
