@@ -5,8 +5,8 @@
 All runs start at once in one local engine (shortened, proportional phases). The account
 keeps AppStream's default quota of 10 image builders, and every Describe call the
 workflow polls with is rate limited. Peak concurrent builders are sampled from the
-emulator's inventory while the runs go; memory is the process's peak RSS and the Python
-heap peak (tracemalloc) over the whole benchmark.
+emulator's inventory while the runs go; memory is the process's peak RSS over the whole
+benchmark (tracemalloc would slow the runs several times over).
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import resource
 import sys
 import threading
 import time
-import tracemalloc
 
 from benchmarks.fast import FAST_SETTINGS, fast_request, fast_scenario
 from benchmarks.report import command_line, provenance, table, write_section
@@ -50,7 +49,6 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=100, help="pipelines started together (default 100)")
     parser.add_argument("--write", action="store_true", help="replace the section in docs/BENCHMARKS.md")
     args = parser.parse_args()
-    tracemalloc.start()
     scenario = fast_scenario(rate_limits=RATE_LIMITS)
     started = time.monotonic()
     with LocalEngine(scenario, settings=FAST_SETTINGS) as engine:
@@ -76,7 +74,6 @@ def main() -> int:
         builders_left = len(engine.inventory()["image_builders"])
         slots = engine.builder_slots_in_use()
         quota = scenario.quotas.image_builders
-    _, heap_peak = tracemalloc.get_traced_memory()
     rss_peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     succeeded = statuses.count("SUCCEEDED")
     rows = [
@@ -86,7 +83,6 @@ def main() -> int:
         ["throttled task attempts absorbed by Retry", str(throttled)],
         ["builders left / slots held at the end", f"{builders_left} / {slots}"],
         ["peak RSS, MB", f"{rss_peak_mb:.0f}"],
-        ["Python heap peak (tracemalloc), MB", f"{heap_peak / 1e6:.0f}"],
     ]
     body = "\n\n".join(
         [
