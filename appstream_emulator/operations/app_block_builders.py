@@ -116,37 +116,29 @@ def update_app_block_builder(account: Account, params: dict[str, Any]) -> dict[s
 
 @operation("StartAppBlockBuilder")
 def start_app_block_builder(account: Account, params: dict[str, Any]) -> dict[str, Any]:
-    builder = _builder(account, params["Name"])
-    if builder.state in ("STARTING", "STOPPING"):
-        raise AppStreamError(
-            "ConcurrentModificationException", f"The app block builder {builder.name} is {builder.state}."
-        )
-    if builder.state == "RUNNING":
-        raise AppStreamError(
-            "OperationNotPermittedException", f"The app block builder {builder.name} is already RUNNING."
-        )
-    builder.redirect("STARTING")
-    start = account.now
-    account.after(
-        "app_block_builder_start", lambda when: setattr(builder, "state", "RUNNING"), builder, start
+    return _move(
+        account, params["Name"], "is already RUNNING", "STARTING", "RUNNING", "app_block_builder_start"
     )
-    return {"AppBlockBuilder": render.app_block_builder(builder)}
 
 
 @operation("StopAppBlockBuilder")
 def stop_app_block_builder(account: Account, params: dict[str, Any]) -> dict[str, Any]:
-    builder = _builder(account, params["Name"])
+    return _move(account, params["Name"], "is STOPPED", "STOPPING", "STOPPED", "app_block_builder_stop")
+
+
+def _move(account: Account, name: str, refusal: str, moving: str, settled: str, phase: str) -> dict[str, Any]:
+    """Start or stop: refused mid-change or when already `settled`, else `moving` until `phase` ends."""
+    builder = _builder(account, name)
     if builder.state in ("STARTING", "STOPPING"):
         raise AppStreamError(
             "ConcurrentModificationException", f"The app block builder {builder.name} is {builder.state}."
         )
-    if builder.state == "STOPPED":
+    if builder.state == settled:
         raise AppStreamError(
-            "OperationNotPermittedException", f"The app block builder {builder.name} is STOPPED."
+            "OperationNotPermittedException", f"The app block builder {builder.name} {refusal}."
         )
-    builder.redirect("STOPPING")
-    start = account.now
-    account.after("app_block_builder_stop", lambda when: setattr(builder, "state", "STOPPED"), builder, start)
+    builder.redirect(moving)
+    account.after(phase, lambda when: setattr(builder, "state", settled), builder, account.now)
     return {"AppBlockBuilder": render.app_block_builder(builder)}
 
 
