@@ -34,6 +34,7 @@ from functions.catalog import LAMBDA_TASKS, LambdaTask
 from functions.workflows import DEFAULT_WORKFLOW, get_workflow
 from image_factory.local_engine.companions import CompanionMachines
 from image_factory.local_engine.definition import load_definition
+from image_factory.local_engine.dynamodb_seams import requests_sized_to_what_they_touch
 from image_factory.local_engine.environment import (
     environment_variables,
     fresh_function_caches,
@@ -41,6 +42,7 @@ from image_factory.local_engine.environment import (
 )
 from image_factory.local_engine.execution import LocalExecution
 from image_factory.local_engine.history import state_transitions
+from image_factory.local_engine.interpreter_caches import interpreter_caches
 from image_factory.local_engine.lambdas import InProcessInvoker
 from image_factory.local_engine.nested import nested_executions
 from image_factory.local_engine.outcome import EngineCounters, RunOutcome
@@ -138,6 +140,8 @@ class LocalEngine:
         stack.enter_context(emulated_appstream(self._emulator))
         stack.enter_context(functions_clock(self.time.now))
         stack.enter_context(patched_interpreter(self.invoker, self.time))
+        stack.enter_context(interpreter_caches())
+        stack.enter_context(requests_sized_to_what_they_touch())
         stack.enter_context(nested_executions())
         # Workflows this one starts (a chained export, rollout) are deployed next to it.
         placeholders = CompanionMachines(self._sfn(), resources).deploy(self._definition_path, self.workflow)

@@ -32,6 +32,10 @@ that:
 
 moto's version is pinned and every seam is checked before use, so a moto upgrade
 that moves one fails loudly instead of silently running Docker or sleeping hours.
+
+Seams that change nothing a run sees, only what many runs cost, live next door:
+`interpreter_caches` (the parsed definition, boto3 clients, JSONPath) and
+`dynamodb_seams` (transactions and queries sized to the items they touch).
 """
 
 from __future__ import annotations
@@ -90,7 +94,7 @@ def verify_seams() -> None:
 
 
 @contextmanager
-def _replaced(owner: Any, name: str, value: Any) -> Iterator[None]:
+def replaced(owner: Any, name: str, value: Any) -> Iterator[None]:
     original = owner.__dict__[name] if isinstance(owner, type) else getattr(owner, name)
     setattr(owner, name, value)
     try:
@@ -146,17 +150,17 @@ def patched_interpreter(invoker: LambdaInvoker, warp: SimulatedTime) -> Iterator
             evaluate_with_timeout(self, env)
 
     with ExitStack() as stack:
-        stack.enter_context(_replaced(LambdaFunction, "_invoke_lambda", invoke_lambda))
+        stack.enter_context(replaced(LambdaFunction, "_invoke_lambda", invoke_lambda))
         stack.enter_context(
-            _replaced(lambda_eval_utils, "execute_lambda_function_integration", working_lambda_call)
+            replaced(lambda_eval_utils, "execute_lambda_function_integration", working_lambda_call)
         )
-        stack.enter_context(_replaced(WaitFunction, "_wait_interval", _simulated_wait(warp)))
-        stack.enter_context(_replaced(Program, "_eval_body", working_state_loop))
-        stack.enter_context(_replaced(ExecutionState, "_evaluate_with_timeout", delegated_task))
-        stack.enter_context(_replaced(retrier_decl, "time", simulated_time_module))
-        stack.enter_context(_replaced(botocore.endpoint, "time", simulated_time_module))
+        stack.enter_context(replaced(WaitFunction, "_wait_interval", _simulated_wait(warp)))
+        stack.enter_context(replaced(Program, "_eval_body", working_state_loop))
+        stack.enter_context(replaced(ExecutionState, "_evaluate_with_timeout", delegated_task))
+        stack.enter_context(replaced(retrier_decl, "time", simulated_time_module))
+        stack.enter_context(replaced(botocore.endpoint, "time", simulated_time_module))
         stack.enter_context(
-            _replaced(
+            replaced(
                 BotocoreStubber, "process_request", _serialized_dynamodb(BotocoreStubber.process_request)
             )
         )
