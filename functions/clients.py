@@ -1,7 +1,9 @@
 """The one factory of boto3 clients used by every function.
 
 Clients are created on first use (so tests and the local engine can route them before
-anything connects) and cached per service (so a warm Lambda reuses connections).
+anything connects) and cached per service (so a warm Lambda reuses connections). They
+come from one boto3 session per process: a session loads the endpoint, partition and
+default configuration data once, which a session per client would parse again for each.
 botocore retries little on purpose: the state machine's Retry owns backoff, so a
 throttled call surfaces quickly as a named error instead of hiding inside one task.
 Endpoints are overridden for local use with the standard `AWS_ENDPOINT_URL` and
@@ -11,7 +13,7 @@ Endpoints are overridden for local use with the standard `AWS_ENDPOINT_URL` and
 from __future__ import annotations
 
 import os
-from functools import cache
+import threading
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -27,15 +29,35 @@ if TYPE_CHECKING:
 _CONFIG = Config(retries={"mode": "standard", "max_attempts": 2}, connect_timeout=5, read_timeout=30)
 
 
-@cache
+_lock = threading.Lock()  # the local API server creates clients from several threads
+_session: boto3.session.Session | None = None
+_clients: dict[str, Any] = {}
+
+
 def _client(service: str) -> Any:
+    client = _clients.get(service)
+    if client is None:
+        with _lock:
+            client = _clients.get(service) or _new_client(service)
+            _clients[service] = client
+    return client
+
+
+def _new_client(service: str) -> Any:
+    global _session
+    if _session is None:
+        _session = boto3.session.Session()
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
-    return boto3.session.Session().client(service, region_name=region, config=_CONFIG)  # type: ignore[call-overload]
+    return _session.client(service, region_name=region, config=_CONFIG)  # type: ignore[call-overload]
 
 
 def reset() -> None:
-    """Forget every cached client (tests and the local engine, after re-routing endpoints)."""
-    _client.cache_clear()
+    """Forget the session and every cached client (tests and the local engine, after re-routing
+    endpoints or changing credentials: a session keeps the credentials it resolved)."""
+    global _session
+    with _lock:
+        _session = None
+        _clients.clear()
 
 
 def appstream() -> AppStreamClient:

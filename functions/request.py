@@ -12,9 +12,6 @@ import re
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
     Field,
     SecretStr,
     SerializationInfo,
@@ -28,41 +25,27 @@ from pydantic import (
 from functions.agent_documents import ImageAssistantOptions
 from functions.placeholders import NameValues, check_template, render
 
-# Patterns of the AppStream API model (botocore), so a request that passes here is not
-# refused by AppStream for its shape.
-RESOURCE_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]{0,99}")
-AMI_NAME = re.compile(r"[a-zA-Z0-9().\-/_]{3,128}")
+# The building blocks every request shares live in functions.request_fields; they stay importable
+# from here, where the pipeline request's users have always found them.
+from functions.request_fields import AMI_NAME as AMI_NAME
+from functions.request_fields import ARN as ARN
+from functions.request_fields import PIPELINE_NAME as PIPELINE_NAME
+from functions.request_fields import RESOURCE_NAME as RESOURCE_NAME
+from functions.request_fields import FieldError as FieldError
+from functions.request_fields import PhaseWait as PhaseWait
+from functions.request_fields import RoleArn as RoleArn
+from functions.request_fields import Section as _Section
+from functions.request_fields import TagKey as TagKey
+from functions.request_fields import Tags as Tags
+from functions.request_fields import TagValue as TagValue
+from functions.request_fields import field_errors as field_errors
+
 IMPORT_TEXT = re.compile(r"[a-zA-Z0-9_.() -]+")
-ARN = r"^arn:aws(?:-cn|-iso-b|-iso|-us-gov)?:[A-Za-z0-9][A-Za-z0-9_/.-]{0,62}:[A-Za-z0-9_/.-]{0,63}:[A-Za-z0-9_/.-]{0,63}:[A-Za-z0-9][A-Za-z0-9:_/+=,@.\\-]{0,1023}$"  # noqa: E501
 INSTANCE_TYPE = r"^[a-zA-Z0-9-]+(\.[a-z0-9-]+)+\.(small|medium|large|xlarge|\d+xlarge|metal)$"
-PIPELINE_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$"
 SECRET_MASK = "**********"
 
-RoleArn = Annotated[str, StringConstraints(pattern=ARN)]
 InstanceType = Annotated[str, StringConstraints(pattern=INSTANCE_TYPE)]
-
-
-def _not_reserved(key: str) -> str:
-    if key.lower().startswith("aws:"):
-        raise ValueError("tag keys starting with aws: are reserved")
-    return key
-
-
-TagKey = Annotated[
-    str,
-    StringConstraints(min_length=1, max_length=128, pattern=r"^[\w\s_.:/=+\-@]+$"),
-    AfterValidator(_not_reserved),
-]
-TagValue = Annotated[str, StringConstraints(max_length=256, pattern=r"^[\w\s_.:/=+\-@]*$")]
-Tags = Annotated[
-    dict[TagKey, TagValue], Field(max_length=40, description="at most 40: the factory adds its own")
-]
 FilePath = Annotated[str, StringConstraints(min_length=1, max_length=32767)]
-
-
-class _Section(BaseModel):
-    # A misspelt key is an error, not a silently ignored setting.
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
 class Source(_Section):
@@ -203,17 +186,6 @@ class CleanupSettings(_Section):
     )
 
 
-class PhaseWait(_Section):
-    expected_minutes: float | None = Field(None, gt=0, le=10080, description="first check near this time")
-    ceiling_minutes: float | None = Field(None, gt=0, le=10080, description="fail the run after this long")
-
-    @model_validator(mode="after")
-    def _expected_within_ceiling(self) -> PhaseWait:
-        if self.expected_minutes and self.ceiling_minutes and self.expected_minutes > self.ceiling_minutes:
-            raise ValueError("expected_minutes cannot exceed ceiling_minutes")
-        return self
-
-
 class Waits(_Section):
     """Overrides of the expected duration and ceiling of each wait."""
 
@@ -257,14 +229,6 @@ class PipelineRequest(_Section):
         )
 
 
-class FieldError(BaseModel):
-    field: str  # dotted path, e.g. "builder.root_volume_gb"; "(request)" for the whole document
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.field}: {self.message}"
-
-
 def request_json_schema() -> dict[str, Any]:
     schema = PipelineRequest.model_json_schema(by_alias=True)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
@@ -289,19 +253,6 @@ def parse_request(raw: Any, values: NameValues | None = None) -> PipelineRequest
     values = values or NameValues(pipeline=request.pipeline, date="20260101", run=SAMPLE_RUN_ID)
     problems = _rendered_name_problems(request, values)
     return problems or request
-
-
-def field_errors(error: ValidationError) -> list[FieldError]:
-    """One FieldError per problem pydantic found (every request model of the product reports this way)."""
-    return [_field_error(item) for item in error.errors()]
-
-
-def _field_error(item: Any) -> FieldError:
-    location = [str(part) for part in item["loc"]]
-    # pydantic reports the failing model validator of a section at the section itself.
-    field = ".".join(location) or "(request)"
-    message = str(item["msg"]).removeprefix("Value error, ")
-    return FieldError(field=field, message=message)
 
 
 def _rendered_name_problems(request: PipelineRequest, values: NameValues) -> list[FieldError]:

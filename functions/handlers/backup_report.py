@@ -6,7 +6,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions.lifecycle.events import BackupReportEvent
+from functions.lifecycle.backup_events import BackupReportEvent
 from functions.observability import logger, metrics, tracer
 from functions.services import export_backups
 

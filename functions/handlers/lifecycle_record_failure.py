@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -11,6 +12,10 @@ from functions.context import get_context
 from functions.lifecycle import runs
 from functions.observability import logger, metrics, tracer
 from functions.task_events import FailureEvent
+
+# Every invocation of this task records a failure: load what that needs with the task
+# (`runs.record_failure` imports it lazily for the lifecycle tasks that never fail a run).
+importlib.import_module("functions.services.runs")
 
 
 @logger.inject_lambda_context(log_event=False, clear_state=True)

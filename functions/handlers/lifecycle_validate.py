@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -9,6 +10,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from functions.lifecycle import runs
 from functions.lifecycle.events import LifecycleValidateEvent
 from functions.observability import logger, metrics, tracer
+from functions.workflows import DEFAULT_WORKFLOW, WORKFLOWS
+
+# This task validates the requests of every lifecycle workflow, whose models the workflow
+# registry would import on first use: load them with the task, so the first request of each
+# workflow does not pay for building them.
+for lifecycle_workflow in WORKFLOWS.values():
+    if lifecycle_workflow.name != DEFAULT_WORKFLOW:
+        importlib.import_module(lifecycle_workflow.parser.rpartition(".")[0])
 
 
 @logger.inject_lambda_context(log_event=False, clear_state=True)

@@ -7,7 +7,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.context import get_context
-from functions.lifecycle.events import UpdateCleanupEvent
+from functions.lifecycle.update_events import UpdateCleanupEvent
 from functions.observability import logger, metrics, tracer
 from functions.services import managed_updates
 

@@ -8,7 +8,16 @@ from typing import Any
 from pydantic import Field, field_validator, model_validator
 
 from functions.lifecycle.plan import LifecycleRequest, RequestSection, json_schema, parse_model
-from functions.request import AMI_NAME, RESOURCE_NAME, FieldError, PhaseWait, RoleArn, TagKey, Tags, TagValue
+from functions.request_fields import (
+    AMI_NAME,
+    RESOURCE_NAME,
+    FieldError,
+    PhaseWait,
+    RoleArn,
+    TagKey,
+    Tags,
+    TagValue,
+)
 
 # `{image}` is the exported image's name, `{date}` the run's YYYYMMDD, `{run}` the run id.
 AMI_PLACEHOLDERS = ("image", "date", "run")

@@ -1,4 +1,8 @@
-"""The events lifecycle state machines send their tasks (the `Payload` of each Task state)."""
+"""The events every lifecycle state machine sends its tasks (the `Payload` of each Task state).
+
+Each workflow's own events live beside it (`backup_events`, `update_events`, `rollout_events`,
+`retention_events`), so a task loads the models of its own workflow only.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from functions.execution import Execution
 from functions.lifecycle.plan import LifecyclePlan
-from functions.plan import Execution
-from functions.services.export_backups import BackupImage, ImageExport, Selection
-from functions.services.managed_updates import UpdateCleanup, UpdatePhase
 
 
 class LifecycleValidateEvent(BaseModel):
@@ -24,26 +26,3 @@ class LifecyclePlanEvent(BaseModel):
 
 class LifecycleSuccessEvent(LifecyclePlanEvent):
     result: dict[str, Any] = Field(default_factory=dict)
-
-
-class BackupImageEvent(LifecyclePlanEvent):
-    image: BackupImage
-
-
-class BackupExportEvent(LifecyclePlanEvent):
-    export: ImageExport
-
-
-class BackupReportEvent(LifecyclePlanEvent):
-    selection: Selection
-    exports: list[dict[str, Any]]
-
-
-class UpdateEvent(LifecyclePlanEvent):
-    update: UpdatePhase
-
-
-class UpdateCleanupEvent(LifecyclePlanEvent):
-    update: UpdatePhase | None = None
-    cleanup: UpdateCleanup = Field(default_factory=UpdateCleanup)
-    error: dict[str, Any] | None = None  # set when the run failed: cleanup then deletes what it made

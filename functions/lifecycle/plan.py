@@ -12,8 +12,8 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from functions import names
-from functions.plan import Execution, run_date, run_id_for
-from functions.request import PIPELINE_NAME, FieldError, PhaseWait, field_errors
+from functions.execution import Execution, run_date, run_id_for
+from functions.request_fields import PIPELINE_NAME, FieldError, PhaseWait, field_errors
 
 M = TypeVar("M", bound=BaseModel)
 

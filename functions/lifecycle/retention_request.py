@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from pydantic import Field, StringConstraints, field_validator
 
 from functions.lifecycle.plan import LifecycleRequest, RequestSection, json_schema, parse_model
-from functions.request import PIPELINE_NAME, FieldError, PhaseWait
+from functions.request_fields import PIPELINE_NAME, FieldError, PhaseWait
 
 PipelineName = Annotated[str, StringConstraints(pattern=PIPELINE_NAME)]
 # One run deletes at most this many resources (the report and the state stay small); the next run goes on.

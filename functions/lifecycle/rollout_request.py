@@ -8,7 +8,7 @@ from pydantic import Field, field_validator, model_validator
 
 from functions.lifecycle.maintenance_window import MaintenanceWindow
 from functions.lifecycle.plan import LifecycleRequest, RequestSection, json_schema, parse_model
-from functions.request import RESOURCE_NAME, FieldError, PhaseWait
+from functions.request_fields import RESOURCE_NAME, FieldError, PhaseWait
 
 MAX_FLEETS = 50
 

@@ -6,14 +6,16 @@ step, a run state change event for every change of the run.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from functions.context import Context
 from functions.errors import InvalidPipelineRequest
+from functions.execution import Execution
 from functions.lifecycle.plan import LifecyclePlan, LifecycleRequest, build_plan
-from functions.plan import Execution
-from functions.services import runs
 from functions.workflows import get_workflow
+
+if TYPE_CHECKING:
+    from functions.services.runs import Failure
 
 
 def validate(workflow: str, raw: Any, execution: Execution) -> dict[str, Any]:
@@ -51,9 +53,13 @@ def record_success(context: Context, plan: LifecyclePlan, result: dict[str, Any]
     }
 
 
-def record_failure(context: Context, document: dict[str, Any], execution: Execution) -> runs.Failure:
+def record_failure(context: Context, document: dict[str, Any], execution: Execution) -> Failure:
     """Close the run as FAILED. A state that is no Lambda task (a chained workflow) names its step
     in `failed_step`, so the failure is recorded against it rather than the last task's step."""
+    # Imported here: it brings the image pipeline's models, which no other lifecycle task needs
+    # (the failure task imports it when it loads, so its cold start still pays for it).
+    from functions.services import runs
+
     step, caught, plan = document.get("failed_step"), document.get("error"), document.get("plan")
     if isinstance(step, str) and isinstance(caught, dict) and isinstance(plan, dict):
         run_id, code = str(plan["run_id"]), str(caught.get("Error") or "Unknown")

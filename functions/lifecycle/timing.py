@@ -5,7 +5,7 @@ from __future__ import annotations
 from functions.context import Context
 from functions.lifecycle.plan import LifecyclePlan, wait_override
 from functions.planner import Timing, expected_duration
-from functions.request import PhaseWait
+from functions.request_fields import PhaseWait
 
 
 def timing(

@@ -8,7 +8,7 @@ from pydantic import Field, field_validator
 
 from functions.lifecycle.plan import LifecycleRequest, RequestSection, json_schema, parse_model
 from functions.placeholders import check_template
-from functions.request import RESOURCE_NAME, FieldError, PhaseWait, RoleArn, Tags
+from functions.request_fields import RESOURCE_NAME, FieldError, PhaseWait, RoleArn, Tags
 
 
 class ThenExport(RequestSection):
