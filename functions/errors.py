@@ -1,7 +1,9 @@
 """Named errors of the workflow: each class name is the ASL error name the state machine sees.
 
 Retryable errors are matched by the `Retry` blocks of `statemachines/image_pipeline.asl.json`;
-every other error ends in `Catch` -> cleanup -> failure record. Messages become the
+terminal ones (`terminal_error_names`) are never retried and end in `Catch` -> cleanup ->
+failure record; a failure the workflow did not name (a crashed or timed-out Lambda, an
+unexpected exception) is tried again a few times, then caught the same way. Messages become the
 Cause of the failed execution, so they say which step failed and AppStream's reason,
 and never contain request values that may be sensitive.
 """
@@ -116,6 +118,25 @@ RETRYABLE_ERRORS: tuple[type[ImageFactoryError], ...] = (
     DependencyUnavailable,
 )
 QUOTA_ERRORS: tuple[type[ImageFactoryError], ...] = (AppStreamQuotaExceeded,)
+
+
+def terminal_error_names() -> list[str]:
+    """The ASL names of every error no retry can fix, sorted.
+
+    The state machine lists them in a retrier that never retries, ahead of its last
+    retrier, which tries a task again after a failure nobody named (the Lambda process
+    crashed, ran out of memory or time, or raised an unexpected exception): that replay
+    adopts what the first attempt created, while these errors still go straight to cleanup.
+    """
+    return sorted(error.__name__ for error in _subclasses(ImageFactoryError) if not error.retryable)
+
+
+def _subclasses(base: type[ImageFactoryError]) -> set[type[ImageFactoryError]]:
+    found = set(base.__subclasses__())
+    for subclass in list(found):
+        found |= _subclasses(subclass)
+    return found
+
 
 _THROTTLING = {
     "ThrottlingException",

@@ -289,6 +289,21 @@ class RunRecords:
             },
         )
 
+    def step_created(self, run_id: str, step: str, resource: dict[str, Any]) -> None:
+        """What the step's create call made (`name`, `arn`), kept the moment it exists.
+
+        Cleanup's proof that the resource is this run's when AppStream cannot describe it
+        or read its tags.
+        """
+        self._update_step(
+            run_id,
+            step,
+            "SET created = :resource",
+            "attribute_exists(#status)",
+            {"#status": "status"},
+            {":resource": resource},
+        )
+
     def step_cancelled(self, run_id: str, step: str) -> None:
         """A step the run was in when it was cancelled: it will not finish."""
         self._update_step(
@@ -310,6 +325,9 @@ class RunRecords:
             {"#flag": flag},
             {":now": timeutil.iso(timeutil.now())},
         )
+
+    def get_step(self, run_id: str, step: str) -> dict[str, Any] | None:
+        return self._get({names.PARTITION_KEY: names.run_pk(run_id), names.SORT_KEY: names.step_sk(step)})
 
     def get_steps(self, run_id: str) -> list[dict[str, Any]]:
         try:

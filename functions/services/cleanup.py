@@ -3,23 +3,31 @@ imported image, release the builder slot.
 
 It is a wait loop of its own (a builder that is starting, snapshotting or stopping
 cannot be deleted yet), it is safe when nothing was created, and it never touches a
-resource that does not carry this run's tag.
+resource that is not this run's: one carrying this run's tag or, when AppStream cannot
+describe it or read its tags, one the run's own step records show it created (names are
+derived from the run id). AppStream refusing a change now (busy, throttled, unavailable)
+means "look again later"; what is still there at the ceiling is named in the error.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from functions import clients
 from functions.context import Context
 from functions.errors import CleanupIncomplete, ImageFactoryError, PhaseTimedOut
 from functions.phases import CleanupPhase
 from functions.plan import Plan
-from functions.services import appstream, waits
+from functions.services import appstream, builders, imports, waits
 from functions.services.steps import failures_recorded
 
 STEP = "cleanup"
 IMAGE_BUSY = {"PENDING", "IMPORTING", "VALIDATING", "CREATING", "COPYING", "DELETING"}
+UNKNOWN = "UNKNOWN"  # AppStream would not describe the builder: cleanup acts on it by name
+
+# How AppStream answered a stop or delete.
+Answer = Literal["accepted", "gone", "not_permitted", "not_now"]
+NOT_PERMITTED = {"OperationNotPermittedException", "ResourceInUseException"}
 
 
 def cleanup(context: Context, plan: Plan, phase: CleanupPhase) -> CleanupPhase:
@@ -27,11 +35,11 @@ def cleanup(context: Context, plan: Plan, phase: CleanupPhase) -> CleanupPhase:
         context.records.step_started(plan.run_id, STEP, {"builder_name": plan.builder_name})
         phase = waits.begin(phase, waits.timing_for(plan, "cleanup", context), context, check_first=True)
     actions = list(phase.actions)
-    with failures_recorded(context, plan, STEP):
-        builder_state, builder_settled = _settle_builder(plan, actions)
+    with failures_recorded(context, plan, STEP, names_the_run=False):
+        builder_state, builder_settled = _settle_builder(context, plan, actions)
         image_state, image_settled = (None, True)
         if builder_settled:
-            image_state, image_settled = _settle_imported_image(plan, actions)
+            image_state, image_settled = _settle_imported_image(context, plan, actions)
         done = builder_settled and image_settled
         slot_released = phase.slot_released
         if builder_settled and not slot_released:
@@ -51,12 +59,7 @@ def cleanup(context: Context, plan: Plan, phase: CleanupPhase) -> CleanupPhase:
                 phase, done, context, f"{STEP}: builder {builder_state}, imported image {image_state}"
             )
         except PhaseTimedOut as timeout:
-            # Give the slot back anyway: a builder stuck past the ceiling needs a person, not a queue.
-            context.slots.release(plan.run_id)
-            left = [f"image builder {plan.builder_name!r} ({builder_state})"] if not builder_settled else []
-            if not image_settled:
-                left.append(f"imported image {plan.imported_image_name!r} ({image_state})")
-            raise CleanupIncomplete(f"{timeout}; still present: {', '.join(left)}") from timeout
+            raise _left_behind(context, plan, phase, builder_settled, image_settled, timeout) from timeout
         context.records.step_polled(
             plan.run_id,
             STEP,
@@ -74,11 +77,43 @@ def cleanup(context: Context, plan: Plan, phase: CleanupPhase) -> CleanupPhase:
         return phase
 
 
-def _settle_builder(plan: Plan, actions: list[str]) -> tuple[str, bool]:
+def _left_behind(
+    context: Context,
+    plan: Plan,
+    phase: CleanupPhase,
+    builder_settled: bool,
+    image_settled: bool,
+    timeout: PhaseTimedOut,
+) -> CleanupIncomplete:
+    """The ceiling is reached: name what is still there, so a person or the retention reaper removes it.
+
+    The slot is given back even though the builder may still exist. Nothing else would
+    ever release it (this run is ending, and the reaper deletes builders, not slots), so
+    holding it would shrink the factory's capacity for good. Released, the counter is one
+    below the builders in the account until the builder is removed; a create meanwhile
+    meets AppStream's own quota error, which the workflow waits out with long retries.
+    A builder left this way has been stopped when AppStream allowed it, so it costs no compute.
+    """
+    context.slots.release(plan.run_id)
+    left = []
+    if not builder_settled:
+        state = "state unknown" if phase.builder_state == UNKNOWN else phase.builder_state
+        left.append(f"image builder {plan.builder_name!r} ({state})")
+    if not image_settled:
+        left.append(f"imported image {plan.imported_image_name!r} ({phase.imported_image_state})")
+    return CleanupIncomplete(f"{timeout}; still present: {', '.join(left)}")
+
+
+def _settle_builder(context: Context, plan: Plan, actions: list[str]) -> tuple[str, bool]:
     """One step toward the builder being gone (or stopped, if it is kept). Returns (state, settled)."""
     name = plan.builder_name
-    builder = appstream.find_builder(name)
-    ours = appstream.ownership(builder, plan.run_id) if builder is not None else None
+    try:
+        builder = appstream.find_builder(name)
+    except ImageFactoryError as error:
+        if not error.retryable:
+            raise
+        return _settle_builder_unseen(context, plan, actions, error)
+    ours = _owned(context, plan, builder, builders.STEP) if builder is not None else None
     if builder is None or ours is None:
         return "ABSENT", True
     if not ours:
@@ -87,24 +122,72 @@ def _settle_builder(plan: Plan, actions: list[str]) -> tuple[str, bool]:
     state = str(builder.get("State"))
     keep = not plan.request.cleanup.delete_builder
     if state == "RUNNING":
-        if _try(f"StopImageBuilder {name!r}", clients.appstream().stop_image_builder, Name=name):
+        if _stop(name) == "accepted":
             _note(actions, f"stopped image builder {name!r}")
         return state, False
     if state in {"STOPPED", "FAILED"}:
         if keep:
             return state, True
-        if _try(f"DeleteImageBuilder {name!r}", clients.appstream().delete_image_builder, Name=name):
+        if _delete(name) == "accepted":
             _note(actions, f"deleted image builder {name!r}")
         return state, False
     return state, False  # starting, snapshotting, stopping or deleting: look again later
 
 
-def _settle_imported_image(plan: Plan, actions: list[str]) -> tuple[str | None, bool]:
+def _settle_builder_unseen(
+    context: Context, plan: Plan, actions: list[str], error: ImageFactoryError
+) -> tuple[str, bool]:
+    """DescribeImageBuilders fails: act on the builder by name, only if this run's records show it made it.
+
+    AppStream's answers to stop and delete then tell where it is: gone, refused in its
+    state, or busy in a transition.
+    """
+    created = context.records.get_step(plan.run_id, builders.STEP)
+    if created is None:
+        return "ABSENT", True  # the run never got as far as creating a builder
+    if not created.get("created"):
+        raise error  # a create was tried, and nothing proves what exists is this run's
+    name = plan.builder_name
+    if plan.request.cleanup.delete_builder:
+        answer = _delete(name)
+        if answer == "gone":
+            return "ABSENT", True
+        if answer == "accepted":
+            _note(actions, f"deleted image builder {name!r}")
+            return "DELETING", False
+        if answer == "not_now":
+            return UNKNOWN, False  # in a transition: stop would be refused too
+    answer = _stop(name)
+    if answer == "gone":
+        return "ABSENT", True
+    if answer == "accepted":
+        _note(actions, f"stopped image builder {name!r}")
+    # A kept builder is settled once it is not RUNNING: stopping, or refusing a stop in a settled state.
+    kept = not plan.request.cleanup.delete_builder and answer in {"accepted", "not_permitted"}
+    return UNKNOWN, kept
+
+
+def _owned(context: Context, plan: Plan, resource: dict[str, Any], step: str) -> bool | None:
+    """Whether `resource` is this run's: its tag says so, or, tags unreadable, the run's records do.
+
+    None when it was deleted since it was described.
+    """
+    try:
+        return appstream.ownership(resource, plan.run_id)
+    except ImageFactoryError as error:
+        record = context.records.get_step(plan.run_id, step) if error.retryable else None
+        created = (record or {}).get("created")
+        if not isinstance(created, dict):
+            raise
+        return created.get("arn") in (None, resource.get("Arn"))
+
+
+def _settle_imported_image(context: Context, plan: Plan, actions: list[str]) -> tuple[str | None, bool]:
     name = plan.imported_image_name
     if name is None or not plan.request.cleanup.delete_imported_image:
         return None, True
     image = appstream.find_image(name)
-    ours = appstream.ownership(image, plan.run_id) if image is not None else None
+    ours = _owned(context, plan, image, imports.STEP) if image is not None else None
     if image is None or ours is None:
         return "ABSENT", True
     if not ours:
@@ -113,24 +196,37 @@ def _settle_imported_image(plan: Plan, actions: list[str]) -> tuple[str | None, 
     state = str(image.get("State"))
     if state in IMAGE_BUSY:
         return state, False
-    if _try(f"DeleteImage {name!r}", clients.appstream().delete_image, Name=name):
+    answer = _ask(f"DeleteImage {name!r}", clients.appstream().delete_image, Name=name)
+    if answer == "gone":
+        return "ABSENT", True
+    if answer == "accepted":
         _note(actions, f"deleted imported image {name!r}")
     return state, False
 
 
-def _try(action: str, operation: Any, **params: Any) -> bool:
-    """Ask for a change; a resource that moved on meanwhile (not permitted now, gone) is seen again later."""
+def _stop(name: str) -> Answer:
+    return _ask(f"StopImageBuilder {name!r}", clients.appstream().stop_image_builder, Name=name)
+
+
+def _delete(name: str) -> Answer:
+    return _ask(f"DeleteImageBuilder {name!r}", clients.appstream().delete_image_builder, Name=name)
+
+
+def _ask(action: str, operation: Any, **params: Any) -> Answer:
+    """Ask for a change. A refusal is an answer, not a failure: the resource is gone, its state
+    does not allow it, or AppStream is busy with it, throttling or unavailable (ask again later)."""
     try:
         appstream.call(action, operation, **params)
     except ImageFactoryError as error:
-        if appstream.appstream_code(error) in {
-            "OperationNotPermittedException",
-            "ResourceNotFoundException",
-            "ResourceInUseException",
-        }:
-            return False
+        code = appstream.appstream_code(error)
+        if code == "ResourceNotFoundException":
+            return "gone"
+        if code in NOT_PERMITTED:
+            return "not_permitted"
+        if error.retryable:
+            return "not_now"
         raise
-    return True
+    return "accepted"
 
 
 def _note(actions: list[str], action: str) -> None:

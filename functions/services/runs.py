@@ -12,6 +12,7 @@ from functions.errors import InvalidPipelineRequest
 from functions.phases import BuilderPhase, CleanupPhase, ExportPhase, SlotPhase, SnapshotPhase, SourcePhase
 from functions.plan import Execution, Plan, build_plan, name_values, run_id_for
 from functions.request import PipelineRequest, parse_request
+from functions.services.cleanup import STEP as CLEANUP_STEP
 
 
 class Flow(BaseModel):
@@ -96,8 +97,11 @@ class Failure(BaseModel):
 def record_failure(
     context: Context, document: dict[str, Any], execution: Execution, plan_type: Any = Plan
 ) -> Failure:
-    """Close the run as FAILED, keeping the first error recorded by a step; works before the run exists.
+    """Close the run as FAILED, naming the step that failed; works before the run exists.
 
+    The first error a step recorded is kept. An error no step recorded (retries given up,
+    a crashed task) belongs to the step the run was in when it was caught, not to cleanup,
+    which ran after it. Every step still RUNNING is closed: a run that ended has none.
     `plan_type` reads the state's plan: any model with `run_id`, `pipeline` and `execution_arn`
     (the lifecycle workflows have their own plan).
     """
@@ -118,17 +122,67 @@ def record_failure(
             plan.run_id, plan.pipeline, plan.execution_arn, "record", code, message
         )
         return Failure(run_id=plan.run_id, step="record", error=code, cause=message)
-    step = str(run.get("current_step") or "start")
+    steps = context.records.get_steps(plan.run_id)
+    step = failing_step(run, steps, interrupted=bool(document.get("error")))
     finished = context.records.finish_run(
         plan.run_id, "FAILED", {"step": step, "code": code, "message": message}
     )
     recorded = finished.get("error") or {"step": step, "code": code, "message": message}
+    close_running_steps(context, plan.run_id, steps, recorded, cleanup_problem)
     cause = str(recorded["message"])
     if not cause.startswith(f"{recorded['step']}:"):
         cause = f"{recorded['step']}: {cause}"
     if cleanup_problem:
         cause += f" (cleanup also failed: {cause_message(cleanup_problem.get('Cause'))})"
     return Failure(run_id=plan.run_id, step=str(recorded["step"]), error=str(recorded["code"]), cause=cause)
+
+
+def failing_step(run: dict[str, Any], steps: list[dict[str, Any]], *, interrupted: bool) -> str:
+    """The step a failed run names: the one that recorded the error, else the one it interrupted.
+
+    `interrupted` says the error was caught on the way (not in cleanup): the step it
+    interrupted is the latest one still RUNNING other than cleanup, which had already
+    started (and moved `current_step`) by the time the run is recorded as failed.
+    """
+    recorded = run.get("error")
+    if isinstance(recorded, dict) and recorded.get("step"):
+        return str(recorded["step"])
+    if interrupted:
+        running = [
+            step for step in steps if step.get("status") == "RUNNING" and step.get("step") != CLEANUP_STEP
+        ]
+        if running:
+            latest = max(
+                running, key=lambda step: (str(step.get("started_at", "")), step.get("step_order", 0))
+            )
+            return str(latest["step"])
+    return str(run.get("current_step") or "start")
+
+
+def close_running_steps(
+    context: Context,
+    run_id: str,
+    steps: list[dict[str, Any]],
+    failure: dict[str, Any],
+    cleanup_problem: dict[str, Any] | None,
+) -> None:
+    """End every step a failed run left RUNNING: the failing step with the run's error, cleanup with
+    its own, any other with a note that the run stopped."""
+    failed_step = str(failure["step"])
+    for step in steps:
+        name = str(step.get("step"))
+        if step.get("status") != "RUNNING":
+            continue
+        if name == failed_step:
+            context.records.step_failed(run_id, name, str(failure["code"]), str(failure["message"]))
+        elif name == CLEANUP_STEP and cleanup_problem:
+            problem_code = str(cleanup_problem.get("Error") or "Unknown")
+            context.records.step_failed(
+                run_id, name, problem_code, cause_message(cleanup_problem.get("Cause"))
+            )
+        else:
+            note = f"{name}: did not finish: the run failed at step {failed_step}"
+            context.records.step_failed(run_id, name, "RunFailed", note)
 
 
 def cause_message(cause: Any) -> str:

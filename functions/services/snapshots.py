@@ -61,7 +61,8 @@ def start_snapshot(context: Context, plan: Plan) -> SnapshotPhase:
     with failures_recorded(context, plan, STEP):
         timing = waits.timing_for(plan, "snapshot", context)
         if mode == "agent":
-            _write_job(context, agent_job(plan, timing.ceiling_seconds))
+            if not _job_written(context, plan):
+                _write_job(context, agent_job(plan, timing.ceiling_seconds))
         elif context.records.first_time(plan.run_id, STEP, "notified_at"):
             _announce(context, plan, timing.ceiling_seconds)
         phase = SnapshotPhase(image_name=plan.image_name, mode=mode)
@@ -135,6 +136,27 @@ def _raise_if_agent_failed(context: Context, plan: Plan) -> None:
     failed_scripts = [script.s3_uri for script in result.scripts if script.exit_code != 0]
     detail = f"; failed script(s): {', '.join(failed_scripts)}" if failed_scripts else ""
     raise SnapshotFailed(f"{STEP}: the builder agent on {plan.builder_name!r} failed: {result.error}{detail}")
+
+
+def _job_written(context: Context, plan: Plan) -> bool:
+    """Whether this run already handed the builder its job (a replayed start adopts it as it is).
+
+    The agent runs a run's job once, whatever is written later; keeping the first document
+    also keeps its `issued_at`, so what the agent reports matches what the run asked.
+    """
+    try:
+        body = clients.s3().get_object(Bucket=context.settings.jobs_bucket, Key=job_key(plan.builder_name))[
+            "Body"
+        ]
+        return AgentJob.model_validate_json(body.read()).run_id == plan.run_id
+    except ClientError as error:
+        if error_code(error) in {"NoSuchKey", "404"}:
+            return False
+        raise classify_dependency(error, "GetObject agent job") from error
+    except BotoCoreError as error:
+        raise classify_dependency(error, "GetObject agent job") from error
+    except ValidationError:
+        return False  # not a job this version can read: write this run's own
 
 
 def _write_job(context: Context, job: AgentJob) -> None:

@@ -19,11 +19,15 @@ class RunIdentity(Protocol):
 
 
 @contextmanager
-def failures_recorded(context: Context, plan: RunIdentity, step: str) -> Iterator[None]:
-    """Record a terminal error against the step and the run, then let it propagate.
+def failures_recorded(
+    context: Context, plan: RunIdentity, step: str, *, names_the_run: bool = True
+) -> Iterator[None]:
+    """Record a terminal error against the step (and the run, when `names_the_run`), then let it propagate.
 
     Retryable errors are not recorded: the state machine tries again, and if it gives
-    up, the failure record of the run says so.
+    up, the failure record of the run closes the step with that error. A step that runs
+    after another one failed (cleanup) passes `names_the_run=False`: the run's error is
+    the failure that sent it there, decided when the run is recorded as failed.
     """
     try:
         yield
@@ -32,5 +36,6 @@ def failures_recorded(context: Context, plan: RunIdentity, step: str) -> Iterato
             code, message = type(error).__name__, str(error)
             logger.warning("step failed", extra={"step": step, "error_code": code, "error_message": message})
             context.records.step_failed(plan.run_id, step, code, message)
-            context.records.record_run_error(plan.run_id, step, code, message)
+            if names_the_run:
+                context.records.record_run_error(plan.run_id, step, code, message)
         raise

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks.fault_matrix import Case, run_case
+from benchmarks.fault_matrix import CRASHES, Case, run_case
 
 CASES = [
     Case(
@@ -15,9 +15,14 @@ CASES = [
         "CreateImageBuilder InternalFailure always",
         [{"operation": "CreateImageBuilder", "error": "InternalFailure", "times": None}],
     ),
+    Case(
+        "DescribeImageBuilders InternalFailure always",
+        [{"operation": "DescribeImageBuilders", "error": "InternalFailure", "times": None}],
+    ),
     Case("image_builder ends FAILED", [{"resource": "image_builder"}]),
     Case("export_task ends FAILED", [{"resource": "export_task"}]),
 ]
+BUILDER_CRASH = next(crash for crash in CRASHES if crash.creation == "CreateImageBuilder")
 
 
 @pytest.mark.slow
@@ -27,5 +32,16 @@ def test_fault_ends_recorded_and_clean(case: Case) -> None:
 
     assert result.status in {"SUCCEEDED", "FAILED"}
     assert result.recorded
-    assert result.builders_left == 0
+    assert result.builders_left == []
     assert result.slots_in_use == 0
+
+
+@pytest.mark.slow
+def test_a_task_that_crashes_after_creating_the_builder_is_replayed_and_adopts_it() -> None:
+    result = run_case(Case("task crashes after CreateImageBuilder succeeded", [], BUILDER_CRASH))
+
+    assert result.crashed
+    assert result.status == "SUCCEEDED" and result.recorded
+    assert result.created == 1  # the replay adopted the builder: no twin
+    assert result.builders_left == [] and result.slots_in_use == 0
+    assert result.verdict == "pass, adopted"

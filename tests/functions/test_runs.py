@@ -77,3 +77,100 @@ def test_the_first_state_document_has_every_phase_the_state_machine_reads() -> N
     document = runs.initial_document(make_plan(source={"image_name": "base"}))
     assert document["flow"] == {"import_image": False, "dry_run_first": False, "export": True}
     assert {"plan", "source", "slot", "builder", "snapshot", "export", "cleanup", "error"} <= set(document)
+
+
+def steps_by_name(account: Account, run_id: str) -> dict[str, dict[str, object]]:
+    return {str(step["step"]): step for step in account.context.records.get_steps(run_id)}
+
+
+def test_an_error_retries_gave_up_on_names_the_step_it_interrupted_not_cleanup(account: Account) -> None:
+    plan = make_plan()
+    start_run(account, plan)
+    records = account.context.records
+    records.step_started(plan.run_id, "export", {})
+    # The Catch sends the run to cleanup first, which starts (and finishes) its own step.
+    records.step_started(plan.run_id, "cleanup", {})
+    records.step_succeeded(plan.run_id, "cleanup", {}, 60.0)
+    message = "CreateExportImageTask 'x': ThrottlingException: Rate exceeded"
+    document = {**runs.initial_document(plan), "error": lambda_error("AppStreamThrottled", message)}
+
+    failure = runs.record_failure(account.context, document, EXECUTION)
+
+    assert (failure.step, failure.error) == ("export", "AppStreamThrottled")
+    assert failure.cause == f"export: {message}"
+    run = records.get_run(plan.run_id)
+    assert run is not None and run["error"] == {
+        "step": "export",
+        "code": "AppStreamThrottled",
+        "message": message,
+    }
+    steps = steps_by_name(account, plan.run_id)
+    assert steps["export"]["status"] == "FAILED"
+    assert steps["export"]["error"] == {"code": "AppStreamThrottled", "message": message}
+    assert steps["cleanup"]["status"] == "SUCCEEDED"
+
+
+def test_a_crashed_task_closes_its_step_with_the_crash(account: Account) -> None:
+    plan = make_plan()
+    start_run(account, plan)
+    records = account.context.records
+    records.step_started(plan.run_id, "builder", {})
+    records.step_started(plan.run_id, "cleanup", {})
+    records.step_succeeded(plan.run_id, "cleanup", {}, 60.0)
+    crash = {"Error": "Lambda.Unknown", "Cause": "The Lambda function ran out of time"}
+    document = {**runs.initial_document(plan), "error": crash}
+
+    failure = runs.record_failure(account.context, document, EXECUTION)
+
+    assert (failure.step, failure.error) == ("builder", "Lambda.Unknown")
+    assert steps_by_name(account, plan.run_id)["builder"]["status"] == "FAILED"
+
+
+def test_a_cleanup_that_fails_after_a_successful_run_names_cleanup(account: Account) -> None:
+    plan = make_plan()
+    start_run(account, plan)
+    records = account.context.records
+    records.step_started(plan.run_id, "export", {})
+    records.step_succeeded(plan.run_id, "export", {}, 60.0)
+    records.step_started(plan.run_id, "cleanup", {})
+    message = "DeleteImageBuilder 'b': InternalFailure: try again"
+    document = {**runs.initial_document(plan), "cleanup_error": lambda_error("AppStreamUnavailable", message)}
+
+    failure = runs.record_failure(account.context, document, EXECUTION)
+
+    assert (failure.step, failure.error, failure.cause) == (
+        "cleanup",
+        "AppStreamUnavailable",
+        f"cleanup: {message}",
+    )
+    steps = steps_by_name(account, plan.run_id)
+    assert steps["cleanup"]["status"] == "FAILED"
+    assert steps["export"]["status"] == "SUCCEEDED"
+
+
+def test_a_cleanup_that_also_fails_keeps_the_first_failure_and_closes_both_steps(account: Account) -> None:
+    plan = make_plan()
+    start_run(account, plan)
+    records = account.context.records
+    records.step_started(plan.run_id, "snapshot", {})
+    records.step_started(plan.run_id, "cleanup", {})
+    document = {
+        **runs.initial_document(plan),
+        "error": lambda_error("AppStreamBusy", "CreateImage: ConcurrentModificationException"),
+        "cleanup_error": lambda_error("AppStreamUnavailable", "DescribeImageBuilders: InternalFailure"),
+    }
+
+    failure = runs.record_failure(account.context, document, EXECUTION)
+
+    assert (failure.step, failure.error) == ("snapshot", "AppStreamBusy")
+    assert "cleanup also failed: DescribeImageBuilders: InternalFailure" in failure.cause
+    steps = steps_by_name(account, plan.run_id)
+    assert steps["snapshot"]["error"] == {
+        "code": "AppStreamBusy",
+        "message": "CreateImage: ConcurrentModificationException",
+    }
+    assert steps["cleanup"]["error"] == {
+        "code": "AppStreamUnavailable",
+        "message": "DescribeImageBuilders: InternalFailure",
+    }
+    assert not [name for name, step in steps.items() if step["status"] == "RUNNING"]

@@ -220,3 +220,35 @@ def test_cleanup_leaves_a_builder_that_is_not_the_runs(account: Account) -> None
     done = cleanup.cleanup(context, plan, CleanupPhase())
     assert done.done
     assert builder_names(account) == [plan.builder_name]
+
+
+def test_a_replayed_snapshot_start_keeps_the_job_the_run_already_handed_over(account: Account) -> None:
+    context, plan = account.context, existing_image_plan()
+    start_run(account, plan)
+    running_builder(account, plan)
+    snapshots.start_snapshot(context, plan)
+    key = f"jobs/{plan.builder_name}/job.json"
+    first = clients.s3().get_object(Bucket=context.settings.jobs_bucket, Key=key)["Body"].read()
+    account.advance(60)
+
+    snapshot = snapshots.start_snapshot(context, plan)
+
+    assert clients.s3().get_object(Bucket=context.settings.jobs_bucket, Key=key)["Body"].read() == first
+    done = phase_until_done(account, lambda p: snapshots.check_snapshot(context, plan, p), snapshot)
+    images = [image for image in account.emulator.inventory()["images"] if image["name"] == plan.image_name]
+    assert done.state == "AVAILABLE" and len(images) == 1
+
+
+def test_a_replayed_export_start_adopts_the_runs_export_task(account: Account) -> None:
+    context, plan = account.context, existing_image_plan()
+    start_run(account, plan)
+    running_builder(account, plan)
+    phase_until_done(
+        account, lambda p: snapshots.check_snapshot(context, plan, p), snapshots.start_snapshot(context, plan)
+    )
+
+    first = exports.start_export(context, plan)
+    second = exports.start_export(context, plan)
+
+    assert first.task_id == second.task_id
+    assert len(account.emulator.inventory()["export_tasks"]) == 1

@@ -10,6 +10,7 @@ import pytest
 from pydantic import BaseModel
 
 from functions.catalog import LAMBDA_TASKS, RESOURCE_PLACEHOLDERS
+from functions.errors import terminal_error_names
 from functions.services.export_backups import ImageExport, Selection
 from functions.services.fleet_rollout import FleetProgress
 from functions.services.managed_updates import UpdateCheck, UpdateCleanup, UpdatePhase
@@ -79,13 +80,25 @@ def test_every_lambda_task_retries_with_full_jitter_and_catches_everything(
         if state["Type"] != "Task":
             continue
         assert {c["ErrorEquals"][0] for c in state["Catch"]} == {"States.ALL"}, name
-        assert all(retrier["JitterStrategy"] == "FULL" for retrier in state["Retry"]), name
+        retrying = [retrier for retrier in state["Retry"] if retrier.get("MaxAttempts") != 0]
+        assert all(retrier["JitterStrategy"] == "FULL" for retrier in retrying), name
         if state["Resource"] != "arn:aws:states:::lambda:invoke":
             continue
         function = re.fullmatch(r"\$\{(\w+)\}", state["Parameters"]["FunctionName"])
         assert function is not None and function.group(1) in placeholders, name
         retried = {error for retrier in state["Retry"] for error in retrier["ErrorEquals"]}
         assert retried >= LAMBDA_ERRORS | RETRYABLE, name
+
+
+def test_a_crashed_task_is_tried_again_but_a_terminal_error_is_not(definition: dict[str, Any]) -> None:
+    # The replay of a task whose Lambda crashed adopts what the first attempt created;
+    # the errors no retry can fix go straight to the failure path, as in the pipeline.
+    for name, state in every_state(definition).items():
+        if state.get("Resource") != "arn:aws:states:::lambda:invoke":
+            continue
+        *_, never, catch_all = state["Retry"]
+        assert never == {"ErrorEquals": terminal_error_names(), "MaxAttempts": 0}, name
+        assert catch_all["ErrorEquals"] == ["States.ALL"] and 1 <= catch_all["MaxAttempts"] <= 3, name
 
 
 def test_a_failure_is_recorded_and_ends_in_a_fail_state(definition: dict[str, Any]) -> None:

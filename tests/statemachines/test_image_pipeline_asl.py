@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from functions.catalog import LAMBDA_TASKS, RESOURCE_PLACEHOLDERS
+from functions.errors import QUOTA_ERRORS, RETRYABLE_ERRORS, terminal_error_names
 from functions.phases import BuilderPhase, CleanupPhase, ExportPhase, SlotPhase, SnapshotPhase, SourcePhase
 
 DEFINITION = Path(__file__).resolve().parents[2] / "statemachines" / "image_pipeline.asl.json"
@@ -97,16 +98,57 @@ def test_every_placeholder_is_in_the_catalog() -> None:
     assert {task.placeholder for task in LAMBDA_TASKS} <= everywhere, "a catalog function no task uses"
 
 
+def retriers_retrying(state: dict[str, Any]) -> list[dict[str, Any]]:
+    return [retrier for retrier in state.get("Retry", []) if retrier.get("MaxAttempts", 3) > 0]
+
+
 def test_every_task_retries_transient_errors_with_full_jitter(states: dict[str, dict[str, Any]]) -> None:
     for name, state in of_type(states, "Task").items():
-        retriers = state.get("Retry", [])
+        retriers = retriers_retrying(state)
         retried = {error for retrier in retriers for error in retrier["ErrorEquals"]}
         assert retried >= LAMBDA_ERRORS | RETRYABLE, name
         for retrier in retriers:
             assert retrier["JitterStrategy"] == "FULL", name
             assert 1 <= retrier["MaxAttempts"] <= 12, name
             assert retrier.get("BackoffRate", 1) > 1, name
-        assert "States.ALL" not in retried, f"{name} retries terminal errors"
+
+
+def test_the_retryable_errors_are_the_ones_the_functions_call_retryable(
+    states: dict[str, dict[str, Any]],
+) -> None:
+    retryable = {error.__name__ for error in RETRYABLE_ERRORS}
+    quota = {error.__name__ for error in QUOTA_ERRORS}
+    for name, state in of_type(states, "Task").items():
+        lists = [set(retrier["ErrorEquals"]) for retrier in retriers_retrying(state)]
+        assert retryable in lists, name
+        assert all(not errors & quota or errors == quota for errors in lists), name
+
+
+def test_terminal_errors_are_never_retried_and_the_list_matches_the_functions(
+    states: dict[str, dict[str, Any]],
+) -> None:
+    for name, state in of_type(states, "Task").items():
+        never = [retrier for retrier in state["Retry"] if retrier.get("MaxAttempts") == 0]
+        assert len(never) == 1, name
+        assert never[0]["ErrorEquals"] == terminal_error_names(), (
+            f"{name}: not the terminal errors of functions/errors.py"
+        )
+        retried = {error for retrier in retriers_retrying(state) for error in retrier["ErrorEquals"]}
+        assert not retried & set(terminal_error_names()), name
+        # Before the catch-all: the interpreter applies the first retrier that matches.
+        assert state["Retry"].index(never[0]) == len(state["Retry"]) - 2, name
+
+
+def test_a_task_that_crashed_or_timed_out_is_tried_again_a_bounded_number_of_times(
+    states: dict[str, dict[str, Any]],
+) -> None:
+    # A crashed Lambda reaches the workflow as Lambda.Unknown, States.Timeout or the exception's
+    # own errorType: only States.ALL, which must come last and alone, matches them all.
+    for name, state in of_type(states, "Task").items():
+        last = state["Retry"][-1]
+        assert last["ErrorEquals"] == ["States.ALL"], name
+        assert 1 <= last["MaxAttempts"] <= 3, name
+        assert all("States.ALL" not in retrier["ErrorEquals"] for retrier in state["Retry"][:-1]), name
 
 
 def test_every_task_catches_into_the_failure_path(states: dict[str, dict[str, Any]]) -> None:
