@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from stacks.config_lifecycle import LifecycleConfig, lifecycle_problems
+from stacks.config_lifecycle import LifecycleConfig, chain_problems, lifecycle_problems
 from stacks.config_schedule import Schedule, Strict
 from stacks.request_contract import validate_request
 
@@ -175,7 +175,11 @@ def load_config(path: Path) -> DeploymentConfig:
         config = DeploymentConfig.model_validate(raw)
     except ValidationError as error:
         raise ConfigError(f"{path}: " + "; ".join(_describe(error.errors()))) from None
-    problems = [*_request_problems(config), *lifecycle_problems(config.lifecycle, config.roles.all())]
+    problems = [
+        *_request_problems(config),
+        *lifecycle_problems(config.lifecycle, config.roles.all()),
+        *chain_problems(config.lifecycle, (pipeline.name for pipeline in config.pipelines)),
+    ]
     if problems:
         raise ConfigError(f"{path}: " + "; ".join(problems))
     return config

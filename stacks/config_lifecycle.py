@@ -49,22 +49,42 @@ class LifecycleJob(Strict):
 
 
 class RolloutJob(LifecycleJob):
-    """A fleet rollout job; with `after_pipeline`, each image that pipeline makes is rolled out."""
+    """A fleet rollout job; chained, it rolls out each new image of a pipeline or a managed update job."""
 
     after_pipeline: str | None = Field(
         None,
         pattern=JOB_NAME,
         description="roll out the new image of every SUCCEEDED run of this pipeline (leave out image_name)",
     )
+    after_managed_update: str | None = Field(
+        None,
+        pattern=JOB_NAME,
+        description="roll out the image each run of this managed_updates job makes (leave out image_name); "
+        "a run that finds no update starts no rollout",
+    )
 
     @model_validator(mode="after")
     def _image_from_the_run(self) -> RolloutJob:
-        if self.after_pipeline is not None and "image_name" in self.request:
-            raise ValueError("request.image_name: leave it out with after_pipeline (the run names the image)")
+        if self.after_pipeline is not None and self.after_managed_update is not None:
+            raise ValueError("after_managed_update: give after_pipeline or after_managed_update, not both")
+        source = self.chained_after()
+        if source is not None and "image_name" in self.request:
+            raise ValueError(f"request.image_name: leave it out with {source[0]} (the run names the image)")
+        if source is not None and self.schedules:
+            # A scheduled start would carry the stored request, which names no image.
+            raise ValueError(f"schedules: a job chained with {source[0]} is started by its chain only")
         return self
 
+    def chained_after(self) -> tuple[str, str] | None:
+        """The field that chains this job and the job or pipeline it names; None when only scheduled."""
+        if self.after_pipeline is not None:
+            return "after_pipeline", self.after_pipeline
+        if self.after_managed_update is not None:
+            return "after_managed_update", self.after_managed_update
+        return None
+
     def checked_request(self) -> dict[str, Any]:
-        if self.after_pipeline is None:
+        if self.chained_after() is None:
             return self.request
         return {**self.request, "image_name": "image-of-the-run"}
 
@@ -98,6 +118,28 @@ class LifecycleConfig(Strict):
         """The configured jobs of `workflow` (none when the file has no section for it)."""
         section = next((name for name, runs in SECTIONS.items() if runs == workflow), None)
         return tuple(getattr(self, section)) if section else ()
+
+
+def chain_problems(config: LifecycleConfig | None, pipelines: Iterable[str]) -> Iterator[str]:
+    """A chained rollout job must name a configured pipeline or managed update job: a rule on a name
+    nothing publishes would never start a rollout."""
+    if config is None:
+        return
+    known = {
+        "after_pipeline": (set(pipelines), "pipelines[].name"),
+        "after_managed_update": (
+            {job.name for job in config.managed_updates},
+            "lifecycle.managed_updates[].name",
+        ),
+    }
+    for index, job in enumerate(config.fleet_rollouts):
+        chained = job.chained_after()
+        if chained is None:
+            continue
+        field, name = chained
+        configured, where = known[field]
+        if name not in configured:
+            yield f"lifecycle.fleet_rollouts[{index}].{field}: {name!r} is not one of {where}"
 
 
 def lifecycle_problems(config: LifecycleConfig | None, passable_roles: Iterable[str]) -> Iterator[str]:

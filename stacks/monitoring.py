@@ -2,12 +2,13 @@
 
 Task functions raise named errors on purpose (the state machine retries throttling and
 catches terminal failures), so a single Lambda error is normal: a function alarms on
-several errors in five minutes, and a failed or timed-out run always alarms.
+several errors in five minutes, and a failed or timed-out run always alarms, whichever
+workflow it belongs to (the image pipeline or a lifecycle workflow).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -19,6 +20,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from functions import names
+from functions.workflows import get_workflow
 from stacks.house import POWERTOOLS_SERVICE, metrics_namespace
 
 # Powertools metric the AppStream service layer emits each time AppStream throttles a call.
@@ -37,7 +39,9 @@ class Monitoring(Construct):
         starters: Sequence[sfn.StateMachine],
         functions: Sequence[lambda_.Function],
         dead_letters: sqs.IQueue,
+        workflows: Mapping[str, sfn.StateMachine] | None = None,
     ) -> None:
+        """`workflows`: the lifecycle state machines by name, alarmed and graphed like the pipeline."""
         super().__init__(scope, construct_id)
         self._action = actions.SnsAction(topic)
         appstream_throttled = cloudwatch.Metric(
@@ -93,10 +97,27 @@ class Monitoring(Construct):
                 )
             )
 
+        lifecycle = dict(workflows or {})
+        for name, machine in lifecycle.items():
+            prefix = _construct_prefix(name)
+            self.alarms.append(
+                self._alarm(
+                    f"{prefix}RunsFailed", machine.metric_failed(period=PERIOD), 1, f"A {name} run failed"
+                )
+            )
+            self.alarms.append(
+                self._alarm(
+                    f"{prefix}RunsTimedOut",
+                    machine.metric_timed_out(period=PERIOD),
+                    1,
+                    f"A {name} run hit its time limit",
+                )
+            )
+
         self.dashboard = cloudwatch.Dashboard(self, "Dashboard", default_interval=Duration.days(7))
         self.dashboard.add_widgets(
             cloudwatch.GraphWidget(
-                title="Runs",
+                title="Runs: image pipeline",
                 left=[
                     pipeline.metric_started(period=PERIOD, label="started"),
                     pipeline.metric_succeeded(period=PERIOD, label="succeeded"),
@@ -125,8 +146,16 @@ class Monitoring(Construct):
                 right=[appstream_throttled.with_(label="AppStream throttled calls")],
                 width=12,
             ),
-            cloudwatch.AlarmStatusWidget(title="Alarms", alarms=self.alarms, width=24),
         )
+        if lifecycle:  # one row of lifecycle workflows: each one's runs, by how they ended
+            width = max(6, 24 // len(lifecycle))
+            self.dashboard.add_widgets(
+                *(
+                    cloudwatch.GraphWidget(title=f"Runs: {name}", left=_run_outcomes(machine), width=width)
+                    for name, machine in lifecycle.items()
+                )
+            )
+        self.dashboard.add_widgets(cloudwatch.AlarmStatusWidget(title="Alarms", alarms=self.alarms, width=24))
 
     def _alarm(
         self, construct_id: str, metric: cloudwatch.IMetric, threshold: int, description: str
@@ -152,3 +181,17 @@ def _sum_of(label: str, metrics: Sequence[cloudwatch.IMetric]) -> cloudwatch.Mat
         label=label,
         period=PERIOD,
     )
+
+
+def _run_outcomes(machine: sfn.StateMachine) -> list[cloudwatch.IMetric]:
+    return [
+        machine.metric_started(period=PERIOD, label="started"),
+        machine.metric_succeeded(period=PERIOD, label="succeeded"),
+        machine.metric_failed(period=PERIOD, label="failed"),
+        machine.metric_timed_out(period=PERIOD, label="timed out"),
+    ]
+
+
+def _construct_prefix(workflow: str) -> str:
+    """`export-backup` -> `ExportBackup`: the workflow's name as its stack output spells it."""
+    return get_workflow(workflow).placeholder.removesuffix("StateMachineArn")

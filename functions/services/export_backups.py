@@ -138,7 +138,9 @@ def _private_images() -> list[dict[str, Any]]:
 def start_export(context: Context, plan: LifecyclePlan, image: BackupImage) -> ImageExport:
     request = plan.typed(ExportBackupRequest)
     step = export_step(image.image_name)
-    context.records.step_started(plan.run_id, step, {"ami_name": image.ami_name})
+    # The image is named in the step's record so retention keeps it while this run exports it.
+    resource = {"ami_name": image.ami_name, "image_name": image.image_name}
+    context.records.step_started(plan.run_id, step, resource)
     with failures_recorded(context, plan, step):
         task = _find_run_export(image.ami_name, plan.run_id)
         if task is None:

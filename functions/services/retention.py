@@ -2,9 +2,11 @@
 
 `plan` decides, for every image and AMI tagged with a configured pipeline and every
 image builder tagged with a run id, whether it is kept and why: the newest N, in use
-by a fleet or builder, still being made, run still active, or too young. A dry run
-(the default) ends there with the report. Otherwise `apply` deletes, one pass per
-call: images and AMIs at once, builders by stopping and then deleting them. AppStream
+by a fleet or builder, named by a RUNNING run's records (`functions.lifecycle.run_images`),
+still being made, run still active, or too young. A dry run (the default) ends there
+with the report. Otherwise `apply` deletes, one pass per call: images and AMIs at once,
+builders by stopping and then deleting them. Just before deleting images it reads the
+running runs again, so a run that started after the plan keeps its images too. AppStream
 refusing to delete an image that came into use meanwhile (ResourceInUseException) is
 not a failure: the image is reported "kept: in use".
 """
@@ -19,7 +21,7 @@ from pydantic import BaseModel, Field
 from functions import clients, names, timeutil
 from functions.context import Context
 from functions.errors import ImageFactoryError, RetentionIncomplete
-from functions.lifecycle import inventory
+from functions.lifecycle import inventory, run_images
 from functions.lifecycle.plan import LifecyclePlan
 from functions.lifecycle.retention_request import MAX_DELETIONS, RetentionRequest
 from functions.lifecycle.timing import timing
@@ -62,7 +64,7 @@ def plan_retention(context: Context, plan: LifecyclePlan) -> RetentionPhase:
     with failures_recorded(context, plan, PLAN_STEP):
         fleets, builders = inventory.fleets(), inventory.image_builders()
         users = inventory.image_users(fleets, builders)
-        decisions = _image_decisions(request, users)
+        decisions = _image_decisions(request, users, run_images.images_of_running_runs(context.records))
         if request.amis:
             decisions += _ami_decisions(request)
         if request.reap_builders:
@@ -75,7 +77,9 @@ def plan_retention(context: Context, plan: LifecyclePlan) -> RetentionPhase:
         return phase
 
 
-def _image_decisions(request: RetentionRequest, users: dict[str, list[str]]) -> list[Decision]:
+def _image_decisions(
+    request: RetentionRequest, users: dict[str, list[str]], running: dict[str, list[str]]
+) -> list[Decision]:
     by_pipeline: dict[str, list[dict[str, Any]]] = {}
     for image in inventory.private_images():
         pipeline = appstream.tags_of(str(image["Arn"])).get(names.TAG_PIPELINE)
@@ -97,6 +101,8 @@ def _image_decisions(request: RetentionRequest, users: dict[str, list[str]]) -> 
                 keep, reason = True, f"one of the newest {request.keep_images} AVAILABLE images"
             elif used:
                 keep, reason = True, "in use by " + ", ".join(sorted(set(used)))
+            elif name in running:
+                keep, reason = True, run_images.reason(running[name])
             else:
                 keep = False
                 reason = (
@@ -216,7 +222,11 @@ def apply(context: Context, plan: LifecyclePlan, phase: RetentionPhase) -> Reten
         )
         phase = waits.begin(phase, schedule, context, check_first=True)
     with failures_recorded(context, plan, APPLY_STEP):
-        decisions = [_delete(decision) if _open(decision) else decision for decision in phase.decisions]
+        deleting_images = any(_open(decision) and decision.kind == "image" for decision in phase.decisions)
+        running = run_images.images_of_running_runs(context.records) if deleting_images else {}
+        decisions = [
+            _delete(decision, running) if _open(decision) else decision for decision in phase.decisions
+        ]
         phase = phase.model_copy(update={"decisions": decisions})
         pending = sum(1 for decision in decisions if _open(decision))
         phase = waits.checked(phase, pending == 0, context, f"{APPLY_STEP}: {pending} deletion(s) pending")
@@ -232,9 +242,12 @@ def _open(decision: Decision) -> bool:
     return decision.delete and decision.outcome in (None, "pending")
 
 
-def _delete(decision: Decision) -> Decision:
+def _delete(decision: Decision, running: dict[str, list[str]]) -> Decision:
     try:
-        if decision.kind == "image":
+        if decision.kind == "image" and decision.name in running:
+            # A run that started after the plan names this image: it is kept, as the plan would have.
+            outcome, detail = "kept", run_images.reason(running[decision.name])
+        elif decision.kind == "image":
             outcome, detail = _delete_image(decision.name)
         elif decision.kind == "ami":
             outcome, detail = _delete_ami(decision)

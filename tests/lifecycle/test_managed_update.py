@@ -96,8 +96,10 @@ def test_no_update_available_ends_the_run_without_a_new_image() -> None:
             "AppStreamRequestRejected",
             "OperationNotPermittedException",
         ),
+        # the new image's name belongs to an image this run did not make: that image is left alone
+        ({"new_image_name": "office"}, {}, "update", "ResourceNameConflict", "does not belong to run"),
     ],
-    ids=["image-missing", "update-fails", "update-times-out", "update-refused"],
+    ids=["image-missing", "update-fails", "update-times-out", "update-refused", "name-taken"],
 )
 def test_a_fault_in_any_phase_fails_the_run_and_leaves_no_new_image(
     request_changes: dict, scenario_changes: dict, step: str, code: str, reason: str

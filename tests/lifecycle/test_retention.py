@@ -8,11 +8,20 @@ import boto3
 import pytest
 
 from functions import names
+from functions.context import get_context
+from functions.lifecycle.plan import LifecyclePlan
+from functions.lifecycle.runs import validate
+from functions.plan import Execution
 from functions.records import RunRecords
+from functions.request import PipelineRequest, parse_request
+from functions.services import retention as retention_service
 from functions.settings import get_settings
 from functions.workflows import get_workflow
 from image_factory.local_engine.engine import LocalEngine
+from tests.engine.pipeline_support import fast_request
 from tests.lifecycle.fleet_support import (
+    IMPORT_ROLE,
+    SOURCE_AMI,
     engine_for,
     fleet_scenario,
     make_builder,
@@ -170,3 +179,78 @@ def test_a_fault_in_any_phase_fails_the_run_naming_it(
     assert outcome.error is not None
     assert (outcome.error.step, outcome.error.code) == (step, code)
     assert {kind: len(after[kind]) for kind in left} == left
+
+
+def pipeline_request(**source: str) -> dict[str, Any]:
+    """A pipeline request of pipeline web as its run record stores it."""
+    request = parse_request({**fast_request("from-existing-image"), "pipeline": "web", "source": source})
+    assert isinstance(request, PipelineRequest)
+    return request.to_document()
+
+
+def record_pipeline_runs(records: RunRecords) -> None:
+    """Image pipeline runs recorded as the pipeline records them (functions/services/{imports,snapshots,
+    exports}.py): one waiting for a builder slot to build from web-2 (no builder yet), one that made
+    web-3 and is exporting it, one that finished after building from web-4."""
+    records.start_run("building-run", "web", "arn:building", pipeline_request(image_name="web-2"))
+    records.step_started("building-run", "import", {"image_name": "web-2"})
+    records.step_succeeded("building-run", "import", {"image_name": "web-2"}, 1)
+    records.step_started("building-run", "builder_slot", {})
+
+    records.start_run(
+        "exporting-run",
+        "web",
+        "arn:exporting",
+        pipeline_request(ami_id=SOURCE_AMI, import_role_arn=IMPORT_ROLE),
+    )
+    records.record_phase("exporting-run", "snapshot_agent", 60, {"image_name": "web-3", "mode": "agent"})
+    records.step_started("exporting-run", "export", {"ami_name": "web-ami-5", "image_name": "web-3"})
+
+    records.start_run("finished-run", "web", "arn:finished", pipeline_request(image_name="web-4"))
+    records.step_started("finished-run", "import", {"image_name": "web-4"})
+    records.finish_run("finished-run", "SUCCEEDED")
+
+
+def test_images_a_running_pipeline_run_still_needs_are_kept_before_any_builder_uses_them() -> None:
+    with engine_for(DEFINITION) as engine:
+        seed(engine)
+        make_images(engine, "web-5", tags=WEB)
+        settings = get_settings()
+        record_pipeline_runs(RunRecords(settings.runs_table, settings.event_bus))
+        outcome, output = run_with_output(
+            engine, retention(dry_run=False, keep_images=1, amis=False, reap_builders=False)
+        )
+        after = account(engine)
+
+    assert outcome.status == "SUCCEEDED", outcome.error
+    assert output is not None
+    reasons = {entry["name"]: (entry["action"], entry["reason"]) for entry in output["images"]}
+    assert reasons["web-2"] == ("keep", "used by running run building-run")
+    assert reasons["web-3"] == ("keep", "used by running run exporting-run")
+    assert reasons["web-4"][0] == "delete"  # its run has finished: nothing protects it
+    assert after["images"] == ["web-1", "web-2", "web-3", "other-1", "web-5"]
+
+
+def test_an_image_a_run_names_after_the_plan_is_kept_when_retention_deletes() -> None:
+    with engine_for(DEFINITION) as engine:
+        seed(engine)
+        request = retention(dry_run=False, keep_images=1, amis=False, reap_builders=False)
+        plan = LifecyclePlan.model_validate(
+            validate(
+                "retention",
+                request,
+                Execution(id="arn:retention", name="late", start_time="2026-11-26T00:00:00Z"),
+            )["plan"]
+        )
+        context = get_context()
+        context.records.start_run(plan.run_id, plan.pipeline, plan.execution_arn, plan.request)
+        planned = retention_service.plan_retention(context, plan)
+        # A pipeline run starts from web-2 between the plan and the deletions.
+        context.records.start_run("late-run", "web", "arn:late", pipeline_request(image_name="web-2"))
+        applied = retention_service.apply(context, plan, planned)
+        after = account(engine)
+
+    web_2 = next(decision for decision in applied.decisions if decision.name == "web-2")
+    assert web_2.delete and (web_2.outcome, web_2.detail) == ("kept", "used by running run late-run")
+    assert "web-2" in after["images"]
+    assert "web-3" not in after["images"]  # what no run needs is still deleted

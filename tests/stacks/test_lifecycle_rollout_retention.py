@@ -12,7 +12,12 @@ from functions import catalog, names
 from functions.workflows import get_workflow
 from stacks import asl
 from stacks.config import load_config
-from stacks.rollout_chain import new_image_path, run_succeeded_pattern
+from stacks.rollout_chain import (
+    UPDATED_IMAGE_PATH,
+    new_image_path,
+    run_succeeded_pattern,
+    update_made_image_pattern,
+)
 from tests.stacks.conftest import Synth
 
 EXAMPLE = load_config(Path(__file__).resolve().parents[2] / "stacks" / "pipelines.example.yaml")
@@ -93,15 +98,20 @@ def test_tasks_may_move_fleets_but_deregister_only_pipeline_tagged_amis(synth: S
     assert not [s for s in statements if "ec2:*" in _actions(s) or "ec2:TerminateInstances" in _actions(s)]
 
 
-def test_a_chained_job_rolls_out_each_image_its_pipeline_makes(synth: Synth) -> None:
-    machine_id, _ = _machine(synth, "fleet-rollout")
-    chained = [job for job in JOBS["fleet-rollout"] if job.after_pipeline]
-    assert chained
-    rules = [
+def _rules_starting(synth: Synth, machine_id: str) -> list[dict[str, Any]]:
+    return [
         rule["Properties"]
         for rule in synth.resources("AWS::Events::Rule").values()
         if any(target["Arn"] == {"Ref": machine_id} for target in rule["Properties"].get("Targets", []))
     ]
+
+
+def test_a_chained_job_rolls_out_each_image_its_pipeline_makes(synth: Synth) -> None:
+    machine_id, _ = _machine(synth, "fleet-rollout")
+    chained = [job for job in JOBS["fleet-rollout"] if job.after_pipeline]
+    assert chained
+    patterns = [run_succeeded_pattern(str(job.after_pipeline)) for job in chained]
+    rules = [rule for rule in _rules_starting(synth, machine_id) if rule["EventPattern"] in patterns]
     assert len(rules) == len(chained)
     for job, rule in zip(chained, rules, strict=True):
         assert rule["EventPattern"] == run_succeeded_pattern(str(job.after_pipeline))
@@ -113,3 +123,24 @@ def test_a_chained_job_rolls_out_each_image_its_pipeline_makes(synth: Synth) -> 
         for key in job.request:
             assert f'"{key}":' in template
         assert '"image_name":' in template
+
+
+def test_a_job_chained_after_a_managed_update_rolls_out_only_images_the_update_made(synth: Synth) -> None:
+    machine_id, _ = _machine(synth, "fleet-rollout")
+    chained = [job for job in JOBS["fleet-rollout"] if job.after_managed_update]
+    assert chained
+    rules = {
+        json.dumps(rule["EventPattern"], sort_keys=True): rule for rule in _rules_starting(synth, machine_id)
+    }
+    for job in chained:
+        pattern = update_made_image_pattern(str(job.after_managed_update))
+        assert pattern["detail"]["resources"] == {"update": {"image_name": [{"exists": True}]}}
+        rule = rules[json.dumps(pattern, sort_keys=True)]
+        target = rule["Targets"][0]
+        transformer = target["InputTransformer"]
+        assert list(transformer["InputPathsMap"].values()) == [UPDATED_IMAGE_PATH]
+        key = next(iter(transformer["InputPathsMap"]))
+        filled = json.loads(transformer["InputTemplate"].replace(f"<{key}>", '"the-new-image"'))
+        assert filled == {**job.request, "image_name": "the-new-image"}
+        assert target["RetryPolicy"]["MaximumRetryAttempts"] == 3
+        assert "DeadLetterConfig" in target

@@ -109,3 +109,61 @@ def test_a_bad_lifecycle_job_stops_the_synth_naming_its_field(
     with pytest.raises(ConfigError) as raised:
         load_config(_write(tmp_path, change))
     assert field in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            {"lifecycle.fleet_rollouts.2.after_managed_update": "weekly-updates"},
+            "lifecycle.fleet_rollouts[2].after_managed_update: 'weekly-updates' is not one of "
+            "lifecycle.managed_updates[].name",
+        ),
+        (
+            {"lifecycle.fleet_rollouts.1.after_pipeline": "kiosk"},
+            "lifecycle.fleet_rollouts[1].after_pipeline: 'kiosk' is not one of pipelines[].name",
+        ),
+        (
+            {"lifecycle.fleet_rollouts.2.request.image_name": "office-desktop-current"},
+            "request.image_name: leave it out with after_managed_update",
+        ),
+        (
+            {"lifecycle.fleet_rollouts.1.after_managed_update": "office-desktop-updates"},
+            "after_managed_update: give after_pipeline or after_managed_update, not both",
+        ),
+        (
+            {"lifecycle.fleet_rollouts.2.schedules": [{"expression": "rate(7 days)"}]},
+            "schedules: a job chained with after_managed_update is started by its chain only",
+        ),
+    ],
+    ids=["unknown-update-job", "unknown-pipeline", "image-given", "two-sources", "scheduled-too"],
+)
+def test_a_chained_rollout_job_names_what_it_follows(
+    tmp_path: Path, change: dict[str, object], message: str
+) -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_config(_write(tmp_path, change))
+    assert message in str(raised.value)
+
+
+@pytest.mark.parametrize("workflow", ["export-backup", "managed-update", "fleet-rollout", "retention"])
+def test_a_failed_or_timed_out_lifecycle_run_alarms_on_the_topic_and_shows_on_the_dashboard(
+    synth: Synth, workflow: str
+) -> None:
+    machine_id, _ = _machine(synth, workflow)
+    (topic,) = synth.resources("AWS::SNS::Topic")
+    alarms = {
+        alarm["Properties"]["MetricName"]: alarm["Properties"]
+        for alarm in synth.resources("AWS::CloudWatch::Alarm").values()
+        if {"Name": "StateMachineArn", "Value": {"Ref": machine_id}}
+        in alarm["Properties"].get("Dimensions", [])
+    }
+    assert set(alarms) == {"ExecutionsFailed", "ExecutionsTimedOut"}
+    for alarm in alarms.values():
+        assert (alarm["Namespace"], alarm["Threshold"]) == ("AWS/States", 1)
+        assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+        assert alarm["AlarmActions"] == [{"Ref": topic}]
+    (dashboard,) = synth.resources("AWS::CloudWatch::Dashboard").values()
+    body = json.dumps(dashboard["Properties"]["DashboardBody"])
+    assert f"Runs: {workflow}" in body
+    assert json.dumps({"Ref": machine_id}) in body
