@@ -25,6 +25,15 @@ ENV_PIPELINE_STATE_MACHINE: Final = "PIPELINE_STATE_MACHINE_ARN"
 ENV_PIPELINES_CONFIG: Final = "PIPELINES_CONFIG"  # configured pipelines as inline JSON
 ENV_PIPELINES_CONFIG_URI: Final = "PIPELINES_CONFIG_URI"  # ... or as an s3://bucket/key JSON object
 
+
+def env_workflow_state_machine(workflow: str) -> str:
+    """The run API's variable carrying a workflow's state machine ARN: `EXPORT_BACKUP_STATE_MACHINE_ARN`
+    for export-backup; the image pipeline keeps `PIPELINE_STATE_MACHINE_ARN`."""
+    if workflow == "image-pipeline":
+        return ENV_PIPELINE_STATE_MACHINE
+    return workflow.upper().replace("-", "_") + "_STATE_MACHINE_ARN"
+
+
 # --- stack outputs (CloudFormation DescribeStacks) ---
 OUTPUT_RUN_API_URL: Final = "RunApiUrl"  # base URL of the run API's stage, e.g. https://x.execute-api.../v1/
 

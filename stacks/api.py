@@ -1,7 +1,10 @@
 """The run API: an IAM-authorised (SigV4) REST API in front of the run API's handler.
 
-Routes: POST /runs (start), GET /runs (list), GET /runs/{id} (one run with its steps),
-POST /runs/{id}/cancel (stop). The stack adds the API only once the handler module
+Routes: POST /runs (start an image pipeline run), GET /runs (list), GET /runs/{id} (one
+run with its steps), POST /runs/{id}/cancel (stop), GET /workflows, and
+POST /workflows/{workflow}/runs (start a run of any workflow). The handler may start,
+describe and stop executions of exactly this stage's state machines, whose ARNs it gets
+by environment. The stack adds the API only once the handler module
 `functions.handlers.api` exists.
 """
 
@@ -9,6 +12,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
@@ -17,9 +21,11 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3_assets as s3_assets
+from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from functions import catalog, names
+from functions.workflows import DEFAULT_WORKFLOW
 from stacks.bundling import FUNCTIONS_PACKAGE
 from stacks.config import DeploymentConfig
 from stacks.house import LOG_RETENTION, HouseFunction
@@ -52,17 +58,22 @@ class RunApi(Construct):
         config: DeploymentConfig,
         code: lambda_.Code,
         workflow: ImagePipeline,
+        lifecycle: Mapping[str, sfn.StateMachine],
     ) -> None:
+        """`lifecycle`: each lifecycle workflow's state machine, by workflow name."""
         super().__init__(scope, construct_id)
         settings = config.settings
         retention = LOG_RETENTION[settings.log_retention_days]
-        pipeline = workflow.state_machine
+        machines: dict[str, sfn.StateMachine] = {DEFAULT_WORKFLOW: workflow.state_machine, **lifecycle}
         role = iam.Role(self, "HandlerRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
         # Cancelling a run cleans up with the workflow's own cleanup service: the task permissions.
         workflow.grant_task_permissions(role)
         environment = {
             **workflow.task_environment,
-            names.ENV_PIPELINE_STATE_MACHINE: pipeline.state_machine_arn,
+            **{
+                names.env_workflow_state_machine(name): machine.state_machine_arn
+                for name, machine in machines.items()
+            },
             **self._pipelines_setting(config, role),
         }
         self.handler = HouseFunction(
@@ -72,14 +83,17 @@ class RunApi(Construct):
             code=code,
             role=role,
             stage=stage,
-            description="Run API: start, list, show and cancel image pipeline runs",
+            description="Run API: start, list, show and cancel image pipeline and lifecycle runs",
             environment=environment,
             timeout=Duration.seconds(catalog.API_FUNCTION.timeout_seconds),
             memory_size=catalog.API_FUNCTION.memory_mb,
             log_retention=retention,
         )
         role.add_to_policy(
-            iam.PolicyStatement(actions=["states:StartExecution"], resources=[pipeline.state_machine_arn])
+            iam.PolicyStatement(
+                actions=["states:StartExecution"],
+                resources=[machine.state_machine_arn for machine in machines.values()],
+            )
         )
         # Cleanup of a cancelled run that outlasts one API call carries on in an asynchronous
         # invocation of this function. A policy of its own: the function waits for its role's
@@ -92,24 +106,20 @@ class RunApi(Construct):
                 iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[self.handler.function_arn])
             ],
         )
-        executions = Stack.of(self).format_arn(
-            service="states",
-            resource="execution",
-            resource_name=f"{pipeline.state_machine_name}:*",
-            arn_format=ArnFormat.COLON_RESOURCE_NAME,
-        )
         role.add_to_policy(
             iam.PolicyStatement(
-                actions=["states:DescribeExecution", "states:StopExecution"], resources=[executions]
+                actions=["states:DescribeExecution", "states:StopExecution"],
+                resources=[_executions(role, machine) for machine in machines.values()],
             )
         )
-        acknowledge(
-            role,
-            f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:"
-            f"execution:<{Stack.of(self).get_logical_id(pipeline.node.default_child)}.Name>:*]",  # type: ignore[arg-type]
-            "Show and cancel act on executions of this stage's image pipeline only; the API names each "
-            "execution after its run id.",
-        )
+        # Whether a fleet rollout is moving a fleet (then it is not cancelled) is read from its history.
+        rollout = lifecycle.get("fleet-rollout")
+        if rollout is not None:
+            role.add_to_policy(
+                iam.PolicyStatement(
+                    actions=["states:GetExecutionHistory"], resources=[_executions(role, rollout)]
+                )
+            )
 
         access_logs = logs.LogGroup(
             self, "AccessLogs", retention=retention, removal_policy=RemovalPolicy.DESTROY
@@ -153,11 +163,16 @@ class RunApi(Construct):
         integration = apigateway.LambdaIntegration(self.handler)
         runs = self.rest_api.root.add_resource("runs")
         run = runs.add_resource("{id}")
+        workflows = self.rest_api.root.add_resource("workflows")
+        # One path parameter for every workflow: the handler names the known ones for an unknown one.
+        workflow_runs = workflows.add_resource("{workflow}").add_resource("runs")
         for resource, method in (
             (runs, "POST"),
             (runs, "GET"),
             (run, "GET"),
             (run.add_resource("cancel"), "POST"),
+            (workflows, "GET"),
+            (workflow_runs, "POST"),
         ):
             resource.add_method(method, integration, request_validator=validator)
         _acknowledge_api(self.rest_api, settings.api_gateway_cloudwatch_role)
@@ -171,6 +186,24 @@ class RunApi(Construct):
         asset = s3_assets.Asset(self, "Pipelines", path=str(folder / "pipelines.json"))
         asset.grant_read(role)
         return {names.ENV_PIPELINES_CONFIG_URI: asset.s3_object_url}
+
+
+def _executions(role: iam.Role, machine: sfn.StateMachine) -> str:
+    """Every execution of `machine`: the API names each after its run id, so no narrower ARN exists."""
+    stack = Stack.of(machine)
+    acknowledge(
+        role,
+        f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:"
+        f"execution:<{stack.get_logical_id(machine.node.default_child)}.Name>:*]",  # type: ignore[arg-type]
+        "Show and cancel act on executions of this stage's own workflows only; the API names each "
+        "execution after its run id.",
+    )
+    return stack.format_arn(
+        service="states",
+        resource="execution",
+        resource_name=f"{machine.state_machine_name}:*",
+        arn_format=ArnFormat.COLON_RESOURCE_NAME,
+    )
 
 
 def _acknowledge_api(api: apigateway.RestApi, creates_cloudwatch_role: bool) -> None:

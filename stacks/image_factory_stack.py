@@ -83,7 +83,15 @@ class ImageFactoryStack(Stack):
 
         self.api: RunApi | None = None
         if include_api if include_api is not None else api_handler_exists():
-            self.api = RunApi(self, "RunApi", stage=stage, config=config, code=code, workflow=workflow)
+            self.api = RunApi(
+                self,
+                "RunApi",
+                stage=stage,
+                config=config,
+                code=code,
+                workflow=workflow,
+                lifecycle=lifecycle.state_machines,
+            )
             functions.append(self.api.handler)
             CfnOutput(
                 self,
@@ -105,6 +113,7 @@ class ImageFactoryStack(Stack):
             starters=triggers.starters,
             functions=functions,
             dead_letters=triggers.dead_letters,
+            workflows=lifecycle.state_machines,
         )
 
         outputs = {

@@ -1,1 +1,1 @@
-"""The run API: start, list, show and cancel pipeline runs (behind API Gateway with IAM auth)."""
+"""The run API: start, list, show and cancel runs of every workflow (behind API Gateway with IAM auth)."""

@@ -11,9 +11,10 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
-from functions.api import routes
+from functions.api import routes, workflow_routes
 from functions.api.errors import JSON, ApiError, api_error_response, error_response
 from functions.api.models import ErrorDocument, FieldProblem
+from functions.api.settings import get_api_settings
 from functions.errors import ImageFactoryError
 from functions.observability import logger
 
@@ -24,6 +25,7 @@ _LOCATION_PARTS = {"body", "query", "path", "request", "configured"}
 
 app = APIGatewayRestResolver(enable_validation=True)
 app.include_router(routes.router)
+app.include_router(workflow_routes.router)
 
 
 @app.exception_handler(RequestValidationError)
@@ -56,6 +58,11 @@ def _unexpected(error: Exception) -> Response[str]:
 @app.not_found
 def _no_route(error: Exception) -> Response[str]:
     event = app.current_event
+    parts = event.path.strip("/").split("/")
+    if len(parts) == 3 and parts[0] == "workflows" and parts[2] == "runs":
+        known = ", ".join(get_api_settings().state_machines)
+        message = f"no workflow {parts[1]!r}; this API starts: {known}"
+        return error_response(HTTPStatus.NOT_FOUND, "NotFound", message)
     return error_response(HTTPStatus.NOT_FOUND, "NotFound", f"no route {event.http_method} {event.path}")
 
 
@@ -123,7 +130,8 @@ def openapi_document() -> dict[str, Any]:
     """
     document: dict[str, Any] = json.loads(app.get_openapi_json_schema(title=TITLE, version=VERSION))
     document["info"]["description"] = (
-        "Start, list, show and cancel image pipeline runs. Requests are signed with SigV4 "
+        "Start, list, show and cancel runs of the image pipeline and the lifecycle workflows "
+        "(export-backup, managed-update, fleet-rollout, retention). Requests are signed with SigV4 "
         "(service `execute-api`). Every error answers `ErrorDocument`. "
         "Links are relative to the API's base URL."
     )

@@ -1,11 +1,12 @@
-"""Cancelling a run: stop its execution, then do the cleanup its Catch would have done.
+"""Cancelling a run: stop its execution, then do the undoing its Catch would have done.
 
 StopExecution ends an execution without running its Catch, so the cancel path runs the
-workflow's own cleanup service (stop and delete the builder, release the slot; only
-resources tagged with the run). A task that was in flight when the execution stopped
-may still finish afterwards (a builder created a moment after the stop), so cleanup only
-counts as done when a pass that began `SETTLE_SECONDS` after the stop finds nothing left.
-Cleanup that outlasts one API call continues in `functions.api.continuation`.
+workflow's own cleanup (`functions.api.undoing`: for the image pipeline, stop and delete
+the builder and release the slot; only resources tagged with the run). A task that was in
+flight when the execution stopped may still finish afterwards (a builder created a moment
+after the stop), so cleanup only counts as done when a pass that began the workflow's
+settle time after the stop finds nothing left. Cleanup that outlasts one API call
+continues in `functions.api.continuation`.
 """
 
 from __future__ import annotations
@@ -17,30 +18,14 @@ from typing import Any, Protocol
 from botocore.exceptions import BotoCoreError, ClientError
 
 from functions import timeutil
-from functions.api import continuation, executions
+from functions.api import continuation, executions, undoing
 from functions.api.errors import Conflict, NotFound
 from functions.api.models import CancelledRun, RunError, links
 from functions.api.settings import ApiSettings
-from functions.catalog import LAMBDA_TASKS
 from functions.context import Context
 from functions.errors import CleanupIncomplete, ImageFactoryError
 from functions.observability import logger
-from functions.phases import CleanupPhase
-from functions.plan import Execution, Plan, build_plan
-from functions.request import PipelineRequest
-from functions.services import cleanup
 
-# The pipeline's tasks that make something cleanup must undo (a builder, a slot, an image).
-_CREATING_TASKS = {
-    "ImportImage",
-    "AcquireBuilderSlot",
-    "CreateBuilder",
-    "StartSnapshot",
-    "ExportImage",
-    "Cleanup",
-}
-# The longest such a task started before the stop can still run: nothing it makes escapes cleanup.
-SETTLE_SECONDS = max(task.timeout_seconds for task in LAMBDA_TASKS if task.name in _CREATING_TASKS)
 BUDGET_SECONDS = 20.0  # real seconds of cleanup per API call (API Gateway gives 29)
 RETRY_SECONDS = 5  # after a throttled or unavailable AppStream
 
@@ -77,45 +62,49 @@ def reset_pacing() -> None:
 def cancel(settings: ApiSettings, context: Context, run_id: str, requested_by: str) -> CancelledRun:
     run = context.records.get_run(run_id)
     if run is None:
-        if executions.describe(settings.execution_arn(run_id)) is None:
+        if executions.find(settings, run_id) is None:
             raise NotFound(f"no run {run_id!r}")
         raise Conflict(f"run {run_id!r} is still starting; cancel it in a few seconds")
     status = run["status"]
     if status in {"SUCCEEDED", "FAILED"}:
         raise Conflict(f"run {run_id!r} has already ended: {status}")
+    workflow = _workflow(settings, run)
     if status == "RUNNING":
+        refusal = undoing.refusal(workflow, str(run["execution_arn"]))
+        if refusal is not None:
+            raise Conflict(f"run {run_id!r} cannot be cancelled now: {refusal}")
         context.records.request_cancel(run_id, requested_by)
         executions.stop(str(run["execution_arn"]), f"cancelled by {requested_by}")
-    return advance(context, run_id)
+    return advance(settings, context, run_id)
 
 
-def advance(context: Context, run_id: str) -> CancelledRun:
+def advance(settings: ApiSettings, context: Context, run_id: str) -> CancelledRun:
     """Clean up for one budget; CANCELLED when done, else CANCELLING with a continuation scheduled."""
     run = context.records.get_run(run_id)
     if run is None:
         raise NotFound(f"no run {run_id!r}")
     if run["status"] != "RUNNING":
         return _answer(run, [])
+    undo = undoing.UNDO[_workflow(settings, run)]
     if not run.get("cancel_requested_at"):
         # An execution stopped elsewhere (the console), handed over for cleanup by a continuation event.
         context.records.request_cancel(run_id, "a stop outside the API")
         run = context.records.get_run(run_id) or run
-    plan = _plan_of(run)
-    settled_at = _epoch(str(run["cancel_requested_at"])) + SETTLE_SECONDS
+    settled_at = _epoch(str(run["cancel_requested_at"])) + undo.settle_seconds
     deadline = time.monotonic() + _budget
-    phase = CleanupPhase()
+    phase = undo.start()
     while True:
         began = timeutil.now_epoch()
         try:
-            phase = cleanup.cleanup(context, plan, phase)
+            phase = undo.run_pass(context, run, phase)
         except CleanupIncomplete as error:
-            return _finish(context, run, phase, _error("CleanupIncomplete", error))
+            return _finish(context, run, undo, phase, _error(undo, "CleanupIncomplete", error))
         except ImageFactoryError as error:
             if not error.retryable:
-                return _finish(context, run, phase, _error(type(error).__name__, error))
+                return _finish(context, run, undo, phase, _error(undo, type(error).__name__, error))
             phase = phase.model_copy(update={"wait_seconds": RETRY_SECONDS, "done": False})
         if phase.done and began >= settled_at:
-            return _finish(context, run, phase, None)
+            return _finish(context, run, undo, phase, None)
         wait = (
             max(phase.wait_seconds, settled_at - timeutil.now_epoch()) if phase.done else phase.wait_seconds
         )
@@ -127,12 +116,21 @@ def advance(context: Context, run_id: str) -> CancelledRun:
             phase = phase.model_copy(update={"done": False})
 
 
+def _workflow(settings: ApiSettings, run: dict[str, Any]) -> str:
+    workflow = settings.workflow_of(run.get("execution_arn"))
+    if workflow is None:
+        raise Conflict(
+            f"run {run['run_id']!r} belongs to a state machine this API does not manage; stop it there"
+        )
+    return workflow
+
+
 def _finish(
-    context: Context, run: dict[str, Any], phase: CleanupPhase, error: RunError | None
+    context: Context, run: dict[str, Any], undo: undoing.Undo, phase: Any, error: RunError | None
 ) -> CancelledRun:
     run_id = str(run["run_id"])
     for step in context.records.get_steps(run_id):
-        if step.get("status") == "RUNNING" and step.get("step") != cleanup.STEP:
+        if step.get("status") == "RUNNING" and step.get("step") != undo.step:
             context.records.step_cancelled(run_id, str(step["step"]))
     if error is not None:
         context.records.record_run_error(run_id, error.step, error.code, error.message)
@@ -159,16 +157,8 @@ def _schedule_continuation(run_id: str) -> None:
         logger.exception("could not schedule the rest of the cleanup", extra={"run_id": run_id})
 
 
-def _error(code: str, error: Exception) -> RunError:
-    return RunError(step=cleanup.STEP, code=code, message=str(error))
-
-
-def _plan_of(run: dict[str, Any]) -> Plan:
-    """The run's plan again, from its record: cleanup needs its names, tags and cleanup settings."""
-    request = PipelineRequest.model_validate(run["request"])
-    arn = str(run["execution_arn"])
-    execution = Execution(id=arn, name=arn.rsplit(":", 1)[-1], start_time=str(run["started_at"]))
-    return build_plan(request, execution)
+def _error(undo: undoing.Undo, code: str, error: Exception) -> RunError:
+    return RunError(step=undo.step or "cancel", code=code, message=str(error))
 
 
 def _epoch(moment: str) -> float:

@@ -1,4 +1,4 @@
-"""The pipeline's executions through the Step Functions API: start, describe, stop.
+"""The workflows' executions through the Step Functions API: start, describe, find, stop.
 
 The client is made lazily and cached like `functions.clients` makes its clients, so tests
 and the local engine redirect it (`reset()` after re-routing).
@@ -20,6 +20,10 @@ from functions.errors import classify_dependency, error_code
 if TYPE_CHECKING:
     from mypy_boto3_stepfunctions import SFNClient
 
+    from functions.api.settings import ApiSettings
+
+# Newest first: a state's entry is followed by at most a few task events before the next entry.
+_HISTORY_PAGE = 25
 _CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=5, read_timeout=10)
 
 
@@ -61,6 +65,35 @@ def describe(execution_arn: str) -> dict[str, Any] | None:
         raise classify_dependency(error, "DescribeExecution") from error
     except BotoCoreError as error:
         raise classify_dependency(error, "DescribeExecution") from error
+
+
+def find(settings: ApiSettings, run_id: str) -> tuple[str, dict[str, Any]] | None:
+    """(workflow, execution) of a run that has not recorded itself yet: the API names every
+    workflow's executions by run id, so the run is the execution of that name in one of them."""
+    for workflow in settings.state_machines:
+        execution = describe(settings.execution_arn(run_id, workflow))
+        if execution is not None:
+            return workflow, execution
+    return None
+
+
+def current_state(execution_arn: str) -> str | None:
+    """The state the execution entered last (where it is, or where it stopped); None before any."""
+    try:
+        history = _client().get_execution_history(
+            executionArn=execution_arn, reverseOrder=True, maxResults=_HISTORY_PAGE
+        )
+    except ClientError as error:
+        if error_code(error) in {"ExecutionDoesNotExist", "InvalidArn"}:
+            return None
+        raise classify_dependency(error, "GetExecutionHistory") from error
+    except BotoCoreError as error:
+        raise classify_dependency(error, "GetExecutionHistory") from error
+    for event in history["events"]:
+        entered = event.get("stateEnteredEventDetails")
+        if entered:
+            return str(entered["name"])
+    return None
 
 
 def stop(execution_arn: str, cause: str) -> None:

@@ -56,10 +56,13 @@ class RunLinks(_Answer):
 
 class StartedRun(_Answer):
     run_id: str = Field(description="also the Step Functions execution name")
-    pipeline: str
+    workflow: str = Field(description="image-pipeline, or the lifecycle workflow the run belongs to")
+    pipeline: str = Field(description="the pipeline, or the lifecycle job (its request's name)")
     status: Literal["STARTING"] = "STARTING"
     execution_arn: str
-    image_name: str = Field(description="the AppStream image this run will create")
+    image_name: str | None = Field(
+        None, description="the AppStream image an image pipeline run will create (none for lifecycle runs)"
+    )
     links: RunLinks
 
 
@@ -103,7 +106,10 @@ class CurrentWait(_Answer):
 
 class RunSummary(_Answer):
     run_id: str
-    pipeline: str
+    workflow: str | None = Field(
+        None, description="the workflow whose state machine runs it; null for one this API does not start"
+    )
+    pipeline: str = Field(description="the pipeline, or the lifecycle job (its request's name)")
     status: RunStatus
     started_at: str | None = None
     finished_at: str | None = None
@@ -125,6 +131,16 @@ class RunPage(_Answer):
     next_token: str | None = Field(
         None, description="pass as next_token for the next page; absent at the end"
     )
+
+
+class WorkflowSummary(_Answer):
+    name: str = Field(description="as `image-factory run --workflow NAME` and `validate --workflow` name it")
+    description: str
+    start: str = Field(description="POST a request of this workflow here to start a run")
+
+
+class WorkflowList(_Answer):
+    workflows: list[WorkflowSummary]
 
 
 class CancelledRun(_Answer):

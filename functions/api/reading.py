@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC
 from typing import Any
 
 from functions.api import executions, tokens
@@ -18,7 +19,7 @@ def get_run(settings: ApiSettings, records: RunRecords, run_id: str) -> RunDetai
         return _starting(settings, run_id)
     steps = [Step.model_validate(step) for step in records.get_steps(run_id)]
     return RunDetail(
-        **summary(run).model_dump(),
+        **summary(settings, run).model_dump(),
         steps=_visible(steps),
         current_wait=_current_wait(steps) if run.get("status") == "RUNNING" else None,
         resources=run.get("resources") or {},
@@ -27,32 +28,41 @@ def get_run(settings: ApiSettings, records: RunRecords, run_id: str) -> RunDetai
 
 
 def list_runs(
-    records: RunRecords, pipeline: str | None, status: str | None, limit: int, next_token: str | None
+    settings: ApiSettings,
+    records: RunRecords,
+    pipeline: str | None,
+    status: str | None,
+    limit: int,
+    next_token: str | None,
 ) -> RunPage:
     start_key = tokens.decode(next_token, pipeline, status) if next_token else None
     items, last = records.list_runs(pipeline, status, limit, start_key)
     return RunPage(
-        runs=[summary(item) for item in items],
+        runs=[summary(settings, item) for item in items],
         next_token=tokens.encode(last, pipeline, status) if last else None,
     )
 
 
-def summary(run: dict[str, Any]) -> RunSummary:
+def summary(settings: ApiSettings, run: dict[str, Any]) -> RunSummary:
     fields = set(RunSummary.model_fields)
-    return RunSummary.model_validate({key: value for key, value in run.items() if key in fields})
+    recorded = {key: value for key, value in run.items() if key in fields}
+    # The records do not say which workflow made them; the execution's state machine does.
+    return RunSummary.model_validate({**recorded, "workflow": settings.workflow_of(run.get("execution_arn"))})
 
 
 def _starting(settings: ApiSettings, run_id: str) -> RunDetail:
     """A run whose execution exists but has not recorded itself yet (or was refused before it could)."""
-    execution = executions.describe(settings.execution_arn(run_id))
-    if execution is None:
+    found = executions.find(settings, run_id)
+    if found is None:
         raise NotFound(f"no run {run_id!r}")
+    workflow, execution = found
     started = execution.get("startDate")
     return RunDetail(
         run_id=run_id,
+        workflow=workflow,
         pipeline=_pipeline_of(execution.get("input")),
         status="STARTING",
-        started_at=started.strftime("%Y-%m-%dT%H:%M:%SZ") if started else None,
+        started_at=started.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if started else None,
         execution_arn=execution["executionArn"],
         links=links(run_id),
     )
@@ -77,8 +87,10 @@ def _current_wait(steps: list[Step]) -> CurrentWait | None:
 
 
 def _pipeline_of(execution_input: Any) -> str:
+    """The pipeline (`pipeline`) or lifecycle job (`name`) the input names, as the run will record it."""
     try:
-        pipeline = json.loads(execution_input).get("pipeline")
+        document = json.loads(execution_input)
+        name = document.get("pipeline", document.get("name"))
     except (TypeError, ValueError, AttributeError):
         return "-"
-    return pipeline if isinstance(pipeline, str) else "-"
+    return name if isinstance(name, str) else "-"

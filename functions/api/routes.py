@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
-from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from functions.api import cancelling, reading, starting
@@ -19,7 +18,9 @@ from functions.api.models import (
     StartedRun,
     StartRunBody,
 )
+from functions.api.responses import BAD_INPUT, answer
 from functions.api.settings import get_api_settings
+from functions.api.workflow_routes import IdempotencyKey
 from functions.context import get_context
 from functions.request import PIPELINE_NAME
 
@@ -28,33 +29,35 @@ router = APIGatewayRouter()
 RunId = Annotated[str, Path(pattern=RUN_ID, description="run id (the execution name)")]
 
 
-def _answer(description: str, model: type) -> OpenAPIResponse:
-    return {"description": description, "content": {"application/json": {"model": model}}}
-
-
-_BAD_INPUT = _answer("Bad input: every bad field is listed", ErrorDocument)
-_NOT_FOUND = _answer("No such run or pipeline", ErrorDocument)
+_NOT_FOUND = answer("No such run or pipeline", ErrorDocument)
 
 
 @router.post(
     "/runs",
     status_code=202,
-    summary="Start a run",
+    summary="Start an image pipeline run",
     description="Start a run from a pipeline request, or run a configured pipeline with "
-    '`{"pipeline": NAME}`. Answers at once; follow the run at `links.self`.',
+    '`{"pipeline": NAME}`. Answers at once; follow the run at `links.self`. '
+    "The same as `POST /workflows/image-pipeline/runs`; other workflows start at "
+    "`POST /workflows/{workflow}/runs`.",
     operation_id="startRun",
     tags=["runs"],
     responses={
-        202: _answer("The run's execution started", StartedRun),
-        400: _BAD_INPUT,
+        202: answer("The run's execution started", StartedRun),
+        400: BAD_INPUT,
         404: _NOT_FOUND,
-        409: _answer("A running run already makes the same image or AMI", ErrorDocument),
+        409: answer(
+            "A running run already makes the same image or AMI, or the idempotency key started "
+            "another request",
+            ErrorDocument,
+        ),
     },
 )
 def start_run(
     body: Annotated[StartRunBody, Body(description="a pipeline request, or a configured pipeline")],
+    idempotency_key: IdempotencyKey = None,
 ) -> StartedRun:
-    return starting.start_run(get_api_settings(), get_context().records, body)
+    return starting.start_run(get_api_settings(), get_context().records, body, idempotency_key)
 
 
 @router.get(
@@ -62,7 +65,7 @@ def start_run(
     summary="List runs, newest first",
     operation_id="listRuns",
     tags=["runs"],
-    responses={200: _answer("One page of runs", RunPage), 400: _BAD_INPUT},
+    responses={200: answer("One page of runs", RunPage), 400: BAD_INPUT},
 )
 def list_runs(
     pipeline: Annotated[
@@ -72,7 +75,7 @@ def list_runs(
     limit: Annotated[int, Query(ge=1, le=100, description="runs per page")] = 20,
     next_token: Annotated[str | None, Query(max_length=2048, description="from the previous page")] = None,
 ) -> RunPage:
-    return reading.list_runs(get_context().records, pipeline, status, limit, next_token)
+    return reading.list_runs(get_api_settings(), get_context().records, pipeline, status, limit, next_token)
 
 
 @router.get(
@@ -80,7 +83,7 @@ def list_runs(
     summary="One run with its steps and current wait",
     operation_id="getRun",
     tags=["runs"],
-    responses={200: _answer("The run", RunDetail), 400: _BAD_INPUT, 404: _NOT_FOUND},
+    responses={200: answer("The run", RunDetail), 400: BAD_INPUT, 404: _NOT_FOUND},
 )
 def get_run(run_id: RunId) -> RunDetail:
     return reading.get_run(get_api_settings(), get_context().records, run_id)
@@ -89,15 +92,20 @@ def get_run(run_id: RunId) -> RunDetail:
 @router.post(
     "/runs/<run_id>/cancel",
     summary="Cancel a run",
-    description="Stops the execution and cleans up what the run made (builder stopped and deleted, "
-    "builder slot released); the run ends CANCELLED. Cancelling a cancelled run answers its state again.",
+    description="Stops the execution and undoes what the workflow's failure path would (an image "
+    "pipeline's builder stopped and deleted and its slot released; a managed update's new image "
+    "deleted); the run ends CANCELLED. A fleet rollout is not stopped while it moves a fleet (409). "
+    "Cancelling a cancelled run answers its state again.",
     operation_id="cancelRun",
     tags=["runs"],
     responses={
-        200: _answer("The run is cancelled, or cancelling while cleanup finishes", CancelledRun),
-        400: _BAD_INPUT,
+        200: answer("The run is cancelled, or cancelling while cleanup finishes", CancelledRun),
+        400: BAD_INPUT,
         404: _NOT_FOUND,
-        409: _answer("The run has already ended, or is still starting", ErrorDocument),
+        409: answer(
+            "The run has already ended, is still starting, or is a fleet rollout moving a fleet",
+            ErrorDocument,
+        ),
     },
 )
 def cancel_run(run_id: RunId) -> CancelledRun:

@@ -1,12 +1,11 @@
-"""Starting a run: resolve the request, name the execution, refuse a second run of the same output."""
+"""Starting an image pipeline run: resolve the request, name the execution, refuse a second run of
+the same output."""
 
 from __future__ import annotations
 
-import secrets
-from datetime import UTC, datetime
 from typing import Any
 
-from functions.api import executions, pipelines
+from functions.api import launching, pipelines
 from functions.api.errors import Conflict, InvalidInput, NotFound
 from functions.api.models import ConfiguredPipelineRun, FieldProblem, StartedRun, links
 from functions.api.settings import ApiSettings
@@ -14,42 +13,35 @@ from functions.placeholders import NameValues, render
 from functions.plan import run_id_for
 from functions.records import RunRecords
 from functions.request import PipelineRequest, parse_request
+from functions.workflows import DEFAULT_WORKFLOW
 
 _RUNNING_PAGE = 100
-_NAME_ATTEMPTS = 3
-
-
-def new_run_id(pipeline: str) -> str:
-    """Readable and unique: `<pipeline>-<yyyymmdd>-<hhmmss>-<4 hex>`, at most 39 characters, so the
-    run id (which the workflow derives from the execution name) is the name itself."""
-    # Wall-clock time, as Step Functions stamps the execution's StartTime, which the workflow dates
-    # the run's names by (on the local engine the functions' own clock runs faster).
-    moment = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    return f"{pipeline[:18]}-{moment}-{secrets.token_hex(2)}"
 
 
 def start_run(
-    settings: ApiSettings, records: RunRecords, body: PipelineRequest | ConfiguredPipelineRun
+    settings: ApiSettings,
+    records: RunRecords,
+    body: PipelineRequest | ConfiguredPipelineRun,
+    idempotency_key: str | None = None,
 ) -> StartedRun:
     document = _request_document(settings, body)
-    for _ in range(_NAME_ATTEMPTS):
-        run_id = new_run_id(str(document["pipeline"]))
-        values = NameValues(pipeline=str(document["pipeline"]), date=run_id.split("-")[-3], run=run_id)
-        request = _validated(document, values)
-        image_name = render(request.snapshot.image_name, values)
-        _refuse_duplicate_output(records, request, values)
-        try:
-            arn = executions.start(settings.state_machine_arn, run_id, document)
-        except executions.ExecutionNameTaken:
-            continue  # two starts in the same second drew the same suffix: draw again
-        return StartedRun(
-            run_id=run_id,
-            pipeline=request.pipeline,
-            execution_arn=arn,
-            image_name=image_name,
-            links=links(run_id),
-        )
-    raise Conflict("could not find a free execution name; try again")
+    pipeline = str(document["pipeline"])
+
+    def check(run_id: str, date: str) -> None:
+        values = NameValues(pipeline=pipeline, date=date, run=run_id)
+        _refuse_duplicate_output(records, _validated(document, values), values)
+
+    launch = launching.launch(settings, DEFAULT_WORKFLOW, pipeline, document, idempotency_key, check)
+    values = NameValues(pipeline=pipeline, date=launch.date, run=launch.run_id)
+    request = _validated(document, values)
+    return StartedRun(
+        run_id=launch.run_id,
+        workflow=DEFAULT_WORKFLOW,
+        pipeline=request.pipeline,
+        execution_arn=launch.execution_arn,
+        image_name=render(request.snapshot.image_name, values),
+        links=links(launch.run_id),
+    )
 
 
 def _request_document(settings: ApiSettings, body: PipelineRequest | ConfiguredPipelineRun) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.api import cancelling, continuation
 from functions.api.app import resolve
+from functions.api.settings import get_api_settings
 from functions.context import get_context
 from functions.observability import logger, tracer
 
@@ -18,5 +19,5 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     run_id = continuation.continued_run(event)
     if run_id is not None:
         logger.append_keys(run_id=run_id)
-        return cancelling.advance(get_context(), run_id).model_dump(mode="json")
+        return cancelling.advance(get_api_settings(), get_context(), run_id).model_dump(mode="json")
     return resolve(event, context)

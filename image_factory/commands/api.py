@@ -28,7 +28,9 @@ def register(subparsers: Any) -> None:
         "serve",
         help="serve the run API on 127.0.0.1 over the local engine",
         description="Serve the run API over HTTP on 127.0.0.1, runs executing on the local engine "
-        '(no AWS account). Try: curl -X POST localhost:8080/runs -d \'{"pipeline": "reference"}\'',
+        '(no AWS account). Try: curl -X POST localhost:8080/runs -d \'{"pipeline": "reference"}\'. '
+        "Lifecycle workflows start at /workflows/NAME/runs; they work on the emulated account's "
+        "images and fleets (e.g. --scenario fleets).",
     )
     serve.add_argument("--local", action="store_true", help="required: the API on the local engine")
     serve.add_argument("--port", type=int, default=8080, help="port on 127.0.0.1 (default 8080; 0 picks one)")

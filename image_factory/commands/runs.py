@@ -1,5 +1,9 @@
 """`image-factory start|status|watch|list|cancel`: drive runs through the run API.
 
+`start --workflow NAME` starts a lifecycle workflow's run (export-backup, managed-update,
+fleet-rollout, retention) with a request of that workflow, as `run --local --workflow`
+and `validate --workflow` name them; every other command follows any workflow's runs.
+
 Against a deployed stack the API is found from the stack's outputs and requests are
 signed with the ambient AWS credentials; `--local` talks to `image-factory api serve --local`.
 Exit codes: 0 success (for `watch`: the run SUCCEEDED), 1 the run or the API call failed,
@@ -16,6 +20,7 @@ import time
 from typing import Any, TextIO
 
 from image_factory.cli import UsageError
+from image_factory.commands.run import add_workflow_option
 from image_factory.remote.client import ApiFailure, ApiUnreachable, RunApiClient
 
 DEFAULT_LOCAL_ENDPOINT = "http://127.0.0.1:8080"
@@ -32,6 +37,12 @@ def register(subparsers: Any) -> None:
     )
     start.add_argument(
         "--pipeline", metavar="NAME", help="run this configured pipeline with its stored request"
+    )
+    add_workflow_option(start)
+    start.add_argument(
+        "--idempotency-key",
+        metavar="KEY",
+        help="retrying with the same key answers the run it started instead of starting another",
     )
     start.add_argument("--watch", action="store_true", help="then follow the run until it ends")
 
@@ -114,6 +125,8 @@ def _client(args: argparse.Namespace) -> RunApiClient:
 def run_start(args: argparse.Namespace, client: RunApiClient, out: TextIO) -> int:
     if (args.request is None) == (args.pipeline is None):
         raise UsageError("give a REQUEST file or --pipeline NAME (one of them)")
+    if args.pipeline is not None and args.workflow != "image-pipeline":
+        raise UsageError("--pipeline runs a configured image pipeline; give a REQUEST file for --workflow")
     if args.pipeline is not None:
         document: dict[str, Any] = {"pipeline": args.pipeline}
     else:
@@ -126,14 +139,11 @@ def run_start(args: argparse.Namespace, client: RunApiClient, out: TextIO) -> in
         if not isinstance(raw, dict):
             raise UsageError(f"{args.request}: a request is a JSON/YAML object")
         document = raw
-    started = client.start(document)
+    started = client.start(document, args.workflow, args.idempotency_key)
     if args.json:
         _print_json(started, out)
     else:
-        print(
-            f"started {started['run_id']} (pipeline {started['pipeline']}, image {started['image_name']})",
-            file=out,
-        )
+        print(f"started {started['run_id']} ({_started_what(started)})", file=out)
     if args.watch:
         return follow(client, str(started["run_id"]), _interval(args), out)
     return 0
@@ -170,7 +180,8 @@ def run_list(args: argparse.Namespace, client: RunApiClient, out: TextIO) -> int
         print("no runs", file=out)
     for run in runs:
         step = run.get("current_step") or "-"
-        print(f"{run['run_id']:<42} {run['status']:<10} {run.get('started_at') or '-':<21} {step}", file=out)
+        workflow, started = run.get("workflow") or "-", run.get("started_at") or "-"
+        print(f"{run['run_id']:<42} {workflow:<15} {run['status']:<10} {started:<21} {step}", file=out)
     return 0
 
 
@@ -215,8 +226,19 @@ def follow(client: RunApiClient, run_id: str, interval: float, out: TextIO) -> i
         time.sleep(interval)
 
 
+def _started_what(started: dict[str, Any]) -> str:
+    workflow = started.get("workflow") or "image-pipeline"
+    if workflow == "image-pipeline":
+        return f"pipeline {started['pipeline']}, image {started.get('image_name') or '-'}"
+    return f"{workflow} job {started['pipeline']}"
+
+
 def describe_run(run: dict[str, Any]) -> str:
-    lines = [f"{run['run_id']}  {run['status']}  pipeline {run['pipeline']}"]
+    workflow = run.get("workflow") or "image-pipeline"
+    owner = (
+        f"pipeline {run['pipeline']}" if workflow == "image-pipeline" else f"{workflow} job {run['pipeline']}"
+    )
+    lines = [f"{run['run_id']}  {run['status']}  {owner}"]
     lines.append(f"  started {run.get('started_at') or '-'}  finished {run.get('finished_at') or '-'}")
     for step in run.get("steps", []):
         lines.append(f"  {describe_step(step)}")

@@ -59,8 +59,15 @@ class RunApiClient:
         self.base_url = base_url.rstrip("/")
         self._signer = signer
 
-    def start(self, document: dict[str, Any]) -> dict[str, Any]:
-        return self._call("POST", "/runs", document)
+    def start(
+        self, document: dict[str, Any], workflow: str | None = None, idempotency_key: str | None = None
+    ) -> dict[str, Any]:
+        """Start a run of `workflow` (the image pipeline by default, at POST /runs)."""
+        path = (
+            "/runs" if workflow in (None, "image-pipeline") else f"/workflows/{quote(workflow, safe='')}/runs"
+        )
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+        return self._call("POST", path, document, headers)
 
     def get_run(self, run_id: str) -> dict[str, Any]:
         return self._call("GET", f"/runs/{quote(run_id, safe='')}")
@@ -75,10 +82,16 @@ class RunApiClient:
     def cancel(self, run_id: str) -> dict[str, Any]:
         return self._call("POST", f"/runs/{quote(run_id, safe='')}/cancel")
 
-    def _call(self, method: str, path: str, document: dict[str, Any] | None = None) -> dict[str, Any]:
+    def _call(
+        self,
+        method: str,
+        path: str,
+        document: dict[str, Any] | None = None,
+        extra_headers: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
         url = self.base_url + path
         body = json.dumps(document).encode() if document is not None else None
-        headers = {"Accept": "application/json"}
+        headers = {"Accept": "application/json", **(extra_headers or {})}
         if body is not None:
             headers["Content-Type"] = "application/json"
         if self._signer is not None:

@@ -5,7 +5,8 @@
 
 Runs started through it execute on the local engine in the background (moto's Step
 Functions interpreter, handlers in-process, AppStream from the emulator, compressed
-time). Leaving stops what still runs. Requests are handled one at a time, as one Lambda
+time), for the image pipeline and every lifecycle workflow alike. Leaving stops what
+still runs. Requests are handled one at a time, as one Lambda
 container would: the resolver keeps the current event on itself.
 """
 
@@ -28,6 +29,7 @@ from image_factory.local_engine.inputs import example_names, load_request_docume
 from image_factory.local_engine.lambdas import LambdaContext
 from image_factory.local_engine.resources import STATE_MACHINE
 from image_factory.remote.gateway_events import proxy_answer, proxy_event
+from image_factory.remote.local_workflows import deploy_lifecycle_workflows
 
 LOCAL_FUNCTION = "image-factory-local-RunApi"
 
@@ -59,7 +61,7 @@ class LocalApiServer:
         self._server: ThreadingHTTPServer | None = None
         self._lock = threading.Lock()
         self._continuations: list[threading.Thread] = []
-        self._state_machine_arn = ""
+        self._state_machine_arns: list[str] = []
 
     @property
     def url(self) -> str:
@@ -125,11 +127,14 @@ class LocalApiServer:
     def _environment(self) -> dict[str, str]:
         sfn = boto3.client("stepfunctions", region_name=self.engine.region)
         machines = sfn.list_state_machines()["stateMachines"]
-        self._state_machine_arn = next(
+        pipeline = next(
             machine["stateMachineArn"] for machine in machines if machine["name"] == STATE_MACHINE
         )
+        lifecycle = deploy_lifecycle_workflows(self.engine.region)
+        self._state_machine_arns = [pipeline, *lifecycle.values()]
         return {
-            names.ENV_PIPELINE_STATE_MACHINE: self._state_machine_arn,
+            names.ENV_PIPELINE_STATE_MACHINE: pipeline,
+            **{names.env_workflow_state_machine(workflow): arn for workflow, arn in lifecycle.items()},
             names.ENV_PIPELINES_CONFIG: json.dumps({"pipelines": self._pipelines}),
         }
 
@@ -146,11 +151,10 @@ class LocalApiServer:
         for thread in self._continuations:
             thread.join(timeout=30)
         sfn = boto3.client("stepfunctions", region_name=self.engine.region)
-        running = sfn.list_executions(stateMachineArn=self._state_machine_arn, statusFilter="RUNNING")[
-            "executions"
-        ]
-        for execution in running:
-            sfn.stop_execution(executionArn=execution["executionArn"], cause="local API server closed")
+        for machine in self._state_machine_arns:
+            running = sfn.list_executions(stateMachineArn=machine, statusFilter="RUNNING")["executions"]
+            for execution in running:
+                sfn.stop_execution(executionArn=execution["executionArn"], cause="local API server closed")
 
 
 class _EnginePacing:

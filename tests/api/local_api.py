@@ -8,16 +8,26 @@ import urllib.error
 import urllib.request
 from typing import Any
 
+from appstream_emulator.scenario import Scenario
+from image_factory.local_engine.engine import LocalEngine
+from image_factory.local_engine.inputs import load_scenario
 from image_factory.remote.local_server import LocalApiServer
-from tests.engine.pipeline_support import fast_request
+from tests.engine.pipeline_support import FAST_SETTINGS, fast_request
+from tests.lifecycle.fleet_support import FLEET_DURATIONS
+from tests.lifecycle.support import IMAGES
 
 POLL_SECONDS = 0.05
 
 
-def http(base_url: str, method: str, path: str, body: Any = None) -> tuple[int, dict[str, Any]]:
+def http(
+    base_url: str, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, Any]]:
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(
-        base_url + path, data=data, method=method, headers={"Content-Type": "application/json"}
+        base_url + path,
+        data=data,
+        method=method,
+        headers={"Content-Type": "application/json", **(headers or {})},
     )
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
@@ -54,3 +64,12 @@ def builders_of(server: LocalApiServer, run_id: str) -> list[str]:
     """Names of the run's image builders left in the emulated account."""
     names = [builder["name"] for builder in server.engine.inventory().get("image_builders", [])]
     return [name for name in names if run_id in name]
+
+
+def lifecycle_engine() -> LocalEngine:
+    """An account for every lifecycle workflow: images to back up and update, and pipeline web's
+    images and fleets to roll out and retain (the `fleets` scenario), with short phases."""
+    data = load_scenario("fleets").model_dump(by_alias=True, exclude_unset=True)
+    data["images"] = [*data["images"], *IMAGES]
+    data["durations"] = {**FLEET_DURATIONS, "updated_image": 600}
+    return LocalEngine(Scenario.from_data(data), settings=FAST_SETTINGS)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from functions.workflows import WORKFLOWS
 from image_factory.commands.api import OPENAPI_PATH, openapi_text
 
 
@@ -24,10 +25,25 @@ def test_every_operation_documents_its_errors_with_the_error_document() -> None:
         ("GET", "/runs"),
         ("GET", "/runs/{run_id}"),
         ("POST", "/runs/{run_id}/cancel"),
+        ("GET", "/workflows"),
+        *(("POST", f"/workflows/{workflow}/runs") for workflow in WORKFLOWS),
     }
     for key, operation in operations.items():
         responses = operation["responses"]
         assert "422" not in responses, key
-        assert {"400", "503"} <= set(responses), key
+        assert "503" in responses, key
+        if key == ("GET", "/workflows"):
+            continue  # it takes no input, so none can be bad
         schema = responses["400"]["content"]["application/json"]["schema"]
         assert schema == {"$ref": "#/components/schemas/ErrorDocument"}, key
+
+
+def test_each_workflow_start_documents_that_workflows_request() -> None:
+    document = json.loads(openapi_text())
+    for workflow in WORKFLOWS:
+        body = document["paths"][f"/workflows/{workflow}/runs"]["post"]["requestBody"]
+        schema = body["content"]["application/json"]["schema"]
+        reference = json.dumps(schema)
+        assert "#/components/schemas/" in reference, workflow
+    retention = document["components"]["schemas"]["RetentionRequest"]
+    assert {"name", "pipelines"} <= set(retention["required"])

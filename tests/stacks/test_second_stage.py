@@ -91,7 +91,13 @@ def test_run_api_routes_are_iam_authorised(second: tuple[Path, dict[str, Any]]) 
         assert method["AuthorizationType"] == "AWS_IAM"
         assert "RequestValidatorId" in method
         routes.add((method["HttpMethod"], paths[method["ResourceId"]["Ref"]]))
-    assert routes == {("POST", "runs"), ("GET", "runs"), ("GET", "{id}"), ("POST", "cancel")}
+    assert routes == {
+        ("POST", "runs"),  # POST /runs and POST /workflows/{workflow}/runs
+        ("GET", "runs"),
+        ("GET", "{id}"),
+        ("POST", "cancel"),
+        ("GET", "workflows"),
+    }
     handlers = [
         r["Properties"]["Handler"] for r in resources.values() if r["Type"] == "AWS::Lambda::Function"
     ]

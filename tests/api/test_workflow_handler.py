@@ -1,0 +1,204 @@
+"""Lifecycle workflows through the run API's handler on moto: starting, bad input, retries, cancelling."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from functions.api import executions
+from functions.workflows import WORKFLOWS
+from tests.api.conftest import Api
+
+EXPORT_ROLE = "arn:aws:iam::123456789012:role/image-factory-appstream-export"
+REQUESTS: dict[str, dict[str, Any]] = {
+    "export-backup": {"name": "nightly", "images": {"name_prefix": "app-"}, "role_arn": EXPORT_ROLE},
+    "managed-update": {"name": "office-updates", "image_name": "office"},
+    "fleet-rollout": {"name": "web-rollout", "image_name": "web-2", "fleets": [{"name": "web"}]},
+    "retention": {"name": "web-retention", "pipelines": ["web"]},
+}
+
+
+def fields(answer: Any) -> set[str]:
+    return {problem["field"] for problem in answer.document["error"]["fields"]}
+
+
+def start(api: Api, workflow: str, body: Any = None, **headers: str) -> Any:
+    document = REQUESTS[workflow] if body is None else body
+    return api.call("POST", f"/workflows/{workflow}/runs", document, headers=headers)
+
+
+def test_the_api_lists_every_workflow_with_where_to_start_it(api: Api) -> None:
+    answer = api.call("GET", "/workflows")
+    assert answer.status == 200
+    listed = {item["name"]: item["start"] for item in answer.document["workflows"]}
+    assert listed == {name: f"/workflows/{name}/runs" for name in WORKFLOWS}
+
+
+@pytest.mark.parametrize("workflow", sorted(REQUESTS))
+def test_a_lifecycle_request_starts_its_workflow_named_by_the_run_id(api: Api, workflow: str) -> None:
+    answer = start(api, workflow)
+
+    assert answer.status == 202, answer.document
+    started = answer.document
+    assert (started["workflow"], started["pipeline"], started["image_name"]) == (
+        workflow,
+        REQUESTS[workflow]["name"],
+        None,
+    )
+    (execution,) = api.executions(workflow)
+    assert execution["name"] == started["run_id"] == started["execution_arn"].rsplit(":", 1)[-1]
+    assert json.loads(execution["input"]) == REQUESTS[workflow]
+    assert api.executions() == []  # not the image pipeline
+    shown = api.call("GET", f"/runs/{started['run_id']}").document
+    assert (shown["status"], shown["workflow"], shown["pipeline"]) == (
+        "STARTING",
+        workflow,
+        REQUESTS[workflow]["name"],
+    )
+
+
+@pytest.mark.parametrize(
+    ("workflow", "body", "bad"),
+    [
+        ("retention", {"name": "r", "pipelines": [], "keep_images": 0}, {"pipelines", "keep_images"}),
+        ("export-backup", {"name": "nightly", "images": {"name_prefix": "app-"}}, {"role_arn"}),
+        ("managed-update", {**REQUESTS["managed-update"], "colour": "blue"}, {"colour"}),
+        ("fleet-rollout", {"name": "web rollout", "image_name": "web-2"}, {"name", "fleets"}),
+        ("retention", [1, 2], {"(body)"}),
+    ],
+)
+def test_a_bad_lifecycle_request_is_400_naming_every_bad_field_and_starts_nothing(
+    api: Api, workflow: str, body: Any, bad: set[str]
+) -> None:
+    answer = start(api, workflow, body)
+
+    assert answer.status == 400, answer.document
+    assert answer.document["error"]["code"] == "InvalidRequest"
+    assert fields(answer) == bad
+    assert api.executions(workflow) == []
+
+
+def test_an_unknown_workflow_is_404_naming_the_known_ones(api: Api) -> None:
+    answer = api.call("POST", "/workflows/backup/runs", REQUESTS["export-backup"])
+
+    assert answer.status == 404
+    assert answer.document["error"]["code"] == "NotFound"
+    for name in WORKFLOWS:
+        assert name in answer.document["error"]["message"]
+
+
+def test_the_image_pipeline_starts_under_its_workflow_name_too(api: Api) -> None:
+    answer = api.call("POST", "/workflows/image-pipeline/runs", {"pipeline": "golden"})
+    assert answer.status == 202, answer.document
+    assert (answer.document["workflow"], answer.document["pipeline"]) == ("image-pipeline", "golden")
+    assert len(api.executions()) == 1
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [("/workflows/retention/runs", REQUESTS["retention"]), ("/runs", {"pipeline": "golden"})],
+)
+def test_a_retry_with_the_same_idempotency_key_answers_the_first_run(api: Api, path: str, body: Any) -> None:
+    first = api.call("POST", path, body, headers={"Idempotency-Key": "nightly-2026-11-28"})
+    again = api.call("POST", path, body, headers={"Idempotency-Key": "nightly-2026-11-28"})
+
+    assert (first.status, again.status) == (202, 202), again.document
+    assert again.document["run_id"] == first.document["run_id"]
+    assert again.document["execution_arn"] == first.document["execution_arn"]
+    workflow = "retention" if "retention" in path else "image-pipeline"
+    assert len(api.executions(workflow)) == 1
+    other = api.call("POST", path, body, headers={"Idempotency-Key": "nightly-2026-11-29"})
+    assert other.status == 202 and other.document["run_id"] != first.document["run_id"]
+
+
+def test_a_key_reused_for_another_request_is_409(api: Api) -> None:
+    key = {"Idempotency-Key": "once"}
+    assert start(api, "retention", **key).status == 202
+    changed = start(api, "retention", {**REQUESTS["retention"], "keep_images": 5}, **key)
+    assert changed.status == 409
+    assert "idempotency key" in changed.document["error"]["message"]
+    assert len(api.executions("retention")) == 1
+
+
+def test_a_malformed_idempotency_key_is_400(api: Api) -> None:
+    answer = start(api, "retention", **{"Idempotency-Key": "no spaces please"})
+    assert answer.status == 400
+    assert fields(answer) == {"idempotency-key"}
+
+
+def test_a_job_with_a_running_run_is_409_until_it_ends(api: Api) -> None:
+    run_id = start(api, "retention").document["run_id"]
+    (execution,) = api.executions("retention")
+    api.records.start_run(run_id, "web-retention", execution["executionArn"], REQUESTS["retention"])
+
+    twin = start(api, "retention")
+
+    assert twin.status == 409
+    assert run_id in twin.document["error"]["message"]
+    api.records.finish_run(run_id, "SUCCEEDED")
+    assert start(api, "retention").status == 202
+
+
+def test_a_pipeline_of_the_same_name_does_not_block_a_job(api: Api) -> None:
+    pipeline_run = api.call("POST", "/runs", {"pipeline": "golden"}).document
+    api.records.start_run(pipeline_run["run_id"], "web-retention", pipeline_run["execution_arn"], {})
+    assert start(api, "retention").status == 202
+
+
+def test_listings_show_the_workflow_of_each_run(api: Api) -> None:
+    pipeline_run = api.call("POST", "/runs", {"pipeline": "golden"}).document
+    retention_run = start(api, "retention").document
+    for run in (pipeline_run, retention_run):
+        api.records.start_run(run["run_id"], run["pipeline"], run["execution_arn"], {})
+
+    listed = api.call("GET", "/runs").document["runs"]
+
+    assert {run["run_id"]: run["workflow"] for run in listed} == {
+        pipeline_run["run_id"]: "image-pipeline",
+        retention_run["run_id"]: "retention",
+    }
+
+
+def recorded(api: Api, workflow: str) -> str:
+    """A lifecycle run started through the API and recorded RUNNING with a running step."""
+    run = start(api, workflow).document
+    api.records.start_run(run["run_id"], run["pipeline"], run["execution_arn"], REQUESTS[workflow])
+    api.records.step_started(run["run_id"], "plan", {})
+    return str(run["run_id"])
+
+
+def test_cancelling_a_lifecycle_run_stops_it_and_ends_it_cancelled(api: Api) -> None:
+    run_id = recorded(api, "retention")
+
+    answer = api.call("POST", f"/runs/{run_id}/cancel")
+
+    assert answer.status == 200, answer.document
+    assert answer.document["status"] == "CANCELLED"
+    (execution,) = api.executions("retention")
+    assert execution["status"] == "ABORTED"
+    run = api.call("GET", f"/runs/{run_id}").document
+    assert (run["status"], run["workflow"]) == ("CANCELLED", "retention")
+    assert [(step["step"], step["status"]) for step in run["steps"]] == [("plan", "CANCELLED")]
+
+
+@pytest.mark.parametrize(
+    ("state", "status"), [("WaitForFleetMove", 409), ("RollbackFleet", 409), ("WaitForFleet", 200)]
+)
+def test_a_fleet_rollout_is_cancelled_only_while_no_fleet_moves(
+    api: Api, monkeypatch: pytest.MonkeyPatch, state: str, status: int
+) -> None:
+    run_id = recorded(api, "fleet-rollout")
+    monkeypatch.setattr(executions, "current_state", lambda arn: state)
+
+    answer = api.call("POST", f"/runs/{run_id}/cancel")
+
+    assert answer.status == status, answer.document
+    (execution,) = api.executions("fleet-rollout")
+    run = api.call("GET", f"/runs/{run_id}").document
+    if status == 409:
+        assert "fleet is being changed" in answer.document["error"]["message"]
+        assert (execution["status"], run["status"]) == ("RUNNING", "RUNNING")
+    else:
+        assert (execution["status"], run["status"]) == ("ABORTED", "CANCELLED")
