@@ -43,3 +43,4 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.cold_start --write
 	$(BIN)/python -m benchmarks.scale --write
 	$(BIN)/python -m benchmarks.fault_matrix --write
+	$(BIN)/python -m benchmarks.bad_input --write
