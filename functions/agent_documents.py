@@ -7,7 +7,7 @@ and writes `jobs/<builder-name>/result.json` (an `AgentResult`). While it works 
 never a decision input for the workflow.
 
 This module ships inside the Lambda bundle and inside the agent, so it depends on
-pydantic only.
+pydantic (and the options module beside it) only.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ import datetime as dt
 from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from functions.agent_options import ImageAssistantOptions
 
 SCHEMA_VERSION = 1
 JOBS_PREFIX = "jobs"
@@ -53,11 +55,6 @@ class ScriptRef(_Document):
 
     s3_uri: str = Field(pattern=r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.+$")
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
-
-
-class ImageAssistantOptions(_Document):
-    use_latest_agent_version: bool = False
-    enable_dynamic_app_catalog: bool = False
 
 
 class AgentJob(_Document):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from functions.causes import cause_message
 from functions.context import Context
 from functions.errors import InvalidPipelineRequest
 from functions.execution import Execution
@@ -63,7 +64,7 @@ def record_failure(context: Context, document: dict[str, Any], execution: Execut
     step, caught, plan = document.get("failed_step"), document.get("error"), document.get("plan")
     if isinstance(step, str) and isinstance(caught, dict) and isinstance(plan, dict):
         run_id, code = str(plan["run_id"]), str(caught.get("Error") or "Unknown")
-        message = f"{step}: {runs.cause_message(caught.get('Cause'))}"
+        message = f"{step}: {cause_message(caught.get('Cause'))}"
         context.records.step_failed(run_id, step, code, message)
         context.records.record_run_error(run_id, step, code, message)
     return runs.record_failure(context, document, execution, plan_type=LifecyclePlan)

@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from functions import clients, names
+from functions.causes import cause_message
 from functions.context import Context
 from functions.errors import AppStreamRequestRejected, ExportFailed
 from functions.lifecycle.backup_records import BackupRecords, unchanged
@@ -23,7 +24,6 @@ from functions.lifecycle.plan import LifecyclePlan
 from functions.lifecycle.timing import timing
 from functions.phases import WaitProgress
 from functions.services import appstream, waits
-from functions.services.runs import cause_message
 from functions.services.steps import failures_recorded
 
 SELECT_STEP = "select"

@@ -17,6 +17,7 @@ from typing import Any, Literal, TypeVar
 from pydantic import Field
 
 from functions import timeutil
+from functions.causes import cause_message
 from functions.context import Context
 from functions.errors import FleetRollbackFailed, FleetUpdateFailed, ImageFactoryError, PhaseTimedOut
 from functions.lifecycle import fleets
@@ -24,7 +25,7 @@ from functions.lifecycle.plan import LifecyclePlan
 from functions.lifecycle.rollout_request import FleetRolloutRequest, FleetTarget
 from functions.lifecycle.timing import timing
 from functions.phases import WaitProgress
-from functions.services import runs, waits
+from functions.services import waits
 from functions.services.steps import failures_recorded
 
 ROLLOUT_STEP = "rollout:"
@@ -156,7 +157,7 @@ def rollback(
             plan.run_id,
             ROLLOUT_STEP + progress.name,
             str(error.get("Error") or "Unknown"),
-            runs.cause_message(error.get("Cause")),
+            cause_message(error.get("Cause")),
         )
     if not request.rollback:
         context.records.step_started(plan.run_id, step, {"fleet": progress.name})

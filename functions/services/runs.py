@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from pydantic import BaseModel
 
+from functions.causes import cause_message
 from functions.context import Context
 from functions.errors import InvalidPipelineRequest
 from functions.phases import BuilderPhase, CleanupPhase, ExportPhase, SlotPhase, SnapshotPhase, SourcePhase
@@ -183,18 +183,3 @@ def close_running_steps(
         else:
             note = f"{name}: did not finish: the run failed at step {failed_step}"
             context.records.step_failed(run_id, name, "RunFailed", note)
-
-
-def cause_message(cause: Any) -> str:
-    """The error message inside a Catch's Cause (a Lambda error document, or plain text)."""
-    if not isinstance(cause, str):
-        return "no cause given"
-    try:
-        parsed = json.loads(cause)
-    except ValueError:
-        return cause
-    if isinstance(parsed, dict) and "errorMessage" in parsed:
-        return str(parsed["errorMessage"])
-    if isinstance(parsed, dict) and "ExecutionArn" in parsed:  # a workflow this one started failed
-        return f"{parsed.get('Error', 'Unknown')}: {cause_message(parsed.get('Cause'))}"
-    return cause

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from functions import timeutil
 from functions.context import Context
 from functions.phases import PhaseName, WaitProgress
-from functions.plan import Plan
 from functions.planner import Timing, expected_duration, first_wait, next_wait
+
+if TYPE_CHECKING:  # the pipeline's plan model: lifecycle tasks wait too and need not build it
+    from functions.plan import Plan
 
 HOUR = 3600.0
 
