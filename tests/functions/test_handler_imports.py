@@ -17,22 +17,13 @@ from typing import Any
 
 import pytest
 
+from benchmarks.cold_start import ENVIRONMENT
 from functions import clients
 from functions.catalog import LAMBDA_TASKS
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-LAMBDA_ENVIRONMENT = {
-    "AWS_REGION": "us-east-1",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_EC2_METADATA_DISABLED": "true",
-    "LAMBDA_TASK_ROOT": str(PROJECT_ROOT),
-    "AWS_LAMBDA_FUNCTION_NAME": "image-factory-test",
-    "POWERTOOLS_SERVICE_NAME": "image-factory",
-    "POWERTOOLS_METRICS_NAMESPACE": "ImageFactoryTest",
-    "POWERTOOLS_TRACE_DISABLED": "false",  # the test session disables it; Lambda does not
-}
+# The environment Lambda gives a function, as the cold-start benchmark sets it.
+LAMBDA_ENVIRONMENT = ENVIRONMENT
 LIST_MODULES = "import sys, json, {module}; print(json.dumps(sorted(sys.modules)))"
 
 HANDLER_MODULES = {task.name: task.handler.rsplit(".", 1)[0] for task in LAMBDA_TASKS}
