@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from functions import catalog
-from stacks.bundling import PROJECT_ROOT, runtime_python_version
+from stacks.bundling import PROJECT_ROOT, runtime_interpreter, runtime_python_version
 
 OUTDIR = PROJECT_ROOT / ".venv" / "cdk-bundled-synth"
 
@@ -52,4 +52,7 @@ def test_app_synthesizes_with_its_lambda_bundle() -> None:
     assert native and all(f"cpython-{version}-aarch64-linux-gnu" in path.name for path in native), native
     botocore = next(bundle.glob("botocore-*.dist-info")).name.split("-")[1]
     assert tuple(int(part) for part in botocore.split(".")[:3]) >= (1, 40, 75)
-    assert not list(bundle.rglob("__pycache__")), "no byte code from this machine's Python"
+    # Bytecode only from the runtime's Python, and only when it is on PATH.
+    bytecode = list(bundle.rglob("*.pyc"))
+    assert all(f".cpython-{version}.pyc" in path.name for path in bytecode), "bytecode of another Python"
+    assert bool(bytecode) == (runtime_interpreter(runtime_python_version()) is not None)
