@@ -54,17 +54,17 @@ def cleanup(context: Context, plan: Plan, phase: CleanupPhase) -> CleanupPhase:
                 "slot_released": slot_released,
             }
         )
+        # None: the request keeps the imported image (or the run started from an existing one).
+        observed = f"builder {builder_state}, imported image {image_state or 'kept'}"
         try:
-            phase = waits.checked(
-                phase, done, context, f"{STEP}: builder {builder_state}, imported image {image_state}"
-            )
+            phase = waits.checked(phase, done, context, f"{STEP}: {observed}")
         except PhaseTimedOut as timeout:
             raise _left_behind(context, plan, phase, builder_settled, image_settled, timeout) from timeout
         context.records.step_polled(
             plan.run_id,
             STEP,
             phase.polls,
-            f"builder {builder_state}, image {image_state}",
+            observed,
             phase.wait_seconds,
         )
         if phase.done:
