@@ -204,8 +204,9 @@ class RunRecords:
         return durations
 
     # --- steps ---
-    def step_started(self, run_id: str, step: str, resource: dict[str, Any]) -> None:
-        """One more attempt of a step; a step that already finished is left as it is."""
+    def step_started(self, run_id: str, step: str, resource: dict[str, Any], *, attempt: bool = True) -> None:
+        """One more attempt of a step (`attempt=False`: opened by a check that precedes the attempts);
+        a step that already finished is left as it is."""
         moment = timeutil.iso(timeutil.now())
         self._update_step(
             run_id,
@@ -220,7 +221,7 @@ class RunRecords:
                 ":step": step,
                 ":order": _order(step),
                 ":resource": resource,
-                ":one": 1,
+                ":one": 1 if attempt else 0,
             },
         )
         self._update_run(

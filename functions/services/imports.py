@@ -54,6 +54,10 @@ def _app(entry: dict[str, Any]) -> dict[str, Any]:
 
 def dry_run_import(context: Context, plan: Plan) -> None:
     """Ask AppStream whether the import would be accepted (role, AMI) without importing."""
+    # Opens the import step, so a refusal AppStream keeps repeating is recorded against it.
+    context.records.step_started(
+        plan.run_id, STEP, {"image_name": str(plan.imported_image_name)}, attempt=False
+    )
     with failures_recorded(context, plan, STEP):
         client = clients.appstream()
         try:
