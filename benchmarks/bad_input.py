@@ -1,4 +1,4 @@
-"""Bad input: malformed pipeline requests and scenario files, fed to every entry point.
+"""Bad input: malformed pipeline requests, scenario files and lifecycle requests, fed to every entry point.
 
     .venv/bin/python -m benchmarks.bad_input [--examples 1000] [--write]
 
@@ -7,8 +7,10 @@ wrong types, out-of-range numbers, bad patterns, unknown keys, huge strings, nul
 nested garbage, non-object top levels), derandomized so every run draws the same cases.
 Only documents the validator rejects are kept. Each goes to validation in-process, to
 `image-factory validate` and `image-factory run --local` in-process (from a file), and,
-for requests, to POST /runs of the local run API. A case fails on a traceback, a 5xx,
-an exit code other than 2, or a rejection that names no field of the document or schema.
+for requests, to POST /runs of the local run API; lifecycle requests go to their
+workflow's model, `image-factory validate --workflow` and POST /workflows/{workflow}/runs.
+A case fails on a traceback, a 5xx, an exit code other than 2, or a rejection that names
+no field of the document or schema.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from appstream_emulator.scenario import Scenario, ScenarioError, scenario_json_s
 from benchmarks.fast import FAST_SETTINGS, fast_scenario
 from benchmarks.report import command_line, provenance, table, write_section
 from functions.request import FieldError, parse_request, request_json_schema
+from functions.workflows import WORKFLOWS, get_workflow
 from image_factory.cli import main as cli_main
 from image_factory.local_engine.engine import LocalEngine
 from image_factory.local_engine.inputs import example_names, examples, load_request_document
@@ -69,6 +72,12 @@ REQUEST_NUMBERS = [
     ("waits", "import", "expected_minutes"),
 ]
 SCENARIO_NUMBERS = [("jitter",), ("quotas", "image_builders"), ("durations", "import"), ("seed",)]
+LIFECYCLE_NUMBERS: dict[str, list[tuple[str, ...]]] = {
+    "export-backup": [("max_concurrency",), ("waits", "export", "expected_minutes")],
+    "managed-update": [("waits", "update", "expected_minutes")],
+    "fleet-rollout": [("fleets",)],
+    "retention": [("keep_images",), ("keep_amis",), ("builder_max_age_hours",)],
+}
 
 
 # --- documents ----------------------------------------------------------------------------------
@@ -78,6 +87,17 @@ def request_bases() -> list[dict[str, Any]]:
     """The bundled pipeline requests (the other examples are lifecycle workflows' requests)."""
     documents = [load_request_document(name)[1] for name in example_names("requests")]
     return [document for document in documents if isinstance(document, dict) and "pipeline" in document]
+
+
+def lifecycle_bases(workflow: str) -> list[dict[str, Any]]:
+    """The bundled requests of a lifecycle workflow: the examples it accepts."""
+    documents = [load_request_document(name)[1] for name in example_names("requests")]
+    parse = get_workflow(workflow).parse
+    return [
+        document
+        for document in documents
+        if isinstance(document, dict) and not isinstance(parse(document), list)
+    ]
 
 
 def scenario_bases() -> list[dict[str, Any]]:
@@ -222,6 +242,19 @@ def request_rejection(document: Any) -> list[str] | None:
         assert all(isinstance(problem, FieldError) for problem in result)
         return [problem.field for problem in result]
     return None
+
+
+def lifecycle_rejection(workflow: str) -> Callable[[Any], list[str] | None]:
+    """Fields the workflow's request model names, or None when it accepts."""
+
+    def fields(document: Any) -> list[str] | None:
+        result = get_workflow(workflow).parse(document)
+        if isinstance(result, list):
+            assert all(isinstance(problem, FieldError) for problem in result)
+            return [problem.field for problem in result]
+        return None
+
+    return fields
 
 
 def scenario_rejection(document: Any) -> list[str] | None:
@@ -369,11 +402,13 @@ def post(base_url: str, path: str, body: bytes) -> tuple[int, Any]:
             return error.code, payload.decode("utf-8", "replace")
 
 
-def check_api(target: Target, documents: list[Any], base_url: str, schema_names: set[str]) -> None:
-    """POST /runs with each document: below 500; a 400 lists fields that name the document's fields."""
+def check_api(
+    target: Target, documents: list[Any], base_url: str, schema_names: set[str], path: str = "/runs"
+) -> None:
+    """POST `path` with each document: below 500; a 400 lists fields that name the document's fields."""
     for document in documents:
         target.cases += 1
-        status, answer = post(base_url, "/runs", json.dumps(document).encode())
+        status, answer = post(base_url, path, json.dumps(document).encode())
         if status >= 500:
             target.fail(document, f"HTTP {status}: {str(answer)[:200]}")
         elif status == 400:
@@ -440,7 +475,34 @@ def run_all(examples: int) -> list[Target]:
         )
     with LocalApiServer(LocalEngine(fast_scenario(), settings=FAST_SETTINGS), port=0) as server:
         check_api(targets["POST /runs (local API)"], requests, server.url, request_names)
-    return list(targets.values())
+    return list(targets.values()) + lifecycle_targets(examples)
+
+
+def validate_argv(workflow: str) -> Callable[[Path], list[str]]:
+    return lambda path: ["validate", "--workflow", workflow, str(path)]
+
+
+def lifecycle_targets(examples: int) -> list[Target]:
+    """The lifecycle workflows' requests, `examples` in all, shared out between the workflows."""
+    model, cli, api = (
+        Target("lifecycle request models"),
+        Target("image-factory validate --workflow"),
+        Target("POST /workflows/{workflow}/runs (local API)"),
+    )
+    lifecycle = [name for name in WORKFLOWS if name in LIFECYCLE_NUMBERS]
+    with (
+        tempfile.TemporaryDirectory() as temporary,
+        LocalApiServer(LocalEngine(fast_scenario(), settings=FAST_SETTINGS), port=0) as server,
+    ):
+        for workflow in lifecycle:
+            rejection = lifecycle_rejection(workflow)
+            names = _schema_names(get_workflow(workflow).json_schema())
+            share = examples // len(lifecycle)
+            documents = generate(lifecycle_bases(workflow), LIFECYCLE_NUMBERS[workflow], rejection, share)
+            check_in_process(model, documents, rejection, names)
+            check_cli(cli, documents, rejection, validate_argv(workflow), Path(temporary), names)
+            check_api(api, documents, server.url, names, path=f"/workflows/{workflow}/runs")
+    return [model, cli, api]
 
 
 def main() -> int:
@@ -458,7 +520,8 @@ def main() -> int:
     body = "\n\n".join(
         [
             provenance(command_line("bad_input")),
-            f"{args.examples} malformed pipeline requests and {args.examples} malformed scenarios, drawn by "
+            f"{args.examples} malformed pipeline requests, {args.examples} malformed scenarios and "
+            f"{args.examples} malformed lifecycle requests (shared out between the four workflows), drawn by "
             "Hypothesis (derandomized) from the bundled examples: required fields dropped, wrong types, "
             "out-of-range numbers (root_volume_gb 0/199/501/10^9 among them), bad patterns, unknown keys, "
             "100,000-character strings, nulls, nested garbage and non-object documents. Only documents "

@@ -15,7 +15,7 @@ def targets() -> dict[str, Target]:
 
 
 def test_every_target_saw_every_case(targets: dict[str, Target]) -> None:
-    assert len(targets) == 6
+    assert len(targets) == 9
     for target in targets.values():
         assert target.cases == EXAMPLES, target.name
 
@@ -29,6 +29,9 @@ def test_every_target_saw_every_case(targets: dict[str, Target]) -> None:
         "image-factory run --local (bad request)",
         "image-factory run --local (bad scenario)",
         "POST /runs (local API)",
+        "lifecycle request models",
+        "image-factory validate --workflow",
+        "POST /workflows/{workflow}/runs (local API)",
     ],
 )
 def test_no_traceback_no_5xx_and_every_rejection_names_a_field(targets: dict[str, Target], name: str) -> None:
