@@ -1,6 +1,8 @@
 """`image-factory run --local REQUEST`: run a pipeline request locally against an emulator scenario.
 
-Exit 0 when the run SUCCEEDED, 1 when it FAILED, 2 for a bad request or scenario.
+With `--config FILE` (the deployment configuration) the run follows the file's chains: a
+run that makes an image starts the chained fleet rollout, which is followed too.
+Exit 0 when every run SUCCEEDED, 1 when one FAILED, 2 for a bad request, scenario or file.
 """
 
 from __future__ import annotations
@@ -10,9 +12,13 @@ import json
 import sys
 import time
 from contextlib import ExitStack
-from typing import Any, TextIO
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
 
 from image_factory.cli import UsageError
+
+if TYPE_CHECKING:
+    from stacks.config import DeploymentConfig
 
 
 def register(subparsers: Any) -> None:
@@ -22,7 +28,8 @@ def register(subparsers: Any) -> None:
         description="Run a pipeline request end to end. With --local, the real state machine runs on the "
         "local engine (moto's Step Functions interpreter, handlers in-process) against the AppStream "
         "emulator, in compressed simulated time. "
-        "Exit 0 if the run succeeded, 1 if it failed, 2 for bad input.",
+        "With --config, the configuration's chained fleet rollouts start as deployed ones do, and are "
+        "followed too. Exit 0 if every run succeeded, 1 if one failed, 2 for bad input.",
     )
     parser.add_argument(
         "request", metavar="REQUEST", help="request file (JSON or YAML) or bundled example name"
@@ -32,6 +39,12 @@ def register(subparsers: Any) -> None:
     )
     add_workflow_option(parser)
     add_local_options(parser)
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        help="deployment configuration (YAML/JSON): follow its chains (a fleet rollout after_pipeline "
+        "or after_managed_update starts when the run makes an image)",
+    )
     parser.add_argument(
         "--json",
         action="store_true",
@@ -75,6 +88,7 @@ def run_command(args: argparse.Namespace) -> int:
         as_json=args.json,
         out=sys.stdout,
         workflow=args.workflow,
+        config=args.config,
     )
 
 
@@ -87,9 +101,11 @@ def run_locally(
     out: TextIO,
     title: str | None = None,
     workflow: str | None = None,
+    config: str | None = None,
 ) -> int:
     """Check the inputs, run one request on a fresh local engine, report; returns the exit code."""
     from functions.workflows import DEFAULT_WORKFLOW, get_workflow
+    from image_factory.local_engine.chained_runs import ChainedRun, announcement, follow_chained_runs
     from image_factory.local_engine.definition import DefinitionError
     from image_factory.local_engine.engine import DEFAULT_RUN_TIMEOUT, DEFAULT_TIME_SCALE, LocalEngine
     from image_factory.local_engine.inputs import InputError, load_request_document, load_scenario
@@ -107,16 +123,23 @@ def run_locally(
     if isinstance(request, list):
         problems = "; ".join(str(problem) for problem in request)
         raise UsageError(f"{label}: invalid request: {problems}")
+    deployment = load_chains(config)
 
     scale = time_scale or DEFAULT_TIME_SCALE
     started = time.monotonic()
     with ExitStack() as stack:
         try:
-            engine = stack.enter_context(LocalEngine(scenario, time_scale=scale, workflow=chosen.name))
+            engine = stack.enter_context(
+                LocalEngine(scenario, time_scale=scale, workflow=chosen.name, config=deployment)
+            )
         except (DefinitionError, EngineIncompatible) as error:
             raise UsageError(f"cannot start the local engine: {error}") from None
+        chained: list[ChainedRun]
         if as_json:
             outcome = engine.run(document, timeout=DEFAULT_RUN_TIMEOUT)
+            chained = follow_chained_runs(
+                engine, lambda runs: [run.wait(DEFAULT_RUN_TIMEOUT) for run in runs], lambda _: None
+            )
         else:
             from image_factory.local_engine.progress import ProgressView
 
@@ -125,9 +148,16 @@ def run_locally(
                 f"  scenario: {scenario_reference or 'emulator defaults'}; time: {scale:g}x real time",
                 file=out,
             )
-            view = ProgressView(out, engine.time, show_run_ids=False)
+            if deployment is not None:
+                print(f"  chains: {len(engine.event_rules.rules)} rule(s) from {config}", file=out)
+            view = ProgressView(out, engine.time, show_run_ids=deployment is not None)
             execution = engine.start(document)
             (outcome,) = view.follow([execution], DEFAULT_RUN_TIMEOUT)
+            chained = follow_chained_runs(
+                engine,
+                lambda runs: view.follow(runs, DEFAULT_RUN_TIMEOUT),
+                lambda delivery: print(announcement(delivery), file=out),
+            )
         counters = engine.counters()
         inventory = engine.inventory()
     real_seconds = time.monotonic() - started
@@ -141,12 +171,37 @@ def run_locally(
             "time_scale": scale,
             "real_seconds": round(real_seconds, 2),
         }
+        if deployment is not None:
+            report["chained"] = [
+                {
+                    "rule": run.delivery.rule,
+                    **({"error": run.delivery.error} if run.outcome is None else run.outcome.to_document()),
+                }
+                for run in chained
+            ]
         print(json.dumps(report, indent=2, default=str), file=out)
     else:
         from image_factory.local_engine.summary import counters_summary, inventory_summary, run_summary
 
         print("", file=out)
         print(run_summary(outcome), file=out)
+        for run in chained:
+            print("", file=out)
+            print(announcement(run.delivery), file=out)
+            if run.outcome is not None:
+                print(run_summary(run.outcome), file=out)
         print(counters_summary(counters, real_seconds), file=out)
         print(inventory_summary(inventory), file=out)
-    return 0 if outcome.succeeded else 1
+    return 0 if outcome.succeeded and all(run.succeeded for run in chained) else 1
+
+
+def load_chains(path: str | None) -> DeploymentConfig | None:
+    """The deployment configuration whose chain rules the engine applies (None without --config)."""
+    if path is None:
+        return None
+    from stacks.config import ConfigError, load_config
+
+    try:
+        return load_config(Path(path))
+    except ConfigError as error:
+        raise UsageError(str(error)) from None

@@ -5,6 +5,12 @@
         outcomes = engine.run_many(requests)     # parallel executions in one account
         engine.counters(), engine.inventory()
 
+Given the deployment configuration, the engine also puts the stack's chain rules on its
+run event bus (event_rules.py): a run that makes an image starts the chained fleet rollout.
+
+    with LocalEngine(scenario, config=load_config(path)) as engine:
+        engine.run(request); engine.executions    # the run, then the rollout it started
+
 Everything lives inside one `mock_aws` block: leaving the engine stops what still
 runs, waits for the interpreter's threads, and restores every patched seam.
 """
@@ -40,6 +46,7 @@ from image_factory.local_engine.environment import (
     fresh_function_caches,
     functions_clock,
 )
+from image_factory.local_engine.event_rules import RunEventRules, run_event_rules
 from image_factory.local_engine.execution import LocalExecution
 from image_factory.local_engine.history import state_transitions
 from image_factory.local_engine.interpreter_caches import interpreter_caches
@@ -51,6 +58,8 @@ from image_factory.local_engine.records import builder_slots_in_use
 from image_factory.local_engine.resources import provision, state_machine_name
 from image_factory.local_engine.seams import patched_interpreter, verify_seams
 from image_factory.local_engine.timewarp import SimulatedTime
+from stacks.config import DeploymentConfig
+from stacks.rollout_rules import chain_rules
 
 ACCOUNT_ID = "123456789012"  # moto's default account: the emulator must live in the same one
 DEFAULT_REGION = "us-east-1"
@@ -79,6 +88,7 @@ class LocalEngine:
         replay: Iterable[str] = (),
         settings: Mapping[str, str] | None = None,
         region: str = DEFAULT_REGION,
+        config: DeploymentConfig | None = None,
     ) -> None:
         self.scenario = scenario if scenario is not None else Scenario()
         self.time = SimulatedTime(time_scale)
@@ -99,6 +109,9 @@ class LocalEngine:
         self._executions: list[LocalExecution] = []
         self._threads_before = 0
         self._sequence = 0
+        self._naming = threading.Lock()  # event rules start runs from the interpreter's threads
+        # The deployment's chain rules, delivered on the local run event bus once running.
+        self.event_rules = RunEventRules(chain_rules(config) if config is not None else ())
         self.interpreter_log: list[str] = []
 
     # --- lifetime ----------------------------------------------------------------------------
@@ -152,6 +165,15 @@ class LocalEngine:
             roleArn=resources.role_arn,
             type="STANDARD",
         )["stateMachineArn"]
+        self.event_rules = stack.enter_context(
+            run_event_rules(
+                self.event_rules.rules,
+                region=self.region,
+                role_arn=resources.role_arn,
+                placeholders=placeholders,
+                start=self._start_delivered,
+            )
+        )
         self._threads_before = len(TMP_THREADS)
         stack.callback(self._stop_everything)
 
@@ -197,12 +219,19 @@ class LocalEngine:
         document = (
             request.model_dump(mode="json", by_alias=True) if isinstance(request, BaseModel) else request
         )
-        self._sequence += 1
+        return self._start_on(self._state_machine_arn, dict(document), name)
+
+    def _start_delivered(self, state_machine_arn: str, document: dict[str, Any]) -> LocalExecution:
+        """A run an event rule starts (a chained rollout), named and followed like the engine's own."""
+        return self._start_on(state_machine_arn, document, None)
+
+    def _start_on(self, state_machine_arn: str, document: dict[str, Any], name: str | None) -> LocalExecution:
+        with self._naming:
+            self._sequence += 1
+            sequence = self._sequence
         # Executions are always named: the name is the run id every record and tag carries.
-        name = name or f"run-{self._sequence:03d}-{uuid.uuid4().hex[:8]}"
-        execution = LocalExecution.start(
-            self._sfn(), self._state_machine_arn, name, dict(document), self.time
-        )
+        name = name or f"run-{sequence:03d}-{uuid.uuid4().hex[:8]}"
+        execution = LocalExecution.start(self._sfn(), state_machine_arn, name, document, self.time)
         self._executions.append(execution)
         return execution
 

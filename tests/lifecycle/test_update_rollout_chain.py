@@ -1,11 +1,12 @@
 """A managed update chained into fleet rollout (`after_managed_update`, stacks/rollout_chain.py), locally.
 
-The deployed chain is an EventBridge rule on the run event bus. The local engine delivers no
-events to state machines, so here the rule the stack synthesizes for the example's chained
-job (its pattern and input transformer, read from the template) is put on the local bus with
-a queue as its target; the queue receives the real run events the managed update runs
-publish, the transformer fills in the rollout's input from the one that matched, and a
-fleet rollout run then starts with exactly that input in an account holding the new image.
+The deployed chain is an EventBridge rule on the run event bus. Here the rule the stack
+synthesizes for the example's chained job (its pattern and input transformer, read from the
+template) is put on the local bus with a queue as its target, so what the rule hands on can
+be read (tests/lifecycle/test_chained_rollouts_local.py runs the chain itself). The queue
+receives the real run events the managed update runs publish, the transformer fills in the
+rollout's input from the one that matched, and a fleet rollout run then starts with exactly
+that input in an account holding the new image.
 """
 
 from __future__ import annotations
