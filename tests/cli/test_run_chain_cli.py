@@ -41,19 +41,23 @@ def config_file(tmp_path: Path, fleet: str) -> str:
     return str(path)
 
 
+# The example the README runs: patch-tuesday, then a rollout of web-always-on.
+BUNDLED_CHAINS = str(Path(__file__).resolve().parents[2] / "image_factory" / "examples" / "chains.yaml")
+
+
 def run(config: str, *options: str) -> list[str]:
     return ["run", "--local", "from-existing-image", "--scenario", "fleets", "--config", config, *options]
 
 
 def test_the_pipeline_run_starts_the_chained_rollout_which_moves_the_fleet_to_its_image(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    assert main(run(config_file(tmp_path, "web-always-on"), "--json")) == 0
+    assert main(run(BUNDLED_CHAINS, "--json")) == 0
 
     report = json.loads(capsys.readouterr().out)
     new_image = report["resources"]["snapshot_agent"]["image_name"]
     (chained,) = report["chained"]
-    assert chained["rule"] == "test-fleet-rollout-after-patch-tuesday"
+    assert chained["rule"] == "web-test-rollout-after-patch-tuesday"
     assert chained["status"] == "SUCCEEDED"
     fleet = chained["resources"]["rollout:web-always-on"]
     assert (fleet["image"], fleet["previous_image"], fleet["outcome"]) == (
