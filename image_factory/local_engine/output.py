@@ -72,6 +72,7 @@ def routed_standard_streams() -> Iterator[None]:
 @contextmanager
 def captured_output() -> Iterator[list[str]]:
     """Collect what this thread writes to stdout/stderr (while routing is installed)."""
+    _route_replaced_streams()
     previous = getattr(_capture, "buffer", None)
     buffer: list[str] = []
     _capture.buffer = buffer
@@ -79,6 +80,16 @@ def captured_output() -> Iterator[list[str]]:
         yield buffer
     finally:
         _capture.buffer = previous
+
+
+def _route_replaced_streams() -> None:
+    """Route again a stream someone replaced while the engine runs (a caller capturing the
+    console, as pytest's capsys does): otherwise a handler's output would bypass routing and
+    land in the middle of that caller's output."""
+    for name in ("stdout", "stderr"):
+        current = getattr(sys, name)
+        if not isinstance(current, _ThreadRoutedStream):
+            setattr(sys, name, _ThreadRoutedStream(name, current))
 
 
 class _Collector(logging.Handler):

@@ -27,6 +27,7 @@ from image_factory.local_engine.engine import LocalEngine
 from image_factory.local_engine.environment import environment_variables
 from image_factory.local_engine.inputs import example_names, load_request_document
 from image_factory.local_engine.lambdas import LambdaContext
+from image_factory.local_engine.output import captured_output
 from image_factory.local_engine.resources import STATE_MACHINE
 from image_factory.remote.gateway_events import proxy_answer, proxy_event
 from image_factory.remote.local_workflows import deploy_lifecycle_workflows
@@ -60,6 +61,8 @@ class LocalApiServer:
         self._stack: ExitStack | None = None
         self._server: ThreadingHTTPServer | None = None
         self._lock = threading.Lock()
+        # What the API's handler prints (logs, metrics): its CloudWatch Logs, kept off the console.
+        self.function_log: list[str] = []
         self._continuations: list[threading.Thread] = []
         self._state_machine_arns: list[str] = []
 
@@ -120,8 +123,9 @@ class LocalApiServer:
             memory_limit_in_mb=512,
             timeout_seconds=29,
         )
-        with self._lock:
+        with self._lock, captured_output() as printed:
             result: dict[str, Any] = handler(json.loads(json.dumps(event)), context)
+        self.function_log.extend(printed)
         return result
 
     def _environment(self) -> dict[str, str]:
