@@ -1,0 +1,39 @@
+"""A lifecycle task whose Lambda dies right after its create call succeeded is replayed, and the
+replay adopts what the first attempt made: one updated image, one export per image, no twin."""
+
+from __future__ import annotations
+
+import pytest
+
+from benchmarks.fault_matrix import Crash, injected
+from tests.lifecycle.support import backup_request, engine, update_request
+
+pytestmark = pytest.mark.slow
+
+
+def test_a_managed_update_that_crashed_after_creating_its_image_adopts_it() -> None:
+    with (
+        engine("managed-update") as local,
+        injected(Crash("CreateUpdatedImage", "functions.services.appstream", "call")) as injector,
+    ):
+        outcome = local.run(update_request())
+        images = [image["name"] for image in local.inventory()["images"]]
+
+    assert injector is not None and injector.crashed
+    assert outcome.status == "SUCCEEDED", outcome.error
+    assert injector.created == 1
+    assert len([name for name in images if name.startswith("app-one-updates-")]) == 1
+
+
+def test_an_export_backup_that_crashed_after_starting_an_export_adopts_it() -> None:
+    with (
+        engine("export-backup") as local,
+        injected(Crash("CreateExportImageTask", "functions.services.appstream", "call")) as injector,
+    ):
+        outcome = local.run(backup_request(images={"image_name": "app-one"}))
+        exports = local.inventory()["export_tasks"]
+
+    assert injector is not None and injector.crashed
+    assert outcome.status == "SUCCEEDED", outcome.error
+    assert injector.created == 1
+    assert len(exports) == 1
