@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from functions import clients, names
+from functions import clients
 from functions.causes import cause_message
 from functions.context import Context
 from functions.errors import AppStreamRequestRejected, ExportFailed
@@ -23,7 +23,7 @@ from functions.lifecycle.backup_request import ExportBackupRequest, render_ami_n
 from functions.lifecycle.plan import LifecyclePlan
 from functions.lifecycle.timing import timing
 from functions.phases import WaitProgress
-from functions.services import appstream, waits
+from functions.services import appstream, export_tasks, waits
 from functions.services.steps import failures_recorded
 
 SELECT_STEP = "select"
@@ -142,45 +142,23 @@ def start_export(context: Context, plan: LifecyclePlan, image: BackupImage) -> I
     resource = {"ami_name": image.ami_name, "image_name": image.image_name}
     context.records.step_started(plan.run_id, step, resource)
     with failures_recorded(context, plan, step):
-        task = _find_run_export(image.ami_name, plan.run_id)
-        if task is None:
-            params: dict[str, Any] = {
-                "ImageName": image.image_name,
-                "AmiName": image.ami_name,
-                "IamRoleArn": request.role_arn,
-                "TagSpecifications": {**request.tags, **plan.tags},
-            }
-            if request.description:
-                params["AmiDescription"] = request.description
-            task = appstream.call(
-                f"CreateExportImageTask {image.ami_name!r}",
-                clients.appstream().create_export_image_task,
-                **params,
-            )["ExportImageTask"]
+        task = export_tasks.start_run_export(
+            run_id=plan.run_id,
+            image_name=image.image_name,
+            ami_name=image.ami_name,
+            role_arn=request.role_arn,
+            tags={**request.tags, **plan.tags},
+            description=request.description,
+        )
         export = ImageExport(image=image, task_id=task.get("TaskId"), state=task.get("State"))
         wait = timing(context, plan, "export", request.waits.export, DEFAULT_EXPECTED, DEFAULT_CEILING)
         return waits.begin(export, wait, context)
 
 
-def _find_run_export(ami_name: str, run_id: str) -> dict[str, Any] | None:
-    """This run's export task to `ami_name` (a retried start), by a filtered listing."""
-    tasks = appstream.call(
-        f"ListExportImageTasks {ami_name!r}",
-        clients.appstream().list_export_image_tasks,
-        Filters=[{"Name": "ami-name", "Values": [ami_name]}],
-    ).get("ExportImageTasks", [])
-    ours = [task for task in tasks if (task.get("TagSpecifications") or {}).get(names.TAG_RUN_ID) == run_id]
-    return dict(ours[0]) if ours else None
-
-
 def check_export(context: Context, plan: LifecyclePlan, export: ImageExport) -> ImageExport:
     step = export_step(export.image.image_name)
     with failures_recorded(context, plan, step):
-        task = appstream.call(
-            f"GetExportImageTask {export.task_id!r}",
-            clients.appstream().get_export_image_task,
-            TaskId=export.task_id,
-        )["ExportImageTask"]
+        task = export_tasks.read_export(export.task_id)
         state = str(task.get("State"))
         if state in {"FAILED", "TIMED_OUT"}:
             details = appstream.export_error_details(task)

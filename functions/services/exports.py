@@ -2,72 +2,38 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from functions import clients, names
 from functions.context import Context
 from functions.errors import ExportFailed
 from functions.phases import ExportPhase
 from functions.plan import Plan
-from functions.services import appstream, waits
+from functions.services import appstream, export_tasks, waits
 from functions.services.steps import failures_recorded
 
 STEP = "export"
 
 
-def find_run_export(plan: Plan) -> dict[str, Any] | None:
-    """The export task this run already started, recognised by its AMI name and the run tag."""
-    client = clients.appstream()
-    token: str | None = None
-    while True:
-        page = appstream.call(
-            "ListExportImageTasks",
-            client.list_export_image_tasks,
-            MaxResults=500,
-            **({"NextToken": token} if token else {}),
-        )
-        for task in page.get("ExportImageTasks", []):
-            tags = task.get("TagSpecifications") or {}
-            if task.get("AmiName") == plan.ami_name and tags.get(names.TAG_RUN_ID) == plan.run_id:
-                return dict(task)
-        token = page.get("NextToken")
-        if not token:
-            return None
-
-
 def start_export(context: Context, plan: Plan) -> ExportPhase:
     export = plan.request.export
-    assert export is not None, "the state machine exports only when the request asks for it"
+    assert export is not None and plan.ami_name is not None, "exported only when the request asks"
     context.records.step_started(
         plan.run_id, STEP, {"ami_name": plan.ami_name, "image_name": plan.image_name}
     )
     with failures_recorded(context, plan, STEP):
-        task = find_run_export(plan)
-        if task is None:
-            params: dict[str, Any] = {
-                "ImageName": plan.image_name,
-                "AmiName": plan.ami_name,
-                "IamRoleArn": export.role_arn,
-                "TagSpecifications": {**export.tags, **plan.tags},
-            }
-            if export.description:
-                params["AmiDescription"] = export.description
-            task = appstream.call(
-                f"CreateExportImageTask {plan.ami_name!r}",
-                clients.appstream().create_export_image_task,
-                **params,
-            )["ExportImageTask"]
+        task = export_tasks.start_run_export(
+            run_id=plan.run_id,
+            image_name=plan.image_name,
+            ami_name=plan.ami_name,
+            role_arn=export.role_arn,
+            tags={**export.tags, **plan.tags},
+            description=export.description,
+        )
         phase = ExportPhase(ami_name=plan.ami_name, task_id=task.get("TaskId"), state=task.get("State"))
         return waits.begin(phase, waits.timing_for(plan, "export", context), context)
 
 
 def check_export(context: Context, plan: Plan, phase: ExportPhase) -> ExportPhase:
     with failures_recorded(context, plan, STEP):
-        task = appstream.call(
-            f"GetExportImageTask {phase.task_id!r}",
-            clients.appstream().get_export_image_task,
-            TaskId=phase.task_id,
-        )["ExportImageTask"]
+        task = export_tasks.read_export(phase.task_id)
         state = str(task.get("State"))
         if state in {"FAILED", "TIMED_OUT"}:
             details = appstream.export_error_details(task)
