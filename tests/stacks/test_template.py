@@ -203,6 +203,21 @@ def test_notifications_are_encrypted_with_a_rotating_key_alarms_may_use(synth: S
     )
 
 
+def test_alarms_may_publish_to_the_topic_over_tls(synth: Synth) -> None:
+    (policy,) = synth.resources("AWS::SNS::TopicPolicy").values()
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    publish = [
+        s
+        for s in statements
+        if s["Effect"] == "Allow"
+        and s.get("Principal") == {"Service": "cloudwatch.amazonaws.com"}
+        and "sns:Publish" in _as_list(s["Action"])
+    ]
+    assert publish, "the topic policy replaces SNS's default one: CloudWatch alarms could not publish"
+    assert publish[0]["Condition"]["StringEquals"]["aws:SourceAccount"] == {"Ref": "AWS::AccountId"}
+    assert any(s["Effect"] == "Deny" and "aws:SecureTransport" in json.dumps(s) for s in statements)
+
+
 def test_schedules_start_the_pipeline_with_its_stored_request(synth: Synth) -> None:
     pipeline_id = next(
         key
