@@ -121,3 +121,25 @@ def test_twenty_runs_share_ten_builder_slots() -> None:
     waited = [o for o in outcomes if next(s for s in o.steps if s.name == "builder_slot").polls > 1]
     assert waited, "with 20 runs and 10 slots, some runs must have waited for a slot"
     assert slots == 0
+
+
+@pytest.mark.parametrize("request_name", ["reference", "from-existing-image"])
+def test_an_image_holding_the_snapshot_name_fails_the_run_and_is_left_alone(request_name: str) -> None:
+    # An image with no builder name and no run tag: imported, or made by a managed update.
+    document = fast_request(request_name)
+    document["snapshot"] = {**document.get("snapshot", {}), "image_name": "taken-by-someone-else"}
+    scenario = fast_scenario(images=[{"name": "taken-by-someone-else", "tags": {"owner": "admin"}}])
+    with fast_engine(scenario) as engine:
+        outcome = engine.run(document)
+        inventory = engine.inventory()
+        slots = engine.builder_slots_in_use()
+
+    assert outcome.status == "FAILED"
+    assert outcome.error is not None
+    assert (outcome.error.step, outcome.error.code) == ("snapshot", "ResourceNameConflict")
+    assert "taken-by-someone-else" in outcome.error.message
+    assert "ami_id" not in outcome.resources
+    assert inventory["export_tasks"] == []
+    assert "taken-by-someone-else" in {image["name"] for image in inventory["images"]}
+    assert inventory["image_builders"] == []
+    assert slots == 0
