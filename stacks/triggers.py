@@ -3,8 +3,10 @@
 * EventBridge Scheduler schedules start a configured pipeline with its stored request.
 * EC2 Image Builder's "image AVAILABLE" event starts a configured pipeline with the new
   AMI. The event carries neither the AMI id nor the image pipeline, so a small Express
-  state machine asks Image Builder (GetImage), ignores images of other pipelines, and
-  starts the run. It is deployment glue, built from typed CDK states: unlike the image
+  state machine asks Image Builder (GetImage), ignores images of other pipelines or of
+  none, takes the AMI distributed to this account and region (none: nothing starts),
+  and starts the run; a repeated event finds its run already started. It is deployment
+  glue, built from typed CDK states: unlike the image
   pipeline, it has nothing to run on the local engine.
 * A "Start Image Factory Run" event on the run event bus, whose detail is a pipeline
   request, starts a run from any other system allowed to put events on the bus.
@@ -36,6 +38,10 @@ from stacks.nag import X_RAY_AND_LOG_DELIVERY, acknowledge
 START_RUN_DETAIL_TYPE = "Start Image Factory Run"
 IMAGE_BUILDER_SOURCE = "aws.imagebuilder"
 IMAGE_BUILDER_STATE_CHANGE = "EC2 Image Builder Image State Change"
+EXECUTION_ALREADY_EXISTS = "StepFunctions.ExecutionAlreadyExistsException"
+# The starter's end states name why it started nothing; Express logs record the state names.
+NOT_OURS = "Not from the configured pipeline: nothing to do"
+NO_AMI_HERE = "No AMI in this account and region: nothing to do"
 
 
 def execution_input(request: dict[str, Any]) -> dict[str, Any]:
@@ -127,9 +133,15 @@ class Triggers(Construct):
             parameters={"ImageBuildVersionArn": "{% $states.input.resources[0] %}"},
             assign={"imageArn": "{% $states.input.resources[0] %}"},
             outputs={
-                "sourcePipelineArn": "{% $states.result.Image.SourcePipelineArn %}",
+                # An image built outside any pipeline has no SourcePipelineArn; a field that evaluates
+                # to undefined fails the state, so the comparison (false for undefined) is the output.
+                "fromOurPipeline": "{% $states.result.Image.SourcePipelineArn = '" + pipeline_arn + "' %}",
+                # A distribution lists AMIs of other accounts and regions too: only this account's
+                # AMI in this region is one the run can import.
                 "amiIds": "{% [$states.result.Image.OutputResources.Amis[Region = '"
                 + stack.region
+                + "' and AccountId = '"
+                + stack.account
                 + "'].Image] %}",
             },
         )
@@ -145,15 +157,22 @@ class Triggers(Construct):
             + _execution_prefix(configured.name)
             + "' & $substring($hash($imageArn, 'SHA-256'), 0, 32) %}",
         )
-        from_our_pipeline = sfn.Condition.jsonata(
-            "{% $states.input.sourcePipelineArn = '"
-            + pipeline_arn
-            + "' and $count($states.input.amiIds) > 0 %}"
+        # EventBridge delivers at least once: a repeat that arrives after the run has closed is
+        # refused by name, and that run is the one this event asked for.
+        start_run.add_catch(
+            sfn.Succeed.jsonata(scope, "Already started for this image"),
+            errors=[EXECUTION_ALREADY_EXISTS],
         )
+        has_ami = sfn.Condition.jsonata("{% $count($states.input.amiIds) > 0 %}")
         definition = get_image.next(
             sfn.Choice.jsonata(scope, "From the configured pipeline?")
-            .when(from_our_pipeline, start_run)
-            .otherwise(sfn.Succeed.jsonata(scope, "Not ours: nothing to do"))
+            .when(
+                sfn.Condition.jsonata("{% $states.input.fromOurPipeline %}"),
+                sfn.Choice.jsonata(scope, "An AMI in this account and region?")
+                .when(has_ami, start_run)
+                .otherwise(sfn.Succeed.jsonata(scope, NO_AMI_HERE)),
+            )
+            .otherwise(sfn.Succeed.jsonata(scope, NOT_OURS))
         )
         adapter = HouseStateMachine(
             scope,

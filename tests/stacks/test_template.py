@@ -382,3 +382,45 @@ def test_the_run_api_may_invoke_itself_to_finish_a_long_cancel(synth: Synth) -> 
     ]
     invokes = [s for s in _statements(synth) if s["Action"] == "lambda:InvokeFunction"]
     assert {"Fn::GetAtt": [api_function, "Arn"]} in [s["Resource"] for s in invokes]
+
+
+def _starter_states(synth: Synth) -> dict[str, Any]:
+    """The Image Builder starter's states, with the stack's tokens left as their names."""
+    (starter,) = [
+        machine["Properties"]["DefinitionString"]
+        for machine in synth.resources("AWS::StepFunctions::StateMachine").values()
+        if machine["Properties"].get("StateMachineType") == "EXPRESS"
+    ]
+    if isinstance(starter, dict):
+        _, parts = starter["Fn::Join"]
+        tokens = (part if isinstance(part, str) else json.dumps(part).replace('"', "") for part in parts)
+        starter = "".join(tokens)
+    states: dict[str, Any] = json.loads(starter)["States"]
+    return states
+
+
+def test_image_builder_starter_takes_only_this_accounts_ami_in_this_region(synth: Synth) -> None:
+    states = _starter_states(synth)
+    ami_ids = states["Describe the new image"]["Output"]["amiIds"]
+    assert "Region = '" in ami_ids
+    assert "AccountId = '" in ami_ids and "AWS::AccountId" in ami_ids
+    no_ami = states["An AMI in this account and region?"]
+    assert states[no_ami["Default"]]["Type"] == "Succeed"
+    assert no_ami["Choices"][0]["Next"] == "Start the run"
+
+
+def test_image_builder_starter_ignores_images_built_outside_a_pipeline(synth: Synth) -> None:
+    states = _starter_states(synth)
+    # A missing SourcePipelineArn must not leave an output field undefined (that fails the state).
+    outputs = states["Describe the new image"]["Output"]
+    assert "sourcePipelineArn" not in outputs
+    assert outputs["fromOurPipeline"].startswith("{% $states.result.Image.SourcePipelineArn = '")
+    ours = states["From the configured pipeline?"]
+    assert states[ours["Default"]]["Type"] == "Succeed"
+
+
+def test_image_builder_starter_treats_a_closed_run_of_the_same_image_as_started(synth: Synth) -> None:
+    start = _starter_states(synth)["Start the run"]
+    (caught,) = start["Catch"]
+    assert caught["ErrorEquals"] == ["StepFunctions.ExecutionAlreadyExistsException"]
+    assert _starter_states(synth)[caught["Next"]]["Type"] == "Succeed"
