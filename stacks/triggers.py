@@ -6,8 +6,8 @@
   state machine asks Image Builder (GetImage), ignores images of other pipelines or of
   none, takes the AMI distributed to this account and region (none: nothing starts),
   and starts the run; a repeated event finds its run already started. It is deployment
-  glue, built from typed CDK states: unlike the image
-  pipeline, it has nothing to run on the local engine.
+  glue, built from typed CDK states: unlike the image pipeline, it has nothing to run on
+  the local engine.
 * A "Start Image Factory Run" event on the run event bus, whose detail is a pipeline
   request, starts a run from any other system allowed to put events on the bus.
 

@@ -19,7 +19,6 @@ from functions.agent_documents import AgentJob, AgentResult, ImageSpec, ScriptRe
 from functions.context import Context
 from functions.errors import (
     ImageBuilderFailed,
-    ResourceNameConflict,
     SnapshotFailed,
     classify_dependency,
     error_code,
@@ -85,7 +84,10 @@ def check_snapshot(context: Context, plan: Plan, phase: SnapshotPhase) -> Snapsh
                 )
             state = "NOT_CREATED"
         else:
-            _raise_unless_ours(plan, image)
+            if image.get("ImageBuilderName") != plan.builder_name:
+                # An imported image, or one a managed update made, has no builder name: only this
+                # run's tag makes it ours, or the run would export an image it never made.
+                appstream.adopt("snapshot image", image, phase.image_name, plan.run_id)
             state = str(image.get("State"))
             if state == "FAILED":
                 raise SnapshotFailed(
@@ -105,20 +107,6 @@ def check_snapshot(context: Context, plan: Plan, phase: SnapshotPhase) -> Snapsh
             context.records.step_succeeded(plan.run_id, STEP, resource, seconds)
             context.records.record_phase(plan.run_id, waits.history_key(plan, "snapshot"), seconds, resource)
         return phase
-
-
-def _raise_unless_ours(plan: Plan, image: dict[str, Any]) -> None:
-    """Adopt an image with the snapshot's name only if this run's builder made it or it carries
-    this run's tag. An imported image or one a managed update made has no builder name: taking
-    it would let the run succeed without a snapshot and export an image it never made."""
-    made_by = image.get("ImageBuilderName")
-    if made_by == plan.builder_name or appstream.owned_by(image, plan.run_id):
-        return
-    origin = f"was made by {made_by!r}" if made_by else "was not made by an image builder"
-    raise ResourceNameConflict(
-        f"{STEP}: image {plan.image_name!r} {origin}, not by this run's builder {plan.builder_name!r}, "
-        f"and does not carry run {plan.run_id}'s tag"
-    )
 
 
 def read_agent_result(context: Context, builder_name: str) -> AgentResult | None:

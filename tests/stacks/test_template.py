@@ -420,7 +420,7 @@ def test_image_builder_starter_ignores_images_built_outside_a_pipeline(synth: Sy
 
 
 def test_image_builder_starter_treats_a_closed_run_of_the_same_image_as_started(synth: Synth) -> None:
-    start = _starter_states(synth)["Start the run"]
-    (caught,) = start["Catch"]
+    states = _starter_states(synth)
+    (caught,) = states["Start the run"]["Catch"]
     assert caught["ErrorEquals"] == ["StepFunctions.ExecutionAlreadyExistsException"]
-    assert _starter_states(synth)[caught["Next"]]["Type"] == "Succeed"
+    assert states[caught["Next"]]["Type"] == "Succeed"
