@@ -110,8 +110,10 @@ class Settings(Strict):
         False, description="include execution input/output in state machine logs"
     )
     builder_slot_limit: int = Field(10, ge=1, le=500, description="image builders runs may hold at once")
+    # Unreserved by default: Lambda keeps 100 of an account's quota unreserved, and a new account's
+    # quota can be far below what reserving for every task function needs (see the README).
     task_concurrency: int | None = Field(
-        5, ge=1, le=100, description="reserved concurrency per task function; null leaves them unreserved"
+        None, ge=1, le=100, description="reserved concurrency per task function; null leaves them unreserved"
     )
     job_document_days: int = Field(30, ge=1, le=3650, description="days job/result documents are kept")
     api_gateway_cloudwatch_role: bool = Field(

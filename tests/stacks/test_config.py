@@ -79,3 +79,12 @@ def test_every_accepted_retention_maps_to_a_log_retention() -> None:
     from stacks.config import LOG_RETENTION_DAYS
 
     assert set(LOG_RETENTION_DAYS) == set(LOG_RETENTION)
+
+
+def test_the_readme_sizes_a_concurrency_reservation_for_every_task_function() -> None:
+    from functions.catalog import LAMBDA_TASKS
+
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    count = len(LAMBDA_TASKS)
+    assert f"each of the {count} task functions" in readme
+    assert f"at least {count} x N + 100 ({count * 5 + 100} for N = 5)" in readme
