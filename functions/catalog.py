@@ -71,8 +71,10 @@ LAMBDA_TASKS: tuple[LambdaTask, ...] = (
 
 # The run API's function. It is no workflow task (no ASL state invokes it), so it stays out of
 # LAMBDA_TASKS, which the ASL checks, the stack's task functions and the local engine iterate;
-# its placeholder is never substituted. API Gateway allows an integration 29 s.
-API_FUNCTION = LambdaTask("RunApi", "functions.handlers.api.handler", "RunApiFunctionArn", timeout_seconds=29)
+# its placeholder is never substituted. API Gateway gives up on an integration after 29 s: the
+# function must end first, so the caller reads the function's own error, not a bare 504.
+API_GATEWAY_LIMIT_SECONDS = 29
+API_FUNCTION = LambdaTask("RunApi", "functions.handlers.api.handler", "RunApiFunctionArn", timeout_seconds=25)
 
 # Placeholder name -> environment variable (see functions.names) whose value it carries.
 RESOURCE_PLACEHOLDERS: dict[str, str] = {

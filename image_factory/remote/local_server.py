@@ -23,6 +23,7 @@ from typing import Any
 import boto3
 
 from functions import names
+from functions.catalog import API_FUNCTION
 from image_factory.local_engine.engine import LocalEngine
 from image_factory.local_engine.environment import environment_variables
 from image_factory.local_engine.inputs import example_names, load_request_document
@@ -121,7 +122,7 @@ class LocalApiServer:
             function_name=LOCAL_FUNCTION,
             invoked_function_arn=f"arn:aws:lambda:{self.engine.region}:123456789012:function:{LOCAL_FUNCTION}",
             memory_limit_in_mb=512,
-            timeout_seconds=29,
+            timeout_seconds=API_FUNCTION.timeout_seconds,
         )
         with self._lock, captured_output() as printed:
             result: dict[str, Any] = handler(json.loads(json.dumps(event)), context)

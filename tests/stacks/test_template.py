@@ -385,6 +385,23 @@ def test_the_run_api_may_invoke_itself_to_finish_a_long_cancel(synth: Synth) -> 
     assert {"Fn::GetAtt": [api_function, "Arn"]} in [s["Resource"] for s in invokes]
 
 
+def test_the_run_api_answers_before_api_gateway_gives_up(synth: Synth) -> None:
+    from functions.api.cancelling import BUDGET_SECONDS
+
+    (api_function,) = [
+        function["Properties"]
+        for function in synth.resources("AWS::Lambda::Function").values()
+        if function["Properties"]["Handler"] == catalog.API_FUNCTION.handler
+    ]
+    methods = [m["Properties"] for m in synth.resources("AWS::ApiGateway::Method").values()]
+    limits = {m["Integration"].get("TimeoutInMillis", 29_000) for m in methods if "Integration" in m}
+    # A function still running when API Gateway gives up leaves the caller a bare 504.
+    assert limits == {catalog.API_GATEWAY_LIMIT_SECONDS * 1000}
+    assert api_function["Timeout"] < catalog.API_GATEWAY_LIMIT_SECONDS
+    # A cancel stops cleaning up at its budget and still has time for the pass under way.
+    assert api_function["Timeout"] >= BUDGET_SECONDS + 10
+
+
 def _starter_states(synth: Synth) -> dict[str, Any]:
     """The Image Builder starter's states, with the stack's tokens left as their names."""
     (starter,) = [
