@@ -1,8 +1,9 @@
 """The run API: an IAM-authorised (SigV4) REST API in front of the run API's handler.
 
-Routes: POST /runs (start an image pipeline run), GET /runs (list), GET /runs/{id} (one
-run with its steps), POST /runs/{id}/cancel (stop), GET /workflows, and
-POST /workflows/{workflow}/runs (start a run of any workflow). The handler may start,
+Routes (those of the OpenAPI document, see stacks/api_routes.py): POST /runs (start an
+image pipeline run), GET /runs (list), GET /runs/{run_id} (one run with its steps),
+POST /runs/{run_id}/cancel (stop), GET /workflows, and POST /workflows/WORKFLOW/runs for
+each workflow. The handler may start,
 describe and stop executions of exactly this stage's state machines, whose ARNs it gets
 by environment. The stack adds the API only once the handler module
 `functions.handlers.api` exists.
@@ -25,7 +26,9 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from functions import catalog, names
+from functions.api.app import openapi_document
 from functions.workflows import DEFAULT_WORKFLOW
+from stacks import api_routes
 from stacks.bundling import FUNCTIONS_PACKAGE
 from stacks.config import DeploymentConfig
 from stacks.house import LOG_RETENTION, HouseFunction
@@ -157,24 +160,10 @@ class RunApi(Construct):
                 ),
             ),
         )
-        validator = self.rest_api.add_request_validator(
-            "Validator", validate_request_body=True, validate_request_parameters=True
-        )
-        integration = apigateway.LambdaIntegration(self.handler)
-        runs = self.rest_api.root.add_resource("runs")
-        run = runs.add_resource("{id}")
-        workflows = self.rest_api.root.add_resource("workflows")
-        # One path parameter for every workflow: the handler names the known ones for an unknown one.
-        workflow_runs = workflows.add_resource("{workflow}").add_resource("runs")
-        for resource, method in (
-            (runs, "POST"),
-            (runs, "GET"),
-            (run, "GET"),
-            (run.add_resource("cancel"), "POST"),
-            (workflows, "GET"),
-            (workflow_runs, "POST"),
-        ):
-            resource.add_method(method, integration, request_validator=validator)
+        # Proxy integration with no test-invoke permissions: one Lambda permission per route.
+        integration = apigateway.LambdaIntegration(self.handler, allow_test_invoke=False)
+        api_routes.add_routes(self.rest_api, integration, openapi_document())
+        api_routes.add_error_responses(self.rest_api)
         _acknowledge_api(self.rest_api, settings.api_gateway_cloudwatch_role)
 
     def _pipelines_setting(self, config: DeploymentConfig, role: iam.IRole) -> dict[str, str]:

@@ -151,8 +151,32 @@ def openapi_document() -> dict[str, Any]:
         for operation in operations.values():
             responses = operation["responses"]
             responses.pop("422", None)
-            responses["503"] = {
-                "description": "A dependency is throttled or unavailable: try again",
-                "content": {"application/json": {"schema": error_schema}},
-            }
+            for status, description in _EVERY_ROUTE_ERRORS.items():
+                responses[status] = {
+                    "description": description,
+                    "content": {"application/json": {"schema": error_schema}},
+                }
+    # API Gateway checks the SigV4 signature before the handler sees a request.
+    document["components"]["securitySchemes"] = {
+        "sigv4": {
+            "type": "apiKey",
+            "name": "Authorization",
+            "in": "header",
+            "x-amazon-apigateway-authtype": "awsSigv4",
+        }
+    }
+    document["security"] = [{"sigv4": []}]
     return document
+
+
+# Answers any route may give; API Gateway's own (403, 429, 502, 504) carry its response type
+# as the code (stacks/api_routes.py).
+_EVERY_ROUTE_ERRORS = {
+    "403": "API Gateway refused the request: unsigned, signed by a principal IAM does not allow "
+    "to call it, or no such route (code MISSING_AUTHENTICATION_TOKEN, INVALID_SIGNATURE, "
+    "ACCESS_DENIED, ...)",
+    "429": "API Gateway throttled the request (code THROTTLED): try again later",
+    "502": "The API's function failed, or gave API Gateway no valid answer",
+    "503": "A dependency is throttled or unavailable: try again",
+    "504": "The API's function did not answer in time (code INTEGRATION_TIMEOUT)",
+}

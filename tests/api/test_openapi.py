@@ -31,7 +31,8 @@ def test_every_operation_documents_its_errors_with_the_error_document() -> None:
     for key, operation in operations.items():
         responses = operation["responses"]
         assert "422" not in responses, key
-        assert "503" in responses, key
+        # API Gateway's refusals and limits, which the handler never sees, are documented too.
+        assert {"403", "429", "502", "503", "504"} <= responses.keys(), key
         if key == ("GET", "/workflows"):
             continue  # it takes no input, so none can be bad
         schema = responses["400"]["content"]["application/json"]["schema"]
@@ -47,3 +48,10 @@ def test_each_workflow_start_documents_that_workflows_request() -> None:
         assert "#/components/schemas/" in reference, workflow
     retention = document["components"]["schemas"]["RetentionRequest"]
     assert {"name", "pipelines"} <= set(retention["required"])
+
+
+def test_the_document_says_requests_are_signed_with_sigv4() -> None:
+    document = json.loads(openapi_text())
+    (scheme,) = document["components"]["securitySchemes"].values()
+    assert scheme["x-amazon-apigateway-authtype"] == "awsSigv4"
+    assert document["security"] == [{name: []} for name in document["components"]["securitySchemes"]]
