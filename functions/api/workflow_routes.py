@@ -2,8 +2,9 @@
 
 Each workflow of `functions.workflows` gets `POST /workflows/<name>/runs` with its own
 request model as the body (so the OpenAPI document carries every request's schema);
-`/workflows/image-pipeline/runs` is `POST /runs` under the name the CLI uses. A path
-naming no workflow answers 404 listing the known ones (see `functions.api.app`).
+`/workflows/image-pipeline/runs` is `POST /runs` under the name the CLI uses. API Gateway
+serves only these paths (403 for any other); a path naming no workflow that reaches the
+handler anyway answers 404 listing the known ones (see `functions.api.app`).
 """
 
 from __future__ import annotations

@@ -7,6 +7,8 @@ Lambda proxy integration) would, so the handler cannot tell the difference.
 from __future__ import annotations
 
 import base64
+import json
+import re
 import time
 import uuid
 from collections.abc import Mapping
@@ -14,6 +16,33 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 LOCAL_CALLER = "arn:aws:iam::123456789012:user/local"
+
+
+def routes(document: Mapping[str, Any]) -> list[tuple[str, re.Pattern[str]]]:
+    """(method, path pattern) of each operation of an OpenAPI document: what API Gateway serves."""
+    return [
+        (method.upper(), re.compile("^" + "/".join(map(_segment, path.split("/"))) + "$"))
+        for path, operations in document["paths"].items()
+        for method in operations
+    ]
+
+
+def _segment(part: str) -> str:
+    return "[^/]+" if part.startswith("{") else re.escape(part)
+
+
+def missing_route(method: str, path: str, served: list[tuple[str, re.Pattern[str]]]) -> dict[str, Any] | None:
+    """API Gateway's answer to a method and path it has no resource for, or None when it has one
+    (REST APIs answer 403 Missing Authentication Token; the stack renders it as the error document)."""
+    if any(method == known and pattern.match(urlsplit(path).path) for known, pattern in served):
+        return None
+    error = {"code": "MISSING_AUTHENTICATION_TOKEN", "message": "Missing Authentication Token", "fields": []}
+    return {
+        "statusCode": 403,
+        "headers": {"Content-Type": "application/json"},
+        "body": json.dumps({"error": error}),
+        "isBase64Encoded": False,
+    }
 
 
 def proxy_event(method: str, target: str, headers: Mapping[str, str], body: bytes) -> dict[str, Any]:

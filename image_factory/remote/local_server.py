@@ -13,6 +13,7 @@ container would: the resolver keeps the current event on itself.
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Mapping
 from contextlib import ExitStack
@@ -30,7 +31,7 @@ from image_factory.local_engine.inputs import example_names, load_request_docume
 from image_factory.local_engine.lambdas import LambdaContext
 from image_factory.local_engine.output import captured_output
 from image_factory.local_engine.resources import STATE_MACHINE
-from image_factory.remote.gateway_events import proxy_answer, proxy_event
+from image_factory.remote.gateway_events import missing_route, proxy_answer, proxy_event, routes
 from image_factory.remote.local_workflows import deploy_lifecycle_workflows
 
 LOCAL_FUNCTION = "image-factory-local-RunApi"
@@ -66,6 +67,7 @@ class LocalApiServer:
         self.function_log: list[str] = []
         self._continuations: list[threading.Thread] = []
         self._state_machine_arns: list[str] = []
+        self.served: list[tuple[str, re.Pattern[str]]] = []  # API Gateway's resources and methods
 
     @property
     def url(self) -> str:
@@ -81,7 +83,10 @@ class LocalApiServer:
             # Imported once the engine has set the environment: the functions' Powertools objects
             # read their settings (metrics namespace, service name) when first imported.
             from functions.api import cancelling, continuation, executions, pipelines
+            from functions.api.app import openapi_document
             from functions.api.settings import get_api_settings
+
+            self.served = routes(openapi_document())
 
             stack.callback(self._stop_runs)
             stack.enter_context(environment_variables(self._environment()))
@@ -206,8 +211,12 @@ class _Handler(BaseHTTPRequestHandler):
     def _proxy(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length > 0 else b""
-        event = proxy_event(self.command, self.path, dict(self.headers.items()), body)
-        status, headers, payload = proxy_answer(self.server.api.invoke(event))
+        # API Gateway answers a route it does not serve itself; the handler never sees it.
+        result = missing_route(self.command, self.path, self.server.api.served)
+        if result is None:
+            event = proxy_event(self.command, self.path, dict(self.headers.items()), body)
+            result = self.server.api.invoke(event)
+        status, headers, payload = proxy_answer(result)
         self.send_response(status)
         for name, value in headers.items():
             if name.lower() != "content-length":

@@ -102,3 +102,14 @@ def test_a_second_run_of_a_running_job_is_409_and_a_retried_key_answers_the_firs
 def _new_image(server: LocalApiServer, run_id: str) -> str | None:
     images = server.engine.inventory().get("images", [])
     return next((image["name"] for image in images if run_id in image["name"]), None)
+
+
+def test_a_route_the_api_does_not_serve_is_refused_as_api_gateway_does(server: LocalApiServer) -> None:
+    # Each workflow has its own resource, so API Gateway itself answers an unknown one.
+    status, answer = http(server.url, "POST", "/workflows/backup/runs", REQUESTS["export-backup"])
+    assert status == 403
+    assert answer["error"]["code"] == "MISSING_AUTHENTICATION_TOKEN"
+    status, answer = http(server.url, "DELETE", "/runs")
+    assert (status, answer["error"]["code"]) == (403, "MISSING_AUTHENTICATION_TOKEN")
+    status, _ = http(server.url, "GET", "/workflows")
+    assert status == 200
