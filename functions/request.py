@@ -197,6 +197,14 @@ class Waits(_Section):
     cleanup: PhaseWait = Field(default_factory=PhaseWait)
 
 
+# The agent reads its jobs and scripts from S3 and reports to S3: without a subnet of the
+# customer's VPC the builder has no route there (docs/agent.md, "Network").
+AGENT_NEEDS_A_SUBNET = (
+    "agent mode needs a subnet that reaches S3 (through an S3 gateway endpoint or a NAT "
+    "gateway), or a public subnet with enable_default_internet_access"
+)
+
+
 class PipelineRequest(_Section):
     """One pipeline run: import (or pick) an image, build on a builder, snapshot, export, clean up."""
 
@@ -252,6 +260,8 @@ def parse_request(raw: Any, values: NameValues | None = None) -> PipelineRequest
         return field_errors(error)
     values = values or NameValues(pipeline=request.pipeline, date="20260101", run=SAMPLE_RUN_ID)
     problems = _rendered_name_problems(request, values)
+    if request.snapshot.mode == "agent" and not request.builder.subnet_ids:
+        problems.append(FieldError(field="builder.subnet_ids", message=AGENT_NEEDS_A_SUBNET))
     return problems or request
 
 

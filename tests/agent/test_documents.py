@@ -121,7 +121,7 @@ def plan_with_scripts(**image_assistant: bool) -> Any:
                 "ami_id": "ami-0123456789abcdef0",
                 "import_role_arn": "arn:aws:iam::123456789012:role/r",
             },
-            "builder": {"instance_type": "stream.standard.large"},
+            "builder": {"instance_type": "stream.standard.large", "subnet_ids": ["subnet-0a1b2c3d4e5f60718"]},
             "snapshot": {
                 "display_name": "Golden",
                 "description": "nightly",

@@ -27,7 +27,10 @@ CONFIGURED = {
             "name": "golden",
             "request": {
                 "source": {"image_name": "base-image"},
-                "builder": {"instance_type": "stream.standard.medium"},
+                "builder": {
+                    "instance_type": "stream.standard.medium",
+                    "subnet_ids": ["subnet-0a1b2c3d4e5f60718"],
+                },
             },
         }
     ]

@@ -22,7 +22,7 @@ PIPELINE = {
     "name": "patch-tuesday",
     "request": {
         "source": {"image_name": "AppStream-WinServer2022-09-08-2025"},
-        "builder": {"instance_type": "stream.standard.medium"},
+        "builder": {"instance_type": "stream.standard.medium", "subnet_ids": ["subnet-0a1b2c3d4e5f60718"]},
         "snapshot": {"mode": "agent", "image_name": "{pipeline}-{date}-{run}"},
     },
 }

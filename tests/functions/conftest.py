@@ -76,7 +76,11 @@ def request_document(**overrides: Any) -> dict[str, Any]:
     document: dict[str, Any] = {
         "pipeline": "golden",
         "source": {"ami_id": "ami-0123456789abcdef0", "import_role_arn": ROLE},
-        "builder": {"instance_type": "stream.standard.large", "root_volume_gb": 300},
+        "builder": {
+            "instance_type": "stream.standard.large",
+            "root_volume_gb": 300,
+            "subnet_ids": ["subnet-0a1b2c3d4e5f60718"],
+        },
         "export": {"role_arn": ROLE},
     }
     document.update(overrides)

@@ -114,3 +114,12 @@ def test_errors_never_echo_a_secret() -> None:
     result = parse_request(request_document(**{"import": {"app_catalog": catalog}}))
     assert fields(result) == {"import.app_catalog.0.launch_parameters"}
     assert "hunter2" not in " ".join(str(problem) for problem in result)  # type: ignore[union-attr]
+
+
+def test_agent_mode_needs_a_subnet_that_reaches_s3_and_manual_mode_does_not() -> None:
+    no_subnet = {"instance_type": "stream.standard.large"}
+    refused = parse_request(request_document(builder=no_subnet))
+    assert fields(refused) == {"builder.subnet_ids"}
+    assert isinstance(refused, list) and "reaches S3" in refused[0].message
+    manual = parse_request(request_document(builder=no_subnet, snapshot={"mode": "manual"}))
+    assert isinstance(manual, PipelineRequest)
