@@ -34,7 +34,7 @@ class _Strict(BaseModel):
 
 
 class Durations(_Strict):
-    """Simulated seconds each phase takes; defaults are what a real account typically shows."""
+    """Simulated seconds each phase takes; where each default comes from: docs/emulator-fidelity.md."""
 
     import_: float = Field(2700, alias="import", ge=0, description="IMPORTING of CreateImportedImage")
     validation: float = Field(900, ge=0, description="VALIDATING (only with RuntimeValidationConfig)")
@@ -50,6 +50,9 @@ class Durations(_Strict):
     fleet_stop: float = Field(300, ge=0, description="fleet STOPPING -> STOPPED")
     app_block_builder_start: float = Field(600, ge=0, description="app block builder STARTING -> RUNNING")
     app_block_builder_stop: float = Field(300, ge=0, description="app block builder STOPPING -> STOPPED")
+    image_delete: float = Field(
+        300, ge=0, description="image DELETING -> gone (assumptions.delete_image: deleting_for_a_while)"
+    )
 
 
 class Quotas(_Strict):
@@ -158,6 +161,30 @@ class ExistingFleet(_Strict):
     root_volume_gb: int | None = Field(None, ge=200, le=500)
 
 
+class Assumptions(_Strict):
+    """One reading per question the sources leave open (docs/emulator-fidelity.md names each).
+
+    The defaults are the emulator's first guesses; tests run the pipelines under every reading.
+    """
+
+    export_task_filters: Literal["as_emulated", "rejected", "ignored"] = Field(
+        "as_emulated",
+        description="ListExportImageTasks Filters: applied by the emulator's names, refused, or ignored",
+    )
+    deleted_root_volume: Literal["absent", "reads_as_default"] = Field(
+        "absent",
+        description="RootVolumeConfig after deleting VOLUME_CONFIGURATION: gone, or the 200 GB default",
+    )
+    delete_image: Literal["immediate", "deleting_for_a_while"] = Field(
+        "immediate",
+        description="DeleteImage: the image is gone at once, or DELETING for durations.image_delete",
+    )
+    validating_phase: Literal["only_with_runtime_validation", "always"] = Field(
+        "only_with_runtime_validation",
+        description="CreateImportedImage shows VALIDATING only with RuntimeValidationConfig, or always",
+    )
+
+
 class Scenario(_Strict):
     durations: Durations = Field(default_factory=Durations)
     jitter: float = Field(0.0, ge=0, le=1, description="each duration is drawn within +/- this fraction")
@@ -169,6 +196,7 @@ class Scenario(_Strict):
     invalid_roles: list[str] = Field(default_factory=list, description="role ARNs AppStream cannot assume")
     images: list[ExistingImage] = Field(default_factory=list, description="private images at the start")
     fleets: list[ExistingFleet] = Field(default_factory=list, description="fleets at the start")
+    assumptions: Assumptions = Field(default_factory=Assumptions)
 
     @field_validator("rate_limits")
     @classmethod
@@ -208,7 +236,12 @@ def _describe(source: str, error: ValidationError) -> str:
         if location[:1] == ["faults"] and len(location) > 2:
             del location[2]  # the union tag pydantic inserts: "faults.0.operation.error" -> "faults.0.error"
         field = ".".join(location) or "(top level)"
-        problems.append(f"{field}: {item['msg']}")
+        message = item["msg"]
+        if item["type"] == "literal_error":
+            message += f" (got {item['input']!r})"
+        elif item["type"] == "extra_forbidden" and location[:1] == ["assumptions"]:
+            message = f"unknown assumption; choose from {sorted(Assumptions.model_fields)}"
+        problems.append(f"{field}: {message}")
     return f"{source}: invalid scenario: " + "; ".join(problems)
 
 

@@ -23,6 +23,7 @@ FAST_DURATIONS = {
     "snapshot": 300,
     "image_publish": 60,
     "export": 300,
+    "image_delete": 60,
 }
 FAST_WAITS = {
     "import": {"expected_minutes": 10},

@@ -14,6 +14,7 @@ from .paging import page
 from .registry import operation
 
 DESCRIBE_PAGE = 50
+DEFAULT_ROOT_VOLUME_GB = 200  # "The default is 200 GB" (seed, UpdateFleet RootVolumeConfig)
 # Request members kept as given and returned unchanged in the Fleet shape.
 STORED_ATTRIBUTES = (
     "DisplayName",
@@ -183,7 +184,7 @@ def update_fleet(account: Account, params: dict[str, Any]) -> dict[str, Any]:
 
     for attribute in sorted(deleting):
         for path in DELETABLE[attribute]:
-            _remove(fleet, path)
+            _remove(account, fleet, path)
     if params.get("DeleteVpcConfig"):
         fleet.attributes.pop("VpcConfig", None)
     for key in STORED_ATTRIBUTES:
@@ -202,9 +203,11 @@ def update_fleet(account: Account, params: dict[str, Any]) -> dict[str, Any]:
     return {"Fleet": render.fleet(fleet)}
 
 
-def _remove(fleet: Fleet, path: str) -> None:
+def _remove(account: Account, fleet: Fleet, path: str) -> None:
     if path == "RootVolumeConfig":
-        fleet.root_volume_gb = None
+        # Gone, or read back as the seed's default size: an assumption (docs/emulator-fidelity.md).
+        reads_default = account.scenario.assumptions.deleted_root_volume == "reads_as_default"
+        fleet.root_volume_gb = DEFAULT_ROOT_VOLUME_GB if reads_default else None
     elif path == "VpcConfig.SecurityGroupIds":
         vpc = fleet.attributes.get("VpcConfig")
         if vpc is not None:

@@ -60,6 +60,8 @@ def create_imported_image(account: Account, params: dict[str, Any]) -> dict[str,
     account.images[name] = image
     outcome = account.resource_faults.take("imported_image", name)
     validates = bool((params.get("RuntimeValidationConfig") or {}).get("IntendedInstanceType"))
+    # Whether VALIDATING is seen without runtime validation is an assumption (docs/emulator-fidelity.md).
+    validates = validates or account.scenario.assumptions.validating_phase == "always"
 
     def imported(when: float) -> None:
         if validates:
@@ -157,7 +159,15 @@ def delete_image(account: Account, params: dict[str, Any]) -> dict[str, Any]:
             f"The image {image.name} is {image.state}; try again when it settles.",
         )
     image.redirect("DELETING")
-    del account.images[image.name]  # deletion of an image is immediate; the response shows it DELETING
+    # How long a deleted image stays listed is an assumption (docs/emulator-fidelity.md, DeleteImage).
+    if account.scenario.assumptions.delete_image == "immediate":
+        del account.images[image.name]
+    else:
+
+        def gone(_: float) -> None:
+            account.images.pop(image.name, None)
+
+        account.after("image_delete", gone, image, account.now)
     return {"Image": render.image(image)}
 
 

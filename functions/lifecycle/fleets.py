@@ -17,6 +17,7 @@ from functions.lifecycle.rollout_request import FleetTarget
 from functions.services import appstream
 
 TRANSITIONAL = ("STARTING", "STOPPING")
+DEFAULT_ROOT_VOLUME_GB = 200  # the seed: "The default is 200 GB" (UpdateFleet RootVolumeConfig)
 
 
 @dataclass(frozen=True)
@@ -60,8 +61,14 @@ def volume_matches(fleet: dict[str, Any], target: FleetTarget) -> bool:
     if target.root_volume_gb is not None:
         return root_volume_gb(fleet) == target.root_volume_gb
     if target.remove_root_volume:
-        return root_volume_gb(fleet) is None
+        return volume_is_default(fleet)
     return True
+
+
+def volume_is_default(fleet: dict[str, Any]) -> bool:
+    """No RootVolumeConfig, or the default size: the sources do not say which one a deleted setting
+    reads back as (docs/emulator-fidelity.md, UpdateFleet), so a removal is done at either."""
+    return root_volume_gb(fleet) in (None, DEFAULT_ROOT_VOLUME_GB)
 
 
 def on_target(fleet: dict[str, Any], desired: Desired) -> bool:
@@ -112,7 +119,7 @@ def _update(fleet: dict[str, Any], desired: Desired) -> None:
     target = desired.target
     if target.root_volume_gb is not None and root_volume_gb(fleet) != target.root_volume_gb:
         params["RootVolumeConfig"] = {"VolumeSizeInGb": target.root_volume_gb}
-    if target.remove_root_volume and root_volume_gb(fleet) is not None:
+    if target.remove_root_volume and not volume_is_default(fleet):
         params["AttributesToDelete"] = ["VOLUME_CONFIGURATION"]
     appstream.call(f"UpdateFleet {desired.name!r}", clients.appstream().update_fleet, **params)
 

@@ -143,6 +143,8 @@ def start_export(context: Context, plan: LifecyclePlan, image: BackupImage) -> I
     context.records.step_started(plan.run_id, step, resource)
     with failures_recorded(context, plan, step):
         task = export_tasks.start_run_export(
+            context.records,
+            step,
             run_id=plan.run_id,
             image_name=image.image_name,
             ami_name=image.ami_name,

@@ -2,6 +2,11 @@
 
 Shared by the pipeline's export and export backups. It imports neither workflow's plan,
 so a lifecycle task does not load the pipeline's models with it.
+
+No source names a filter of ListExportImageTasks (docs/emulator-fidelity.md), so finding
+a first attempt's task never depends on one: the step's record keeps the task id the
+moment CreateExportImageTask answers, and when a crash came before that record, an
+unfiltered listing is matched on AMI name and run tag here.
 """
 
 from __future__ import annotations
@@ -9,10 +14,15 @@ from __future__ import annotations
 from typing import Any
 
 from functions import clients, names
+from functions.records import RunRecords
 from functions.services import appstream
+
+LIST_PAGE = 500  # the most ListExportImageTasks returns at once: fewest calls for a full listing
 
 
 def start_run_export(
+    records: RunRecords,
+    step: str,
     *,
     run_id: str,
     image_name: str,
@@ -22,7 +32,7 @@ def start_run_export(
     description: str | None,
 ) -> dict[str, Any]:
     """This run's export task to `ami_name`: the one a first attempt started (adopted), or a new one."""
-    task = find_run_export(ami_name, run_id)
+    task = recorded_export(records, run_id, step, ami_name) or find_run_export(ami_name, run_id)
     if task is not None:
         return task
     params: dict[str, Any] = {
@@ -33,25 +43,42 @@ def start_run_export(
     }
     if description:
         params["AmiDescription"] = description
-    created = appstream.call(
-        f"CreateExportImageTask {ami_name!r}", clients.appstream().create_export_image_task, **params
+    created = dict(
+        appstream.call(
+            f"CreateExportImageTask {ami_name!r}", clients.appstream().create_export_image_task, **params
+        )["ExportImageTask"]
     )
-    return dict(created["ExportImageTask"])
+    records.step_created(run_id, step, {"task_id": created.get("TaskId"), "ami_name": ami_name})
+    return created
+
+
+def recorded_export(records: RunRecords, run_id: str, step: str, ami_name: str) -> dict[str, Any] | None:
+    """The task the step's record says a first attempt created to `ami_name`, as AppStream shows it now."""
+    created = (records.get_step(run_id, step) or {}).get("created")
+    if not isinstance(created, dict) or created.get("ami_name") != ami_name or not created.get("task_id"):
+        return None
+    try:
+        return read_export(str(created["task_id"]))
+    except Exception as error:
+        if appstream.not_found(error):
+            return None  # no longer listed: the listing below is the last word
+        raise
 
 
 def find_run_export(ami_name: str, run_id: str) -> dict[str, Any] | None:
-    """The export task this run started to `ami_name`, recognised by the run tag (a filtered listing)."""
+    """The export task this run started to `ami_name`: every task listed, matched here."""
     client = clients.appstream()
     token: str | None = None
     while True:
         page = appstream.call(
-            f"ListExportImageTasks {ami_name!r}",
+            f"ListExportImageTasks (looking for {ami_name!r})",
             client.list_export_image_tasks,
-            Filters=[{"Name": "ami-name", "Values": [ami_name]}],
+            MaxResults=LIST_PAGE,
             **({"NextToken": token} if token else {}),
         )
         for task in page.get("ExportImageTasks", []):
-            if (task.get("TagSpecifications") or {}).get(names.TAG_RUN_ID) == run_id:
+            ours = (task.get("TagSpecifications") or {}).get(names.TAG_RUN_ID) == run_id
+            if ours and task.get("AmiName") == ami_name:
                 return dict(task)
         token = page.get("NextToken")
         if not token:

@@ -20,6 +20,8 @@ def start_export(context: Context, plan: Plan) -> ExportPhase:
     )
     with failures_recorded(context, plan, STEP):
         task = export_tasks.start_run_export(
+            context.records,
+            STEP,
             run_id=plan.run_id,
             image_name=plan.image_name,
             ami_name=plan.ami_name,

@@ -48,7 +48,7 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
     return path
 
 
-def test_defaults_look_like_a_real_account() -> None:
+def test_default_durations_are_the_figures_the_ledger_lists_as_assumptions() -> None:
     scenario = Scenario()
     durations = scenario.durations
     assert (durations.import_, durations.validation, durations.builder_start, durations.agent_job) == (

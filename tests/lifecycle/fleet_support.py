@@ -41,7 +41,8 @@ def make_images(engine: LocalEngine, *image_names: str, tags: dict[str, str] | N
         if tags:
             params["Tags"] = tags
         engine.emulator.call("CreateImportedImage", params)
-    engine.time.sleep(FLEET_DURATIONS["import"] + 1)
+    # Past VALIDATING too: a scenario may read the import as always validating.
+    engine.time.sleep(FLEET_DURATIONS["import"] + FLEET_DURATIONS["validation"] + 1)
 
 
 def make_fleet(

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from benchmarks.fault_matrix import Crash, injected
-from tests.lifecycle.support import backup_request, engine, update_request
+from tests.lifecycle.support import backup_request, engine, scenario, update_request
+from tests.readings import every_reading
 
 pytestmark = pytest.mark.slow
 
@@ -25,9 +26,12 @@ def test_a_managed_update_that_crashed_after_creating_its_image_adopts_it() -> N
     assert len([name for name in images if name.startswith("app-one-updates-")]) == 1
 
 
-def test_an_export_backup_that_crashed_after_starting_an_export_adopts_it() -> None:
+@every_reading()
+def test_an_export_backup_that_crashed_after_starting_an_export_adopts_it(
+    assumptions: dict[str, str],
+) -> None:
     with (
-        engine("export-backup") as local,
+        engine("export-backup", scenario(assumptions=assumptions)) as local,
         injected(Crash("CreateExportImageTask", "functions.services.appstream", "call")) as injector,
     ):
         outcome = local.run(backup_request(images={"image_name": "app-one"}))

@@ -16,6 +16,7 @@ from tests.lifecycle.support import (
     task_errors,
     update_request,
 )
+from tests.readings import every_reading
 
 pytestmark = pytest.mark.slow
 
@@ -133,8 +134,9 @@ def test_appstreams_limit_on_concurrent_updates_makes_runs_wait_instead_of_faili
     assert len(images(inventory)) == len(ORIGINAL_IMAGES) + 3
 
 
-def test_the_new_image_is_handed_to_an_export_backup_run() -> None:
-    with engine("managed-update") as local:
+@every_reading()
+def test_the_new_image_is_handed_to_an_export_backup_run(assumptions: dict[str, str]) -> None:
+    with engine("managed-update", scenario(assumptions=assumptions)) as local:
         outcome = local.run(update_request(then_export={"role_arn": EXPORT_ROLE}))
         result = output(local.executions[0])
         inventory = local.inventory()

@@ -29,6 +29,7 @@ from tests.lifecycle.fleet_support import (
     make_images,
     run_with_output,
 )
+from tests.readings import every_reading
 
 pytestmark = pytest.mark.slow
 DEFINITION = get_workflow("retention").definition
@@ -115,8 +116,11 @@ def test_a_dry_run_reports_what_would_be_deleted_and_deletes_nothing() -> None:
     assert plan_step.status == "SUCCEEDED"
 
 
-def test_retention_deletes_old_images_amis_with_their_snapshots_and_forgotten_builders() -> None:
-    with engine_for(DEFINITION) as engine:
+@every_reading()
+def test_retention_deletes_old_images_amis_with_their_snapshots_and_forgotten_builders(
+    assumptions: dict[str, str],
+) -> None:
+    with engine_for(DEFINITION, fleet_scenario(assumptions=assumptions)) as engine:
         seed(engine)
         before = account(engine)
         outcome, output = run_with_output(engine, retention(dry_run=False))
