@@ -90,6 +90,7 @@ def exported_ami_statements(scope: Construct) -> list[iam.PolicyStatement]:
         ),
         iam.PolicyStatement(
             actions=["ec2:DeleteSnapshot"],
-            resources=[stack.format_arn(service="ec2", resource="snapshot", resource_name="*")],
+            # Snapshot ARNs carry no account: with one, the grant matches no snapshot at all.
+            resources=[stack.format_arn(service="ec2", account="", resource="snapshot", resource_name="*")],
         ),
     ]

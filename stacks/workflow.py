@@ -187,9 +187,10 @@ class ImagePipeline(Construct):
         )
         acknowledge(
             role,
-            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:snapshot/*]",
+            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>::snapshot/*]",
             "Retention deletes the EBS snapshots of the exported AMIs it deregisters; their ids are known "
-            "only from the AMI.",
+            "only from the AMI, and snapshot ARNs have no account field (DeleteSnapshot acts only on "
+            "snapshots this account owns).",
         )
         acknowledge(
             role,
