@@ -78,19 +78,23 @@ def pass_role_statement(role_arns: tuple[str, ...]) -> iam.PolicyStatement:
     )
 
 
+def exported_ami_arn(scope: Construct) -> str:
+    return Stack.of(scope).format_arn(service="ec2", account="", resource="image", resource_name="*")
+
+
+def snapshot_arn(scope: Construct) -> str:
+    # Snapshot ARNs carry no account: with one, the grant matches no snapshot at all.
+    return Stack.of(scope).format_arn(service="ec2", account="", resource="snapshot", resource_name="*")
+
+
 def exported_ami_statements(scope: Construct) -> list[iam.PolicyStatement]:
     """Retention of exported AMIs: list, deregister only AMIs with a pipeline tag, delete their snapshots."""
-    stack = Stack.of(scope)
     return [
         iam.PolicyStatement(actions=["ec2:DescribeImages"], resources=["*"]),
         iam.PolicyStatement(
             actions=["ec2:DeregisterImage"],
-            resources=[stack.format_arn(service="ec2", account="", resource="image", resource_name="*")],
+            resources=[exported_ami_arn(scope)],
             conditions={"Null": {f"aws:ResourceTag/{names.TAG_PIPELINE}": "false"}},
         ),
-        iam.PolicyStatement(
-            actions=["ec2:DeleteSnapshot"],
-            # Snapshot ARNs carry no account: with one, the grant matches no snapshot at all.
-            resources=[stack.format_arn(service="ec2", account="", resource="snapshot", resource_name="*")],
-        ),
+        iam.PolicyStatement(actions=["ec2:DeleteSnapshot"], resources=[snapshot_arn(scope)]),
     ]

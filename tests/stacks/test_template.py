@@ -15,6 +15,7 @@ from stacks.config import load_config
 from stacks.permissions import APPSTREAM_SCOPED_ACTIONS, APPSTREAM_UNSCOPED_ACTIONS
 from stacks.triggers import START_RUN_DETAIL_TYPE
 from tests.stacks.conftest import Synth
+from tests.stacks.policies import resolve
 
 EXAMPLE = load_config(asl.PROJECT_ROOT / "stacks" / "pipelines.example.yaml")
 
@@ -179,7 +180,7 @@ def test_the_builder_role_gets_its_jobs_and_the_pinned_scripts_only(synth: Synth
     assert policy["Properties"]["Roles"] == [EXAMPLE.roles.builder_role_arn.rsplit("/", 1)[1]]
     statements = {s["Sid"]: s for s in policy["Properties"]["PolicyDocument"]["Statement"]}
     assert json.dumps(statements["ReadOwnJob"]["Resource"]).endswith('/jobs/*/job.json"]]}')
-    assert statements["ReadPinnedScripts"]["Resource"] == (
+    assert resolve(statements["ReadPinnedScripts"]["Resource"], synth.raw) == (
         "arn:aws:s3:::example-euc-artifacts/image-factory/install-apps.ps1"
     )
 
