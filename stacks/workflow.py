@@ -130,7 +130,8 @@ class ImagePipeline(Construct):
 
     def grant_task_permissions(self, role: iam.Role) -> None:
         """What a task needs: AppStream, passing the configured roles, the table, the jobs, notifying."""
-        for statement in [*appstream_statements(self), *exported_ami_statements(self)]:
+        statements = appstream_statements(self, self._config.rollout_fleets())
+        for statement in [*statements, *exported_ami_statements(self)]:
             role.add_to_policy(statement)
         role.add_to_policy(pass_role_statement(self._config.roles.all()))
         role.add_to_policy(
@@ -166,25 +167,21 @@ class ImagePipeline(Construct):
             role,
             self._wildcard(appstream_arn(self, "image-builder")),
             "Image builders are named per run; the image-builder resource type is AppStream's finest scope, "
-            "and a run acts only on builders tagged with its run id.",
+            "and starting, stopping and deleting hold only for builders with the image-factory:run-id tag "
+            "every run puts on what it creates.",
         )
         acknowledge(
             role,
             self._wildcard(appstream_arn(self, "image")),
             "Image names come from each run's request ({pipeline}-{date}-{run}); the image resource type "
-            "of this account and region is AppStream's finest scope.",
+            "of this account and region is AppStream's finest scope. DeleteImage holds only for images "
+            "tagged image-factory:pipeline; updates and rollouts may start from the customer's images.",
         )
         acknowledge(
             role,
             self._wildcard(appstream_arn(self, AWS_OWNED_IMAGE)),
             "CreateImageBuilder may start from an AWS-owned base image named in the request; those ARNs "
             "have no account, and only CreateImageBuilder is granted on them.",
-        )
-        acknowledge(
-            role,
-            self._wildcard(appstream_arn(self, "fleet")),
-            "Fleet rollout acts on the fleets its request names, which change per job; the fleet resource "
-            "type of this account and region is AppStream's finest scope.",
         )
         acknowledge(
             role,
