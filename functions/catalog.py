@@ -76,6 +76,22 @@ LAMBDA_TASKS: tuple[LambdaTask, ...] = (
 API_GATEWAY_LIMIT_SECONDS = 29
 API_FUNCTION = LambdaTask("RunApi", "functions.handlers.api.handler", "RunApiFunctionArn", timeout_seconds=25)
 
+# The service integrations a Task calls, each named by a placeholder that is the whole `Resource`:
+# the ARN's partition differs per region (arn:aws-us-gov:states:::lambda:invoke), and cfn-lint
+# checks a Resource unless all of it is substituted. The stack fills in AWS::Partition; the local
+# engine runs on moto, whose partition is aws.
+INTEGRATION_PLACEHOLDERS: dict[str, str] = {
+    "LambdaInvoke": "lambda:invoke",
+    "StartExecutionSync": "states:startExecution.sync:2",
+}
+LAMBDA_INVOKE = "${LambdaInvoke}"
+LOCAL_PARTITION = "aws"
+
+
+def integration_arn(integration: str, partition: str) -> str:
+    return f"arn:{partition}:states:::{integration}"
+
+
 # Placeholder name -> environment variable (see functions.names) whose value it carries.
 RESOURCE_PLACEHOLDERS: dict[str, str] = {
     "RunsTableName": names.ENV_RUNS_TABLE,

@@ -32,8 +32,13 @@ from stacks import api_routes
 from stacks.bundling import FUNCTIONS_PACKAGE
 from stacks.config import DeploymentConfig
 from stacks.house import LOG_RETENTION, HouseFunction
-from stacks.nag import acknowledge
+from stacks.nag import acknowledge, spelling
 from stacks.workflow import ImagePipeline
+
+# The policy of API Gateway's account-level logging role, when the stack creates that role.
+_PUSH_TO_LOGS = iam.ManagedPolicy.from_aws_managed_policy_name(
+    "service-role/AmazonAPIGatewayPushToCloudWatchLogs"
+)
 
 API_HANDLER = catalog.API_FUNCTION.handler
 # Lambda allows 4 KB of environment in all; larger pipeline configurations go to S3.
@@ -179,20 +184,19 @@ class RunApi(Construct):
 
 def _executions(role: iam.Role, machine: sfn.StateMachine) -> str:
     """Every execution of `machine`: the API names each after its run id, so no narrower ARN exists."""
-    stack = Stack.of(machine)
-    acknowledge(
-        role,
-        f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:"
-        f"execution:<{stack.get_logical_id(machine.node.default_child)}.Name>:*]",  # type: ignore[arg-type]
-        "Show and cancel act on executions of this stage's own workflows only; the API names each "
-        "execution after its run id.",
-    )
-    return stack.format_arn(
+    executions = Stack.of(machine).format_arn(
         service="states",
         resource="execution",
         resource_name=f"{machine.state_machine_name}:*",
         arn_format=ArnFormat.COLON_RESOURCE_NAME,
     )
+    acknowledge(
+        role,
+        f"AwsSolutions-IAM5[Resource::{spelling(role, executions)}]",
+        "Show and cancel act on executions of this stage's own workflows only; the API names each "
+        "execution after its run id.",
+    )
+    return executions
 
 
 def _acknowledge_api(api: apigateway.RestApi, creates_cloudwatch_role: bool) -> None:
@@ -210,7 +214,6 @@ def _acknowledge_api(api: apigateway.RestApi, creates_cloudwatch_role: bool) -> 
     if creates_cloudwatch_role:
         acknowledge(
             api,
-            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
-            "AmazonAPIGatewayPushToCloudWatchLogs]",
+            f"AwsSolutions-IAM4[Policy::{spelling(api, _PUSH_TO_LOGS.managed_policy_arn)}]",
             "API Gateway's account-level logging role uses the AWS managed policy AWS documents for it.",
         )

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from functions.catalog import INTEGRATION_PLACEHOLDERS, LOCAL_PARTITION, integration_arn
 from stacks.bundling import PROJECT_ROOT
 
 STATEMACHINES_DIR = PROJECT_ROOT / "statemachines"
@@ -19,7 +20,7 @@ IMAGE_PIPELINE_ASL = STATEMACHINES_DIR / "image_pipeline.asl.json"
 
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
 _INTEGRATION = re.compile(
-    r"^arn:aws:states:::(?P<service>[a-z0-9-]+(?::[a-z0-9-]+)?):(?P<action>[A-Za-z0-9]+)"
+    r"^arn:aws[a-z-]*:states:::(?P<service>[a-z0-9-]+(?::[a-z0-9-]+)?):(?P<action>[A-Za-z0-9]+)"
 )
 
 
@@ -48,7 +49,11 @@ def service_integrations(definition: str) -> set[str]:
     """`service:action` of each optimized or SDK integration a Task uses, e.g. `sns:publish`."""
     found = set()
     for state in _states(json.loads(definition)):
-        match = _INTEGRATION.match(str(state.get("Resource", "")))
+        resource = str(state.get("Resource", ""))
+        placeholder = _PLACEHOLDER.fullmatch(resource)
+        if placeholder and placeholder[1] in INTEGRATION_PLACEHOLDERS:
+            resource = integration_arn(INTEGRATION_PLACEHOLDERS[placeholder[1]], LOCAL_PARTITION)
+        match = _INTEGRATION.match(resource)
         if state.get("Type") == "Task" and match:
             found.add(f"{match['service']}:{match['action']}")
     return found

@@ -24,7 +24,7 @@ from constructs import Construct
 
 from functions.agent_documents import JOBS_PREFIX, job_key, result_key, status_key
 from stacks.config import DeploymentConfig
-from stacks.nag import acknowledge
+from stacks.nag import acknowledge, flatten
 
 POLICY_VERSION = "2012-10-17"
 ALL_BUILDERS = "*"
@@ -35,14 +35,15 @@ def pipeline_builder_names(pipeline: str) -> str:
     return f"{pipeline}-*-builder"
 
 
-def pinned_script_arns(config: DeploymentConfig) -> list[str]:
+def pinned_script_arns(scope: Construct, config: DeploymentConfig) -> list[str]:
     """The S3 objects the configured pipelines pin as scripts: the only scripts builders may read."""
     uris = {
         str(script["s3_uri"])
         for pipeline in config.pipelines
         for script in (pipeline.request.get("snapshot") or {}).get("scripts") or []
     }
-    return [f"arn:aws:s3:::{uri.removeprefix('s3://')}" for uri in sorted(uris)]
+    partition = Stack.of(scope).partition  # not `aws`: GovCloud and China have their own
+    return [f"arn:{partition}:s3:::{uri.removeprefix('s3://')}" for uri in sorted(uris)]
 
 
 def builder_agent_policy_document(
@@ -137,20 +138,7 @@ def _wildcard_resources(document: dict[str, Any]) -> list[str]:
     for statement in document["Statement"]:
         resources = statement["Resource"]
         for resource in resources if isinstance(resources, list) else [resources]:
-            text = _nag_text(resource)
+            text = flatten(resource)
             if "*" in text:
                 found.append(text)
     return found
-
-
-def _nag_text(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    if "Fn::Join" in value:
-        separator, parts = value["Fn::Join"]
-        return str(separator).join(_nag_text(part) for part in parts)
-    if "Fn::GetAtt" in value:
-        return f"<{'.'.join(value['Fn::GetAtt'])}>"
-    if "Ref" in value:
-        return f"<{value['Ref']}>"
-    raise ValueError(f"cannot name {value} as cdk-nag does")

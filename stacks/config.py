@@ -160,6 +160,11 @@ class DeploymentConfig(Strict):
     def pipeline(self, name: str) -> Pipeline:
         return next(pipeline for pipeline in self.pipelines if pipeline.name == name)
 
+    def rollout_fleets(self) -> tuple[str, ...]:
+        """The fleets the rollout jobs name: the only fleets the workflows may stop, start or update."""
+        jobs = self.lifecycle.fleet_rollouts if self.lifecycle else ()
+        return tuple(sorted({str(fleet["name"]) for job in jobs for fleet in job.request.get("fleets", [])}))
+
 
 def load_config(path: Path) -> DeploymentConfig:
     """Read and validate the file; raise ConfigError naming the file and the bad field."""

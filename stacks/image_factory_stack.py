@@ -65,7 +65,7 @@ class ImageFactoryStack(Stack):
             "BuilderAgentPolicy",
             jobs_bucket=jobs.bucket,
             builder_role=iam.Role.from_role_arn(self, "BuilderRole", config.roles.builder_role_arn),
-            script_object_arns=pinned_script_arns(config),
+            script_object_arns=pinned_script_arns(self, config),
         )
         triggers = Triggers(self, "Triggers", config=config, pipeline=workflow.state_machine, bus=bus)
         lifecycle = LifecycleWorkflows(

@@ -4,9 +4,16 @@ Per the Service Authorization Reference, only some AppStream actions accept a re
 ARN; those are scoped to this account and region's images and image builders. The rest
 (Describe*, the import and export-task operations) accept only "*". A test checks this
 split against AWS's published action data shipped with cfn-lint.
+
+Actions that stop, delete or change what they act on hold only for what this project
+manages: images and image builders carrying the pipeline tag every run puts on what it
+creates (AppStream's image and image-builder types accept `aws:ResourceTag`), and the
+fleets the configuration's rollout jobs name, by ARN (those are the customer's own, untagged).
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from aws_cdk import Stack
 from aws_cdk import aws_iam as iam
@@ -34,6 +41,18 @@ APPSTREAM_SCOPED_ACTIONS: dict[str, tuple[str, ...]] = {
     "appstream:StartFleet": ("fleet",),
 }
 
+# Prefixes of the actions that change or destroy the resource they name.
+DESTRUCTIVE_PREFIXES = ("appstream:Delete", "appstream:Stop", "appstream:Start", "appstream:Update")
+
+# The tag of run-created resources (functions.plan puts both on all) that a destructive action
+# requires: the one each selection keys on (retention reaps builders by run id, images by pipeline).
+OWNERSHIP_TAGS = {"image-builder": names.TAG_RUN_ID, "image": names.TAG_PIPELINE}
+
+
+def _ownership_condition(resource_types: tuple[str, ...]) -> dict[str, dict[str, str]]:
+    return {"Null": {f"aws:ResourceTag/{OWNERSHIP_TAGS[kind]}": "false" for kind in resource_types}}
+
+
 # Actions that support no resource-level permissions.
 APPSTREAM_UNSCOPED_ACTIONS: tuple[str, ...] = (
     "appstream:CreateImportedImage",
@@ -55,18 +74,33 @@ def appstream_arn(scope: Construct, resource_type: str) -> str:
     return Stack.of(scope).format_arn(service="appstream", resource=resource_type, resource_name="*")
 
 
-def appstream_statements(scope: Construct) -> list[iam.PolicyStatement]:
-    by_resources: dict[tuple[str, ...], list[str]] = {}
+def appstream_statements(scope: Construct, fleets: Sequence[str]) -> list[iam.PolicyStatement]:
+    """`fleets`: the names of the fleets rollouts may stop, start and update (none: no fleet grant)."""
+    by_grant: dict[tuple[tuple[str, ...], bool], list[str]] = {}
     for action, resource_types in APPSTREAM_SCOPED_ACTIONS.items():
-        by_resources.setdefault(resource_types, []).append(action)
-    statements = [
-        iam.PolicyStatement(
-            actions=actions, resources=[appstream_arn(scope, kind) for kind in resource_types]
-        )
-        for resource_types, actions in by_resources.items()
-    ]
+        if "fleet" in resource_types and not fleets:
+            continue
+        tagged = action.startswith(DESTRUCTIVE_PREFIXES) and "fleet" not in resource_types
+        by_grant.setdefault((resource_types, tagged), []).append(action)
+    statements = []
+    for (resource_types, tagged), actions in by_grant.items():
+        resources = [
+            arn
+            for kind in resource_types
+            for arn in (_fleet_arns(scope, fleets) if kind == "fleet" else [appstream_arn(scope, kind)])
+        ]
+        condition = _ownership_condition(resource_types) if tagged else None
+        statements.append(iam.PolicyStatement(actions=actions, resources=resources, conditions=condition))
     statements.append(iam.PolicyStatement(actions=list(APPSTREAM_UNSCOPED_ACTIONS), resources=["*"]))
     return statements
+
+
+def _fleet_arns(scope: Construct, fleets: Sequence[str]) -> list[str]:
+    stack = Stack.of(scope)
+    return [
+        stack.format_arn(service="appstream", resource="fleet", resource_name=name)
+        for name in sorted(set(fleets))
+    ]
 
 
 def pass_role_statement(role_arns: tuple[str, ...]) -> iam.PolicyStatement:
@@ -78,18 +112,23 @@ def pass_role_statement(role_arns: tuple[str, ...]) -> iam.PolicyStatement:
     )
 
 
+def exported_ami_arn(scope: Construct) -> str:
+    return Stack.of(scope).format_arn(service="ec2", account="", resource="image", resource_name="*")
+
+
+def snapshot_arn(scope: Construct) -> str:
+    # Snapshot ARNs carry no account: with one, the grant matches no snapshot at all.
+    return Stack.of(scope).format_arn(service="ec2", account="", resource="snapshot", resource_name="*")
+
+
 def exported_ami_statements(scope: Construct) -> list[iam.PolicyStatement]:
     """Retention of exported AMIs: list, deregister only AMIs with a pipeline tag, delete their snapshots."""
-    stack = Stack.of(scope)
     return [
         iam.PolicyStatement(actions=["ec2:DescribeImages"], resources=["*"]),
         iam.PolicyStatement(
             actions=["ec2:DeregisterImage"],
-            resources=[stack.format_arn(service="ec2", account="", resource="image", resource_name="*")],
+            resources=[exported_ami_arn(scope)],
             conditions={"Null": {f"aws:ResourceTag/{names.TAG_PIPELINE}": "false"}},
         ),
-        iam.PolicyStatement(
-            actions=["ec2:DeleteSnapshot"],
-            resources=[stack.format_arn(service="ec2", resource="snapshot", resource_name="*")],
-        ),
+        iam.PolicyStatement(actions=["ec2:DeleteSnapshot"], resources=[snapshot_arn(scope)]),
     ]

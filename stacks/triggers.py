@@ -33,7 +33,7 @@ from constructs import Construct
 from functions import names
 from stacks.config import DeploymentConfig, Pipeline
 from stacks.house import LOG_RETENTION, HouseStateMachine
-from stacks.nag import X_RAY_AND_LOG_DELIVERY, acknowledge
+from stacks.nag import X_RAY_AND_LOG_DELIVERY, acknowledge, spelling
 
 START_RUN_DETAIL_TYPE = "Start Image Factory Run"
 IMAGE_BUILDER_SOURCE = "aws.imagebuilder"
@@ -124,12 +124,13 @@ class Triggers(Construct):
         stack = Stack.of(self)
         pipeline_arn = configured.image_builder.image_pipeline_arn
 
+        images = stack.format_arn(service="imagebuilder", resource="image", resource_name="*")
         get_image = tasks.CallAwsService.jsonata(
             scope,
             "Describe the new image",
             service="imagebuilder",
             action="getImage",
-            iam_resources=[stack.format_arn(service="imagebuilder", resource="image", resource_name="*")],
+            iam_resources=[images],
             parameters={"ImageBuildVersionArn": "{% $states.input.resources[0] %}"},
             assign={"imageArn": "{% $states.input.resources[0] %}"},
             outputs={
@@ -185,7 +186,7 @@ class Triggers(Construct):
         self.starters.append(adapter)
         acknowledge(
             adapter,
-            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:imagebuilder:<AWS::Region>:<AWS::AccountId>:image/*]",
+            f"AwsSolutions-IAM5[Resource::{spelling(adapter, images)}]",
             "Every build has a new image ARN (name/version/build); the starter only reads images (GetImage) "
             "and starts a run only for those of the configured image pipeline.",
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aws_cdk import Duration, Stack
+from aws_cdk import Arn, ArnFormat, Aws, Duration, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_stepfunctions as sfn
@@ -14,8 +14,16 @@ from functions import agent_documents, catalog, names
 from stacks import asl
 from stacks.config import DeploymentConfig
 from stacks.house import LOG_RETENTION, HouseFunction, HouseStateMachine
-from stacks.nag import X_RAY_AND_LOG_DELIVERY, acknowledge
-from stacks.permissions import appstream_statements, exported_ami_statements, pass_role_statement
+from stacks.nag import X_RAY_AND_LOG_DELIVERY, acknowledge, spelling
+from stacks.permissions import (
+    AWS_OWNED_IMAGE,
+    appstream_arn,
+    appstream_statements,
+    exported_ami_arn,
+    exported_ami_statements,
+    pass_role_statement,
+    snapshot_arn,
+)
 from stacks.storage import JobsBucket, Notifications, RunEventBus, RunsTable
 
 TABLE_ITEM_ACTIONS = (
@@ -26,11 +34,6 @@ TABLE_ITEM_ACTIONS = (
     "dynamodb:ConditionCheckItem",
     "dynamodb:Query",
 )
-
-
-def _nag_arn(resource_type: str) -> str:
-    """An AppStream wildcard ARN of this account and region, as cdk-nag spells it in a finding."""
-    return f"arn:<AWS::Partition>:appstream:<AWS::Region>:<AWS::AccountId>:{resource_type}/*"
 
 
 class UnsupportedIntegration(ValueError):
@@ -106,6 +109,10 @@ class ImagePipeline(Construct):
             placeholder: resource_values[variable]
             for placeholder, variable in catalog.RESOURCE_PLACEHOLDERS.items()
         }
+        substitutions |= {
+            placeholder: catalog.integration_arn(integration, Aws.PARTITION)
+            for placeholder, integration in catalog.INTEGRATION_PLACEHOLDERS.items()
+        }
         # Every function and resource placeholder: the lifecycle workflows' ASL files use them too.
         self.substitutions = dict(substitutions)
         self.state_machine = HouseStateMachine(
@@ -123,7 +130,8 @@ class ImagePipeline(Construct):
 
     def grant_task_permissions(self, role: iam.Role) -> None:
         """What a task needs: AppStream, passing the configured roles, the table, the jobs, notifying."""
-        for statement in [*appstream_statements(self), *exported_ami_statements(self)]:
+        statements = appstream_statements(self, self._config.rollout_fleets())
+        for statement in [*statements, *exported_ami_statements(self)]:
             role.add_to_policy(statement)
         role.add_to_policy(pass_role_statement(self._config.roles.all()))
         role.add_to_policy(
@@ -157,39 +165,36 @@ class ImagePipeline(Construct):
     def _acknowledge_task_wildcards(self, role: iam.Role) -> None:
         acknowledge(
             role,
-            f"AwsSolutions-IAM5[Resource::{_nag_arn('image-builder')}]",
+            self._wildcard(appstream_arn(self, "image-builder")),
             "Image builders are named per run; the image-builder resource type is AppStream's finest scope, "
-            "and a run acts only on builders tagged with its run id.",
+            "and starting, stopping and deleting hold only for builders with the image-factory:run-id tag "
+            "every run puts on what it creates.",
         )
         acknowledge(
             role,
-            f"AwsSolutions-IAM5[Resource::{_nag_arn('image')}]",
+            self._wildcard(appstream_arn(self, "image")),
             "Image names come from each run's request ({pipeline}-{date}-{run}); the image resource type "
-            "of this account and region is AppStream's finest scope.",
+            "of this account and region is AppStream's finest scope. DeleteImage holds only for images "
+            "tagged image-factory:pipeline; updates and rollouts may start from the customer's images.",
         )
         acknowledge(
             role,
-            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:appstream:<AWS::Region>::image/*]",
+            self._wildcard(appstream_arn(self, AWS_OWNED_IMAGE)),
             "CreateImageBuilder may start from an AWS-owned base image named in the request; those ARNs "
             "have no account, and only CreateImageBuilder is granted on them.",
         )
         acknowledge(
             role,
-            f"AwsSolutions-IAM5[Resource::{_nag_arn('fleet')}]",
-            "Fleet rollout acts on the fleets its request names, which change per job; the fleet resource "
-            "type of this account and region is AppStream's finest scope.",
-        )
-        acknowledge(
-            role,
-            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>::image/*]",
+            self._wildcard(exported_ami_arn(self)),
             "Retention deregisters old exported AMIs; the grant holds only for AMIs tagged "
             "image-factory:pipeline (a Null condition on the resource tag).",
         )
         acknowledge(
             role,
-            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:snapshot/*]",
+            self._wildcard(snapshot_arn(self)),
             "Retention deletes the EBS snapshots of the exported AMIs it deregisters; their ids are known "
-            "only from the AMI.",
+            "only from the AMI, and snapshot ARNs have no account field (DeleteSnapshot acts only on "
+            "snapshots this account owns).",
         )
         acknowledge(
             role,
@@ -212,6 +217,9 @@ class ImagePipeline(Construct):
                 "One job, result and status document per image builder, named per run; the grant names the "
                 "document file, never the whole prefix.",
             )
+
+    def _wildcard(self, arn: str) -> str:
+        return f"AwsSolutions-IAM5[Resource::{spelling(self, arn)}]"
 
     def _table_arns(self) -> list[str]:
         table_arn = self._table.table_arn
@@ -284,15 +292,18 @@ class ImagePipeline(Construct):
                 actions=["events:PutTargets", "events:PutRule", "events:DescribeRule"], resources=[rule]
             )
         )
-        stack = Stack.of(self)
         for other in started:
-            # How cdk-nag spells the executions of `other` (its name is the Ref's last ARN field).
-            logical_id = stack.get_logical_id(other.node.default_child)  # type: ignore[arg-type]
-            name = '{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"' + logical_id + '"}]}]}'
+            # The executions `grant_execution` names: the state machine's name is its ARN's last field.
+            name = Arn.split(other.state_machine_arn, ArnFormat.COLON_RESOURCE_NAME).resource_name
+            executions = Stack.of(self).format_arn(
+                service="states",
+                resource="execution",
+                resource_name=f"{name}:*",
+                arn_format=ArnFormat.COLON_RESOURCE_NAME,
+            )
             acknowledge(
                 machine,
-                f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:"
-                f"execution:{name}:*]",
+                self._wildcard(executions),
                 "Executions of a started workflow are named per run; DescribeExecution and StopExecution are "
                 "granted on that one state machine's executions only.",
             )

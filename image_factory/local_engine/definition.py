@@ -12,6 +12,8 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
+from functions.catalog import INTEGRATION_PLACEHOLDERS, LOCAL_PARTITION, integration_arn
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 PIPELINE_DEFINITION = PROJECT_ROOT / "statemachines" / "image_pipeline.asl.json"
 
@@ -35,7 +37,10 @@ def load_definition(path: Path, values: Mapping[str, str]) -> str:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise DefinitionError(f"{path}: cannot read state machine definition: {error.strerror}") from None
-    definition = substitute(text, values)
+    integrations = {
+        name: integration_arn(call, LOCAL_PARTITION) for name, call in INTEGRATION_PLACEHOLDERS.items()
+    }
+    definition = substitute(text, {**integrations, **values})
     try:
         json.loads(definition)
     except json.JSONDecodeError as error:

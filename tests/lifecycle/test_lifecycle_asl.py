@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from functions.catalog import LAMBDA_TASKS, RESOURCE_PLACEHOLDERS
+from functions.catalog import INTEGRATION_PLACEHOLDERS, LAMBDA_INVOKE, LAMBDA_TASKS, RESOURCE_PLACEHOLDERS
 from functions.errors import terminal_error_names
 from functions.services.export_backups import ImageExport, Selection
 from functions.services.fleet_rollout import FleetProgress
@@ -82,7 +82,7 @@ def test_every_lambda_task_retries_with_full_jitter_and_catches_everything(
         assert {c["ErrorEquals"][0] for c in state["Catch"]} == {"States.ALL"}, name
         retrying = [retrier for retrier in state["Retry"] if retrier.get("MaxAttempts") != 0]
         assert all(retrier["JitterStrategy"] == "FULL" for retrier in retrying), name
-        if state["Resource"] != "arn:aws:states:::lambda:invoke":
+        if state["Resource"] != LAMBDA_INVOKE:
             continue
         function = re.fullmatch(r"\$\{(\w+)\}", state["Parameters"]["FunctionName"])
         assert function is not None and function.group(1) in placeholders, name
@@ -94,7 +94,7 @@ def test_a_crashed_task_is_tried_again_but_a_terminal_error_is_not(definition: d
     # The replay of a task whose Lambda crashed adopts what the first attempt created;
     # the errors no retry can fix go straight to the failure path, as in the pipeline.
     for name, state in every_state(definition).items():
-        if state.get("Resource") != "arn:aws:states:::lambda:invoke":
+        if state.get("Resource") != LAMBDA_INVOKE:
             continue
         *_, never, catch_all = state["Retry"]
         assert never == {"ErrorEquals": terminal_error_names(), "MaxAttempts": 0}, name
@@ -109,7 +109,7 @@ def test_a_failure_is_recorded_and_ends_in_a_fail_state(definition: dict[str, An
 
 
 def test_every_placeholder_has_a_value(definition: dict[str, Any]) -> None:
-    known = {task.placeholder for task in LAMBDA_TASKS} | set(RESOURCE_PLACEHOLDERS)
+    known = {task.placeholder for task in LAMBDA_TASKS} | {*RESOURCE_PLACEHOLDERS, *INTEGRATION_PLACEHOLDERS}
     known |= {workflow.placeholder for workflow in WORKFLOWS.values()}
     used = set(re.findall(r"\$\{(\w+)\}", json.dumps(definition)))
     assert used <= known, used - known

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from functions.catalog import LAMBDA_TASKS, RESOURCE_PLACEHOLDERS
+from functions.catalog import INTEGRATION_PLACEHOLDERS, LAMBDA_INVOKE, LAMBDA_TASKS, RESOURCE_PLACEHOLDERS
 from functions.errors import QUOTA_ERRORS, RETRYABLE_ERRORS, terminal_error_names
 from functions.phases import BuilderPhase, CleanupPhase, ExportPhase, SlotPhase, SnapshotPhase, SourcePhase
 
@@ -79,14 +79,14 @@ def test_every_task_invokes_a_catalog_function_through_the_lambda_integration(
 ) -> None:
     placeholders = {task.placeholder for task in LAMBDA_TASKS}
     for name, state in of_type(states, "Task").items():
-        assert state["Resource"] == "arn:aws:states:::lambda:invoke", name
+        assert state["Resource"] == LAMBDA_INVOKE, name
         function = re.fullmatch(r"\$\{(\w+)\}", state["Parameters"]["FunctionName"])
         assert function is not None and function.group(1) in placeholders, name
         assert "Payload" in state["Parameters"] or "Payload.$" in state["Parameters"], name
 
 
 def test_every_placeholder_is_in_the_catalog() -> None:
-    known = {task.placeholder for task in LAMBDA_TASKS} | set(RESOURCE_PLACEHOLDERS)
+    known = {task.placeholder for task in LAMBDA_TASKS} | {*RESOURCE_PLACEHOLDERS, *INTEGRATION_PLACEHOLDERS}
     used = set(re.findall(r"\$\{(\w+)\}", DEFINITION.read_text()))
     assert used <= known, used - known
     # The catalog also serves the lifecycle workflows: every function is used by some ASL file.

@@ -1,0 +1,64 @@
+"""Stopping, deleting or changing AppStream resources holds only for what this project manages.
+
+A task function that can delete any image or stop any fleet of the account turns one bug
+(a wrong name, another stage's builder) into an outage. Every such grant must carry a
+resource-tag condition (run-created images and builders) or name its fleets one by one
+(the configured rollouts' fleets are the customer's, untagged).
+"""
+
+from __future__ import annotations
+
+import re
+
+from functions import names
+from stacks.permissions import DESTRUCTIVE_PREFIXES
+from tests.stacks import policies
+from tests.stacks.conftest import Synth
+from tests.stacks.test_template import EXAMPLE
+
+
+def _target_type(action: str) -> str:
+    """The resource type an action is named after: StopImageBuilder -> image-builder."""
+    noun = re.sub(r"^(Delete|Stop|Start|Update)", "", action.split(":")[1])
+    return re.sub(r"(?<!^)([A-Z])", r"-\1", noun).lower()
+
+
+def _tag_condition(conditions: dict[str, dict[str, str]]) -> bool:
+    tags = {key: value for operator in conditions.values() for key, value in operator.items()}
+    return any(key.startswith("aws:ResourceTag/") and value != "true" for key, value in tags.items())
+
+
+def _named_fleets(arns: tuple[str, ...]) -> set[str] | None:
+    """The fleet names the ARNs list, or None when one is a wildcard."""
+    prefix = f"arn:{policies.PARTITION}:appstream:{policies.REGION}:{policies.ACCOUNT}:fleet/"
+    fleets = [arn.removeprefix(prefix) for arn in arns if ":fleet/" in arn]
+    return None if any("*" in name or ":fleet/" in name for name in fleets) else set(fleets)
+
+
+def test_every_destructive_appstream_grant_has_a_tag_condition_or_named_fleets(synth: Synth) -> None:
+    configured = set(EXAMPLE.rollout_fleets())
+    assert configured  # the example rolls out fleets, so the named-fleet branch is exercised
+    checked = set()
+    for statement in policies.statements(synth.raw):
+        for action in statement.actions:
+            if statement.effect != "Allow" or not action.startswith(DESTRUCTIVE_PREFIXES):
+                continue
+            checked.add(action)
+            if _tag_condition(statement.conditions):
+                continue
+            assert _target_type(action) == "fleet", f"{statement.policy}: {action} holds for every resource"
+            assert _named_fleets(statement.resources) == configured, f"{statement.policy}: {action}"
+    assert {"appstream:DeleteImage", "appstream:DeleteImageBuilder", "appstream:StopFleet"} <= checked
+
+
+def test_the_conditions_name_the_tags_the_cleanups_select_by(synth: Synth) -> None:
+    """Retention reaps builders by run id and images by pipeline; runs tag what they create with both."""
+    expected = {
+        "appstream:DeleteImageBuilder": names.TAG_RUN_ID,
+        "appstream:StopImageBuilder": names.TAG_RUN_ID,
+        "appstream:DeleteImage": names.TAG_PIPELINE,
+    }
+    for action, tag in expected.items():
+        conditions = [s.conditions for s in policies.statements(synth.raw) if action in s.actions]
+        assert conditions, action
+        assert all(condition == {"Null": {f"aws:ResourceTag/{tag}": "false"}} for condition in conditions)
