@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,12 +40,51 @@ class Synth:
         return metadata
 
 
-@pytest.fixture(scope="session")
-def synth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synth]:
-    outdir = tmp_path_factory.mktemp("cdk.out")
-    app = create_app(context={"stage": STAGE, "aws:cdk:bundling-stacks": []}, outdir=str(outdir))
+# The synth matrix: the example, and configurations that between them set every documented
+# setting both ways and use every trigger (tests/stacks/configs/NAME.yaml; each is its own stage).
+CONFIGS = Path(__file__).parent / "configs"
+EXAMPLE = "example"
+MATRIX = (EXAMPLE, "lean", "full")
+
+
+def synthesize(outdir: Path, *, stage: str, config: Path | None = None) -> Synth:
+    context: dict[str, Any] = {"stage": stage, "aws:cdk:bundling-stacks": []}
+    if config is not None:
+        context["config"] = str(config)
+    app = create_app(context=context, outdir=str(outdir))
     app.synth()  # runs the AWS Solutions checks: unacknowledged findings fail here
-    stack = app.node.find_child(stack_name(STAGE))
+    stack = app.node.find_child(stack_name(stage))
     assert isinstance(stack, Stack)
     raw = json.loads((outdir / f"{stack.stack_name}.template.json").read_text())
-    yield Synth(app=app, stack=stack, outdir=outdir, template=Template.from_json(raw), raw=raw)
+    return Synth(app=app, stack=stack, outdir=outdir, template=Template.from_json(raw), raw=raw)
+
+
+def matrix_params() -> list[Any]:
+    """`MATRIX` for `parametrize`: a configuration's checks share one worker, so one synth (the
+    example is synthesized on every worker anyway, for the template tests)."""
+    return [
+        pytest.param(name, marks=() if name == EXAMPLE else pytest.mark.xdist_group(f"synth-{name}"))
+        for name in MATRIX
+    ]
+
+
+@pytest.fixture(scope="session")
+def synths(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Synth]:
+    """The synth of a configuration of the matrix by name, made once per session."""
+    made: dict[str, Synth] = {}
+
+    def get(name: str) -> Synth:
+        if name not in made:
+            outdir = tmp_path_factory.mktemp(f"cdk.out-{name}")
+            if name == EXAMPLE:
+                made[name] = synthesize(outdir, stage=STAGE)
+            else:
+                made[name] = synthesize(outdir, stage=name, config=CONFIGS / f"{name}.yaml")
+        return made[name]
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def synth(synths: Callable[[str], Synth]) -> Synth:
+    return synths(EXAMPLE)

@@ -17,7 +17,7 @@ from cfnlint.api import ManualArgs, lint
 from stacks.api import API_HANDLER
 from stacks.application import create_app
 from tests.stacks.conftest import Synth
-from tests.stacks.test_checks import CFN_LINT_IGNORED
+from tests.stacks.judges import CFN_LINT_IGNORED
 from tests.stacks.test_config import EXAMPLE
 
 STAGE = "second"
