@@ -45,3 +45,15 @@ def acknowledgements(synth: Synth) -> list[tuple[str, str, str]]:
         if entry["type"] == "aws:cdk:acknowledged-rules"
         for rule, reason in entry["data"].items()
     ]
+
+
+def unused_acknowledgements(synth: Synth) -> list[tuple[str, str]]:
+    """(construct path, rule) of each acknowledgement no finding of the checks, at or below it, needs."""
+    return [
+        (path, rule)
+        for path, rule in synth.acknowledged
+        if not any(
+            found == rule and (where == path or where.startswith(path + "/"))
+            for where, found in synth.nag_findings
+        )
+    ]

@@ -160,3 +160,23 @@ def test_a_configuration_mistake_stops_the_app_naming_the_field(
     assert f"pipelines.yaml: {field}:" in run.stderr
     assert "Traceback" not in run.stderr
     assert not list((tmp_path / "cdk.out").glob("*.template.json"))
+
+
+@pytest.mark.parametrize("name", [pytest.param("lean", marks=LEAN), pytest.param("full", marks=FULL)])
+def test_one_event_rule_per_image_builder_trigger_and_chained_rollout(
+    synths: Callable[[str], Synth], name: str
+) -> None:
+    config = _config(name)
+    rules = [
+        rule["Properties"]["EventPattern"] for rule in synths(name).resources("AWS::Events::Rule").values()
+    ]
+    sources = sorted(json.dumps(rule["source"]) for rule in rules)
+    chained = [
+        job for job in (config.lifecycle.fleet_rollouts if config.lifecycle else ()) if job.chained_after()
+    ]
+    image_builder = [pipeline for pipeline in config.pipelines if pipeline.image_builder is not None]
+    assert sources == sorted(
+        [json.dumps([{"anything-but": ["image-factory"]}])]  # Start Image Factory Run events
+        + [json.dumps(["aws.imagebuilder"])] * len(image_builder)
+        + [json.dumps(["image-factory"])] * len(chained)
+    )
