@@ -139,7 +139,11 @@ class RunApi(Construct):
             description="AppStream Image Factory run API",
             endpoint_types=[apigateway.EndpointType.REGIONAL],
             cloud_watch_role=settings.api_gateway_cloudwatch_role,
-            cloud_watch_role_removal_policy=RemovalPolicy.RETAIN,  # account-wide: other stages may rely on it
+            # CDK accepts a removal policy only with the role. The role is account-wide: other stages
+            # and APIs may rely on it, so it is retained.
+            cloud_watch_role_removal_policy=(
+                RemovalPolicy.RETAIN if settings.api_gateway_cloudwatch_role else None
+            ),
             default_method_options=apigateway.MethodOptions(
                 authorization_type=apigateway.AuthorizationType.IAM
             ),

@@ -117,7 +117,9 @@ class Settings(Strict):
     )
     job_document_days: int = Field(30, ge=1, le=3650, description="days job/result documents are kept")
     api_gateway_cloudwatch_role: bool = Field(
-        True, description="create the account-level role API Gateway needs to write logs"
+        False,
+        description="create API Gateway's logging role and set it as the account's (an account-wide "
+        "setting, retained on delete): only for an account that has none yet",
     )
     termination_protection: bool = False
 

@@ -8,6 +8,8 @@ unless asked) and X-Ray tracing.
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Mapping
 
 from aws_cdk import Duration, RemovalPolicy, Stack
@@ -20,6 +22,9 @@ from constructs import Construct
 from stacks.bundling import ARCHITECTURE, RUNTIME
 
 POWERTOOLS_SERVICE = "image-factory"
+VENDED_LOGS_PREFIX = "/aws/vendedlogs/states/"
+LOG_GROUP_NAME_LIMIT = 512  # CloudWatch Logs' limit; names allow only these characters:
+_LOG_GROUP_UNSAFE = re.compile(r"[^A-Za-z0-9_./#-]")
 
 _DAYS = logs.RetentionDays
 LOG_RETENTION: dict[int, logs.RetentionDays] = {
@@ -85,6 +90,19 @@ class HouseFunction(lambda_.Function):
         log_group.grant_write(role)
 
 
+def state_machine_log_group_name(scope: Construct, construct_id: str) -> str:
+    """The log group of state machine `construct_id` in `scope`: named after its construct path,
+    which is unique in the stack (every pipeline's Image Builder starter is a "Starter")."""
+    stack = Stack.of(scope)
+    path = "/".join(part for part in (scope.node.path.removeprefix(stack.node.path), construct_id) if part)
+    # The vended-logs prefix keeps CloudWatch Logs resource policies small.
+    name = f"{VENDED_LOGS_PREFIX}{stack.stack_name}/" + _LOG_GROUP_UNSAFE.sub("-", path.strip("/"))
+    if len(name) <= LOG_GROUP_NAME_LIMIT:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:16]
+    return f"{name[: LOG_GROUP_NAME_LIMIT - len(digest) - 1]}-{digest}"
+
+
 class HouseStateMachine(sfn.StateMachine):
     def __init__(
         self,
@@ -100,8 +118,7 @@ class HouseStateMachine(sfn.StateMachine):
         log_group = logs.LogGroup(
             scope,
             f"{construct_id}Logs",
-            # The vended-logs prefix keeps CloudWatch Logs resource policies small.
-            log_group_name=f"/aws/vendedlogs/states/{Stack.of(scope).stack_name}-{construct_id}",
+            log_group_name=state_machine_log_group_name(scope, construct_id),
             retention=log_retention,
             removal_policy=RemovalPolicy.DESTROY,
         )

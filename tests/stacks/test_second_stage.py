@@ -1,55 +1,26 @@
-"""A second stage with the other settings: it passes the same checks and collides with nothing.
-
-It also deploys the run API, whatever the state of its handler, so the API's construct
-is checked before the handler exists.
-"""
+"""A second stage with the other settings collides with nothing (the outside judges run on it
+with the rest of the synth matrix, in test_checks.py and test_iam_policies.py)."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
-from cfnlint.api import ManualArgs, lint
 
 from stacks.api import API_HANDLER
-from stacks.application import create_app
 from tests.stacks.conftest import Synth
-from tests.stacks.test_checks import CFN_LINT_IGNORED
-from tests.stacks.test_config import EXAMPLE
 
-STAGE = "second"
+# The synth matrix's lean configuration is that stage (tests/stacks/configs/lean.yaml).
+pytestmark = pytest.mark.xdist_group("synth-lean")
 
 
 @pytest.fixture(scope="module")
-def second(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
-    document = yaml.safe_load(EXAMPLE.read_text())
-    document["settings"].update(
-        retain_data=False, notification_emails=["euc-team@example.com"], task_concurrency=None
-    )
-    document["pipelines"].append({"name": "kiosk", "request": document["pipelines"][0]["request"]})
-    document["pipelines"][1]["request"] = {**document["pipelines"][1]["request"], "pipeline": "kiosk"}
-    folder = tmp_path_factory.mktemp("second")
-    config = folder / "pipelines.yaml"
-    config.write_text(yaml.safe_dump(document))
-    outdir = folder / "cdk.out"
-    app = create_app(
-        context={"stage": STAGE, "config": str(config), "aws:cdk:bundling-stacks": []},
-        outdir=str(outdir),
-        include_api=True,
-    )
-    app.synth()
-    return outdir, json.loads((outdir / f"ImageFactory-{STAGE}.template.json").read_text())
-
-
-def test_second_stage_passes_the_checks(second: tuple[Path, dict[str, Any]]) -> None:
-    outdir, template = second
-    assert json.loads((outdir / "validation-report.json").read_text())["pluginReports"] == []
-    assert [
-        str(m) for m in lint(json.dumps(template), config=ManualArgs(ignore_checks=CFN_LINT_IGNORED))
-    ] == []
+def second(synths: Callable[[str], Synth]) -> tuple[Path, dict[str, Any]]:
+    lean = synths("lean")
+    return lean.outdir, lean.raw
 
 
 def test_second_stage_throws_its_data_away_on_delete(second: tuple[Path, dict[str, Any]]) -> None:
