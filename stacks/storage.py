@@ -17,7 +17,6 @@ from constructs import Construct
 
 from functions import agent_documents, names
 from stacks.config import DeploymentConfig
-from stacks.nag import acknowledge
 
 
 class RunsTable(dynamodb.Table):
@@ -69,11 +68,6 @@ class JobsBucket(Construct):
             lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(max(settings.log_retention_days, 1)))],
             removal_policy=removal,
             auto_delete_objects=not settings.retain_data,
-        )
-        acknowledge(
-            self.access_logs,
-            "AwsSolutions-S1",
-            "This is the server access log destination of the jobs bucket; logging it would log itself.",
         )
         self.bucket = s3.Bucket(
             self,

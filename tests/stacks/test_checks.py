@@ -37,24 +37,13 @@ def test_aws_solutions_checks_pass_and_every_acknowledgement_says_why(
         assert len(reason) >= 60, f"{path} {rule}: give a specific reason"
 
 
-# Acknowledgements no finding needs, being removed elsewhere; each stays only while it is still unused.
-KNOWN_UNUSED_ACKNOWLEDGEMENTS: dict[tuple[str, str], str] = {
-    ("Jobs/AccessLogs", "AwsSolutions-S1"): (
-        "cdk-nag exempts a bucket that receives another bucket's server access logs, so the access log "
-        "bucket has no S1 finding; its acknowledgement in stacks/storage.py can go"
-    ),
-}
-
-
 @pytest.mark.parametrize("name", matrix_params())
 def test_every_acknowledgement_still_matches_a_finding(synths: Callable[[str], Synth], name: str) -> None:
     synth = synths(name)
     assert len(synth.acknowledged) >= 20 and synth.nag_findings, "the checks ran before acknowledgements"
     stack = synth.stack.node.path + "/"
     unused = {(path.removeprefix(stack), rule) for path, rule in unused_acknowledgements(synth)}
-    assert unused == set(KNOWN_UNUSED_ACKNOWLEDGEMENTS), (
-        "an acknowledgement that matches nothing hides nothing"
-    )
+    assert unused == set(), "an acknowledgement that matches nothing hides nothing"
 
 
 @pytest.mark.parametrize("name", matrix_params())

@@ -14,13 +14,6 @@ from tests.stacks.conftest import Synth, matrix_params
 from tests.stacks.iam_lint import Finding, lint_template
 
 # Findings being fixed elsewhere; each stays listed only while the example still has it.
-KNOWN_FINDINGS: dict[tuple[str, str], str] = {
-    ("ec2:DeleteSnapshot", "arn:aws:ec2:us-east-1:123456789012:snapshot/*"): (
-        "snapshot ARNs carry no account (arn:${Partition}:ec2:${Region}::snapshot/${SnapshotId}), so "
-        "retention cannot delete an AMI's snapshots; fixed by the snapshot ARN change "
-        "in stacks/permissions.py"
-    ),
-}
 
 
 @pytest.mark.parametrize("name", matrix_params())
@@ -30,16 +23,7 @@ def test_every_policy_names_real_actions_condition_keys_and_resource_formats(
     report = lint_template(synths(name).raw)
     assert report.statements >= 50, "the policies of the stack were not found"
     assert report.unresolved == [], "resources the linter could not resolve go unchecked"
-    unexpected = [
-        finding for finding in report.findings if (finding.action, finding.resource) not in KNOWN_FINDINGS
-    ]
-    assert unexpected == []
-
-
-def test_each_known_finding_is_still_there(synth: Synth) -> None:
-    """Once fixed, a known finding must leave KNOWN_FINDINGS, so a regression is caught."""
-    found = {(finding.action, finding.resource) for finding in lint_template(synth.raw).findings}
-    assert set(KNOWN_FINDINGS) - found == set(), "fixed: remove it from KNOWN_FINDINGS"
+    assert report.findings == []
 
 
 def _lint(*statements: dict[str, Any], resources: dict[str, Any] | None = None) -> list[Finding]:

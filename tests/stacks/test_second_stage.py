@@ -52,23 +52,8 @@ def test_two_stages_share_no_name(synth: Synth, second: tuple[Path, dict[str, An
 def test_run_api_routes_are_iam_authorised(second: tuple[Path, dict[str, Any]]) -> None:
     _, template = second
     resources = template["Resources"]
-    paths = {
-        key: r["Properties"]["PathPart"]
-        for key, r in resources.items()
-        if r["Type"] == "AWS::ApiGateway::Resource"
-    }
-    routes = set()
-    for method in (r["Properties"] for r in resources.values() if r["Type"] == "AWS::ApiGateway::Method"):
-        assert method["AuthorizationType"] == "AWS_IAM"
-        assert "RequestValidatorId" in method
-        routes.add((method["HttpMethod"], paths[method["ResourceId"]["Ref"]]))
-    assert routes == {
-        ("POST", "runs"),  # POST /runs and POST /workflows/{workflow}/runs
-        ("GET", "runs"),
-        ("GET", "{id}"),
-        ("POST", "cancel"),
-        ("GET", "workflows"),
-    }
+    methods = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::ApiGateway::Method"]
+    assert methods and {method["AuthorizationType"] for method in methods} == {"AWS_IAM"}
     handlers = [
         r["Properties"]["Handler"] for r in resources.values() if r["Type"] == "AWS::Lambda::Function"
     ]
