@@ -20,6 +20,9 @@ ENV_POLL_FLOOR_SECONDS: Final = "POLL_FLOOR_SECONDS"
 ENV_POLL_MAX_STEP_SECONDS: Final = "POLL_MAX_STEP_SECONDS"
 ENV_SLOT_POLL_SECONDS: Final = "SLOT_POLL_SECONDS"
 ENV_HISTORY_RUNS: Final = "HISTORY_RUNS"
+# The deployment's stage (CDK context `stage`): runs tag what they create with it, and
+# retention touches only resources of its own stage, so two stages share an account safely.
+ENV_STAGE: Final = "IMAGE_FACTORY_STAGE"
 # The run API (functions.api) reads these on top of the task functions' variables.
 ENV_PIPELINE_STATE_MACHINE: Final = "PIPELINE_STATE_MACHINE_ARN"
 ENV_PIPELINES_CONFIG: Final = "PIPELINES_CONFIG"  # configured pipelines as inline JSON
@@ -78,12 +81,19 @@ EVENT_DETAIL_TYPE_RUN: Final = "Image Factory Run State Change"
 
 # --- tags on every AppStream resource a run creates ---
 TAG_RUN_ID: Final = "image-factory:run-id"
+TAG_PIPELINE: Final = "image-factory:pipeline"
+TAG_STAGE: Final = "image-factory:stage"  # the stage whose run made it: its retention alone may delete it
 
 # Powertools metric counting AppStream throttling the tasks met (the stack alarms on it).
 APPSTREAM_THROTTLED_METRIC: Final = "AppStreamThrottled"
-TAG_PIPELINE: Final = "image-factory:pipeline"
 
 # --- S3 layout of the jobs bucket is owned by functions.agent_documents ---
+
+
+def run_tags(run_id: str, pipeline: str, stage: str | None) -> dict[str, str]:
+    """The tags a run puts on what it creates (no stage tag for a run planned without one)."""
+    tags = {TAG_RUN_ID: run_id, TAG_PIPELINE: pipeline}
+    return tags | ({TAG_STAGE: stage} if stage else {})
 
 
 def run_pk(run_id: str) -> str:
