@@ -7,6 +7,7 @@ detail-type, and the tag keys that mark resources as belonging to a run.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
@@ -94,6 +95,15 @@ def run_tags(run_id: str, pipeline: str, stage: str | None) -> dict[str, str]:
     """The tags a run puts on what it creates (no stage tag for a run planned without one)."""
     tags = {TAG_RUN_ID: run_id, TAG_PIPELINE: pipeline}
     return tags | ({TAG_STAGE: stage} if stage else {})
+
+
+def same_run(found: Mapping[str, str], run: Mapping[str, str]) -> bool:
+    """Whether tags `found` on a resource are the run's (`run_tags`): its id and, if it has one, its stage.
+
+    Two stages can give runs the same id (an Image Builder trigger names a run after the
+    image), and so the same resource names: the stage tells one stage's resource from the other's.
+    """
+    return all(found.get(key) == run[key] for key in (TAG_RUN_ID, TAG_STAGE) if key in run)
 
 
 def run_pk(run_id: str) -> str:

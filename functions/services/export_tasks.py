@@ -22,7 +22,7 @@ def start_run_export(
     description: str | None,
 ) -> dict[str, Any]:
     """This run's export task to `ami_name`: the one a first attempt started (adopted), or a new one."""
-    task = find_run_export(ami_name, run_id)
+    task = find_run_export(ami_name, {**tags, names.TAG_RUN_ID: run_id})
     if task is not None:
         return task
     params: dict[str, Any] = {
@@ -39,8 +39,8 @@ def start_run_export(
     return dict(created["ExportImageTask"])
 
 
-def find_run_export(ami_name: str, run_id: str) -> dict[str, Any] | None:
-    """The export task this run started to `ami_name`, recognised by the run tag (a filtered listing)."""
+def find_run_export(ami_name: str, run_tags: dict[str, str]) -> dict[str, Any] | None:
+    """The export task this run started to `ami_name`, recognised by the run's tags (a filtered listing)."""
     client = clients.appstream()
     token: str | None = None
     while True:
@@ -51,7 +51,7 @@ def find_run_export(ami_name: str, run_id: str) -> dict[str, Any] | None:
             **({"NextToken": token} if token else {}),
         )
         for task in page.get("ExportImageTasks", []):
-            if (task.get("TagSpecifications") or {}).get(names.TAG_RUN_ID) == run_id:
+            if names.same_run(task.get("TagSpecifications") or {}, run_tags):
                 return dict(task)
         token = page.get("NextToken")
         if not token:

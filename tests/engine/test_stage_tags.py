@@ -6,8 +6,9 @@ import pytest
 
 from benchmarks.fast import FAST_SETTINGS
 from functions import names
-from image_factory.local_engine.engine import LocalEngine
+from image_factory.local_engine.engine import DEFAULT_RUN_TIMEOUT, LocalEngine
 from tests.engine.pipeline_support import fast_request, fast_scenario
+from tests.lifecycle.fleet_support import BASE_IMAGE, INSTANCE_TYPE
 
 pytestmark = pytest.mark.slow
 
@@ -34,3 +35,25 @@ def test_a_runs_builder_images_and_export_carry_the_stage_the_functions_are_depl
     assert [name.split()[0] for name in sorted(tagged)] == ["builder", "export", "image", "image"]
     assert {name: tags.get(names.TAG_STAGE) for name, tags in tagged.items()} == dict.fromkeys(tagged, "blue")
     assert {tags[names.TAG_RUN_ID] for tags in tagged.values()} == {outcome.run_id}
+
+
+def test_a_run_never_takes_over_a_builder_another_stage_made_under_the_same_name() -> None:
+    # Two stages give runs the same id when their execution names agree (an Image Builder
+    # trigger names a run after the image): the builder names agree too.
+    document = fast_request("from-existing-image")
+    green = f"{document['pipeline']}-shared-run-builder"
+    settings = {**FAST_SETTINGS, names.ENV_STAGE: "blue"}
+    with LocalEngine(fast_scenario(), settings=settings) as engine:
+        tags = {names.TAG_RUN_ID: "shared-run", names.TAG_STAGE: "green"}
+        engine.emulator.call(
+            "CreateImageBuilder",
+            {"Name": green, "ImageName": BASE_IMAGE, "InstanceType": INSTANCE_TYPE, "Tags": tags},
+        )
+        outcome = engine.start(document, name="shared-run").wait(DEFAULT_RUN_TIMEOUT)
+        builders = engine.emulator.call("DescribeImageBuilders", {"Names": [green]})["ImageBuilders"]
+
+    assert outcome.status == "FAILED"
+    assert outcome.error is not None
+    assert (outcome.error.step, outcome.error.code) == ("builder", "ResourceNameConflict")
+    assert "stage blue" in outcome.error.message
+    assert [builder["State"] for builder in builders] == ["RUNNING"]  # neither used nor cleaned up
