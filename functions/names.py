@@ -7,6 +7,7 @@ detail-type, and the tag keys that mark resources as belonging to a run.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
@@ -20,6 +21,9 @@ ENV_POLL_FLOOR_SECONDS: Final = "POLL_FLOOR_SECONDS"
 ENV_POLL_MAX_STEP_SECONDS: Final = "POLL_MAX_STEP_SECONDS"
 ENV_SLOT_POLL_SECONDS: Final = "SLOT_POLL_SECONDS"
 ENV_HISTORY_RUNS: Final = "HISTORY_RUNS"
+# The deployment's stage (CDK context `stage`): runs tag what they create with it, and
+# retention touches only resources of its own stage, so two stages share an account safely.
+ENV_STAGE: Final = "IMAGE_FACTORY_STAGE"
 # The run API (functions.api) reads these on top of the task functions' variables.
 ENV_PIPELINE_STATE_MACHINE: Final = "PIPELINE_STATE_MACHINE_ARN"
 ENV_PIPELINES_CONFIG: Final = "PIPELINES_CONFIG"  # configured pipelines as inline JSON
@@ -78,12 +82,28 @@ EVENT_DETAIL_TYPE_RUN: Final = "Image Factory Run State Change"
 
 # --- tags on every AppStream resource a run creates ---
 TAG_RUN_ID: Final = "image-factory:run-id"
+TAG_PIPELINE: Final = "image-factory:pipeline"
+TAG_STAGE: Final = "image-factory:stage"  # the stage whose run made it: its retention alone may delete it
 
 # Powertools metric counting AppStream throttling the tasks met (the stack alarms on it).
 APPSTREAM_THROTTLED_METRIC: Final = "AppStreamThrottled"
-TAG_PIPELINE: Final = "image-factory:pipeline"
 
 # --- S3 layout of the jobs bucket is owned by functions.agent_documents ---
+
+
+def run_tags(run_id: str, pipeline: str, stage: str | None) -> dict[str, str]:
+    """The tags a run puts on what it creates (no stage tag for a run planned without one)."""
+    tags = {TAG_RUN_ID: run_id, TAG_PIPELINE: pipeline}
+    return tags | ({TAG_STAGE: stage} if stage else {})
+
+
+def same_run(found: Mapping[str, str], run: Mapping[str, str]) -> bool:
+    """Whether tags `found` on a resource are the run's (`run_tags`): its id and, if it has one, its stage.
+
+    Two stages can give runs the same id (an Image Builder trigger names a run after the
+    image), and so the same resource names: the stage tells one stage's resource from the other's.
+    """
+    return all(found.get(key) == run[key] for key in (TAG_RUN_ID, TAG_STAGE) if key in run)
 
 
 def run_pk(run_id: str) -> str:

@@ -28,6 +28,9 @@ class Plan(BaseModel):
     execution_arn: str
     started_at: str
     date: str
+    # The deployment's stage, fixed when the run is planned so every task tags alike. None only in
+    # a run planned before plans carried it: its resources carry no stage, and no retention deletes them.
+    stage: str | None = None
     request: PipelineRequest
     imported_image_name: str | None  # None when the run starts from an existing image
     source_image_name: str
@@ -46,14 +49,15 @@ class Plan(BaseModel):
 
     @property
     def tags(self) -> dict[str, str]:
-        """Tags on every resource of this run: how a retried create recognises its own resource."""
-        return {names.TAG_RUN_ID: self.run_id, names.TAG_PIPELINE: self.pipeline}
+        """Tags on every resource of this run: how a retried create recognises its own resource,
+        and how retention knows which stage's resource it is."""
+        return names.run_tags(self.run_id, self.pipeline, self.stage)
 
     def to_state(self) -> dict[str, Any]:
         return self.model_dump(mode="json", context={"reveal_secrets": True})
 
 
-def build_plan(request: PipelineRequest, execution: Execution) -> Plan:
+def build_plan(request: PipelineRequest, execution: Execution, stage: str) -> Plan:
     run_id = run_id_for(execution.name)
     values = NameValues(pipeline=request.pipeline, date=run_date(execution.start_time), run=run_id)
     imported = f"{request.pipeline}-{run_id}-imported" if request.imports else None
@@ -62,6 +66,7 @@ def build_plan(request: PipelineRequest, execution: Execution) -> Plan:
         execution_arn=execution.id,
         started_at=execution.start_time,
         date=values.date,
+        stage=stage,
         request=request,
         imported_image_name=imported,
         source_image_name=imported or str(request.source.image_name),

@@ -18,6 +18,7 @@ class Settings(BaseModel):
     runs_table: str = Field(min_length=1)
     jobs_bucket: str = Field(min_length=1)
     notification_topic_arn: str = Field(min_length=1)
+    stage: str = Field(min_length=1, description="the deployment's stage, tagged on what runs create")
     event_bus: str = Field("default", min_length=1)
     builder_slot_limit: int = Field(
         10, ge=1, description="concurrent image builders; AppStream's default quota"
@@ -33,6 +34,7 @@ class Settings(BaseModel):
             "runs_table": names.ENV_RUNS_TABLE,
             "jobs_bucket": names.ENV_JOBS_BUCKET,
             "notification_topic_arn": names.ENV_NOTIFICATION_TOPIC,
+            "stage": names.ENV_STAGE,
         }
         optional = {
             "event_bus": names.ENV_EVENT_BUS,

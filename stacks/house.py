@@ -1,7 +1,8 @@
 """House defaults every function and state machine of the app carries.
 
 `HouseFunction`: the project's runtime and architecture, X-Ray tracing, Powertools
-settings, and its own log group with a retention (no log-retention custom resource).
+settings, the stage (`names.ENV_STAGE`), and its own log group with a retention (no
+log-retention custom resource).
 `HouseStateMachine`: logging every event to CloudWatch Logs (without execution data
 unless asked) and X-Ray tracing.
 """
@@ -19,6 +20,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from functions import names
 from stacks.bundling import ARCHITECTURE, RUNTIME
 
 POWERTOOLS_SERVICE = "image-factory"
@@ -84,6 +86,8 @@ class HouseFunction(lambda_.Function):
                 "POWERTOOLS_METRICS_NAMESPACE": metrics_namespace(stage),
                 "POWERTOOLS_LOG_LEVEL": "INFO",
                 **environment,
+                # Last, so no caller can give a function another stage than the one it is deployed in.
+                names.ENV_STAGE: stage,
             },
         )
         # A role shared by several functions gets each one's log group, nothing wider.

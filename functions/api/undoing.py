@@ -87,26 +87,27 @@ def _execution(run: dict[str, Any]) -> Execution:
     return Execution(id=arn, name=arn.rsplit(":", 1)[-1], start_time=start_time)
 
 
-def pipeline_plan(run: dict[str, Any]) -> Plan:
+def pipeline_plan(run: dict[str, Any], stage: str) -> Plan:
     """The run's plan again, from its record: cleanup needs its names, tags and cleanup settings."""
-    return build_plan(PipelineRequest.model_validate(run["request"]), _execution(run))
+    return build_plan(PipelineRequest.model_validate(run["request"]), _execution(run), stage)
 
 
-def lifecycle_plan(workflow: str, run: dict[str, Any]) -> LifecyclePlan:
+def lifecycle_plan(workflow: str, run: dict[str, Any], stage: str) -> LifecyclePlan:
     request = get_workflow(workflow).parse(run["request"])
     if isinstance(request, list):
         raise ValueError(f"the recorded {workflow} request no longer validates")
-    return build_lifecycle_plan(workflow, request, _execution(run))
+    return build_lifecycle_plan(workflow, request, _execution(run), stage)
 
 
 def _pipeline_pass(context: Context, run: dict[str, Any], phase: CleanupPhase) -> CleanupPhase:
-    return cleanup.cleanup(context, pipeline_plan(run), phase)
+    # The run is in this stage's table, so it was planned with this stage.
+    return cleanup.cleanup(context, pipeline_plan(run, context.settings.stage), phase)
 
 
 def _update_pass(
     context: Context, run: dict[str, Any], progress: managed_updates.UpdateCleanup
 ) -> managed_updates.UpdateCleanup:
-    plan = lifecycle_plan("managed-update", run)
+    plan = lifecycle_plan("managed-update", run, context.settings.stage)
     return managed_updates.cleanup(context, plan, None, progress, failed=True)
 
 

@@ -10,6 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from functions.lifecycle import runs
 from functions.lifecycle.events import LifecycleValidateEvent
 from functions.observability import logger, metrics, tracer
+from functions.settings import get_settings
 from functions.workflows import DEFAULT_WORKFLOW, WORKFLOWS
 
 # This task validates the requests of every lifecycle workflow, whose models the workflow
@@ -26,4 +27,4 @@ for lifecycle_workflow in WORKFLOWS.values():
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     task = LifecycleValidateEvent.model_validate(event)
     logger.append_keys(execution=task.execution.name, workflow=task.workflow)
-    return runs.validate(task.workflow, task.request, task.execution)
+    return runs.validate(task.workflow, task.request, task.execution, get_settings().stage)

@@ -8,6 +8,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.observability import logger, metrics, tracer
 from functions.services import runs
+from functions.settings import get_settings
 from functions.task_events import ValidateEvent
 
 
@@ -17,4 +18,4 @@ from functions.task_events import ValidateEvent
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     task = ValidateEvent.model_validate(event)
     logger.append_keys(execution=task.execution.name)
-    return runs.validate(task.request, task.execution)
+    return runs.validate(task.request, task.execution, get_settings().stage)

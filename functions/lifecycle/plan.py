@@ -63,6 +63,7 @@ class LifecyclePlan(BaseModel):
     execution_arn: str
     started_at: str
     date: str
+    stage: str | None = None  # as in functions.plan.Plan: None only in a run planned before plans carried it
     request: dict[str, Any]  # the validated request as written (by alias); services re-read it typed
 
     @property
@@ -72,19 +73,20 @@ class LifecyclePlan(BaseModel):
 
     @property
     def tags(self) -> dict[str, str]:
-        return {names.TAG_RUN_ID: self.run_id, names.TAG_PIPELINE: self.pipeline}
+        return names.run_tags(self.run_id, self.pipeline, self.stage)
 
     def typed(self, model: type[M]) -> M:
         return model.model_validate(self.request)
 
 
-def build_plan(workflow: str, request: LifecycleRequest, execution: Execution) -> LifecyclePlan:
+def build_plan(workflow: str, request: LifecycleRequest, execution: Execution, stage: str) -> LifecyclePlan:
     return LifecyclePlan(
         workflow=workflow,
         run_id=run_id_for(execution.name),
         execution_arn=execution.id,
         started_at=execution.start_time,
         date=run_date(execution.start_time),
+        stage=stage,
         request=request.model_dump(mode="json", by_alias=True, exclude_unset=True),
     )
 

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from functions.services.runs import Failure
 
 
-def validate(workflow: str, raw: Any, execution: Execution) -> dict[str, Any]:
+def validate(workflow: str, raw: Any, execution: Execution, stage: str) -> dict[str, Any]:
     """The run's first state document, or InvalidPipelineRequest naming every bad field."""
     result = get_workflow(workflow).parse(raw)
     if isinstance(result, list):
@@ -27,7 +27,7 @@ def validate(workflow: str, raw: Any, execution: Execution) -> dict[str, Any]:
             f"invalid {workflow} request: " + "; ".join(str(problem) for problem in result)
         )
     assert isinstance(result, LifecycleRequest)
-    plan = build_plan(workflow, result, execution)
+    plan = build_plan(workflow, result, execution, stage)
     # Filled by Catch: the Choice after cleanup tells success from failure by `error`.
     return {
         "plan": plan.model_dump(mode="json"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -75,26 +75,31 @@ def tags_of(arn: str) -> dict[str, str]:
     )
 
 
-def owned_by(resource: dict[str, Any], run_id: str) -> bool:
-    return tags_of(str(resource["Arn"])).get(names.TAG_RUN_ID) == run_id
+def owned_by(resource: dict[str, Any], run_tags: Mapping[str, str]) -> bool:
+    """Whether `resource` carries the run's id and, when the run has one, its stage (`names.same_run`)."""
+    return names.same_run(tags_of(str(resource["Arn"])), run_tags)
 
 
-def ownership(resource: dict[str, Any], run_id: str) -> bool | None:
-    """Whether `resource` carries this run's tag; None when it was deleted since it was described."""
+def ownership(resource: dict[str, Any], run_tags: Mapping[str, str]) -> bool | None:
+    """Whether `resource` carries this run's tags; None when it was deleted since it was described."""
     try:
-        return owned_by(resource, run_id)
+        return owned_by(resource, run_tags)
     except ImageFactoryError as error:
         if not_found(error):
             return None
         raise
 
 
-def adopt(kind: str, resource: dict[str, Any] | None, name: str, run_id: str) -> dict[str, Any]:
+def adopt(
+    kind: str, resource: dict[str, Any] | None, name: str, run_tags: Mapping[str, str]
+) -> dict[str, Any]:
     """A create found `name` taken: it is ours (a retried create) or a conflict."""
     if resource is None:
         raise ResourceNameConflict(f"{kind} {name!r} exists but cannot be described")
-    if not owned_by(resource, run_id):
-        raise ResourceNameConflict(f"{kind} {name!r} already exists and does not belong to run {run_id}")
+    if not owned_by(resource, run_tags):
+        run = run_tags[names.TAG_RUN_ID]
+        stage = f" of stage {run_tags[names.TAG_STAGE]}" if names.TAG_STAGE in run_tags else ""
+        raise ResourceNameConflict(f"{kind} {name!r} already exists and does not belong to run {run}{stage}")
     return resource
 
 

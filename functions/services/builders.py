@@ -67,7 +67,7 @@ def create_builder(context: Context, plan: Plan) -> BuilderPhase:
         except Exception as error:
             if not appstream.already_exists(error):
                 raise
-            builder = appstream.adopt("image builder", appstream.find_builder(name), name, plan.run_id)
+            builder = appstream.adopt("image builder", appstream.find_builder(name), name, plan.tags)
         context.records.step_created(plan.run_id, STEP, {"name": name, "arn": builder.get("Arn")})
         phase = BuilderPhase(name=name, arn=builder.get("Arn"), state=builder.get("State"))
         return waits.begin(phase, waits.timing_for(plan, "builder", context), context)

@@ -3,10 +3,12 @@ imported image, release the builder slot.
 
 It is a wait loop of its own (a builder that is starting, snapshotting or stopping
 cannot be deleted yet), it is safe when nothing was created, and it never touches a
-resource that is not this run's: one carrying this run's tag or, when AppStream cannot
-describe it or read its tags, one the run's own step records show it created (names are
-derived from the run id). AppStream refusing a change now (busy, throttled, unavailable)
-means "look again later"; what is still there at the ceiling is named in the error.
+resource that is not this run's: one carrying this run's tags (its run id and stage) or,
+when AppStream cannot describe it or read its tags, one the run's own step records show
+it created (names are derived from the run id). Another stage's run with the same id
+(and so the same builder name) has another stage tag: its builder is left alone.
+AppStream refusing a change now (busy, throttled, unavailable) means "look again later";
+what is still there at the ceiling is named in the error.
 """
 
 from __future__ import annotations
@@ -173,7 +175,7 @@ def _owned(context: Context, plan: Plan, resource: dict[str, Any], step: str) ->
     None when it was deleted since it was described.
     """
     try:
-        return appstream.ownership(resource, plan.run_id)
+        return appstream.ownership(resource, plan.tags)
     except ImageFactoryError as error:
         record = context.records.get_step(plan.run_id, step) if error.retryable else None
         created = (record or {}).get("created")

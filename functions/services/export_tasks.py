@@ -32,7 +32,8 @@ def start_run_export(
     description: str | None,
 ) -> dict[str, Any]:
     """This run's export task to `ami_name`: the one a first attempt started (adopted), or a new one."""
-    task = recorded_export(records, run_id, step, ami_name) or find_run_export(ami_name, run_id)
+    run_tags = {**tags, names.TAG_RUN_ID: run_id}
+    task = recorded_export(records, run_id, step, ami_name) or find_run_export(ami_name, run_tags)
     if task is not None:
         return task
     params: dict[str, Any] = {
@@ -65,8 +66,8 @@ def recorded_export(records: RunRecords, run_id: str, step: str, ami_name: str) 
         raise
 
 
-def find_run_export(ami_name: str, run_id: str) -> dict[str, Any] | None:
-    """The export task this run started to `ami_name`: every task listed, matched here."""
+def find_run_export(ami_name: str, run_tags: dict[str, str]) -> dict[str, Any] | None:
+    """The export task this run (`run_tags`) started to `ami_name`: every task listed, matched here."""
     client = clients.appstream()
     token: str | None = None
     while True:
@@ -77,7 +78,7 @@ def find_run_export(ami_name: str, run_id: str) -> dict[str, Any] | None:
             **({"NextToken": token} if token else {}),
         )
         for task in page.get("ExportImageTasks", []):
-            ours = (task.get("TagSpecifications") or {}).get(names.TAG_RUN_ID) == run_id
+            ours = names.same_run(task.get("TagSpecifications") or {}, run_tags)
             if ours and task.get("AmiName") == ami_name:
                 return dict(task)
         token = page.get("NextToken")

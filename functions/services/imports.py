@@ -87,7 +87,7 @@ def start_import(context: Context, plan: Plan) -> SourcePhase:
         except Exception as error:
             if not appstream.already_exists(error):
                 raise
-            image = appstream.adopt("imported image", appstream.find_image(name), name, plan.run_id)
+            image = appstream.adopt("imported image", appstream.find_image(name), name, plan.tags)
         context.records.step_created(plan.run_id, STEP, {"name": name, "arn": image.get("Arn")})
         phase = SourcePhase(image_name=name, image_arn=image.get("Arn"), state=image.get("State"))
         return waits.begin(phase, waits.timing_for(plan, "import", context), context)

@@ -103,7 +103,7 @@ def start_update(context: Context, plan: LifecyclePlan) -> UpdatePhase:
         except AppStreamRequestRejected as error:
             if not appstream.already_exists(error):
                 raise
-            image = appstream.adopt("image", appstream.find_image(name), name, plan.run_id)
+            image = appstream.adopt("image", appstream.find_image(name), name, plan.tags)
         phase = UpdatePhase(
             image_name=name,
             image_arn=image.get("Arn"),
@@ -166,7 +166,7 @@ def cleanup(
         progress = waits.begin(progress, wait, context, check_first=True)
     name = update.image_name if update is not None else new_image_name(plan, request)
     image = appstream.find_image(name) if failed else None
-    if image is not None and not appstream.owned_by(image, plan.run_id):
+    if image is not None and not appstream.owned_by(image, plan.tags):
         image = None  # never touch an image another run or a person made
     if image is None:
         return progress.model_copy(update={"done": True, "wait_seconds": 0, "image_state": None})

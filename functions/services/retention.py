@@ -1,14 +1,16 @@
 """Retention: keep each pipeline's newest images and exported AMIs, delete the rest, reap forgotten builders.
 
-`plan` decides, for every image and AMI tagged with a configured pipeline and every
-image builder tagged with a run id, whether it is kept and why: the newest N, in use
-by a fleet or builder, named by a RUNNING run's records (`functions.lifecycle.run_images`),
-still being made, run still active, or too young. A dry run (the default) ends there
-with the report. Otherwise `apply` deletes, one pass per call: images and AMIs at once,
-builders by stopping and then deleting them. Just before deleting images it reads the
-running runs again, so a run that started after the plan keeps its images too. AppStream
-refusing to delete an image that came into use meanwhile (ResourceInUseException) is
-not a failure: the image is reported "kept: in use".
+It touches only its own stage's resources (tagged `image-factory:stage` with the stage
+the functions run in): another stage's, or one with no stage tag, is reported as left
+alone, and counts for nothing. `plan` decides, for every other image and AMI tagged with
+a configured pipeline and every image builder tagged with a run id, whether it is kept and
+why: the newest N, in use by a fleet or builder, named by a RUNNING run's records
+(`functions.lifecycle.run_images`), still being made, run still active, or too young.
+A dry run (the default) ends there with the report. Otherwise `apply` deletes, one pass
+per call: images and AMIs at once, builders by stopping and then deleting them. Just
+before deleting images it reads the running runs again, so a run that started after the
+plan keeps its images too. AppStream refusing to delete an image that came into use
+meanwhile (ResourceInUseException) is not a failure: the image is reported "kept: in use".
 """
 
 from __future__ import annotations
@@ -64,11 +66,14 @@ def plan_retention(context: Context, plan: LifecyclePlan) -> RetentionPhase:
     with failures_recorded(context, plan, PLAN_STEP):
         fleets, builders = inventory.fleets(), inventory.image_builders()
         users = inventory.image_users(fleets, builders)
-        decisions = _image_decisions(request, users, run_images.images_of_running_runs(context.records))
+        # Only this stage's resources: another stage's, or one with no stage tag, is listed and left alone.
+        stage = context.settings.stage
+        running = run_images.images_of_running_runs(context.records)
+        decisions = _image_decisions(request, stage, users, running)
         if request.amis:
-            decisions += _ami_decisions(request)
+            decisions += _ami_decisions(request, stage)
         if request.reap_builders:
-            decisions += _builder_decisions(context, request, builders)
+            decisions += _builder_decisions(context, request, stage, builders)
         decisions = _within_limit(decisions)
         phase = RetentionPhase(dry_run=request.dry_run, decisions=decisions)
         context.records.step_succeeded(plan.run_id, PLAN_STEP, _counts(phase), 0)
@@ -78,14 +83,23 @@ def plan_retention(context: Context, plan: LifecyclePlan) -> RetentionPhase:
 
 
 def _image_decisions(
-    request: RetentionRequest, users: dict[str, list[str]], running: dict[str, list[str]]
+    request: RetentionRequest, stage: str, users: dict[str, list[str]], running: dict[str, list[str]]
 ) -> list[Decision]:
     by_pipeline: dict[str, list[dict[str, Any]]] = {}
-    for image in inventory.private_images():
-        pipeline = appstream.tags_of(str(image["Arn"])).get(names.TAG_PIPELINE)
-        if pipeline in request.pipelines:
-            by_pipeline.setdefault(pipeline, []).append(image)
     decisions = []
+    for image in inventory.private_images():
+        tags = appstream.tags_of(str(image["Arn"]))
+        pipeline = tags.get(names.TAG_PIPELINE)
+        if pipeline not in request.pipelines:
+            continue
+        elsewhere = _other_stage(tags.get(names.TAG_STAGE), stage)
+        if elsewhere:
+            # Listed, so the report says why it was left; never one of this stage's newest N.
+            decisions.append(
+                _left_alone("image", str(image["Name"]), pipeline, image.get("CreatedTime"), elsewhere)
+            )
+        else:
+            by_pipeline.setdefault(pipeline, []).append(image)
     for pipeline, images in sorted(by_pipeline.items()):
         kept = 0
         newest_first = sorted(
@@ -121,13 +135,21 @@ def _image_decisions(
     return decisions
 
 
-def _ami_decisions(request: RetentionRequest) -> list[Decision]:
+def _ami_decisions(request: RetentionRequest, stage: str) -> list[Decision]:
     by_pipeline: dict[str, list[dict[str, Any]]] = {}
+    decisions = []
     for ami in inventory.exported_amis(request.pipelines):
         pipeline = inventory.tag_value(ami, names.TAG_PIPELINE)
-        if pipeline in request.pipelines:
+        if pipeline not in request.pipelines:
+            continue
+        elsewhere = _other_stage(inventory.tag_value(ami, names.TAG_STAGE), stage)
+        if elsewhere:
+            reason = f"{ami.get('Name')}: {elsewhere}"
+            decisions.append(
+                _left_alone("ami", str(ami["ImageId"]), pipeline, ami.get("CreationDate"), reason)
+            )
+        else:
             by_pipeline.setdefault(pipeline, []).append(ami)
-    decisions = []
     for pipeline, amis in sorted(by_pipeline.items()):
         # Newest first; AMIs made within the same second fall back on their names (which carry dates).
         ordered = sorted(
@@ -161,15 +183,22 @@ def _ami_decisions(request: RetentionRequest) -> list[Decision]:
 
 
 def _builder_decisions(
-    context: Context, request: RetentionRequest, builders: list[dict[str, Any]]
+    context: Context, request: RetentionRequest, stage: str, builders: list[dict[str, Any]]
 ) -> list[Decision]:
-    """Builders a run of this product created (tagged with its run id), whose run is no longer active."""
+    """Builders a run of this stage made (tagged with its run id and stage), whose run is no longer active."""
     decisions = []
     limit = request.builder_max_age_hours * 3600
     for builder in builders:
-        run_id = appstream.tags_of(str(builder["Arn"])).get(names.TAG_RUN_ID)
+        tags = appstream.tags_of(str(builder["Arn"]))
+        run_id = tags.get(names.TAG_RUN_ID)
         if run_id is None:
             continue  # not made by a run of this product: never touched
+        elsewhere = _other_stage(tags.get(names.TAG_STAGE), stage)
+        if elsewhere:
+            # Its run is in another stage's runs table: "unknown" here says nothing about it.
+            pipeline, created = tags.get(names.TAG_PIPELINE), builder.get("CreatedTime")
+            decisions.append(_left_alone("builder", str(builder["Name"]), pipeline, created, elsewhere))
+            continue
         run = context.records.get_run(run_id)
         status = str(run["status"]) if run else "unknown to the runs table"
         age = timeutil.now_epoch() - _moment(builder.get("CreatedTime"))
@@ -190,6 +219,20 @@ def _builder_decisions(
             )
         )
     return decisions
+
+
+def _other_stage(tagged: str | None, stage: str) -> str | None:
+    """Why a resource is not this stage's to delete, or None when it is."""
+    if tagged == stage:
+        return None
+    if tagged is None:
+        return f"no {names.TAG_STAGE} tag: not known to be stage {stage}'s"
+    return f"stage {tagged}'s: only its own retention deletes it"
+
+
+def _left_alone(kind: Kind, name: str, pipeline: str | None, created: Any, reason: str) -> Decision:
+    when = created if isinstance(created, str) else _iso(created)
+    return Decision(kind=kind, name=name, pipeline=pipeline, created=when, delete=False, reason=reason)
 
 
 def _within_limit(decisions: list[Decision]) -> list[Decision]:

@@ -23,7 +23,7 @@ class Flow(BaseModel):
     export: bool
 
 
-def validate(raw: Any, execution: Execution) -> dict[str, Any]:
+def validate(raw: Any, execution: Execution, stage: str) -> dict[str, Any]:
     """The run's first state document, or InvalidPipelineRequest naming every bad field."""
     named = raw.get("pipeline") if isinstance(raw, dict) else None
     pipeline = named if isinstance(named, str) else "pipeline"
@@ -32,7 +32,7 @@ def validate(raw: Any, execution: Execution) -> dict[str, Any]:
         raise InvalidPipelineRequest(
             "invalid pipeline request: " + "; ".join(str(problem) for problem in result)
         )
-    plan = build_plan(result, execution)
+    plan = build_plan(result, execution, stage)
     return initial_document(plan)
 
 

@@ -87,7 +87,7 @@ def check_snapshot(context: Context, plan: Plan, phase: SnapshotPhase) -> Snapsh
             if image.get("ImageBuilderName") != plan.builder_name:
                 # An imported image, or one a managed update made, has no builder name: only this
                 # run's tag makes it ours, or the run would export an image it never made.
-                appstream.adopt("snapshot image", image, phase.image_name, plan.run_id)
+                appstream.adopt("snapshot image", image, phase.image_name, plan.tags)
             state = str(image.get("State"))
             if state == "FAILED":
                 raise SnapshotFailed(

@@ -28,6 +28,7 @@ NOTIFICATION_TOPIC = f"{RESOURCE_PREFIX}-notifications"
 EVENT_BUS = f"{RESOURCE_PREFIX}-events"
 ROLE = f"{RESOURCE_PREFIX}-role"
 STATE_MACHINE = f"{RESOURCE_PREFIX}-image-pipeline"
+STAGE = "local"  # the functions' stage, unless the engine's settings name another
 
 
 def state_machine_name(workflow: str) -> str:
@@ -85,7 +86,7 @@ def provision(region: str, tasks: Sequence[LambdaTask], settings: dict[str, str]
         names.ENV_NOTIFICATION_TOPIC: topic_arn,
         names.ENV_EVENT_BUS: EVENT_BUS,
     }
-    environment = {**resource_values, **settings}
+    environment = {**resource_values, names.ENV_STAGE: STAGE, **settings}
     placeholders = {
         placeholder: resource_values[variable] for placeholder, variable in RESOURCE_PLACEHOLDERS.items()
     }

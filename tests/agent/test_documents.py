@@ -136,7 +136,7 @@ def plan_with_scripts(**image_assistant: bool) -> Any:
         name="run-1",
         start_time="2026-01-01T00:00:00.000Z",
     )
-    return build_plan(request, execution)
+    return build_plan(request, execution, "test")
 
 
 def test_the_job_the_workflow_writes_validates_against_the_published_schema() -> None:

@@ -97,6 +97,7 @@ def api(monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
                 names.env_workflow_state_machine(workflow): machine for workflow, machine in lifecycle.items()
             },
             names.ENV_RUNS_TABLE: TABLE,
+            names.ENV_STAGE: "test",
             names.ENV_JOBS_BUCKET: "jobs",
             names.ENV_NOTIFICATION_TOPIC: "arn:aws:sns:us-east-1:123456789012:notices",
             names.ENV_PIPELINE_STATE_MACHINE: arn,

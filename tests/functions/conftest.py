@@ -24,6 +24,7 @@ from functions.request import PipelineRequest
 TABLE = "image-factory-runs"
 BUCKET = "image-factory-jobs"
 ROLE = "arn:aws:iam::123456789012:role/AppStreamImport"
+STAGE = "test"
 
 
 @dataclass
@@ -59,6 +60,7 @@ def account(clock: ManualClock, scenario: Scenario, monkeypatch: pytest.MonkeyPa
         monkeypatch.setenv(names.ENV_JOBS_BUCKET, BUCKET)
         monkeypatch.setenv(names.ENV_NOTIFICATION_TOPIC, topic)
         monkeypatch.setenv(names.ENV_BUILDER_SLOT_LIMIT, "2")
+        monkeypatch.setenv(names.ENV_STAGE, STAGE)
         settings.get_settings.cache_clear()
         clients.reset()
         timeutil.set_clock(clock.now)
@@ -94,7 +96,7 @@ def make_plan(execution_name: str = "run-1", **overrides: Any) -> Plan:
         name=execution_name,
         start_time="2026-01-01T00:00:00.000Z",
     )
-    return build_plan(request, execution)
+    return build_plan(request, execution, STAGE)
 
 
 def start_run(account: Account, plan: Plan) -> None:

@@ -29,7 +29,7 @@ def lambda_error(kind: str, message: str) -> dict[str, str]:
 def test_a_bad_request_is_rejected_naming_every_field_and_recorded(account: Account) -> None:
     raw = request_document(builder={"instance_type": "huge", "root_volume_gb": 900})
     with pytest.raises(InvalidPipelineRequest) as rejected:
-        runs.validate(raw, EXECUTION)
+        runs.validate(raw, EXECUTION, "test")
     message = str(rejected.value)
     assert "builder.instance_type" in message and "builder.root_volume_gb" in message
 

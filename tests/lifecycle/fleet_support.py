@@ -10,6 +10,7 @@ import pytest
 
 from appstream_emulator.scenario import Scenario
 from functions import names
+from functions.settings import get_settings
 from image_factory.local_engine.engine import DEFAULT_RUN_TIMEOUT, LocalEngine
 from image_factory.local_engine.inputs import load_scenario
 from image_factory.local_engine.outcome import RunOutcome
@@ -99,15 +100,18 @@ def run_with_output(engine: LocalEngine, request: dict[str, Any]) -> tuple[RunOu
     return outcome, (json.loads(output) if output else None)
 
 
-def make_builder(engine: LocalEngine, name: str, run_id: str) -> None:
-    """A running image builder tagged as a run's (from a public base image, so it holds no private image)."""
+def make_builder(engine: LocalEngine, name: str, run_id: str, tags: dict[str, str] | None = None) -> None:
+    """A running image builder tagged as a run's (from a public base image, so it holds no private image).
+
+    It carries the engine's stage unless `tags` say otherwise (an empty stage drops the tag)."""
+    tags = {names.TAG_STAGE: get_settings().stage, names.TAG_RUN_ID: run_id, **(tags or {})}
     engine.emulator.call(
         "CreateImageBuilder",
         {
             "Name": name,
             "ImageName": BASE_IMAGE,
             "InstanceType": INSTANCE_TYPE,
-            "Tags": {names.TAG_RUN_ID: run_id},
+            "Tags": {key: value for key, value in tags.items() if value},
         },
     )
     engine.time.sleep(FLEET_DURATIONS["builder_start"] + 1)

@@ -17,6 +17,7 @@ from functions.request import PipelineRequest, parse_request
 from functions.services import retention as retention_service
 from functions.settings import get_settings
 from functions.workflows import get_workflow
+from image_factory.local_engine import resources
 from image_factory.local_engine.engine import LocalEngine
 from tests.engine.pipeline_support import fast_request
 from tests.lifecycle.fleet_support import (
@@ -33,7 +34,8 @@ from tests.readings import every_reading
 
 pytestmark = pytest.mark.slow
 DEFINITION = get_workflow("retention").definition
-WEB = {names.TAG_PIPELINE: "web"}
+STAGE = resources.STAGE  # the stage the engine's functions run in
+WEB = {names.TAG_PIPELINE: "web", names.TAG_STAGE: STAGE}
 
 
 def retention(**extra: Any) -> dict[str, Any]:
@@ -61,6 +63,20 @@ def account(engine: LocalEngine) -> dict[str, list[str]]:
     }
 
 
+def make_ami(engine: LocalEngine, name: str, tags: dict[str, str]) -> None:
+    """An exported AMI in moto EC2, with its EBS snapshot, tagged as an export tags it."""
+    ec2 = boto3.client("ec2", region_name=engine.region)
+    volume = ec2.create_volume(Size=200, AvailabilityZone=f"{engine.region}a")
+    snapshot = ec2.create_snapshot(VolumeId=volume["VolumeId"])["SnapshotId"]
+    ec2.delete_volume(VolumeId=volume["VolumeId"])
+    ami = ec2.register_image(
+        Name=name,
+        RootDeviceName="/dev/sda1",
+        BlockDeviceMappings=[{"DeviceName": "/dev/sda1", "Ebs": {"SnapshotId": snapshot}}],
+    )["ImageId"]
+    ec2.create_tags(Resources=[ami], Tags=[{"Key": key, "Value": value} for key, value in tags.items()])
+
+
 def seed(engine: LocalEngine) -> None:
     """Pipeline web: four images (the oldest used by a fleet), four exported AMIs, two run builders;
     and an image of another pipeline."""
@@ -68,17 +84,8 @@ def seed(engine: LocalEngine) -> None:
         make_images(engine, name, tags=WEB)
     make_images(engine, "other-1", tags={names.TAG_PIPELINE: "other"})
     make_fleet(engine, "web-fleet", "web-1")
-    ec2 = boto3.client("ec2", region_name=engine.region)
     for index in range(1, 5):
-        volume = ec2.create_volume(Size=200, AvailabilityZone=f"{engine.region}a")
-        snapshot = ec2.create_snapshot(VolumeId=volume["VolumeId"])["SnapshotId"]
-        ec2.delete_volume(VolumeId=volume["VolumeId"])
-        ami = ec2.register_image(
-            Name=f"web-ami-{index}",
-            RootDeviceName="/dev/sda1",
-            BlockDeviceMappings=[{"DeviceName": "/dev/sda1", "Ebs": {"SnapshotId": snapshot}}],
-        )["ImageId"]
-        ec2.create_tags(Resources=[ami], Tags=[{"Key": names.TAG_PIPELINE, "Value": "web"}])
+        make_ami(engine, f"web-ami-{index}", WEB)
     settings = get_settings()
     RunRecords(settings.runs_table, settings.event_bus).start_run("active-run", "web", "arn:active", {})
     make_builder(engine, "forgotten-builder", "finished-run")
@@ -244,6 +251,7 @@ def test_an_image_a_run_names_after_the_plan_is_kept_when_retention_deletes() ->
                 "retention",
                 request,
                 Execution(id="arn:retention", name="late", start_time="2026-11-26T00:00:00Z"),
+                get_settings().stage,
             )["plan"]
         )
         context = get_context()

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from functions import names
 from stacks.api import API_HANDLER
 from tests.stacks.conftest import Synth
 
@@ -61,3 +62,19 @@ def test_run_api_routes_are_iam_authorised(second: tuple[Path, dict[str, Any]]) 
     (stage,) = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::ApiGateway::Stage"]
     assert stage["TracingEnabled"] is True
     assert "AccessLogSetting" in stage
+
+
+def test_every_function_knows_its_own_stage(synth: Synth, second: tuple[Path, dict[str, Any]]) -> None:
+    # Runs tag what they create with it, and retention deletes only what carries it.
+    def stages(template: dict[str, Any]) -> set[object]:
+        # The app's functions; CDK's own providers (bucket auto-delete) create nothing of a run's.
+        functions = [
+            r
+            for r in template["Resources"].values()
+            if r["Type"] == "AWS::Lambda::Function" and r["Properties"]["Handler"].startswith("functions.")
+        ]
+        assert len(functions) > 30
+        return {f["Properties"]["Environment"]["Variables"].get(names.ENV_STAGE) for f in functions}
+
+    assert stages(synth.raw) == {"test"}
+    assert stages(second[1]) == {"lean"}
