@@ -16,7 +16,7 @@ from cfnlint.api import ManualArgs, lint
 from functions import catalog
 from stacks.application import create_app, stack_name
 from stacks.bundling import PROJECT_ROOT
-from tests.stacks.test_checks import CFN_LINT_IGNORED
+from tests.stacks.judges import CFN_LINT_IGNORED
 
 REGION = "us-gov-west-1"
 STAGE = "gov"
