@@ -16,6 +16,7 @@ from stacks.config import DeploymentConfig
 from stacks.house import LOG_RETENTION, HouseFunction, HouseStateMachine
 from stacks.nag import X_RAY_AND_LOG_DELIVERY, acknowledge
 from stacks.permissions import appstream_statements, exported_ami_statements, pass_role_statement
+from stacks.service_roles import ServiceRoles
 from stacks.storage import JobsBucket, Notifications, RunEventBus, RunsTable
 
 TABLE_ITEM_ACTIONS = (
@@ -45,6 +46,7 @@ class ImagePipeline(Construct):
         *,
         stage: str,
         config: DeploymentConfig,
+        roles: ServiceRoles,
         code: lambda_.Code,
         table: RunsTable,
         jobs: JobsBucket,
@@ -55,7 +57,7 @@ class ImagePipeline(Construct):
         settings = config.settings
         retention = LOG_RETENTION[settings.log_retention_days]
         self._table, self._jobs, self._notifications, self._bus = table, jobs, notifications, bus
-        self._config = config
+        self._config, self._roles = config, roles
 
         resource_values = {
             names.ENV_RUNS_TABLE: table.table_name,
@@ -76,7 +78,7 @@ class ImagePipeline(Construct):
             description="Shared by the image pipeline's task functions",
         )
         self.grant_task_permissions(self.task_role)
-        self._jobs.restrict_to(builder_role_arn=config.roles.builder_role_arn, workflow_role=self.task_role)
+        self._jobs.restrict_to(builder_role_arn=roles.builder_role.role_arn, workflow_role=self.task_role)
 
         environment = {**resource_values, names.ENV_BUILDER_SLOT_LIMIT: str(settings.builder_slot_limit)}
         self.task_environment = environment
@@ -125,7 +127,7 @@ class ImagePipeline(Construct):
         """What a task needs: AppStream, passing the configured roles, the table, the jobs, notifying."""
         for statement in [*appstream_statements(self), *exported_ami_statements(self)]:
             role.add_to_policy(statement)
-        role.add_to_policy(pass_role_statement(self._config.roles.all()))
+        role.add_to_policy(pass_role_statement(tuple(self._roles.passable_role_arns())))
         role.add_to_policy(
             iam.PolicyStatement(actions=list(TABLE_ITEM_ACTIONS), resources=self._table_arns())
         )

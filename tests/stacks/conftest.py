@@ -20,6 +20,12 @@ from aws_cdk.assertions import Template
 from stacks.application import create_app, stack_name
 
 STAGE = "test"
+# The example documents every setting with placeholder values: checked here, never deployed.
+EXAMPLE_CONTEXT = {
+    "config": "stacks/pipelines.example.yaml",
+    "allow_placeholders": True,
+    "aws:cdk:bundling-stacks": [],
+}
 
 
 @dataclass(frozen=True)
@@ -43,7 +49,7 @@ class Synth:
 @pytest.fixture(scope="session")
 def synth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synth]:
     outdir = tmp_path_factory.mktemp("cdk.out")
-    app = create_app(context={"stage": STAGE, "aws:cdk:bundling-stacks": []}, outdir=str(outdir))
+    app = create_app(context={**EXAMPLE_CONTEXT, "stage": STAGE}, outdir=str(outdir))
     app.synth()  # runs the AWS Solutions checks: unacknowledged findings fail here
     stack = app.node.find_child(stack_name(STAGE))
     assert isinstance(stack, Stack)

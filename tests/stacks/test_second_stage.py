@@ -16,7 +16,7 @@ from cfnlint.api import ManualArgs, lint
 
 from stacks.api import API_HANDLER
 from stacks.application import create_app
-from tests.stacks.conftest import Synth
+from tests.stacks.conftest import EXAMPLE_CONTEXT, Synth
 from tests.stacks.test_checks import CFN_LINT_IGNORED
 from tests.stacks.test_config import EXAMPLE
 
@@ -36,7 +36,7 @@ def second(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, An
     config.write_text(yaml.safe_dump(document))
     outdir = folder / "cdk.out"
     app = create_app(
-        context={"stage": STAGE, "config": str(config), "aws:cdk:bundling-stacks": []},
+        context={**EXAMPLE_CONTEXT, "stage": STAGE, "config": str(config)},
         outdir=str(outdir),
         include_api=True,
     )
