@@ -126,6 +126,9 @@ class ImageFactoryStack(Stack):
             "EventBusName": (bus.event_bus_name, "Run state changes; Start Image Factory Run events"),
             "DeadLetterQueueUrl": (triggers.dead_letters.queue_url, "Triggers that could not start a run"),
             "DashboardName": (monitoring.dashboard.dashboard_name, "CloudWatch dashboard"),
+            "ImportRoleArn": (roles.import_role.role_arn, "AppStream import role (source.import_role_arn)"),
+            "BuilderRoleArn": (roles.builder_role.role_arn, "Image builder role (builder.iam_role_arn)"),
+            "ExportRoleArn": (roles.export_role.role_arn, "AppStream export role (export.role_arn)"),
         }
         for name, machine in lifecycle.state_machines.items():
             outputs[get_workflow(name).placeholder] = (machine.state_machine_arn, f"Workflow {name}")

@@ -55,7 +55,8 @@ def _service_roles(template: dict[str, Any]) -> dict[str, tuple[str, dict[str, A
 def test_the_default_stack_creates_the_three_roles_appstream_assumes(default: dict[str, Any]) -> None:
     roles = _service_roles(default)
     assert sorted(roles) == sorted(KINDS)
-    for kind, (_, role) in roles.items():
+    for kind, (key, role) in roles.items():
+        assert default["Outputs"][f"{kind.title()}RoleArn"]["Value"] == {"Fn::GetAtt": [key, "Arn"]}
         (statement,) = role["AssumeRolePolicyDocument"]["Statement"]
         assert statement["Action"] == "sts:AssumeRole"
         assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
@@ -203,3 +204,19 @@ def _render(value: Any) -> Any:
     if isinstance(value, list):
         return [_render(item) for item in value]
     return value
+
+
+def test_cdk_deploy_with_the_example_stops_with_the_field(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import app
+    from stacks import application
+
+    context = {**application.cdk_json_context(), "config": "stacks/pipelines.example.yaml"}
+    monkeypatch.setattr(application, "cdk_json_context", lambda: context)
+    assert app.main() == 1
+    error = capsys.readouterr().err
+    assert (
+        error.startswith("configuration error: ")
+        and "roles.export_role_arn: arn:aws:iam::123456789012" in error
+    )
