@@ -22,18 +22,23 @@ _PLACEHOLDERS = (
 
 def placeholder_problems(config: DeploymentConfig) -> Iterator[str]:
     """`<field>: <value> is ...` for each placeholder left in the file."""
-    for field, value in _strings(config.model_dump(by_alias=True, exclude_none=True), ""):
+    for field, value in config_strings(config):
         for pattern, what in _PLACEHOLDERS:
             if pattern.match(value):
                 yield f"{field}: {value} holds {what}, a placeholder; put your own"
 
 
-def _strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
+def config_strings(config: DeploymentConfig) -> Iterator[tuple[str, str]]:
+    return strings(config.model_dump(by_alias=True, exclude_none=True), "")
+
+
+def strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
+    """(field path as the configuration errors name it, value) of every string in `value`."""
     if isinstance(value, str):
         yield path, value
     elif isinstance(value, dict):
         for key, item in value.items():
-            yield from _strings(item, f"{path}.{key}" if path else str(key))
+            yield from strings(item, f"{path}.{key}" if path else str(key))
     elif isinstance(value, list | tuple):
         for index, item in enumerate(value):
-            yield from _strings(item, f"{path}[{index}]")
+            yield from strings(item, f"{path}[{index}]")

@@ -17,13 +17,16 @@ ARNs, which carry no account.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from typing import Any
 
-from aws_cdk import Aws, Stack
+from aws_cdk import Aws, Stack, Token
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from stacks.config import ROLE_KINDS, DeploymentConfig, created_role_name
+from stacks.config import ROLE_KINDS, ConfigError, DeploymentConfig, created_role_name
+from stacks.config_placeholders import config_strings
 from stacks.nag import acknowledge
 from stacks.permissions import APPSTREAM_PRINCIPAL
 
@@ -81,6 +84,20 @@ def permission_policies(partition: str, region: str) -> dict[str, dict[str, Any]
     }
 
 
+def other_stage_roles(config: DeploymentConfig, stage: str, region: str | None) -> Iterator[str]:
+    """Stored requests naming the created role of another stage (or region): PassRole would refuse it."""
+    kinds = "|".join(ROLE_KINDS)
+    for field, value in config_strings(config):
+        found = re.search(rf":role/(ImageFactory-.+-({kinds}))$", value)
+        if found is None or field.startswith("roles."):
+            continue
+        name, kind = found.groups()
+        region_pattern = re.escape(region) if region else r"[a-z]{2}(?:-[a-z]+)+-\d"
+        if not re.fullmatch(rf"ImageFactory-{re.escape(stage)}-{region_pattern}-{kind}", name):
+            expected = created_role_name(stage, region or "<region>", kind)
+            yield f"{field}: {name} is not a role this stage creates ({expected})"
+
+
 def readme_policies() -> dict[str, dict[str, Any]]:
     """The policies as the README prints them, in the Service Authorization Reference's notation."""
     return {"trust": trust_policy("${Account}"), **permission_policies("${Partition}", "${Region}")}
@@ -91,6 +108,10 @@ class ServiceRoles(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, *, stage: str, config: DeploymentConfig) -> None:
         super().__init__(scope, construct_id)
+        region = Stack.of(self).region
+        problems = list(other_stage_roles(config, stage, None if Token.is_unresolved(region) else region))
+        if problems:
+            raise ConfigError("; ".join(problems))
         policies = permission_policies(Aws.PARTITION, Aws.REGION)
         self.created: dict[str, iam.Role] = {}
         roles: dict[str, iam.IRole] = {}

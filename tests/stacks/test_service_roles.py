@@ -20,7 +20,7 @@ from stacks.application import create_app
 from stacks.bundling import PROJECT_ROOT
 from stacks.config import ConfigError, load_config
 from stacks.config_placeholders import placeholder_problems
-from stacks.service_roles import permission_policies, readme_policies
+from stacks.service_roles import other_stage_roles, permission_policies, readme_policies
 from tests.stacks.test_checks import CFN_LINT_IGNORED
 from tests.stacks.test_config import EXAMPLE
 
@@ -220,3 +220,17 @@ def test_cdk_deploy_with_the_example_stops_with_the_field(
         error.startswith("configuration error: ")
         and "roles.export_role_arn: arn:aws:iam::123456789012" in error
     )
+
+
+def test_a_stored_request_naming_another_stages_role_is_refused(tmp_path: Path) -> None:
+    other = "arn:aws:iam::111122223333:role/ImageFactory-prod-eu-west-1-builder"
+    config = load_config(_write(tmp_path, {"pipelines": [_pipeline({"iam_role_arn": other})]}))
+    assert list(other_stage_roles(config, "prod", "eu-west-1")) == []
+    assert list(other_stage_roles(config, "prod", None)) == []
+    for stage, region in (("dev", None), ("prod", "us-east-1")):
+        (problem,) = other_stage_roles(config, stage, region)
+        assert problem.startswith(
+            "pipelines[0].request.builder.iam_role_arn: ImageFactory-prod-eu-west-1-builder"
+        )
+    with pytest.raises(ConfigError, match=r"pipelines\[0\]\.request\.builder\.iam_role_arn"):
+        create_app(context={"stage": "dev", "config": str(tmp_path / "pipelines.yaml")})
