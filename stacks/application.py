@@ -2,7 +2,10 @@
 
 Context (from `cdk.json`, overridden with `-c KEY=VALUE`):
 * `stage`: names the deployment; two stages fit in one account and region.
-* `config`: the configuration file, relative to the project root or absolute.
+* `config`: the configuration file, relative to the project root or absolute; by default
+  `stacks/pipelines.default.yaml`, which deploys in any account and region.
+* `allow_placeholders`: `true` synthesizes a file that still holds the example's placeholder
+  values (account 123456789012, ...), for templates that are checked, never deployed.
 
 `python app.py` behaves like `npx cdk synth`: it reads `cdk.json` itself when the CDK
 CLI did not start it.
@@ -21,6 +24,7 @@ from cdk_nag import AwsSolutionsChecks
 
 from stacks.bundling import PROJECT_ROOT
 from stacks.config import ConfigError, load_config
+from stacks.config_placeholders import placeholder_problems
 from stacks.image_factory_stack import ImageFactoryStack
 
 CDK_JSON = PROJECT_ROOT / "cdk.json"
@@ -49,7 +53,12 @@ def create_app(
             f"-c stage={stage}: a stage is 1-20 lowercase letters, digits or '-', starting with a letter"
         )
     config_path = Path(str(app.node.try_get_context("config")))
-    config = load_config(config_path if config_path.is_absolute() else PROJECT_ROOT / config_path)
+    config_path = config_path if config_path.is_absolute() else PROJECT_ROOT / config_path
+    config = load_config(config_path)
+    if str(app.node.try_get_context("allow_placeholders")).lower() != "true":
+        problems = list(placeholder_problems(config))
+        if problems:
+            raise ConfigError(f"{config_path}: " + "; ".join(problems))
     account, region = os.environ.get("CDK_DEFAULT_ACCOUNT"), os.environ.get("CDK_DEFAULT_REGION")
     ImageFactoryStack(
         app,

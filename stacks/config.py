@@ -89,15 +89,47 @@ class Pipeline(Strict):
         return self
 
 
-class PassableRoles(Strict):
-    """The only roles the workflow may hand to AppStream (`iam:PassRole`)."""
+ROLE_KINDS = ("import", "builder", "export")
 
-    import_role_arn: str = Field(pattern=ROLE_ARN, description="role AppStream assumes to import an AMI")
-    builder_role_arn: str = Field(pattern=ROLE_ARN, description="role of the image builder (reads its job)")
-    export_role_arn: str = Field(pattern=ROLE_ARN, description="role AppStream assumes to export an AMI")
+
+def created_role_name(stage: str, region: str, kind: str) -> str:
+    """The role the stack creates when `roles.<kind>_role_arn` is left out (IAM names are per account)."""
+    return f"ImageFactory-{stage}-{region}-{kind}"
+
+
+# created_role_name for any stage and region: a stored request may name a role the stack creates.
+_CREATED_ROLE = re.compile(
+    r"^arn:aws[a-z-]*:iam::\d{12}:role/ImageFactory-[a-z][a-z0-9-]*-[a-z]{2}(?:-[a-z]+)+-\d-(\w+)$"
+)
+
+
+class PassableRoles(Strict):
+    """The only roles the workflow may pass to AppStream (`iam:PassRole`); the stack creates any left out."""
+
+    import_role_arn: str | None = Field(
+        None, pattern=ROLE_ARN, description="role AppStream assumes to import an AMI (default: created)"
+    )
+    builder_role_arn: str | None = Field(
+        None, pattern=ROLE_ARN, description="role of the image builder, reads its job (default: created)"
+    )
+    export_role_arn: str | None = Field(
+        None, pattern=ROLE_ARN, description="role AppStream assumes to export an AMI (default: created)"
+    )
+
+    def arn(self, kind: str) -> str | None:
+        value: str | None = getattr(self, f"{kind}_role_arn")
+        return value
 
     def all(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys((self.import_role_arn, self.builder_role_arn, self.export_role_arn)))
+        """The configured ARNs (the created roles' ARNs are known only once deployed)."""
+        return tuple(dict.fromkeys(arn for kind in ROLE_KINDS if (arn := self.arn(kind))))
+
+    def __contains__(self, arn: object) -> bool:
+        """Whether a request may name `arn`: a configured role, or the name of one the stack creates."""
+        if arn in self.all():
+            return True
+        created = _CREATED_ROLE.match(str(arn))
+        return created is not None and created.group(1) in ROLE_KINDS and self.arn(created.group(1)) is None
 
 
 class Settings(Strict):
@@ -143,7 +175,7 @@ class DeploymentConfig(Strict):
     """The whole file."""
 
     schema_: str | None = Field(None, alias="$schema")
-    roles: PassableRoles
+    roles: PassableRoles = PassableRoles()
     settings: Settings = Settings()
     pipelines: tuple[Pipeline, ...] = ()
     lifecycle: LifecycleConfig | None = Field(
@@ -186,7 +218,7 @@ def load_config(path: Path) -> DeploymentConfig:
         raise ConfigError(f"{path}: " + "; ".join(_describe(error.errors()))) from None
     problems = [
         *_request_problems(config),
-        *lifecycle_problems(config.lifecycle, config.roles.all()),
+        *lifecycle_problems(config.lifecycle, config.roles),
         *chain_problems(config.lifecycle, (pipeline.name for pipeline in config.pipelines)),
     ]
     if problems:
@@ -209,7 +241,7 @@ def _field_path(location: Iterable[int | str]) -> str:
 def _request_problems(config: DeploymentConfig) -> Iterable[str]:
     """Check each stored request against the workflow's own request model and the passable roles."""
     for index, pipeline in enumerate(config.pipelines):
-        for problem in validate_request(pipeline.request, config.roles.all()):
+        for problem in validate_request(pipeline.request, config.roles):
             yield f"pipelines[{index}].request{problem}"
 
 

@@ -13,7 +13,7 @@ own validation, like a pipeline's request) and the schedules that start it:
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Container, Iterable, Iterator
 from typing import Any
 
 from pydantic import Field, model_validator
@@ -142,14 +142,14 @@ def chain_problems(config: LifecycleConfig | None, pipelines: Iterable[str]) -> 
             yield f"lifecycle.fleet_rollouts[{index}].{field}: {name!r} is not one of {where}"
 
 
-def lifecycle_problems(config: LifecycleConfig | None, passable_roles: Iterable[str]) -> Iterator[str]:
+def lifecycle_problems(config: LifecycleConfig | None, passable_roles: Container[str]) -> Iterator[str]:
     """Check each stored request against its workflow's request model and the passable roles."""
     if config is None:
         return
     from functions.workflows import get_workflow
 
-    roles = tuple(passable_roles)
     for section, workflow in SECTIONS.items():
+        parse = get_workflow(workflow).parse
         for index, job in enumerate(getattr(config, section)):
-            for problem in validate_request(job.checked_request(), roles, get_workflow(workflow).parse):
+            for problem in validate_request(job.checked_request(), passable_roles, parse):
                 yield f"lifecycle.{section}[{index}].request{problem}"

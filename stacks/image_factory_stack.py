@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from aws_cdk import Annotations, CfnOutput, Environment, Stack, Tags, Token
-from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from functions import names
@@ -15,6 +14,7 @@ from stacks.config import ConfigError, DeploymentConfig
 from stacks.lifecycle import LifecycleWorkflows
 from stacks.monitoring import Monitoring
 from stacks.rollout_chain import RolloutChains
+from stacks.service_roles import ServiceRoles
 from stacks.storage import JobsBucket, Notifications, RunEventBus, RunsTable
 from stacks.triggers import Triggers
 from stacks.workflow import ImagePipeline
@@ -49,11 +49,13 @@ class ImageFactoryStack(Stack):
         notifications = Notifications(self, "Notifications", emails=config.settings.notification_emails)
         bus = RunEventBus(self, "RunEvents")
         code = functions_code()
+        roles = ServiceRoles(self, "ServiceRoles", stage=stage, config=config)
         workflow = ImagePipeline(
             self,
             "ImagePipeline",
             stage=stage,
             config=config,
+            roles=roles,
             code=code,
             table=table,
             jobs=jobs,
@@ -64,7 +66,7 @@ class ImageFactoryStack(Stack):
             self,
             "BuilderAgentPolicy",
             jobs_bucket=jobs.bucket,
-            builder_role=iam.Role.from_role_arn(self, "BuilderRole", config.roles.builder_role_arn),
+            builder_role=roles.builder_role,
             script_object_arns=pinned_script_arns(self, config),
         )
         triggers = Triggers(self, "Triggers", config=config, pipeline=workflow.state_machine, bus=bus)
@@ -124,6 +126,9 @@ class ImageFactoryStack(Stack):
             "EventBusName": (bus.event_bus_name, "Run state changes; Start Image Factory Run events"),
             "DeadLetterQueueUrl": (triggers.dead_letters.queue_url, "Triggers that could not start a run"),
             "DashboardName": (monitoring.dashboard.dashboard_name, "CloudWatch dashboard"),
+            "ImportRoleArn": (roles.import_role.role_arn, "AppStream import role (source.import_role_arn)"),
+            "BuilderRoleArn": (roles.builder_role.role_arn, "Image builder role (builder.iam_role_arn)"),
+            "ExportRoleArn": (roles.export_role.role_arn, "AppStream export role (export.role_arn)"),
         }
         for name, machine in lifecycle.state_machines.items():
             outputs[get_workflow(name).placeholder] = (machine.state_machine_arn, f"Workflow {name}")
@@ -146,7 +151,7 @@ class ImageFactoryStack(Stack):
                         f"{what} {expected}, this stack deploys to {actual}; its events would never arrive"
                     )
         accounts = {arn.split(":")[4] for arn in config.roles.all()}
-        if not Token.is_unresolved(self.account) and accounts != {self.account}:
+        if accounts and not Token.is_unresolved(self.account) and accounts != {self.account}:
             Annotations.of(self).add_warning_v2(
                 "image-factory:roles-account",
                 f"roles.* are in account(s) {', '.join(sorted(accounts))}; "

@@ -2,14 +2,14 @@
 
 Two checks, each reported as `<field path>: <problem>`:
 * the workflow's own validation (`functions.request.parse_request`, or another workflow's) accepts it;
-* every IAM role ARN in it is one of the configured passable roles, since those are the
-  only roles the workflow is allowed to pass to AppStream.
+* every IAM role ARN in it is one of the passable roles (configured, or created by the stack),
+  since those are the only roles the workflow is allowed to pass to AppStream.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Container, Iterable, Iterator
 from typing import Any
 
 from functions.request import parse_request
@@ -18,19 +18,18 @@ _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/")
 
 
 def validate_request(
-    request: dict[str, Any], passable_roles: Iterable[str], parse: Callable[[Any], Any] = parse_request
+    request: dict[str, Any], passable_roles: Container[str], parse: Callable[[Any], Any] = parse_request
 ) -> Iterator[str]:
     """`parse` is the workflow's request validation (the image pipeline's unless another is given)."""
     parsed = parse(request)
     if isinstance(parsed, list):
         for problem in parsed:
             yield f".{problem.field}: {problem.message}"
-    allowed = set(passable_roles)
     for location, value in _strings(request, ()):
-        if _ROLE_ARN.match(value) and value not in allowed:
+        if _ROLE_ARN.match(value) and value not in passable_roles:
             yield (
-                f"{_suffix(location)}: role {value} is not one of roles.* in this file "
-                "(the workflow may pass only those to AppStream)"
+                f"{_suffix(location)}: role {value} is not one of roles.* in this file, nor a role "
+                "the stack creates for one left out (the workflow may pass only those to AppStream)"
             )
 
 

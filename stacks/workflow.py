@@ -24,6 +24,7 @@ from stacks.permissions import (
     pass_role_statement,
     snapshot_arn,
 )
+from stacks.service_roles import ServiceRoles
 from stacks.storage import JobsBucket, Notifications, RunEventBus, RunsTable
 
 TABLE_ITEM_ACTIONS = (
@@ -48,6 +49,7 @@ class ImagePipeline(Construct):
         *,
         stage: str,
         config: DeploymentConfig,
+        roles: ServiceRoles,
         code: lambda_.Code,
         table: RunsTable,
         jobs: JobsBucket,
@@ -58,7 +60,7 @@ class ImagePipeline(Construct):
         settings = config.settings
         retention = LOG_RETENTION[settings.log_retention_days]
         self._table, self._jobs, self._notifications, self._bus = table, jobs, notifications, bus
-        self._config = config
+        self._config, self._roles = config, roles
 
         resource_values = {
             names.ENV_RUNS_TABLE: table.table_name,
@@ -79,7 +81,7 @@ class ImagePipeline(Construct):
             description="Shared by the image pipeline's task functions",
         )
         self.grant_task_permissions(self.task_role)
-        self._jobs.restrict_to(builder_role_arn=config.roles.builder_role_arn, workflow_role=self.task_role)
+        self._jobs.restrict_to(builder_role_arn=roles.builder_role.role_arn, workflow_role=self.task_role)
 
         environment = {**resource_values, names.ENV_BUILDER_SLOT_LIMIT: str(settings.builder_slot_limit)}
         self.task_environment = environment
@@ -133,7 +135,7 @@ class ImagePipeline(Construct):
         statements = appstream_statements(self, self._config.rollout_fleets())
         for statement in [*statements, *exported_ami_statements(self)]:
             role.add_to_policy(statement)
-        role.add_to_policy(pass_role_statement(self._config.roles.all()))
+        role.add_to_policy(pass_role_statement(tuple(self._roles.passable_role_arns())))
         role.add_to_policy(
             iam.PolicyStatement(actions=list(TABLE_ITEM_ACTIONS), resources=self._table_arns())
         )

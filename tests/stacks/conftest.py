@@ -23,8 +23,10 @@ from constructs import IConstruct
 
 from stacks import nag
 from stacks.application import create_app, stack_name
+from stacks.bundling import PROJECT_ROOT
 
 STAGE = "test"
+EXAMPLE_CONFIG = PROJECT_ROOT / "stacks" / "pipelines.example.yaml"
 
 
 @dataclass(frozen=True)
@@ -66,10 +68,14 @@ class _Deferred:
         return SimpleNamespace(acknowledge=lambda ack: self.recorded.append((construct, ack)))
 
 
-def synthesize(outdir: Path, *, stage: str, config: Path | None = None) -> Synth:
-    context: dict[str, Any] = {"stage": stage, "aws:cdk:bundling-stacks": []}
-    if config is not None:
-        context["config"] = str(config)
+def synthesize(outdir: Path, *, stage: str, config: Path) -> Synth:
+    # The configurations document every setting with placeholder values: checked here, never deployed.
+    context = {
+        "stage": stage,
+        "config": str(config),
+        "allow_placeholders": True,
+        "aws:cdk:bundling-stacks": [],
+    }
     deferred = _Deferred()
     with mock.patch.object(nag, "Validations", deferred):
         app = create_app(context=context, outdir=str(outdir))
@@ -114,7 +120,7 @@ def synths(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Synth]:
         if name not in made:
             outdir = tmp_path_factory.mktemp(f"cdk.out-{name}")
             if name == EXAMPLE:
-                made[name] = synthesize(outdir, stage=STAGE)
+                made[name] = synthesize(outdir, stage=STAGE, config=EXAMPLE_CONFIG)
             else:
                 made[name] = synthesize(outdir, stage=name, config=CONFIGS / f"{name}.yaml")
         return made[name]

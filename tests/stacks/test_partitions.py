@@ -32,7 +32,12 @@ def gov_template(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     with pytest.MonkeyPatch.context() as env:
         env.setenv("CDK_DEFAULT_ACCOUNT", "123456789012")
         env.setenv("CDK_DEFAULT_REGION", REGION)
-        context = {"stage": STAGE, "config": str(config), "aws:cdk:bundling-stacks": []}
+        context = {
+            "stage": STAGE,
+            "config": str(config),
+            "allow_placeholders": True,
+            "aws:cdk:bundling-stacks": [],
+        }
         create_app(context=context, outdir=str(folder / "cdk.out")).synth()
     template: dict[str, Any] = json.loads(
         (folder / "cdk.out" / f"{stack_name(STAGE)}.template.json").read_text()
