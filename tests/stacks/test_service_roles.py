@@ -21,7 +21,7 @@ from stacks.bundling import PROJECT_ROOT
 from stacks.config import ConfigError, load_config
 from stacks.config_placeholders import placeholder_problems
 from stacks.service_roles import other_stage_roles, permission_policies, readme_policies
-from tests.stacks.test_checks import CFN_LINT_IGNORED
+from tests.stacks.judges import CFN_LINT_IGNORED
 from tests.stacks.test_config import EXAMPLE
 
 KINDS = ("import", "builder", "export")
@@ -133,6 +133,7 @@ def test_a_copy_of_the_example_with_its_placeholders_is_refused_by_field() -> No
         "roles.builder_role_arn",
         "pipelines[0].image_builder.image_pipeline_arn",
         "pipelines[0].request.source.ami_id",
+        "pipelines[0].request.builder.subnet_ids[0]",
         "pipelines[0].request.export.role_arn",
         "lifecycle.export_backups[0].request.role_arn",
     } <= set(fields)
@@ -176,7 +177,11 @@ def test_each_action_accepts_the_resource_types_it_is_granted_on() -> None:
 def _pipeline(builder: dict[str, Any]) -> dict[str, Any]:
     request = yaml.safe_load(EXAMPLE.read_text())["pipelines"][0]["request"]
     request["source"] = {"image_name": "AppStream-WinServer2022-01-01-2026"}
-    request["builder"] = {"instance_type": "stream.standard.large", **builder}
+    request["builder"] = {
+        "instance_type": "stream.standard.large",
+        "subnet_ids": ["subnet-0a1b2c3d4e5f60718"],
+        **builder,
+    }
     request.pop("export")
     request.pop("import")
     request["snapshot"].pop("scripts")
