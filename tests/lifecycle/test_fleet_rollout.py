@@ -31,6 +31,7 @@ def outcomes(output: dict[str, Any] | None) -> dict[str, str]:
     return {item["fleet"]: item["outcome"] for item in output["fleets"]}
 
 
+@pytest.mark.usefixtures("deployed_permissions")
 def test_fleets_move_to_the_new_image_in_place_or_with_a_stop() -> None:
     with engine_for(DEFINITION) as engine:
         make_images(engine, "app-v1", "app-v2")
