@@ -169,6 +169,7 @@ def test_a_fleet_that_needs_a_stop_outside_the_window_is_skipped_untouched(
         ),
     ],
 )
+@pytest.mark.usefixtures("deployed_permissions")
 def test_a_fault_in_any_phase_rolls_the_fleet_back_and_stops_the_rollout(
     fleet_type: str, faults: list[dict[str, Any]], code: str, reason: str
 ) -> None:

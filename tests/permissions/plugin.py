@@ -9,8 +9,11 @@ the session, the grants of the checked roles that no test exercised.
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -51,6 +54,11 @@ def pytest_configure(config: pytest.Config) -> None:
         config._deployed_permissions_dir = tempfile.mkdtemp(prefix="permissions-")  # type: ignore[attr-defined]
 
 
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if not hasattr(config, "workerinput"):
+        shutil.rmtree(config._deployed_permissions_dir, ignore_errors=True)  # type: ignore[attr-defined]
+
+
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node: Any) -> None:
     node.workerinput[_REPORT_DIR] = node.config._deployed_permissions_dir
@@ -62,10 +70,22 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         return
     granted: set[str] = set()
     exercised: set[str] = set()
+    known: set[str] = set()
+    seconds = 0.0
     for file in files:
         data = json.loads(file.read_text())
         granted.update(data["granted"])
         exercised.update(data["exercised"])
+        known.update(data["known_refusals"])
+        seconds += data["seconds"]
+    # A finding that no longer occurs is listed too, so its entry can be removed.
+    terminalreporter.section("known refusals of the deployed roles")
+    for (action, prefix), reason in KNOWN_REFUSALS.items():
+        seen = sorted(line for line in known if f": {action} on {prefix}" in line)
+        terminalreporter.write_line(f"{action} on {prefix}*: {reason}")
+        for line in seen or ["(not seen in this session)"]:
+            terminalreporter.write_line(f"    {line}")
+    terminalreporter.write_line(f"{len(files)} tests checked, {seconds:.1f} s spent checking calls")
     terminalreporter.section("deployed grants no checked test exercised")
     unexercised = sorted(granted - exercised)
     # The log-group grants are used by the Lambda runtime, not by function code: one line for them.
@@ -87,10 +107,12 @@ def deployed_policies(pytestconfig: pytest.Config) -> dict[str, RolePolicy]:
     assert cache is not None
     cached = cache.mkdir("synthesized-template") / f"{source_hash()}.json"
     if not cached.exists():
-        template = synthesize(Path(tempfile.mkdtemp(prefix="cdk.out-")))
-        partial = cached.with_suffix(".partial")
+        with tempfile.TemporaryDirectory(prefix="cdk.out-") as outdir:
+            template = synthesize(Path(outdir))
+        # Written under a name of this process, then renamed: the other worker may synthesize too.
+        partial = cached.with_suffix(f".{os.getpid()}.partial")
         partial.write_text(json.dumps(template))
-        partial.replace(cached)  # atomic: the other worker may read it at any moment
+        partial.replace(cached)
     resolver = Resolver(json.loads(cached.read_text()))
     return {
         handler: RolePolicy.from_documents(role, documents)
@@ -116,10 +138,19 @@ def deployed_permissions(
     exercised: set[str] = set()
     roles: dict[str, RolePolicy] = {}
 
+    spent = [0.0]  # seconds spent checking, reported with the grants
+
     def check(params: dict[str, Any], model: Any, **_: Any) -> None:
         handler = getattr(_running, "handler", None)
         if handler is None:
             return  # a call of the test or the engine itself, not of a deployed function
+        started = time.perf_counter()
+        try:
+            _check(handler, params, model)
+        finally:
+            spent[0] += time.perf_counter() - started
+
+    def _check(handler: str, params: dict[str, Any], model: Any) -> None:
         policy = roles.setdefault(deployed_policies[handler].role, deployed_policies[handler])
         for call in requests(model.service_model.signing_name, model.name, params):
             allowed = policy.allowing(call.action, call.resource, call.context)
@@ -156,7 +187,11 @@ def deployed_permissions(
             {f"{grant.role}: {grant}" for policy in roles.values() for grant, _ in policy.grants}
         ),
         "exercised": sorted(exercised),
+        "known_refusals": sorted(set(refused) - unknown),
+        "seconds": spent[0],
     }
     name = request.node.nodeid.replace("/", "_").replace(":", "_")[-150:]
     (_report_dir(request.config) / f"{name}.json").write_text(json.dumps(report))
+    # Guards the interception itself: a run whose functions made no checked call proves nothing.
+    assert roles, "no function call was checked: the clients were created before the checker"
     assert not unknown, "the deployed role would refuse:\n" + "\n".join(sorted(set(unknown)))
