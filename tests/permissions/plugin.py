@@ -12,8 +12,6 @@ import json
 import os
 import shutil
 import tempfile
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
+    from tests.permissions.interception import CheckedCalls
     from tests.permissions.policy_check import RolePolicy
 
 # The engine, the emulator and the CDK app are imported by the fixtures only, so that loading
@@ -41,7 +40,6 @@ KNOWN_REFUSALS: dict[tuple[str, str], str] = {
 }
 
 _REPORT_DIR = "deployed_permissions_report"
-_running = threading.local()  # the handler whose calls are being made on this thread
 
 
 def _report_dir(config: pytest.Config) -> Path:
@@ -126,69 +124,21 @@ def _known(action: str, resource: str) -> bool:
 
 @pytest.fixture
 def deployed_permissions(
-    deployed_policies: dict[str, RolePolicy], monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
-) -> Iterator[list[str]]:
-    """The refusals seen (known ones included); the test fails on any unknown refusal."""
-    from functions import clients
-    from image_factory.local_engine.lambdas import InProcessInvoker
-    from tests.permissions.calls import requests
+    deployed_policies: dict[str, RolePolicy], request: pytest.FixtureRequest
+) -> Iterator[CheckedCalls]:
+    """Checks the test's calls; the test fails on any refusal that is not a known finding."""
+    from tests.permissions.interception import CheckedCalls, checked_calls
 
-    refused: list[str] = []
-    unknown: set[str] = set()
-    exercised: set[str] = set()
-    roles: dict[str, RolePolicy] = {}
-
-    spent = [0.0]  # seconds spent checking, reported with the grants
-
-    def check(params: dict[str, Any], model: Any, **_: Any) -> None:
-        handler = getattr(_running, "handler", None)
-        if handler is None:
-            return  # a call of the test or the engine itself, not of a deployed function
-        started = time.perf_counter()
-        try:
-            _check(handler, params, model)
-        finally:
-            spent[0] += time.perf_counter() - started
-
-    def _check(handler: str, params: dict[str, Any], model: Any) -> None:
-        policy = roles.setdefault(deployed_policies[handler].role, deployed_policies[handler])
-        for call in requests(model.service_model.signing_name, model.name, params):
-            allowed = policy.allowing(call.action, call.resource, call.context)
-            exercised.update(f"{grant.role}: {grant}" for grant in allowed)
-            if not allowed:
-                line = f"{handler}: {call.action} on {call.resource}"
-                refused.append(line)
-                if not _known(call.action, call.resource):
-                    unknown.add(line)
-
-    original_client = clients._new_client
-
-    def checked_client(service: str) -> Any:
-        client = original_client(service)
-        client.meta.events.register("before-parameter-build", check)
-        return client
-
-    original_invoke = InProcessInvoker._invoke_once
-
-    def invoke(self: InProcessInvoker, function: Any, event: Any) -> tuple[str, bool, str]:
-        _running.handler = function.handler
-        try:
-            return original_invoke(self, function, event)
-        finally:
-            _running.handler = None
-
-    monkeypatch.setattr(clients, "_new_client", checked_client)
-    monkeypatch.setattr(InProcessInvoker, "_invoke_once", invoke)
-    clients.reset()
-    yield refused
-    clients.reset()
+    with checked_calls(CheckedCalls(deployed_policies, _known)) as checked:
+        yield checked
+    roles, exercised, refused, unknown = checked.roles, checked.exercised, checked.refused, checked.unknown
     report = {  # the grants of the roles whose functions ran
         "granted": sorted(
             {f"{grant.role}: {grant}" for policy in roles.values() for grant, _ in policy.grants}
         ),
         "exercised": sorted(exercised),
         "known_refusals": sorted(set(refused) - unknown),
-        "seconds": spent[0],
+        "seconds": checked.seconds,
     }
     name = request.node.nodeid.replace("/", "_").replace(":", "_")[-150:]
     (_report_dir(request.config) / f"{name}.json").write_text(json.dumps(report))
