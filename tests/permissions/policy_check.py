@@ -73,6 +73,10 @@ class RolePolicy:
         """The same policy less every grant of one action."""
         return RolePolicy(self.role, [(g, c) for g, c in self.grants if g.action != action])
 
+    def unconditional(self) -> RolePolicy:
+        """The same grants with their conditions dropped."""
+        return RolePolicy(self.role, [(grant, {}) for grant, _ in self.grants])
+
     def allowing(self, action: str, resource: str, context: Context) -> list[Grant]:
         """Every grant that allows the call (empty: the role refuses it)."""
         allowed = []

@@ -92,3 +92,26 @@ def test_an_operator_the_checker_does_not_evaluate_fails_instead_of_passing() ->
 def test_a_call_with_no_iam_mapping_fails_instead_of_passing() -> None:
     with pytest.raises(NotImplementedError, match="appstream:CreateFleet"):
         requests("appstream", "CreateFleet", {"Name": "f"})
+
+
+def test_a_tag_condition_reads_the_builders_tags_in_appstream(appstream_client: Any) -> None:
+    """A destructive action that requires the pipeline tag is refused on an untagged builder."""
+    for name, tags in (("tagged", {"image-factory:pipeline": "office"}), ("untagged", {})):
+        appstream_client.create_image_builder(
+            Name=name,
+            ImageName="AppStream-WinServer2022-09-08-2025",
+            InstanceType="stream.standard.large",
+            **({"Tags": tags} if tags else {}),
+        )
+    policy = _policy(
+        {
+            "Effect": "Allow",
+            "Action": "appstream:DeleteImageBuilder",
+            "Resource": "arn:aws:appstream:us-east-1:123456789012:image-builder/*",
+            "Condition": {"StringLike": {"aws:ResourceTag/image-factory:pipeline": "*"}},
+        }
+    )
+    assert _allowed(policy, "appstream", "DeleteImageBuilder", {"Name": "tagged"})
+    assert not _allowed(policy, "appstream", "DeleteImageBuilder", {"Name": "untagged"})
+    # The same grant without its condition allows both: the tags, not the ARN, made the difference.
+    assert _allowed(policy.unconditional(), "appstream", "DeleteImageBuilder", {"Name": "untagged"})
