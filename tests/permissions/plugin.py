@@ -101,9 +101,9 @@ def deployed_policies(pytestconfig: pytest.Config) -> dict[str, RolePolicy]:
     from tests.permissions.policy_check import RolePolicy
     from tests.permissions.template_policies import Resolver, source_hash, synthesize
 
-    cache = pytestconfig.cache
-    assert cache is not None
-    cached = cache.mkdir("synthesized-template") / f"{source_hash()}.json"
+    cache = pytestconfig.cache  # None under -p no:cacheprovider: then each session synthesizes
+    folder = cache.mkdir("synthesized-template") if cache is not None else Path(tempfile.mkdtemp())
+    cached = folder / f"{source_hash()}.json"
     if not cached.exists():
         with tempfile.TemporaryDirectory(prefix="cdk.out-") as outdir:
             template = synthesize(Path(outdir))
