@@ -21,4 +21,4 @@ os.environ.update(
 )
 for variable in ("AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
     os.environ.pop(variable, None)
-pytest_plugins = ["appstream_emulator.pytest_plugin"]
+pytest_plugins = ["appstream_emulator.pytest_plugin", "tests.permissions.plugin"]

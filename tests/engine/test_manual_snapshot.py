@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 import boto3
+import pytest
 
 from functions import names
 from functions.agent_documents import ImageSpec
@@ -45,6 +46,7 @@ def next_notice(sqs: Any, queue_url: str) -> dict[str, Any]:
     raise AssertionError("no manual snapshot notice was published")
 
 
+@pytest.mark.usefixtures("deployed_permissions")
 def test_the_run_finishes_once_the_administrator_creates_the_announced_image() -> None:
     with fast_engine() as engine:
         sqs, queue_url = subscribe_administrators()

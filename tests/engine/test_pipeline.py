@@ -20,6 +20,7 @@ pytestmark = pytest.mark.slow
         ("from-existing-image", False, False),
     ],
 )
+@pytest.mark.usefixtures("deployed_permissions")
 def test_a_pipeline_runs_to_the_end(request_name: str, imports: bool, exports: bool) -> None:
     with fast_engine() as engine:
         outcome = engine.run(fast_request(request_name))
@@ -54,6 +55,7 @@ def test_a_pipeline_runs_to_the_end(request_name: str, imports: bool, exports: b
         ("export-times-out", "export", "ExportFailed", "TIMED_OUT"),
     ],
 )
+@pytest.mark.usefixtures("deployed_permissions")
 def test_a_fault_in_any_phase_fails_the_run_and_cleans_up(
     scenario: str, step: str, code: str, reason: str
 ) -> None:

@@ -22,6 +22,7 @@ def exported_images(inventory: dict) -> list[str]:
     return sorted(task["image_name"] for task in inventory["export_tasks"] if task["state"] == "COMPLETED")
 
 
+@pytest.mark.usefixtures("deployed_permissions")
 def test_matching_images_are_exported_and_an_unchanged_image_is_not_exported_again() -> None:
     with engine("export-backup") as local:
         first = local.run(backup_request())

@@ -32,6 +32,7 @@ def outcomes(output: dict[str, Any] | None) -> dict[str, str]:
     return {item["fleet"]: item["outcome"] for item in output["fleets"]}
 
 
+@pytest.mark.usefixtures("deployed_permissions")
 @every_reading()
 def test_fleets_move_to_the_new_image_in_place_or_with_a_stop(assumptions: dict[str, str]) -> None:
     with engine_for(DEFINITION, fleet_scenario(assumptions=assumptions)) as engine:
@@ -171,6 +172,7 @@ def test_a_fleet_that_needs_a_stop_outside_the_window_is_skipped_untouched(
         ),
     ],
 )
+@pytest.mark.usefixtures("deployed_permissions")
 def test_a_fault_in_any_phase_rolls_the_fleet_back_and_stops_the_rollout(
     fleet_type: str, faults: list[dict[str, Any]], code: str, reason: str
 ) -> None:

@@ -27,6 +27,7 @@ def images(inventory: dict) -> dict[str, str]:
     return {image["name"]: image["state"] for image in inventory["images"]}
 
 
+@pytest.mark.usefixtures("deployed_permissions")
 def test_an_available_update_makes_a_new_image_tagged_with_the_run() -> None:
     with engine("managed-update") as local:
         outcome = local.run(update_request())

@@ -123,6 +123,7 @@ def test_a_dry_run_reports_what_would_be_deleted_and_deletes_nothing() -> None:
     assert plan_step.status == "SUCCEEDED"
 
 
+@pytest.mark.usefixtures("deployed_permissions")
 @every_reading()
 def test_retention_deletes_old_images_amis_with_their_snapshots_and_forgotten_builders(
     assumptions: dict[str, str],

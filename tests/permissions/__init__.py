@@ -1,0 +1,12 @@
+"""The permissions tested are the permissions deployed.
+
+Tests marked `@pytest.mark.usefixtures("deployed_permissions")` check every AWS call a
+function makes against its role's policies in the synthesized template. Evaluated: Action
+and Resource (moto's matcher), iam:PassRole on the role ARN a call hands over (with
+iam:PassedToService), and the conditions StringEquals, StringLike and Null (plus their
+IfExists forms) on iam:PassedToService, s3:prefix, aws:RequestTag/* and aws:ResourceTag/*
+(the emulator's and moto's tags). Not evaluated: other condition operators (they raise),
+Deny statements (none deployed; they raise), permission boundaries, SCPs, resource policies
+(bucket, topic, key policies), the KMS calls SNS makes on the caller's behalf, the calls of
+the Lambda runtime (logs, X-Ray) and of the state machines' own service integrations.
+"""

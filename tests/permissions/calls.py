@@ -1,0 +1,159 @@
+"""The IAM request an AWS call makes: action, resource ARNs and the condition keys it carries.
+
+Only the operations the functions use are known; any other operation raises, so a new call
+is mapped (and checked) before a test can pass with it. Resource tags come from the state the
+call is about to act on (the AppStream emulator's account, moto's EC2), read before the call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+
+from appstream_emulator import inprocess
+from image_factory.local_engine.engine import ACCOUNT_ID, DEFAULT_REGION
+from tests.permissions.policy_check import Context
+
+
+@dataclass(frozen=True)
+class Request:
+    action: str
+    resource: str
+    context: Context
+
+
+def _appstream_resource(kind: str, name: str) -> tuple[str, dict[str, str]]:
+    """ARN and tags of an AppStream resource (AWS's own images carry no account in their ARN)."""
+    emulator = inprocess._current()
+    account = emulator._account if emulator is not None else None
+    found = None
+    if account is not None:
+        by_kind = {"image": account.images, "image-builder": account.builders, "fleet": account.fleets}
+        found = by_kind[kind].get(name)
+    if found is not None:
+        return found.arn, dict(found.tags)
+    return f"arn:aws:appstream:{DEFAULT_REGION}:{ACCOUNT_ID}:{kind}/{name}", {}
+
+
+def _by_arn(arn: str) -> dict[str, str]:
+    kind, _, name = arn.split(":", 5)[5].partition("/")
+    return _appstream_resource(kind, name)[1]
+
+
+# operation -> (kind, parameter naming the resource) for every AppStream resource it acts on
+_APPSTREAM = {
+    "CreateImageBuilder": [("image-builder", "Name"), ("image", "ImageName")],
+    "StartImageBuilder": [("image-builder", "Name")],
+    "StopImageBuilder": [("image-builder", "Name")],
+    "DeleteImageBuilder": [("image-builder", "Name")],
+    "DeleteImage": [("image", "Name")],
+    "CreateUpdatedImage": [("image", "existingImageName"), ("image", "newImageName")],
+    "UpdateFleet": [("fleet", "Name"), ("image", "ImageName")],
+    "StartFleet": [("fleet", "Name")],
+    "StopFleet": [("fleet", "Name")],
+}
+_APPSTREAM_UNSCOPED = {
+    "CreateImportedImage",
+    "DescribeImages",
+    "DescribeImageBuilders",
+    "CreateExportImageTask",
+    "GetExportImageTask",
+    "ListExportImageTasks",
+    "ListTagsForResource",
+    "DescribeFleets",
+}
+_TRANSACT_ACTIONS = {
+    "Put": "PutItem",
+    "Update": "UpdateItem",
+    "Delete": "DeleteItem",
+    "ConditionCheck": "ConditionCheckItem",
+}
+_S3_ACTIONS = {"ListObjectsV2": "ListBucket", "ListObjects": "ListBucket", "HeadObject": "GetObject"}
+
+
+def _table(name: str, index: str | None = None) -> str:
+    arn = f"arn:aws:dynamodb:{DEFAULT_REGION}:{ACCOUNT_ID}:table/{name}"
+    return f"{arn}/index/{index}" if index else arn
+
+
+def _context(
+    service: str, params: Mapping[str, Any], resource_tags: Callable[[], dict[str, str]] = dict
+) -> Context:
+    request_tags = params.get("Tags") or params.get("TagSpecifications")
+    values: dict[str, str] = {"iam:PassedToService": f"{service}.amazonaws.com"}
+    if isinstance(request_tags, dict):
+        values.update({f"aws:RequestTag/{key}": value for key, value in request_tags.items()})
+    if "Prefix" in params:
+        values["s3:prefix"] = params["Prefix"]
+
+    def lookup(key: str) -> str | None:
+        if key.startswith("aws:ResourceTag/"):
+            # Read lazily, and only by a condition that names it; the call has not run yet.
+            return resource_tags().get(key.removeprefix("aws:ResourceTag/"))
+        return values.get(key)
+
+    return lookup
+
+
+def _ec2_tags(image_id: str) -> dict[str, str]:
+    images = boto3.client("ec2", region_name=DEFAULT_REGION).describe_images(ImageIds=[image_id])["Images"]
+    return {tag["Key"]: tag["Value"] for image in images for tag in image.get("Tags", [])}
+
+
+def requests(service: str, operation: str, params: Mapping[str, Any]) -> list[Request]:
+    """What IAM evaluates for one call (several requests where one call acts on several resources)."""
+    found: list[Request] = []
+
+    def add(action: str, resource: str, tags: Callable[[], dict[str, str]] = dict) -> None:
+        found.append(Request(action, resource, _context(service, params, tags)))
+
+    for key, value in params.items():
+        if key.endswith("RoleArn") and isinstance(value, str):  # handing AppStream a role
+            found.append(Request("iam:PassRole", value, _context(service, params)))
+    if service == "appstream":
+        if operation in _APPSTREAM_UNSCOPED:
+            add(f"appstream:{operation}", "*")
+        elif operation == "TagResource":
+            add("appstream:TagResource", params["ResourceArn"], lambda: _by_arn(params["ResourceArn"]))
+        elif operation in _APPSTREAM:
+            for kind, parameter in _APPSTREAM[operation]:
+                if parameter in params:
+                    arn, tags = _appstream_resource(kind, params[parameter])
+                    add(f"appstream:{operation}", arn, lambda tags=tags: tags)
+        else:
+            raise NotImplementedError(f"no IAM mapping for appstream:{operation}")
+    elif service == "dynamodb" and operation == "TransactWriteItems":
+        for item in params["TransactItems"]:
+            ((kind, body),) = item.items()
+            add(f"dynamodb:{_TRANSACT_ACTIONS[kind]}", _table(body["TableName"]))
+    elif service == "dynamodb" and operation in {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"}:
+        add(f"dynamodb:{operation}", _table(params["TableName"], params.get("IndexName")))
+    elif service == "s3" and operation in {"GetObject", "PutObject", "DeleteObject", "HeadObject"}:
+        add(f"s3:{_S3_ACTIONS.get(operation, operation)}", f"arn:aws:s3:::{params['Bucket']}/{params['Key']}")
+    elif service == "s3" and operation in _S3_ACTIONS:
+        add(f"s3:{_S3_ACTIONS[operation]}", f"arn:aws:s3:::{params['Bucket']}")
+    elif service == "sns" and operation == "Publish":
+        add("sns:Publish", params["TopicArn"])
+    elif service == "events" and operation == "PutEvents":
+        for entry in params["Entries"]:
+            bus = entry.get("EventBusName", "default")
+            add(
+                "events:PutEvents",
+                bus
+                if bus.startswith("arn:")
+                else f"arn:aws:events:{DEFAULT_REGION}:{ACCOUNT_ID}:event-bus/{bus}",
+            )
+    elif service == "ec2" and operation == "DescribeImages":
+        add("ec2:DescribeImages", "*")
+    elif service == "ec2" and operation == "DeregisterImage":
+        image = params["ImageId"]
+        add("ec2:DeregisterImage", f"arn:aws:ec2:{DEFAULT_REGION}::image/{image}", lambda: _ec2_tags(image))
+    elif service == "ec2" and operation == "DeleteSnapshot":
+        # Snapshot ARNs carry no account (Service Authorization Reference, Amazon EC2 resource types).
+        add("ec2:DeleteSnapshot", f"arn:aws:ec2:{DEFAULT_REGION}::snapshot/{params['SnapshotId']}")
+    else:
+        raise NotImplementedError(f"no IAM mapping for {service}:{operation}")
+    return found

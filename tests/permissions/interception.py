@@ -1,0 +1,81 @@
+"""Checks each call the functions' clients make, attributed to the handler the local engine is running.
+
+The engine runs handlers in-process, on the interpreter's threads, so the running handler is
+kept per thread around `InProcessInvoker._invoke_once`; each client `functions.clients` makes
+gets a `before-parameter-build` handler, which sees the call before it is sent (and before a
+delete removes the tags a condition reads).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from functions import clients
+from image_factory.local_engine.lambdas import InProcessInvoker
+from tests.permissions.calls import requests
+from tests.permissions.policy_check import RolePolicy
+
+_running = threading.local()
+
+
+@dataclass
+class CheckedCalls:
+    policies: Mapping[str, RolePolicy]  # handler dotted path -> its role's policy
+    known: Callable[[str, str], bool] = lambda action, resource: False
+    refused: list[str] = field(default_factory=list)  # "handler: action on resource", known ones too
+    unknown: set[str] = field(default_factory=set)
+    exercised: set[str] = field(default_factory=set)  # "role: grant" of every grant that allowed a call
+    roles: dict[str, RolePolicy] = field(default_factory=dict)  # the roles whose functions made calls
+    seconds: float = 0.0
+
+    def check(self, params: dict[str, Any], model: Any, **_: Any) -> None:
+        handler = getattr(_running, "handler", None)
+        if handler is None:
+            return  # a call of the test or the engine itself, not of a deployed function
+        started = time.perf_counter()
+        try:
+            policy = self.roles.setdefault(self.policies[handler].role, self.policies[handler])
+            for call in requests(model.service_model.signing_name, model.name, params):
+                allowed = policy.allowing(call.action, call.resource, call.context)
+                self.exercised.update(f"{grant.role}: {grant}" for grant in allowed)
+                if not allowed:
+                    line = f"{handler}: {call.action} on {call.resource}"
+                    self.refused.append(line)
+                    if not self.known(call.action, call.resource):
+                        self.unknown.add(line)
+        finally:
+            self.seconds += time.perf_counter() - started
+
+
+@contextmanager
+def checked_calls(checked: CheckedCalls) -> Iterator[CheckedCalls]:
+    original_client = clients._new_client
+    original_invoke = InProcessInvoker._invoke_once
+
+    def checked_client(service: str) -> Any:
+        client = original_client(service)
+        client.meta.events.register("before-parameter-build", checked.check)
+        return client
+
+    def invoke(self: InProcessInvoker, function: Any, event: Any) -> tuple[str, bool, str]:
+        _running.handler = function.handler
+        try:
+            return original_invoke(self, function, event)
+        finally:
+            _running.handler = None
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(clients, "_new_client", checked_client)
+        patch.setattr(InProcessInvoker, "_invoke_once", invoke)
+        clients.reset()  # clients made before this point would go unchecked
+        try:
+            yield checked
+        finally:
+            clients.reset()

@@ -1,0 +1,129 @@
+"""The deployed role policy of each Lambda handler, read from the synthesized template.
+
+The template names the runs table, jobs bucket, topic and event bus by logical id; the
+local engine creates them under its own names (image_factory.local_engine.resources). Both
+sides hand them to the handlers through the same environment variables (functions.names),
+so a logical id is mapped to its local name through the variable the template sets from it.
+Intrinsics are resolved with the local engine's partition, region and account.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from functions import names
+from image_factory.local_engine import resources
+from image_factory.local_engine.engine import ACCOUNT_ID, DEFAULT_REGION
+
+ROOT = Path(__file__).resolve().parents[2]
+PSEUDO = {
+    "AWS::Partition": "aws",
+    "AWS::Region": DEFAULT_REGION,
+    "AWS::AccountId": ACCOUNT_ID,
+    "AWS::URLSuffix": "amazonaws.com",
+}
+# environment variable -> the local engine's name for the resource the template sets it from
+LOCAL_NAMES = {
+    names.ENV_RUNS_TABLE: resources.RUNS_TABLE,
+    names.ENV_JOBS_BUCKET: resources.JOBS_BUCKET,
+    names.ENV_NOTIFICATION_TOPIC: resources.NOTIFICATION_TOPIC,
+    names.ENV_EVENT_BUS: resources.EVENT_BUS,
+}
+_PREFIX = f"arn:aws:{{}}:{DEFAULT_REGION}:{ACCOUNT_ID}:"
+_ARN = {  # resource type -> (ARN of a local name, what Ref returns)
+    "AWS::DynamoDB::Table": (lambda n: _PREFIX.format("dynamodb") + f"table/{n}", "name"),
+    "AWS::S3::Bucket": (lambda n: f"arn:aws:s3:::{n}", "name"),
+    "AWS::SNS::Topic": (lambda n: _PREFIX.format("sns") + n, "arn"),
+    "AWS::Events::EventBus": (lambda n: _PREFIX.format("events") + f"event-bus/{n}", "name"),
+}
+SOURCES = ("stacks", "functions/catalog.py", "functions/names.py", "cdk.json")
+
+
+def source_hash() -> str:
+    """Changes whenever anything that shapes the template changes (the cache key of a synth)."""
+    digest = hashlib.sha256()
+    for source in SOURCES:
+        path = ROOT / source
+        for file in sorted(path.rglob("*") if path.is_dir() else [path]):
+            if file.is_file() and "__pycache__" not in file.parts:
+                digest.update(str(file.relative_to(ROOT)).encode() + file.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def synthesize(outdir: Path) -> dict[str, Any]:
+    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+    from stacks.application import create_app, stack_name
+
+    app = create_app(context={"stage": "test", "aws:cdk:bundling-stacks": []}, outdir=str(outdir))
+    app.synth()
+    template: dict[str, Any] = json.loads((outdir / f"{stack_name('test')}.template.json").read_text())
+    return template
+
+
+class Resolver:
+    def __init__(self, template: dict[str, Any]) -> None:
+        self.resources: dict[str, Any] = template["Resources"]
+        self.local: dict[str, str] = {}  # logical id -> local name
+        for resource in self.resources.values():
+            variables = resource.get("Properties", {}).get("Environment", {}).get("Variables", {})
+            for variable, value in variables.items():
+                if variable in LOCAL_NAMES and isinstance(value, dict) and "Ref" in value:
+                    self.local[value["Ref"]] = LOCAL_NAMES[variable]
+
+    def _reference(self, logical: str, attribute: str | None) -> str:
+        if logical in PSEUDO:
+            return PSEUDO[logical]
+        kind = self.resources.get(logical, {}).get("Type", "")
+        if logical in self.local and kind in _ARN:
+            arn, ref = _ARN[kind]
+            name = self.local[logical]
+            return arn(name) if attribute == "Arn" or ref == "arn" else name
+        # Not a resource the local engine creates (log groups, the KMS key): it stays visibly unresolved.
+        return f"unresolved:{kind}:{logical}" + (f".{attribute}" if attribute else "")
+
+    def resolve(self, value: Any) -> Any:
+        if isinstance(value, list):
+            return [self.resolve(item) for item in value]
+        if not isinstance(value, dict):
+            return value
+        if "Ref" in value:
+            return self._reference(value["Ref"], None)
+        if "Fn::GetAtt" in value:
+            logical, attribute = value["Fn::GetAtt"]
+            return self._reference(logical, attribute)
+        if "Fn::Join" in value:
+            separator, parts = value["Fn::Join"]
+            return separator.join(str(self.resolve(part)) for part in parts)
+        if "Fn::Sub" in value:
+            text = value["Fn::Sub"] if isinstance(value["Fn::Sub"], str) else value["Fn::Sub"][0]
+            return re.sub(
+                r"\$\{([^}.]+)(?:\.([^}]+))?\}", lambda m: self._reference(m.group(1), m.group(2)), text
+            )
+        return {key: self.resolve(item) for key, item in value.items()}
+
+    def _role_policies(self, role: str) -> list[dict[str, Any]]:
+        documents = [
+            policy["PolicyDocument"] for policy in self.resources[role]["Properties"].get("Policies", [])
+        ]
+        for resource in self.resources.values():
+            attached = {"Ref": role} in resource.get("Properties", {}).get("Roles", [])
+            if resource["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy") and attached:
+                documents.append(resource["Properties"]["PolicyDocument"])
+        if self.resources[role]["Properties"].get("ManagedPolicyArns"):
+            # AWS managed policies are not in the template: evaluating without them would refuse wrongly.
+            raise NotImplementedError(f"role {role} has managed policies the template does not carry")
+        return [self.resolve(document) for document in documents]
+
+    def policies_by_handler(self) -> dict[str, tuple[str, list[dict[str, Any]]]]:
+        """handler dotted path -> (role logical id, its resolved policy documents)"""
+        result = {}
+        for resource in self.resources.values():
+            if resource["Type"] == "AWS::Lambda::Function":
+                role = resource["Properties"]["Role"]["Fn::GetAtt"][0]
+                result[resource["Properties"]["Handler"]] = (role, self._role_policies(role))
+        return result
