@@ -84,6 +84,8 @@ EVENT_DETAIL_TYPE_RUN: Final = "Image Factory Run State Change"
 TAG_RUN_ID: Final = "image-factory:run-id"
 TAG_PIPELINE: Final = "image-factory:pipeline"
 TAG_STAGE: Final = "image-factory:stage"  # the stage whose run made it: its retention alone may delete it
+# On a customer's fleet: the stage whose rollouts may stop, update and start it (an opt-in).
+TAG_ROLLOUT: Final = "image-factory:rollout"
 
 # Powertools metric counting AppStream throttling the tasks met (the stack alarms on it).
 APPSTREAM_THROTTLED_METRIC: Final = "AppStreamThrottled"

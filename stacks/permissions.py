@@ -8,7 +8,9 @@ split against AWS's published action data shipped with cfn-lint.
 Actions that stop, delete or change what they act on hold only for what this project
 manages: images and image builders carrying the pipeline tag every run puts on what it
 creates (AppStream's image and image-builder types accept `aws:ResourceTag`), and the
-fleets the configuration's rollout jobs name, by ARN (those are the customer's own, untagged).
+customer's fleets that the configuration's rollout jobs name, by ARN, or that carry the
+`image-factory:rollout` tag with this stage's name (how a fleet opts in to rollouts the
+run API starts).
 """
 
 from __future__ import annotations
@@ -35,11 +37,10 @@ APPSTREAM_SCOPED_ACTIONS: dict[str, tuple[str, ...]] = {
     "appstream:DeleteImage": ("image",),
     "appstream:CreateUpdatedImage": ("image",),
     "appstream:TagResource": ("image", "image-builder"),
-    # Fleet rollout: point a fleet at an image of this account, stopping and starting it around that.
-    "appstream:UpdateFleet": ("fleet", "image"),
-    "appstream:StopFleet": ("fleet",),
-    "appstream:StartFleet": ("fleet",),
 }
+
+# Fleet rollout: point a fleet at an image of this account, stopping and starting it around that.
+FLEET_ACTIONS = ("appstream:UpdateFleet", "appstream:StopFleet", "appstream:StartFleet")
 
 # Prefixes of the actions that change or destroy the resource they name.
 DESTRUCTIVE_PREFIXES = ("appstream:Delete", "appstream:Stop", "appstream:Start", "appstream:Update")
@@ -74,24 +75,39 @@ def appstream_arn(scope: Construct, resource_type: str) -> str:
     return Stack.of(scope).format_arn(service="appstream", resource=resource_type, resource_name="*")
 
 
-def appstream_statements(scope: Construct, fleets: Sequence[str]) -> list[iam.PolicyStatement]:
-    """`fleets`: the names of the fleets rollouts may stop, start and update (none: no fleet grant)."""
+def appstream_statements(scope: Construct) -> list[iam.PolicyStatement]:
     by_grant: dict[tuple[tuple[str, ...], bool], list[str]] = {}
     for action, resource_types in APPSTREAM_SCOPED_ACTIONS.items():
-        if "fleet" in resource_types and not fleets:
-            continue
-        tagged = action.startswith(DESTRUCTIVE_PREFIXES) and "fleet" not in resource_types
+        tagged = action.startswith(DESTRUCTIVE_PREFIXES)
         by_grant.setdefault((resource_types, tagged), []).append(action)
-    statements = []
-    for (resource_types, tagged), actions in by_grant.items():
-        resources = [
-            arn
-            for kind in resource_types
-            for arn in (_fleet_arns(scope, fleets) if kind == "fleet" else [appstream_arn(scope, kind)])
-        ]
-        condition = _ownership_condition(resource_types) if tagged else None
-        statements.append(iam.PolicyStatement(actions=actions, resources=resources, conditions=condition))
+    statements = [
+        iam.PolicyStatement(
+            actions=actions,
+            resources=[appstream_arn(scope, kind) for kind in resource_types],
+            conditions=_ownership_condition(resource_types) if tagged else None,
+        )
+        for (resource_types, tagged), actions in by_grant.items()
+    ]
     statements.append(iam.PolicyStatement(actions=list(APPSTREAM_UNSCOPED_ACTIONS), resources=["*"]))
+    return statements
+
+
+def fleet_statements(scope: Construct, fleets: Sequence[str], stage: str) -> list[iam.PolicyStatement]:
+    """Rollouts may move the configured `fleets` and the fleets tagged for `stage`; UpdateFleet
+    also names the image it points the fleet at, which it leaves unchanged."""
+    tagged_for_stage = {"StringEquals": {f"aws:ResourceTag/{names.TAG_ROLLOUT}": stage}}
+    statements = [
+        iam.PolicyStatement(
+            actions=list(FLEET_ACTIONS),
+            resources=[appstream_arn(scope, "fleet")],
+            conditions=tagged_for_stage,
+        ),
+        iam.PolicyStatement(actions=["appstream:UpdateFleet"], resources=[appstream_arn(scope, "image")]),
+    ]
+    if fleets:
+        statements.append(
+            iam.PolicyStatement(actions=list(FLEET_ACTIONS), resources=_fleet_arns(scope, fleets))
+        )
     return statements
 
 

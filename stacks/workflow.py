@@ -21,6 +21,7 @@ from stacks.permissions import (
     appstream_statements,
     exported_ami_arn,
     exported_ami_statements,
+    fleet_statements,
     pass_role_statement,
     snapshot_arn,
 )
@@ -60,7 +61,7 @@ class ImagePipeline(Construct):
         settings = config.settings
         retention = LOG_RETENTION[settings.log_retention_days]
         self._table, self._jobs, self._notifications, self._bus = table, jobs, notifications, bus
-        self._config, self._roles = config, roles
+        self._config, self._roles, self._stage = config, roles, stage
 
         resource_values = {
             names.ENV_RUNS_TABLE: table.table_name,
@@ -132,8 +133,12 @@ class ImagePipeline(Construct):
 
     def grant_task_permissions(self, role: iam.Role) -> None:
         """What a task needs: AppStream, passing the configured roles, the table, the jobs, notifying."""
-        statements = appstream_statements(self, self._config.rollout_fleets())
-        for statement in [*statements, *exported_ami_statements(self)]:
+        statements = [
+            *appstream_statements(self),
+            *fleet_statements(self, self._config.rollout_fleets(), self._stage),
+            *exported_ami_statements(self),
+        ]
+        for statement in statements:
             role.add_to_policy(statement)
         role.add_to_policy(pass_role_statement(tuple(self._roles.passable_role_arns())))
         role.add_to_policy(
@@ -178,6 +183,13 @@ class ImagePipeline(Construct):
             "Image names come from each run's request ({pipeline}-{date}-{run}); the image resource type "
             "of this account and region is AppStream's finest scope. DeleteImage holds only for images "
             "tagged image-factory:pipeline; updates and rollouts may start from the customer's images.",
+        )
+        acknowledge(
+            role,
+            self._wildcard(appstream_arn(self, "fleet")),
+            "Fleets are the customer's: a rollout may stop, update and start only those the rollout jobs "
+            "name by ARN, and any other only while it carries the image-factory:rollout tag naming this "
+            "stage (a StringEquals condition on the resource tag).",
         )
         acknowledge(
             role,

@@ -14,6 +14,7 @@ from functions.settings import get_settings
 from image_factory.local_engine.engine import DEFAULT_RUN_TIMEOUT, LocalEngine
 from image_factory.local_engine.inputs import load_scenario
 from image_factory.local_engine.outcome import RunOutcome
+from image_factory.local_engine.resources import STAGE
 from tests.engine.pipeline_support import FAST_DURATIONS, FAST_SETTINGS
 
 FLEET_DURATIONS = {**FAST_DURATIONS, "fleet_start": 240, "fleet_stop": 120}
@@ -67,6 +68,8 @@ def make_fleet(
         params["ComputeCapacity"] = {"DesiredInstances": 1}
     if root_volume_gb is not None:
         params["RootVolumeConfig"] = {"VolumeSizeInGb": root_volume_gb}
+    # The customer lets this stage's rollouts move the fleet (the task role's tag condition).
+    params["Tags"] = {names.TAG_ROLLOUT: STAGE}
     engine.emulator.call("CreateFleet", params)
     if running:
         engine.emulator.call("StartFleet", {"Name": name})

@@ -57,11 +57,19 @@ def source_hash() -> str:
 
 def synthesize(outdir: Path) -> dict[str, Any]:
     os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+    from image_factory.local_engine.resources import STAGE
     from stacks.application import create_app, stack_name
 
-    app = create_app(context={"stage": "test", "aws:cdk:bundling-stacks": []}, outdir=str(outdir))
+    # The example deployment: its roles are the ones the example requests name.
+    context = {
+        "stage": STAGE,
+        "config": "stacks/pipelines.example.yaml",
+        "allow_placeholders": True,
+        "aws:cdk:bundling-stacks": [],
+    }
+    app = create_app(context=context, outdir=str(outdir))
     app.synth()
-    template: dict[str, Any] = json.loads((outdir / f"{stack_name('test')}.template.json").read_text())
+    template: dict[str, Any] = json.loads((outdir / f"{stack_name(STAGE)}.template.json").read_text())
     return template
 
 

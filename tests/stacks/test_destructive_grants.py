@@ -2,8 +2,8 @@
 
 A task function that can delete any image or stop any fleet of the account turns one bug
 (a wrong name, another stage's builder) into an outage. Every such grant must carry a
-resource-tag condition (run-created images and builders) or name its fleets one by one
-(the configured rollouts' fleets are the customer's, untagged).
+resource-tag condition (run-created images and builders, fleets tagged for this stage's
+rollouts) or name its fleets one by one (the configured rollouts' fleets are the customer's).
 """
 
 from __future__ import annotations
@@ -47,7 +47,12 @@ def test_every_destructive_appstream_grant_has_a_tag_condition_or_named_fleets(s
             if _tag_condition(statement.conditions):
                 continue
             assert _target_type(action) == "fleet", f"{statement.policy}: {action} holds for every resource"
-            assert _named_fleets(statement.resources) == configured, f"{statement.policy}: {action}"
+            fleets = _named_fleets(statement.resources)
+            if fleets:
+                assert fleets == configured, f"{statement.policy}: {action}"
+            else:  # UpdateFleet names the image it points a fleet at, and leaves it unchanged
+                assert action == "appstream:UpdateFleet", statement.policy
+                assert all(":image/" in arn for arn in statement.resources), statement.policy
     assert {"appstream:DeleteImage", "appstream:DeleteImageBuilder", "appstream:StopFleet"} <= checked
 
 
@@ -62,3 +67,14 @@ def test_the_conditions_name_the_tags_the_cleanups_select_by(synth: Synth) -> No
         conditions = [s.conditions for s in policies.statements(synth.raw) if action in s.actions]
         assert conditions, action
         assert all(condition == {"Null": {f"aws:ResourceTag/{tag}": "false"}} for condition in conditions)
+
+
+def test_a_fleet_opts_in_to_this_stages_rollouts_with_the_rollout_tag(synth: Synth) -> None:
+    tagged = [
+        s
+        for s in policies.statements(synth.raw)
+        if "appstream:StopFleet" in s.actions and any(":fleet/*" in arn for arn in s.resources)
+    ]
+    assert tagged
+    for statement in tagged:
+        assert statement.conditions == {"StringEquals": {f"aws:ResourceTag/{names.TAG_ROLLOUT}": "test"}}
