@@ -31,11 +31,12 @@ AWS_OWNED_IMAGE = "aws-owned-image"
 # action -> the AppStream resource types its Resource element names
 APPSTREAM_SCOPED_ACTIONS: dict[str, tuple[str, ...]] = {
     "appstream:CreateImageBuilder": ("image", AWS_OWNED_IMAGE, "image-builder"),
-    "appstream:StartImageBuilder": ("image-builder",),
     "appstream:StopImageBuilder": ("image-builder",),
     "appstream:DeleteImageBuilder": ("image-builder",),
     "appstream:DeleteImage": ("image",),
     "appstream:CreateUpdatedImage": ("image",),
+    # Kept for tagging on create: many services authorise a create's Tags as TagResource, and no
+    # source says whether AppStream does (docs/emulator-fidelity.md); no code calls it directly.
     "appstream:TagResource": ("image", "image-builder"),
 }
 

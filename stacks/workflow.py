@@ -28,14 +28,9 @@ from stacks.permissions import (
 from stacks.service_roles import ServiceRoles
 from stacks.storage import JobsBucket, Notifications, RunEventBus, RunsTable
 
-TABLE_ITEM_ACTIONS = (
-    "dynamodb:GetItem",
-    "dynamodb:PutItem",
-    "dynamodb:UpdateItem",
-    "dynamodb:DeleteItem",
-    "dynamodb:ConditionCheckItem",
-    "dynamodb:Query",
-)
+# The item actions the records and the slot transactions use (IAM checks each item of a
+# TransactWriteItems as its own action); indexes are only queried.
+TABLE_ITEM_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
 
 
 class UnsupportedIntegration(ValueError):
@@ -142,20 +137,23 @@ class ImagePipeline(Construct):
             role.add_to_policy(statement)
         role.add_to_policy(pass_role_statement(tuple(self._roles.passable_role_arns())))
         role.add_to_policy(
-            iam.PolicyStatement(actions=list(TABLE_ITEM_ACTIONS), resources=self._table_arns())
+            iam.PolicyStatement(actions=list(TABLE_ITEM_ACTIONS), resources=[self._table.table_arn])
         )
+        role.add_to_policy(iam.PolicyStatement(actions=["dynamodb:Query"], resources=self._table_arns()))
+        # Writing a builder's job and reading it back on a replay; the lifecycle rule removes it.
         role.add_to_policy(
             iam.PolicyStatement(
-                actions=["s3:PutObject", "s3:GetObject", "s3:DeleteObject"],
-                resources=[self._jobs.job_documents_arn()],
+                actions=["s3:PutObject", "s3:GetObject"], resources=[self._jobs.job_documents_arn()]
             )
         )
-        # Reading the agent's documents and clearing them at cleanup; writing them is the agent's alone.
+        # Reading the agent's result; writing it (and its status) is the agent's alone.
         role.add_to_policy(
             iam.PolicyStatement(
-                actions=["s3:GetObject", "s3:DeleteObject"], resources=self._jobs.agent_output_arns()
+                actions=["s3:GetObject"],
+                resources=[self._jobs.bucket.arn_for_objects(agent_documents.result_key("*"))],
             )
         )
+        # Lets a result not written yet read as NoSuchKey rather than AccessDenied.
         role.add_to_policy(
             iam.PolicyStatement(
                 actions=["s3:ListBucket"],
@@ -219,16 +217,11 @@ class ImagePipeline(Construct):
             "tests/stacks checks the list), nor do the X-Ray actions of tracing.",
         )
         bucket = f"<{Stack.of(self).get_logical_id(self._jobs.bucket.node.default_child)}.Arn>"  # type: ignore[arg-type]
-        documents = (
-            agent_documents.job_key("*"),
-            agent_documents.result_key("*"),
-            agent_documents.status_key("*"),
-        )
-        for document in documents:
+        for document in (agent_documents.job_key("*"), agent_documents.result_key("*")):
             acknowledge(
                 role,
                 f"AwsSolutions-IAM5[Resource::{bucket}/{document}]",
-                "One job, result and status document per image builder, named per run; the grant names the "
+                "One job and one result document per image builder, named per run; the grant names the "
                 "document file, never the whole prefix.",
             )
 
