@@ -6,8 +6,9 @@ ARN; those are scoped to this account and region's images and image builders. Th
 split against AWS's published action data shipped with cfn-lint.
 
 Actions that stop, delete or change what they act on hold only for what this project
-manages: images and image builders carrying the pipeline tag every run puts on what it
-creates (AppStream's image and image-builder types accept `aws:ResourceTag`), and the
+manages: images and image builders carrying the selection tag and the stage tag every run
+puts on what it creates (AppStream's image and image-builder types accept
+`aws:ResourceTag`), and the
 customer's fleets that the configuration's rollout jobs name, by ARN, or that carry the
 `image-factory:rollout` tag with this stage's name (how a fleet opts in to rollouts the
 run API starts).
@@ -51,8 +52,12 @@ DESTRUCTIVE_PREFIXES = ("appstream:Delete", "appstream:Stop", "appstream:Start",
 OWNERSHIP_TAGS = {"image-builder": names.TAG_RUN_ID, "image": names.TAG_PIPELINE}
 
 
-def _ownership_condition(resource_types: tuple[str, ...]) -> dict[str, dict[str, str]]:
-    return {"Null": {f"aws:ResourceTag/{OWNERSHIP_TAGS[kind]}": "false" for kind in resource_types}}
+def _ownership_condition(resource_types: tuple[str, ...], stage: str) -> dict[str, dict[str, str]]:
+    """Made by a run (its selection tag is there) of this stage (another stage's are its own)."""
+    return {
+        "Null": {f"aws:ResourceTag/{OWNERSHIP_TAGS[kind]}": "false" for kind in resource_types},
+        "StringEquals": {f"aws:ResourceTag/{names.TAG_STAGE}": stage},
+    }
 
 
 # Actions that support no resource-level permissions.
@@ -76,7 +81,7 @@ def appstream_arn(scope: Construct, resource_type: str) -> str:
     return Stack.of(scope).format_arn(service="appstream", resource=resource_type, resource_name="*")
 
 
-def appstream_statements(scope: Construct) -> list[iam.PolicyStatement]:
+def appstream_statements(scope: Construct, stage: str) -> list[iam.PolicyStatement]:
     by_grant: dict[tuple[tuple[str, ...], bool], list[str]] = {}
     for action, resource_types in APPSTREAM_SCOPED_ACTIONS.items():
         tagged = action.startswith(DESTRUCTIVE_PREFIXES)
@@ -85,7 +90,7 @@ def appstream_statements(scope: Construct) -> list[iam.PolicyStatement]:
         iam.PolicyStatement(
             actions=actions,
             resources=[appstream_arn(scope, kind) for kind in resource_types],
-            conditions=_ownership_condition(resource_types) if tagged else None,
+            conditions=_ownership_condition(resource_types, stage) if tagged else None,
         )
         for (resource_types, tagged), actions in by_grant.items()
     ]

@@ -129,7 +129,7 @@ class ImagePipeline(Construct):
     def grant_task_permissions(self, role: iam.Role) -> None:
         """What a task needs: AppStream, passing the configured roles, the table, the jobs, notifying."""
         statements = [
-            *appstream_statements(self),
+            *appstream_statements(self, self._stage),
             *fleet_statements(self, self._config.rollout_fleets(), self._stage),
             *exported_ami_statements(self),
         ]
@@ -172,15 +172,16 @@ class ImagePipeline(Construct):
             role,
             self._wildcard(appstream_arn(self, "image-builder")),
             "Image builders are named per run; the image-builder resource type is AppStream's finest scope, "
-            "and starting, stopping and deleting hold only for builders with the image-factory:run-id tag "
-            "every run puts on what it creates.",
+            "and stopping and deleting hold only for builders with the image-factory:run-id tag and this "
+            "stage's image-factory:stage tag, which every run puts on what it creates.",
         )
         acknowledge(
             role,
             self._wildcard(appstream_arn(self, "image")),
             "Image names come from each run's request ({pipeline}-{date}-{run}); the image resource type "
             "of this account and region is AppStream's finest scope. DeleteImage holds only for images "
-            "tagged image-factory:pipeline; updates and rollouts may start from the customer's images.",
+            "tagged image-factory:pipeline and with this stage; updates and rollouts may start from the "
+            "customer's images.",
         )
         acknowledge(
             role,

@@ -57,7 +57,8 @@ def test_every_destructive_appstream_grant_has_a_tag_condition_or_named_fleets(s
 
 
 def test_the_conditions_name_the_tags_the_cleanups_select_by(synth: Synth) -> None:
-    """Retention reaps builders by run id and images by pipeline; runs tag what they create with both."""
+    """Retention reaps builders by run id and images by pipeline, of its own stage only; runs tag what
+    they create with all three."""
     expected = {
         "appstream:DeleteImageBuilder": names.TAG_RUN_ID,
         "appstream:StopImageBuilder": names.TAG_RUN_ID,
@@ -66,7 +67,9 @@ def test_the_conditions_name_the_tags_the_cleanups_select_by(synth: Synth) -> No
     for action, tag in expected.items():
         conditions = [s.conditions for s in policies.statements(synth.raw) if action in s.actions]
         assert conditions, action
-        assert all(condition == {"Null": {f"aws:ResourceTag/{tag}": "false"}} for condition in conditions)
+        own_stage = {"StringEquals": {f"aws:ResourceTag/{names.TAG_STAGE}": "test"}}
+        expected_condition = {"Null": {f"aws:ResourceTag/{tag}": "false"}, **own_stage}
+        assert all(condition == expected_condition for condition in conditions), action
 
 
 def test_a_fleet_opts_in_to_this_stages_rollouts_with_the_rollout_tag(synth: Synth) -> None:
