@@ -20,6 +20,7 @@ def server() -> Iterator[LocalApiServer]:
         yield running
 
 
+@pytest.mark.usefixtures("deployed_permissions")
 def test_a_run_started_over_http_is_followed_to_success(server: LocalApiServer) -> None:
     status, started = http(server.url, "POST", "/runs", fast_request("reference"))
     assert status == 202, started
@@ -41,6 +42,7 @@ def test_a_run_started_over_http_is_followed_to_success(server: LocalApiServer) 
     assert all(wait["next_check_at"] for wait in waits_seen)
 
 
+@pytest.mark.usefixtures("deployed_permissions")
 def test_cancel_stops_the_run_deletes_the_builder_and_frees_the_slot(server: LocalApiServer) -> None:
     _, started = http(server.url, "POST", "/runs", manual_snapshot_request())
     run_id = started["run_id"]

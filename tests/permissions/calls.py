@@ -146,6 +146,10 @@ def requests(service: str, operation: str, params: Mapping[str, Any]) -> list[Re
                 if bus.startswith("arn:")
                 else f"arn:aws:events:{DEFAULT_REGION}:{ACCOUNT_ID}:event-bus/{bus}",
             )
+    elif service == "states" and operation in {"StartExecution", "ListExecutions"}:
+        add(f"states:{operation}", params["stateMachineArn"])
+    elif service == "states" and operation in {"DescribeExecution", "StopExecution", "GetExecutionHistory"}:
+        add(f"states:{operation}", params["executionArn"])
     elif service == "ec2" and operation == "DescribeImages":
         add("ec2:DescribeImages", "*")
     elif service == "ec2" and operation == "DeregisterImage":

@@ -8,6 +8,7 @@ delete removes the tags a condition reads).
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -18,7 +19,10 @@ from typing import Any
 import pytest
 
 from functions import clients
+from functions.api import executions
+from functions.catalog import API_FUNCTION
 from image_factory.local_engine.lambdas import InProcessInvoker
+from image_factory.remote.local_server import LocalApiServer
 from tests.permissions.calls import requests
 from tests.permissions.policy_check import RolePolicy
 
@@ -71,9 +75,27 @@ def checked_calls(checked: CheckedCalls) -> Iterator[CheckedCalls]:
         finally:
             _running.handler = None
 
+    def invoke_api(self: LocalApiServer, event: Mapping[str, Any]) -> dict[str, Any]:
+        _running.handler = API_FUNCTION.handler
+        try:
+            return original_invoke_api(self, event)
+        finally:
+            _running.handler = None
+
+    original_invoke_api = LocalApiServer.invoke
+    original_sfn_client = executions._client.__wrapped__
+
+    @functools.cache
+    def checked_sfn_client() -> Any:  # the run API's own Step Functions client
+        client = original_sfn_client()
+        client.meta.events.register("before-parameter-build", checked.check)
+        return client
+
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(clients, "_new_client", checked_client)
         patch.setattr(InProcessInvoker, "_invoke_once", invoke)
+        patch.setattr(LocalApiServer, "invoke", invoke_api)
+        patch.setattr(executions, "_client", checked_sfn_client)
         clients.reset()  # clients made before this point would go unchecked
         try:
             yield checked

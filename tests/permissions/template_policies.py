@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from functions import names
+from functions.workflows import WORKFLOWS
 from image_factory.local_engine import resources
 from image_factory.local_engine.engine import ACCOUNT_ID, DEFAULT_REGION
 
@@ -33,6 +34,8 @@ LOCAL_NAMES = {
     names.ENV_JOBS_BUCKET: resources.JOBS_BUCKET,
     names.ENV_NOTIFICATION_TOPIC: resources.NOTIFICATION_TOPIC,
     names.ENV_EVENT_BUS: resources.EVENT_BUS,
+    # The run API's: each workflow's state machine.
+    **{names.env_workflow_state_machine(name): resources.state_machine_name(name) for name in WORKFLOWS},
 }
 _PREFIX = f"arn:aws:{{}}:{DEFAULT_REGION}:{ACCOUNT_ID}:"
 _ARN = {  # resource type -> (ARN of a local name, what Ref returns)
@@ -40,6 +43,7 @@ _ARN = {  # resource type -> (ARN of a local name, what Ref returns)
     "AWS::S3::Bucket": (lambda n: f"arn:aws:s3:::{n}", "name"),
     "AWS::SNS::Topic": (lambda n: _PREFIX.format("sns") + n, "arn"),
     "AWS::Events::EventBus": (lambda n: _PREFIX.format("events") + f"event-bus/{n}", "name"),
+    "AWS::StepFunctions::StateMachine": (lambda n: _PREFIX.format("states") + f"stateMachine:{n}", "arn"),
 }
 SOURCES = ("stacks", "functions/catalog.py", "functions/names.py", "cdk.json")
 
@@ -90,6 +94,8 @@ class Resolver:
         if logical in self.local and kind in _ARN:
             arn, ref = _ARN[kind]
             name = self.local[logical]
+            if attribute == "Name":
+                return name
             return arn(name) if attribute == "Arn" or ref == "arn" else name
         # Not a resource the local engine creates (log groups, the KMS key): it stays visibly unresolved.
         return f"unresolved:{kind}:{logical}" + (f".{attribute}" if attribute else "")
