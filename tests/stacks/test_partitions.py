@@ -16,6 +16,7 @@ from cfnlint.api import ManualArgs, lint
 from functions import catalog
 from stacks.application import create_app, stack_name
 from stacks.bundling import PROJECT_ROOT
+from tests.stacks.iam_lint import lint_template
 from tests.stacks.judges import CFN_LINT_IGNORED
 
 REGION = "us-gov-west-1"
@@ -84,3 +85,9 @@ def test_cfn_lint_finds_nothing_in_the_govcloud_template(gov_template: dict[str,
         json.dumps(gov_template), config=ManualArgs(ignore_checks=CFN_LINT_IGNORED, regions=[REGION])
     )
     assert [str(match) for match in matches] == []
+
+
+def test_the_iam_linter_finds_nothing_in_the_govcloud_template(gov_template: dict[str, Any]) -> None:
+    report = lint_template(gov_template)
+    assert report.statements >= 50 and report.unresolved == []
+    assert report.findings == []
