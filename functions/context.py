@@ -21,7 +21,7 @@ class Context:
         return cls(
             settings=settings,
             records=RunRecords(settings.runs_table, settings.event_bus),
-            slots=BuilderSlots(settings.runs_table, settings.builder_slot_limit),
+            slots=BuilderSlots(settings.runs_table, settings.builder_slot_limit, settings.slot_poll_seconds),
         )
 
     @property

@@ -50,6 +50,7 @@ STEP_SK_PREFIX: Final = "STEP#"  # sk of a step item: STEP#<step>
 SLOTS_PK: Final = "SLOTS#image-builders"
 SLOT_COUNTER_SK: Final = "COUNTER"
 SLOT_HOLDER_SK_PREFIX: Final = "HOLDER#"  # one per run holding a slot: HOLDER#<run_id>
+SLOT_WAITER_SK_PREFIX: Final = "WAITER#"  # one per run waiting for a slot: WAITER#<run_id>
 
 # Index key attributes are set on run items only, so every index is sparse: steps and
 # slots never appear in listings.

@@ -4,6 +4,10 @@ A run holds a slot through a holder item of its own; the holder and the counter
 change in one transaction, so acquiring twice or releasing twice (Step Functions may
 run a task again) never moves the counter twice. A holder carries an expiry, so a slot
 whose run vanished without cleaning up (an aborted execution) is reclaimed.
+
+Slots go first come, first served: a run that finds none free joins a queue (a waiter item
+with the time it first asked), and a free slot goes to the oldest waiters first. A waiter
+that stops asking (its run ended or vanished) drops out of the queue after a few polls.
 """
 
 from __future__ import annotations
@@ -19,24 +23,38 @@ from functions.errors import error_code
 _COUNTER_KEY = {names.PARTITION_KEY: names.SLOTS_PK, names.SORT_KEY: names.SLOT_COUNTER_SK}
 
 
+# A waiter missing this many polls in a row has stopped waiting.
+_MISSED_POLLS = 3
+
+
 def _holder_key(run_id: str) -> dict[str, str]:
     return {names.PARTITION_KEY: names.SLOTS_PK, names.SORT_KEY: names.slot_holder_sk(run_id)}
 
 
+def _waiter_key(run_id: str) -> dict[str, str]:
+    return {names.PARTITION_KEY: names.SLOTS_PK, names.SORT_KEY: f"{names.SLOT_WAITER_SK_PREFIX}{run_id}"}
+
+
 class BuilderSlots:
-    def __init__(self, table: str, limit: int) -> None:
+    def __init__(self, table: str, limit: int, poll_seconds: float = 120) -> None:
         self.table = table
         self.limit = limit
+        self.poll_seconds = poll_seconds  # how often a waiting run asks again
 
     def acquire(self, run_id: str, execution_arn: str, hold_seconds: float) -> bool:
-        """True when this run holds a slot (now or already); False when all slots are taken."""
-        if self._try_acquire(run_id, execution_arn, hold_seconds):
-            return True
+        """True when this run holds a slot (now or already); False when all slots are taken, or
+        the free ones belong to runs that have waited longer."""
         if self.holds(run_id):
+            self._leave_queue(run_id)
             return True
-        if self._reclaim_expired():
-            return self._try_acquire(run_id, execution_arn, hold_seconds)
-        return False
+        ahead = self._queue(run_id)
+        # The slots of vanished runs count once reclaimed.
+        if ahead >= self._free() and (not self._reclaim_expired() or ahead >= self._free()):
+            return False
+        if not self._try_acquire(run_id, execution_arn, hold_seconds):
+            return False
+        self._leave_queue(run_id)
+        return True
 
     def release(self, run_id: str) -> bool:
         """Give the run's slot back; True if it held one. Releasing a slot not held does nothing."""
@@ -56,6 +74,8 @@ class BuilderSlots:
             )
         except _Cancelled:
             return False
+        finally:
+            self._leave_queue(run_id)  # a run that gives up waiting (failed, cancelled) leaves the queue
         return True
 
     def holds(self, run_id: str) -> bool:
@@ -66,6 +86,9 @@ class BuilderSlots:
         except (ClientError, BotoCoreError) as error:
             raise dependency_error(error, "GetItem slot holder") from error
         return "Item" in response
+
+    def _free(self) -> int:
+        return self.limit - self.in_use()
 
     def in_use(self) -> int:
         try:
@@ -111,27 +134,57 @@ class BuilderSlots:
             return False
         return True
 
+    def _queue(self, run_id: str) -> int:
+        """Put the run in the queue (or keep its place there); how many still-waiting runs are ahead."""
+        now = timeutil.now_epoch()
+        try:
+            clients.dynamodb().update_item(
+                TableName=self.table,
+                Key=serialize(_waiter_key(run_id)),
+                UpdateExpression=(
+                    "SET queued_at = if_not_exists(queued_at, :now), last_seen = :now, run_id = :run"
+                ),
+                ExpressionAttributeValues=serialize({":now": now, ":run": run_id}),
+            )
+        except (ClientError, BotoCoreError) as error:
+            raise dependency_error(error, "UpdateItem slot waiter") from error
+        waiters = self._items(names.SLOT_WAITER_SK_PREFIX)
+        mine = next((float(w["queued_at"]), run_id) for w in waiters if w.get("run_id") == run_id)
+        fresh_since = now - _MISSED_POLLS * self.poll_seconds
+        return sum(
+            1
+            for waiter in waiters
+            if float(waiter.get("last_seen", 0)) >= fresh_since
+            and (float(waiter["queued_at"]), str(waiter["run_id"])) < mine
+        )
+
+    def _leave_queue(self, run_id: str) -> None:
+        try:
+            clients.dynamodb().delete_item(TableName=self.table, Key=serialize(_waiter_key(run_id)))
+        except (ClientError, BotoCoreError) as error:
+            raise dependency_error(error, "DeleteItem slot waiter") from error
+
     def _reclaim_expired(self) -> bool:
         """Release holders past their expiry; True if any slot came free."""
         now = timeutil.now_epoch()
         reclaimed = False
-        for holder in self._holders():
+        for holder in self._items(names.SLOT_HOLDER_SK_PREFIX):
             if float(holder.get("expires_at", now + 1)) <= now:
                 reclaimed |= self.release(str(holder["run_id"]))
         return reclaimed
 
-    def _holders(self) -> list[dict[str, Any]]:
+    def _items(self, prefix: str) -> list[dict[str, Any]]:
+        """The holders or the waiters (few: at most the runs under way)."""
         try:
             response = clients.dynamodb().query(
                 TableName=self.table,
-                KeyConditionExpression="#pk = :pk AND begins_with(#sk, :holder)",
+                KeyConditionExpression="#pk = :pk AND begins_with(#sk, :prefix)",
                 ExpressionAttributeNames={"#pk": names.PARTITION_KEY, "#sk": names.SORT_KEY},
-                ExpressionAttributeValues=serialize(
-                    {":pk": names.SLOTS_PK, ":holder": names.SLOT_HOLDER_SK_PREFIX}
-                ),
+                ExpressionAttributeValues=serialize({":pk": names.SLOTS_PK, ":prefix": prefix}),
+                ConsistentRead=True,
             )
         except (ClientError, BotoCoreError) as error:
-            raise dependency_error(error, "Query slot holders") from error
+            raise dependency_error(error, f"Query slot {prefix.rstrip('#').lower()}s") from error
         return [deserialize(item) for item in response.get("Items", [])]
 
     def _counter_update(self, delta: int) -> dict[str, Any]:

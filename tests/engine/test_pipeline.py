@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import pytest
 
+from benchmarks.fast import FAST_SETTINGS
+from functions import names
+from image_factory.local_engine.engine import LocalEngine
+from image_factory.local_engine.execution import LocalExecution
 from tests.engine.pipeline_support import fast_engine, fast_request, fast_scenario, run_record, task_errors
 
 pytestmark = pytest.mark.slow
@@ -123,6 +128,37 @@ def test_twenty_runs_share_ten_builder_slots() -> None:
     waited = [o for o in outcomes if next(s for s in o.steps if s.name == "builder_slot").polls > 1]
     assert waited, "with 20 runs and 10 slots, some runs must have waited for a slot"
     assert slots == 0
+
+
+def _slot_state(execution: LocalExecution) -> str | None:
+    _, steps = execution.records()
+    return next((str(s.get("last_state")) for s in steps if s.get("step") == "builder_slot"), None)
+
+
+def _until(condition: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + 60
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert condition()
+
+
+def test_runs_waiting_for_the_only_slot_get_it_in_the_order_they_asked() -> None:
+    settings = {**FAST_SETTINGS, names.ENV_BUILDER_SLOT_LIMIT: "1"}
+    with LocalEngine(fast_scenario(), settings=settings) as engine:
+        first = engine.start(fast_request("from-existing-image"))
+        _until(lambda: _slot_state(first) == "ACQUIRED")
+        waiting = []
+        for _ in range(4):  # each one asks, and finds the slot taken, before the next starts
+            execution = engine.start(fast_request("from-existing-image"))
+            _until(lambda execution=execution: _slot_state(execution) == "ALL_TAKEN")
+            waiting.append(execution)
+        for execution in [first, *waiting]:
+            execution.wait(timeout=120)
+        outcomes = [execution.outcome() for execution in waiting]
+
+    assert [outcome.status for outcome in outcomes] == ["SUCCEEDED"] * 4
+    acquired = [next(s for s in o.steps if s.name == "builder_slot").ended_at or 0 for o in outcomes]
+    assert acquired == sorted(acquired), "a run that asked later got the slot first"
 
 
 @pytest.mark.parametrize("request_name", ["reference", "from-existing-image"])

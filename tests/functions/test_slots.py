@@ -48,3 +48,40 @@ def test_a_slot_held_past_its_expiry_is_taken_back(account: Account) -> None:
     assert slots.acquire("c", ARN, 600)
     assert not slots.holds("a")
     assert slots.in_use() == 2
+
+
+def test_a_freed_slot_goes_to_the_run_that_has_waited_longest(account: Account) -> None:
+    slots = account.context.slots  # limit 2
+    assert slots.acquire("a", ARN, 3600) and slots.acquire("b", ARN, 3600)
+    assert not slots.acquire("first-waiter", ARN, 3600)
+    account.advance(10)
+    assert not slots.acquire("second-waiter", ARN, 3600)
+    slots.release("a")
+    # The later run asks first, and still waits: the free slot is the first waiter's.
+    assert not slots.acquire("second-waiter", ARN, 3600)
+    assert slots.acquire("first-waiter", ARN, 3600)
+    slots.release("b")
+    assert slots.acquire("second-waiter", ARN, 3600)
+    assert slots.in_use() == 2
+
+
+def test_a_waiter_that_stopped_asking_holds_no_one_up(account: Account) -> None:
+    slots = account.context.slots
+    assert slots.acquire("a", ARN, 3600) and slots.acquire("b", ARN, 3600)
+    assert not slots.acquire("vanished", ARN, 3600)  # its run then ends without cleanup
+    account.advance(10)
+    assert not slots.acquire("waiting", ARN, 3600)
+    slots.release("a")
+    assert not slots.acquire("waiting", ARN, 3600)  # the vanished run may still come back
+    account.advance(4 * slots.poll_seconds)
+    assert slots.acquire("waiting", ARN, 3600)
+
+
+def test_a_waiter_whose_run_is_cleaned_up_leaves_the_queue(account: Account) -> None:
+    slots = account.context.slots
+    assert slots.acquire("a", ARN, 3600) and slots.acquire("b", ARN, 3600)
+    assert not slots.acquire("cancelled", ARN, 3600)
+    assert not slots.acquire("waiting", ARN, 3600)
+    assert not slots.release("cancelled")  # cleanup releases a slot it never got
+    slots.release("a")
+    assert slots.acquire("waiting", ARN, 3600)
