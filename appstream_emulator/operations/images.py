@@ -16,11 +16,19 @@ from .registry import operation
 
 TRANSITIONAL_IMAGE_STATES = ("IMPORTING", "VALIDATING", "PENDING", "CREATING", "COPYING", "DELETING")
 DESCRIBE_IMAGES_PAGE = 25
+# The API reference gives 1-100 characters (seed l.49); botocore's pattern lets 101 through.
+IMPORTED_NAME_MAX = 100
 
 
 @operation("CreateImportedImage")
 def create_imported_image(account: Account, params: dict[str, Any]) -> dict[str, Any]:
     name = params["Name"]
+    if len(name) > IMPORTED_NAME_MAX:
+        raise AppStreamError(
+            "ValidationException",
+            f"1 validation error detected: Value '{name}' at 'name' failed to satisfy constraint: "
+            f"Member must have length less than or equal to {IMPORTED_NAME_MAX}",
+        )
     ami_id, workspace_image_id = params.get("SourceAmiId"), params.get("WorkspaceImageId")
     if (ami_id is None) == (workspace_image_id is None):
         raise AppStreamError(

@@ -277,3 +277,11 @@ def test_updated_image_fault_fails_it() -> None:
     image = emulator.call("DescribeImages", {"Names": ["g2"]})["Images"][0]
     assert image["State"] == "FAILED"
     assert image["StateChangeReason"] == {"Code": "IMAGE_UPDATE_FAILURE", "Message": "patching failed"}
+
+
+def test_an_imported_image_name_is_at_most_100_characters() -> None:
+    emulator, _ = make(amis=[{"id": AMI}])
+    assert import_image(emulator, "a" * 100)["Name"] == "a" * 100
+    with pytest.raises(AppStreamError) as raised:
+        import_image(emulator, "b" * 101)  # botocore's pattern lets it through; the API reference does not
+    assert raised.value.code == "ValidationException" and "100" in raised.value.message
