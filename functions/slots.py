@@ -58,6 +58,7 @@ class BuilderSlots:
 
     def release(self, run_id: str) -> bool:
         """Give the run's slot back; True if it held one. Releasing a slot not held does nothing."""
+        self._leave_queue(run_id)  # a run that gives up waiting (failed, cancelled) leaves the queue
         try:
             self._transact(
                 [
@@ -74,8 +75,6 @@ class BuilderSlots:
             )
         except _Cancelled:
             return False
-        finally:
-            self._leave_queue(run_id)  # a run that gives up waiting (failed, cancelled) leaves the queue
         return True
 
     def holds(self, run_id: str) -> bool:
