@@ -121,6 +121,10 @@ def slot_holder_sk(run_id: str) -> str:
     return f"{SLOT_HOLDER_SK_PREFIX}{run_id}"
 
 
+def slot_waiter_sk(run_id: str) -> str:
+    return f"{SLOT_WAITER_SK_PREFIX}{run_id}"
+
+
 def table_key_schema() -> dict[str, object]:
     """The runs table's keys and indexes as CreateTable arguments (tests and the local engine)."""
     attributes = {PARTITION_KEY, SORT_KEY}

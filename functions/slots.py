@@ -32,7 +32,7 @@ def _holder_key(run_id: str) -> dict[str, str]:
 
 
 def _waiter_key(run_id: str) -> dict[str, str]:
-    return {names.PARTITION_KEY: names.SLOTS_PK, names.SORT_KEY: f"{names.SLOT_WAITER_SK_PREFIX}{run_id}"}
+    return {names.PARTITION_KEY: names.SLOTS_PK, names.SORT_KEY: names.slot_waiter_sk(run_id)}
 
 
 class BuilderSlots:
@@ -44,8 +44,8 @@ class BuilderSlots:
     def acquire(self, run_id: str, execution_arn: str, hold_seconds: float) -> bool:
         """True when this run holds a slot (now or already); False when all slots are taken, or
         the free ones belong to runs that have waited longer."""
+        # A replayed try: its queue entry went when it got the slot (release drops one a crash left).
         if self.holds(run_id):
-            self._leave_queue(run_id)
             return True
         ahead = self._queue(run_id)
         # The slots of vanished runs count once reclaimed.

@@ -12,16 +12,9 @@ from typing import Any
 
 from aws_cdk import aws_apigateway as apigateway
 
+from functions.api.errors import GATEWAY_ERROR_TEMPLATE
 from stacks.nag import acknowledge
 
-# API Gateway's own refusals (unsigned or denied, throttled, no route, the function failing or
-# running out of time) answer the API's error document too, with API Gateway's response type
-# as the code. `$context.error.messageString` is the message, already quoted for JSON:
-# https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-mapping-template-reference.html
-GATEWAY_ERROR_TEMPLATE = (
-    '{"error": {"code": "$context.error.responseType", '
-    '"message": $context.error.messageString, "fields": []}}'
-)
 GATEWAY_ERROR_TYPES = (apigateway.ResponseType.DEFAULT_4_XX, apigateway.ResponseType.DEFAULT_5_XX)
 
 

@@ -228,10 +228,10 @@ def load_config(path: Path) -> DeploymentConfig:
 
 def _describe(errors: Iterable[Any]) -> Iterable[str]:
     for error in errors:
-        yield f"{_field_path(error['loc'])}: {error['msg']}"
+        yield f"{field_path(error['loc'])}: {error['msg']}"
 
 
-def _field_path(location: Iterable[int | str]) -> str:
+def field_path(location: Iterable[int | str]) -> str:
     path = ""
     for part in location:
         path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any
 
-from stacks.config import DeploymentConfig
+from stacks.config import DeploymentConfig, field_path
+from stacks.request_contract import strings
 
 PLACEHOLDER_ACCOUNT = "123456789012"
 _PLACEHOLDERS = (
@@ -29,16 +29,6 @@ def placeholder_problems(config: DeploymentConfig) -> Iterator[str]:
 
 
 def config_strings(config: DeploymentConfig) -> Iterator[tuple[str, str]]:
-    return strings(config.model_dump(by_alias=True, exclude_none=True), "")
-
-
-def strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
-    """(field path as the configuration errors name it, value) of every string in `value`."""
-    if isinstance(value, str):
-        yield path, value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield from strings(item, f"{path}.{key}" if path else str(key))
-    elif isinstance(value, list | tuple):
-        for index, item in enumerate(value):
-            yield from strings(item, f"{path}[{index}]")
+    """(field path as the configuration errors name it, value) of every string in the file."""
+    for location, value in strings(config.model_dump(by_alias=True, exclude_none=True)):
+        yield field_path(location), value

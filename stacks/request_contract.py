@@ -25,7 +25,7 @@ def validate_request(
     if isinstance(parsed, list):
         for problem in parsed:
             yield f".{problem.field}: {problem.message}"
-    for location, value in _strings(request, ()):
+    for location, value in strings(request):
         if _ROLE_ARN.match(value) and value not in passable_roles:
             yield (
                 f"{_suffix(location)}: role {value} is not one of roles.* in this file, nor a role "
@@ -33,15 +33,16 @@ def validate_request(
             )
 
 
-def _strings(value: Any, location: tuple[int | str, ...]) -> Iterator[tuple[tuple[int | str, ...], str]]:
+def strings(value: Any, location: tuple[int | str, ...] = ()) -> Iterator[tuple[tuple[int | str, ...], str]]:
+    """(location, value) of every string in a JSON-like document; a location is keys and indexes."""
     if isinstance(value, str):
         yield location, value
     elif isinstance(value, dict):
         for key, item in value.items():
-            yield from _strings(item, (*location, str(key)))
-    elif isinstance(value, list):
+            yield from strings(item, (*location, str(key)))
+    elif isinstance(value, list | tuple):
         for index, item in enumerate(value):
-            yield from _strings(item, (*location, index))
+            yield from strings(item, (*location, index))
 
 
 def _suffix(location: Iterable[int | str]) -> str:

@@ -8,6 +8,7 @@ Messages never echo input values: a request may carry application launch paramet
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from http import HTTPStatus
 
@@ -16,6 +17,22 @@ from aws_lambda_powertools.event_handler import Response
 from functions.api.models import ErrorDetail, ErrorDocument, FieldProblem
 
 JSON = "application/json"
+
+# API Gateway's own refusals (unsigned or denied, throttled, no route, the function failing or
+# running out of time) answer this document too, with API Gateway's response type as the code
+# (stacks/api_routes.py). `$context.error.messageString` is the message, already quoted for JSON:
+# https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-mapping-template-reference.html
+GATEWAY_ERROR_TEMPLATE = (
+    '{"error": {"code": "$context.error.responseType", '
+    '"message": $context.error.messageString, "fields": []}}'
+)
+
+
+def gateway_error_body(response_type: str, message: str) -> str:
+    """What API Gateway renders from GATEWAY_ERROR_TEMPLATE (the local server answers with it)."""
+    return GATEWAY_ERROR_TEMPLATE.replace("$context.error.responseType", response_type).replace(
+        "$context.error.messageString", json.dumps(message)
+    )
 
 
 class ApiError(Exception):

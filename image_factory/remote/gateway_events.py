@@ -7,13 +7,14 @@ Lambda proxy integration) would, so the handler cannot tell the difference.
 from __future__ import annotations
 
 import base64
-import json
 import re
 import time
 import uuid
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from functions.api.errors import JSON, gateway_error_body
 
 LOCAL_CALLER = "arn:aws:iam::123456789012:user/local"
 
@@ -36,11 +37,10 @@ def missing_route(method: str, path: str, served: list[tuple[str, re.Pattern[str
     (REST APIs answer 403 Missing Authentication Token; the stack renders it as the error document)."""
     if any(method == known and pattern.match(urlsplit(path).path) for known, pattern in served):
         return None
-    error = {"code": "MISSING_AUTHENTICATION_TOKEN", "message": "Missing Authentication Token", "fields": []}
     return {
         "statusCode": 403,
-        "headers": {"Content-Type": "application/json"},
-        "body": json.dumps({"error": error}),
+        "headers": {"Content-Type": JSON},
+        "body": gateway_error_body("MISSING_AUTHENTICATION_TOKEN", "Missing Authentication Token"),
         "isBase64Encoded": False,
     }
 
