@@ -134,6 +134,7 @@ class Account:
                 tags=dict(existing.tags),
                 agent_version=AGENT_VERSION,
                 from_update=existing.up_to_date,
+                volume_gb=existing.volume_gb,
             )
 
     def _add_existing_fleets(self) -> None:

@@ -30,6 +30,7 @@ from functions.agent_documents import (
 )
 
 from .resources import AgentRun, Image, ImageBuilder
+from .volumes import builder_volume_gb
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -283,6 +284,7 @@ def create_image(account: Account, builder: ImageBuilder, spec: ImageSpec, start
         image_builder_name=builder.name,
         agent_version=builder.agent_version,
         applications=list(source.applications) if source is not None else [],
+        volume_gb=builder_volume_gb(builder, source),
     )
     account.images[image.name] = image
     outcome = account.resource_faults.take("image", image.name)

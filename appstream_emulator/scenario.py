@@ -139,6 +139,9 @@ class SourceAmi(_Strict):
     id: str = Field(pattern=r"^ami-[a-z0-9]{8,17}$")
     compatible: bool = True
     reason: str | None = Field(None, description="why an incompatible AMI is rejected")
+    root_volume_gb: int = Field(
+        50, ge=1, le=16384, description="its root EBS volume: the imported image's size is at least 200 GB"
+    )
 
 
 class ExistingImage(_Strict):
@@ -148,6 +151,7 @@ class ExistingImage(_Strict):
     tags: dict[str, str] = Field(default_factory=dict)
     age_days: float = Field(1.0, ge=0, description="how long before the start it was created")
     up_to_date: bool = Field(False, description="has the latest software: no managed update available")
+    volume_gb: int = Field(200, ge=200, le=500, description="the image volume size, a root volume floor")
 
 
 class ExistingFleet(_Strict):

@@ -85,6 +85,9 @@ EVENT_DETAIL_TYPE_RUN: Final = "Image Factory Run State Change"
 TAG_RUN_ID: Final = "image-factory:run-id"
 TAG_PIPELINE: Final = "image-factory:pipeline"
 TAG_STAGE: Final = "image-factory:stage"  # the stage whose run made it: its retention alone may delete it
+# On an image a run makes: its volume size in GB, the floor of the root volume of fleets streaming
+# it (DescribeImages does not report it; functions/lifecycle/image_volume.py).
+TAG_VOLUME_GB: Final = "image-factory:volume-gb"
 # On a customer's fleet: the stage whose rollouts may stop, update and start it (an opt-in).
 TAG_ROLLOUT: Final = "image-factory:rollout"
 
@@ -98,6 +101,15 @@ def run_tags(run_id: str, pipeline: str, stage: str | None) -> dict[str, str]:
     """The tags a run puts on what it creates (no stage tag for a run planned without one)."""
     tags = {TAG_RUN_ID: run_id, TAG_PIPELINE: pipeline}
     return tags | ({TAG_STAGE: stage} if stage else {})
+
+
+def volume_tags(size_gb: int) -> dict[str, str]:
+    return {TAG_VOLUME_GB: str(size_gb)}
+
+
+def tagged_volume_gb(tags: Mapping[str, str]) -> int | None:
+    value = tags.get(TAG_VOLUME_GB, "")
+    return int(value) if value.isdigit() else None
 
 
 def same_run(found: Mapping[str, str], run: Mapping[str, str]) -> bool:

@@ -9,12 +9,12 @@ from ..account import Account
 from ..catalog import ELASTIC_FLEET_INSTANCE_TYPES, FLEET_INSTANCE_TYPES
 from ..errors import AppStreamError
 from ..resources import Fleet, Image
+from ..volumes import DEFAULT_ROOT_VOLUME_GB, check_floor
 from .image_builders import check_instance_type, check_root_volume, resolve_image
 from .paging import page
 from .registry import operation
 
 DESCRIBE_PAGE = 50
-DEFAULT_ROOT_VOLUME_GB = 200  # "The default is 200 GB" (seed, UpdateFleet RootVolumeConfig)
 # Request members kept as given and returned unchanged in the Fleet shape.
 STORED_ATTRIBUTES = (
     "DisplayName",
@@ -106,6 +106,8 @@ def create_fleet(account: Account, params: dict[str, Any]) -> dict[str, Any]:
             f"The instance type {instance_type} is not available for ELASTIC fleets.",
         )
     root_volume_gb = check_root_volume(params)
+    if image is not None:
+        check_floor(image, root_volume_gb, f"the fleet {name}")
     account.check_role(params.get("IamRoleArn"))
     if name in account.fleets:
         raise AppStreamError("ResourceAlreadyExistsException", f"The fleet {name} already exists.")
@@ -180,6 +182,7 @@ def update_fleet(account: Account, params: dict[str, Any]) -> dict[str, Any]:
         check_instance_type(
             instance_type, FLEET_INSTANCE_TYPES, account.image_by_arn(fleet.image_arn), "fleets"
         )
+    _check_resulting_volume(account, fleet, image, root_volume_gb, deleting)
     account.check_role(params.get("IamRoleArn"))
 
     for attribute in sorted(deleting):
@@ -203,11 +206,28 @@ def update_fleet(account: Account, params: dict[str, Any]) -> dict[str, Any]:
     return {"Fleet": render.fleet(fleet)}
 
 
+def _deleted_root_volume(account: Account) -> int | None:
+    """Gone, or read back as the seed's default size: an assumption (docs/emulator-fidelity.md)."""
+    reads_default = account.scenario.assumptions.deleted_root_volume == "reads_as_default"
+    return DEFAULT_ROOT_VOLUME_GB if reads_default else None
+
+
+def _check_resulting_volume(
+    account: Account, fleet: Fleet, image: Image | None, root_volume_gb: int | None, deleting: set[str]
+) -> None:
+    """The fleet's root volume after the update may not be below its image's volume size."""
+    if root_volume_gb is None:
+        deleted = "VOLUME_CONFIGURATION" in deleting
+        root_volume_gb = _deleted_root_volume(account) if deleted else fleet.root_volume_gb
+    if image is None and fleet.image_arn:
+        image = next((i for i in account.images.values() if i.arn == fleet.image_arn), None)
+    if image is not None:
+        check_floor(image, root_volume_gb, f"the fleet {fleet.name}")
+
+
 def _remove(account: Account, fleet: Fleet, path: str) -> None:
     if path == "RootVolumeConfig":
-        # Gone, or read back as the seed's default size: an assumption (docs/emulator-fidelity.md).
-        reads_default = account.scenario.assumptions.deleted_root_volume == "reads_as_default"
-        fleet.root_volume_gb = DEFAULT_ROOT_VOLUME_GB if reads_default else None
+        fleet.root_volume_gb = _deleted_root_volume(account)
     elif path == "VpcConfig.SecurityGroupIds":
         vpc = fleet.attributes.get("VpcConfig")
         if vpc is not None:

@@ -15,6 +15,7 @@ from ..catalog import (
 )
 from ..errors import AppStreamError
 from ..resources import Image, ImageBuilder
+from ..volumes import check_floor
 from .paging import page
 from .registry import operation
 
@@ -71,6 +72,7 @@ def create_image_builder(account: Account, params: dict[str, Any]) -> dict[str, 
         )
     check_instance_type(params["InstanceType"], IMAGE_BUILDER_INSTANCE_TYPES, image, "image builders")
     root_volume_gb = check_root_volume(params)
+    check_floor(image, root_volume_gb, f"the image builder {name}")
     account.check_role(params.get("IamRoleArn"))
     if name in account.builders:
         raise AppStreamError("ResourceAlreadyExistsException", f"The image builder {name} already exists.")

@@ -11,6 +11,8 @@ from ..catalog import AGENT_VERSION
 from ..errors import AppStreamError
 from ..faults import Outcome
 from ..resources import Image
+from ..scenario import SourceAmi
+from ..volumes import imported_volume_gb
 from .paging import page
 from .registry import operation
 
@@ -64,6 +66,7 @@ def create_imported_image(account: Account, params: dict[str, Any]) -> dict[str,
         agent_version=AGENT_VERSION,
         always_latest_agent=params.get("AgentSoftwareVersion") == "ALWAYS_LATEST",
         applications=[_application(app, account.now) for app in params.get("AppCatalogConfig") or []],
+        volume_gb=imported_volume_gb(_ami_root_volume_gb(account, ami_id)),
     )
     account.images[name] = image
     outcome = account.resource_faults.take("imported_image", name)
@@ -94,6 +97,12 @@ def _check_source_ami(account: Account, ami_id: str) -> None:
     if not ami.compatible:
         reason = ami.reason or "it does not meet the requirements for image import"
         raise AppStreamError("IncompatibleImageException", f"The AMI {ami_id} cannot be imported: {reason}")
+
+
+def _ami_root_volume_gb(account: Account, ami_id: str | None) -> int:
+    """The AMI's root volume as the scenario gives it; an AMI it does not list has a small one."""
+    ami = next((entry for entry in account.scenario.amis or () if entry.id == ami_id), None)
+    return ami.root_volume_gb if ami is not None else SourceAmi.model_fields["root_volume_gb"].default
 
 
 def _application(app: dict[str, Any], now: float) -> dict[str, Any]:
@@ -221,6 +230,7 @@ def create_updated_image(account: Account, params: dict[str, Any]) -> dict[str, 
         agent_version=AGENT_VERSION,
         applications=list(existing.applications),
         from_update=True,
+        volume_gb=existing.volume_gb,
     )
     account.images[new_name] = image
     outcome = account.resource_faults.take("image", new_name)

@@ -75,6 +75,14 @@ def tags_of(arn: str) -> dict[str, str]:
     )
 
 
+def image_volume_gb(name: str) -> int | None:
+    """The volume size the factory tags its images with (`names.TAG_VOLUME_GB`); None if untagged."""
+    image = find_image(name)
+    if image is None or not image.get("Arn"):
+        return None
+    return names.tagged_volume_gb(tags_of(str(image["Arn"])))
+
+
 def owned_by(resource: dict[str, Any], run_tags: Mapping[str, str]) -> bool:
     """Whether `resource` carries the run's id and, when the run has one, its stage (`names.same_run`)."""
     return names.same_run(tags_of(str(resource["Arn"])), run_tags)

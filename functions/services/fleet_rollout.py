@@ -20,7 +20,7 @@ from functions import timeutil
 from functions.causes import cause_message
 from functions.context import Context
 from functions.errors import FleetRollbackFailed, FleetUpdateFailed, ImageFactoryError, PhaseTimedOut
-from functions.lifecycle import fleets
+from functions.lifecycle import fleets, image_volume
 from functions.lifecycle.plan import LifecyclePlan
 from functions.lifecycle.rollout_request import FleetRolloutRequest, FleetTarget
 from functions.lifecycle.timing import timing
@@ -81,6 +81,9 @@ def inspect(context: Context, plan: LifecyclePlan, progress: FleetProgress) -> F
         progress = FleetProgress(index=progress.index, name=target.name, waiting_since=timeutil.now_epoch())
         context.records.step_started(plan.run_id, step, {"fleet": target.name, "image": request.image_name})
     with failures_recorded(context, plan, step):
+        if first_look and progress.index == 0:
+            # Every fleet at once, so a fleet the image cannot fit fails the run before any is stopped.
+            image_volume.check_fleets(request.image_name, request.fleets)
         fleet = fleets.describe(target.name)
         state = str(fleet.get("State"))
         progress = progress.model_copy(update={"state": state})

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from functions import clients
+from functions import clients, names
 from functions.context import Context
 from functions.errors import AppStreamRequestRejected, ImageUpdateFailed
 from functions.lifecycle.plan import LifecyclePlan
@@ -90,7 +90,8 @@ def start_update(context: Context, plan: LifecyclePlan) -> UpdatePhase:
         params: dict[str, Any] = {
             "existingImageName": request.image_name,
             "newImageName": name,
-            "newImageTags": {**request.tags, **plan.tags},
+            # An updated image is as large as its source (docs/emulator-fidelity.md): keep its size tag.
+            "newImageTags": {**_volume_tag_of(request.image_name), **request.tags, **plan.tags},
         }
         if request.new_image_description:
             params["newImageDescription"] = request.new_image_description
@@ -180,3 +181,8 @@ def cleanup(
     # A PENDING image cannot be deleted: wait for it to settle.
     progress = progress.model_copy(update={"image_state": state})
     return waits.checked(progress, False, context, f"{CLEANUP_STEP}: image {name} ({state})")
+
+
+def _volume_tag_of(image_name: str) -> dict[str, str]:
+    size = appstream.image_volume_gb(image_name)
+    return names.volume_tags(size) if size is not None else {}

@@ -14,7 +14,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 
-from functions import clients, timeutil
+from functions import clients, names, timeutil
 from functions.agent_documents import AgentJob, AgentResult, ImageSpec, ScriptRef, job_key, result_key
 from functions.context import Context
 from functions.errors import (
@@ -33,7 +33,12 @@ MAX_JOB_MINUTES = 1440  # the longest job the agent accepts
 
 
 def image_tags(plan: Plan) -> dict[str, str]:
-    return {**plan.request.snapshot.tags, **plan.tags}
+    """The request's tags, the run's, and the image's volume size: its builder's root volume."""
+    return {
+        **plan.request.snapshot.tags,
+        **names.volume_tags(plan.request.builder.root_volume_gb),
+        **plan.tags,
+    }
 
 
 def agent_job(plan: Plan, ceiling_seconds: float) -> AgentJob:

@@ -267,3 +267,26 @@ def test_an_administrator_can_run_image_assistant_only_on_a_running_builder(s3: 
     clock.advance(720)
     with pytest.raises(AppStreamError, match="already exists"):
         emulator.run_image_assistant("builder", ImageSpec(name="by-hand"))
+
+
+def test_a_snapshot_is_as_large_as_its_builders_root_volume(s3: Any) -> None:
+    emulator, clock = make(s3)
+    emulator.call(
+        "CreateImageBuilder",
+        {
+            "Name": "builder",
+            "ImageName": BASE,
+            "InstanceType": "stream.standard.large",
+            "RootVolumeConfig": {"VolumeSizeInGb": 350},
+        },
+    )
+    clock.advance(720)
+    put_job(s3, job())
+    emulator.call("DescribeImageBuilders", {})
+    clock.advance(600 + 2400 + 600)
+    assert image_state(emulator) == "AVAILABLE"
+    fleet = {"Name": "f", "ImageName": "app-image", "InstanceType": "stream.standard.large"}
+    with pytest.raises(AppStreamError) as raised:
+        emulator.call("CreateFleet", {**fleet, "RootVolumeConfig": {"VolumeSizeInGb": 300}})
+    assert "app-image (350 GB)" in raised.value.message
+    emulator.call("CreateFleet", {**fleet, "RootVolumeConfig": {"VolumeSizeInGb": 350}})

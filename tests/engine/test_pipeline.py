@@ -27,11 +27,14 @@ pytestmark = pytest.mark.slow
 )
 @pytest.mark.usefixtures("deployed_permissions")
 def test_a_pipeline_runs_to_the_end(request_name: str, imports: bool, exports: bool) -> None:
+    request = fast_request(request_name)
     with fast_engine() as engine:
-        outcome = engine.run(fast_request(request_name))
+        outcome = engine.run(request)
         inventory = engine.inventory()
         slots = engine.builder_slots_in_use()
         record = run_record(engine, outcome.run_id)
+        made = outcome.resources["snapshot_agent"]["image_arn"]
+        made_tags = engine.emulator.call("ListTagsForResource", {"ResourceArn": made})["Tags"]
 
     assert outcome.status == "SUCCEEDED", outcome.error
     assert {step.status for step in outcome.steps} == {"SUCCEEDED"}
@@ -44,6 +47,8 @@ def test_a_pipeline_runs_to_the_end(request_name: str, imports: bool, exports: b
     images = {image["name"]: image["state"] for image in inventory["images"]}
     assert set(images.values()) == {"AVAILABLE"}
     assert len(images) == (2 if imports else 1)  # the imported image, if any, and the new one
+    # The new image says how large it is (its builder's root volume): rollouts hold fleets to it.
+    assert made_tags[names.TAG_VOLUME_GB] == str(request["builder"].get("root_volume_gb", 200))
     exported = [task for task in inventory["export_tasks"] if task["state"] == "COMPLETED"]
     assert [task["ami_id"] for task in exported] == ([outcome.resources["ami_id"]] if exports else [])
 

@@ -15,7 +15,8 @@ __all__ = ["run_record", "task_errors"]
 
 EXPORT_ROLE = "arn:aws:iam::123456789012:role/image-factory-appstream-export"
 IMAGES = [
-    {"name": "app-one", "tags": {"team": "euc"}},
+    # Made by a pipeline run with a 300 GB builder: its tag says so (names.TAG_VOLUME_GB).
+    {"name": "app-one", "tags": {"team": "euc", "image-factory:volume-gb": "300"}, "volume_gb": 300},
     {"name": "app-two", "tags": {"team": "euc"}},
     {"name": "app-three", "tags": {"team": "finance"}},
     {"name": "office", "tags": {"team": "euc"}},

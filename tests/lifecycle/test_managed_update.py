@@ -6,7 +6,7 @@ import pytest
 
 from functions import clients
 from functions.catalog import LAMBDA_TASKS
-from functions.names import TAG_RUN_ID
+from functions.names import TAG_RUN_ID, TAG_VOLUME_GB
 from tests.lifecycle.support import (
     EXPORT_ROLE,
     engine,
@@ -42,6 +42,7 @@ def test_an_available_update_makes_a_new_image_tagged_with_the_run() -> None:
     assert name.startswith("app-one-updates-")
     assert images(inventory) == {**dict.fromkeys(ORIGINAL_IMAGES, "AVAILABLE"), name: "AVAILABLE"}
     assert tags[TAG_RUN_ID] == outcome.run_id
+    assert tags[TAG_VOLUME_GB] == "300"  # as large as the image it updates
     assert record["status"] == "SUCCEEDED"
     assert [step.name for step in outcome.steps] == ["check", "update"]
 
