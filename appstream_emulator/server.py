@@ -82,6 +82,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
     # HTTP/1.1 so botocore's pooled keep-alive connections are reused.
     protocol_version = "HTTP/1.1"
     server_version = "AppStreamEmulator"
+    # The headers and the body are separate writes: with Nagle's algorithm the body would wait
+    # for the client's delayed ACK of the headers, some 40 ms on every call.
+    disable_nagle_algorithm = True
     timeout = IDLE_TIMEOUT_SECONDS
     server: EmulatorServer
 

@@ -10,19 +10,16 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import logging
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from appstream_emulator.clock import ManualClock
-from appstream_emulator.core import Emulator
-from appstream_emulator.server import serve_in_thread
+from tests.emulator.conftest import protocols_served
 
 ROLE = "arn:aws:iam::123456789012:role/AppStreamImageFactory"
 AMI = "ami-0123456789abcdef0"
@@ -57,24 +54,6 @@ class Cli:
         completed = self.run(*args)
         assert completed.returncode == 0, completed.stderr
         return json.loads(completed.stdout) if completed.stdout.strip() else None
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
-def endpoint(clock: ManualClock, caplog: pytest.LogCaptureFixture) -> Iterator[str]:
-    caplog.set_level(logging.DEBUG, logger="appstream_emulator.wire")
-    with serve_in_thread(Emulator(clock=clock)) as url:
-        yield url
-
-
-def protocols_served(caplog: pytest.LogCaptureFixture) -> set[str]:
-    """The protocols the emulator answered in, from its per-request log line."""
-    served = [record.getMessage() for record in caplog.records if record.msg == "served %s via %s"]
-    return {message.rsplit(" via ", 1)[1] for message in served}
 
 
 @pytest.fixture
