@@ -30,6 +30,7 @@ def _task(name: str, module: str, timeout_seconds: int = 60) -> LambdaTask:
 LAMBDA_TASKS: tuple[LambdaTask, ...] = (
     _task("ValidateRequest", "validate_request"),
     _task("RecordRun", "record_run"),
+    _task("Preflight", "preflight"),
     _task("ImportImage", "import_image"),
     _task("CheckImage", "check_image"),
     _task("AcquireBuilderSlot", "acquire_builder_slot"),

@@ -21,6 +21,7 @@ ENV_POLL_FLOOR_SECONDS: Final = "POLL_FLOOR_SECONDS"
 ENV_POLL_MAX_STEP_SECONDS: Final = "POLL_MAX_STEP_SECONDS"
 ENV_SLOT_POLL_SECONDS: Final = "SLOT_POLL_SECONDS"
 ENV_HISTORY_RUNS: Final = "HISTORY_RUNS"
+ENV_PASSABLE_ROLES: Final = "PASSABLE_ROLE_ARNS"  # comma-separated: the roles the task role may pass
 # The deployment's stage (CDK context `stage`): runs tag what they create with it, and
 # retention touches only resources of its own stage, so two stages share an account safely.
 ENV_STAGE: Final = "IMAGE_FACTORY_STAGE"

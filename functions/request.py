@@ -95,7 +95,8 @@ class ImportSettings(_Section):
     )
     agent_software_version: Literal["CURRENT_LATEST", "ALWAYS_LATEST"] | None = None
     app_catalog: list[AppCatalogEntry] = Field(default_factory=list, max_length=50)
-    dry_run_first: bool = Field(False, description="check role and AMI with a dry run before importing")
+    # Accepted so that earlier requests stay valid: every run's preflight now dry-runs its import.
+    dry_run_first: bool = Field(False, description="no effect: the preflight always dry-runs the import")
 
     @field_validator("app_catalog")
     @classmethod

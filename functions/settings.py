@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from functools import cache
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from functions import names
 
@@ -27,6 +27,18 @@ class Settings(BaseModel):
     poll_max_step_seconds: int = Field(900, ge=30, description="longest wait between two late checks")
     slot_poll_seconds: int = Field(120, ge=5, description="wait between two tries for a builder slot")
     history_runs: int = Field(10, ge=1, description="past successful runs the expected durations come from")
+    passable_roles: tuple[str, ...] = Field(
+        (), description="the role ARNs the deployment may pass to AppStream; empty: the preflight skips them"
+    )
+
+    @field_validator("passable_roles", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        return (
+            tuple(part.strip() for part in value.split(",") if part.strip())
+            if isinstance(value, str)
+            else value
+        )
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -43,6 +55,7 @@ class Settings(BaseModel):
             "poll_max_step_seconds": names.ENV_POLL_MAX_STEP_SECONDS,
             "slot_poll_seconds": names.ENV_SLOT_POLL_SECONDS,
             "history_runs": names.ENV_HISTORY_RUNS,
+            "passable_roles": names.ENV_PASSABLE_ROLES,
         }
         missing = [variable for variable in required.values() if not os.environ.get(variable)]
         if missing:

@@ -19,10 +19,6 @@ class PlanEvent(BaseModel):
     plan: Plan
 
 
-class ImportEvent(PlanEvent):
-    dry_run: bool = False
-
-
 class SourceEvent(PlanEvent):
     source: SourcePhase
 

@@ -79,7 +79,12 @@ class ImagePipeline(Construct):
         self.grant_task_permissions(self.task_role)
         self._jobs.restrict_to(builder_role_arn=roles.builder_role.role_arn, workflow_role=self.task_role)
 
-        environment = {**resource_values, names.ENV_BUILDER_SLOT_LIMIT: str(settings.builder_slot_limit)}
+        environment = {
+            **resource_values,
+            names.ENV_BUILDER_SLOT_LIMIT: str(settings.builder_slot_limit),
+            # The preflight refuses a request naming any other role before the run creates anything.
+            names.ENV_PASSABLE_ROLES: ",".join(roles.passable_role_arns()),
+        }
         self.task_environment = environment
         self.functions: dict[str, HouseFunction] = {}
         for task in catalog.LAMBDA_TASKS:

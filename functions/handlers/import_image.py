@@ -9,16 +9,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from functions.context import get_context
 from functions.observability import logger, metrics, tracer
 from functions.services import imports
-from functions.task_events import ImportEvent
+from functions.task_events import PlanEvent
 
 
 @logger.inject_lambda_context(log_event=False, clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any] | None:
-    task = ImportEvent.model_validate(event)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    task = PlanEvent.model_validate(event)
     logger.append_keys(run_id=task.plan.run_id, pipeline=task.plan.pipeline)
-    if task.dry_run:
-        imports.dry_run_import(get_context(), task.plan)
-        return None
     return imports.start_import(get_context(), task.plan).model_dump(mode="json")

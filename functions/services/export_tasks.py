@@ -11,6 +11,7 @@ unfiltered listing is matched on AMI name and run tag here.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from functions import clients, names
@@ -68,22 +69,27 @@ def recorded_export(records: RunRecords, run_id: str, step: str, ami_name: str) 
 
 def find_run_export(ami_name: str, run_tags: dict[str, str]) -> dict[str, Any] | None:
     """The export task this run (`run_tags`) started to `ami_name`: every task listed, matched here."""
+    for task in every_task(f"ListExportImageTasks (looking for {ami_name!r})"):
+        if names.same_run(task.get("TagSpecifications") or {}, run_tags) and task.get("AmiName") == ami_name:
+            return task
+    return None
+
+
+def every_task(action: str) -> Iterator[dict[str, Any]]:
+    """Every export task AppStream lists, page by page, with no filter (no source names one)."""
     client = clients.appstream()
     token: str | None = None
     while True:
         page = appstream.call(
-            f"ListExportImageTasks (looking for {ami_name!r})",
+            action,
             client.list_export_image_tasks,
             MaxResults=LIST_PAGE,
             **({"NextToken": token} if token else {}),
         )
-        for task in page.get("ExportImageTasks", []):
-            ours = names.same_run(task.get("TagSpecifications") or {}, run_tags)
-            if ours and task.get("AmiName") == ami_name:
-                return dict(task)
+        yield from (dict(task) for task in page.get("ExportImageTasks", []))
         token = page.get("NextToken")
         if not token:
-            return None
+            return
 
 
 def read_export(task_id: str | None) -> dict[str, Any]:

@@ -52,25 +52,19 @@ def _app(entry: dict[str, Any]) -> dict[str, Any]:
     return {api: entry[field] for field, api in keys.items() if entry.get(field) is not None}
 
 
-def dry_run_import(context: Context, plan: Plan) -> None:
-    """Ask AppStream whether the import would be accepted (role, AMI) without importing."""
-    # Opens the import step, so a refusal AppStream keeps repeating is recorded against it.
-    context.records.step_started(
-        plan.run_id, STEP, {"image_name": str(plan.imported_image_name)}, attempt=False
-    )
-    with failures_recorded(context, plan, STEP):
-        client = clients.appstream()
-        try:
-            appstream.call(
-                "CreateImportedImage (dry run)",
-                client.create_imported_image,
-                **import_parameters(plan),
-                DryRun=True,
-            )
-        except Exception as error:
-            if appstream.appstream_code(error) == "DryRunOperationException":
-                return  # AppStream's way of saying "this would have succeeded"
-            raise
+def dry_run(plan: Plan) -> None:
+    """Ask AppStream whether the import would be accepted (role, AMI, name) without importing."""
+    try:
+        appstream.call(
+            "CreateImportedImage (dry run)",
+            clients.appstream().create_imported_image,
+            **import_parameters(plan),
+            DryRun=True,
+        )
+    except Exception as error:
+        if appstream.appstream_code(error) == "DryRunOperationException":
+            return  # AppStream's way of saying "this would have succeeded"
+        raise
 
 
 def start_import(context: Context, plan: Plan) -> SourcePhase:

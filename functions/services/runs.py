@@ -19,7 +19,6 @@ class Flow(BaseModel):
     """What the Choice states branch on."""
 
     import_image: bool
-    dry_run_first: bool
     export: bool
 
 
@@ -40,7 +39,6 @@ def initial_document(plan: Plan) -> dict[str, Any]:
     request = plan.request
     flow = Flow(
         import_image=request.imports,
-        dry_run_first=request.imports and request.import_.dry_run_first,
         export=request.export is not None,
     )
     phases: dict[str, BaseModel] = {

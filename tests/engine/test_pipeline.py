@@ -176,10 +176,13 @@ def test_an_image_holding_the_snapshot_name_fails_the_run_and_is_left_alone(requ
         outcome = engine.run(document)
         inventory = engine.inventory()
         slots = engine.builder_slots_in_use()
+        calls = engine.counters().appstream_calls_by_operation
 
     assert outcome.status == "FAILED"
     assert outcome.error is not None
-    assert (outcome.error.step, outcome.error.code) == ("snapshot", "ResourceNameConflict")
+    # The preflight finds it before the run creates anything: seconds, not hours, and no import.
+    assert (outcome.error.step, outcome.error.code) == ("preflight", "ResourceNameConflict")
+    assert "CreateImportedImage" not in calls and "CreateImageBuilder" not in calls
     assert "taken-by-someone-else" in outcome.error.message
     assert "ami_id" not in outcome.resources
     assert inventory["export_tasks"] == []

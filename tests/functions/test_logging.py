@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from functions.handlers import import_image, validate_request
+from functions.handlers import import_image, preflight, validate_request
 from functions.observability import logger
 from tests.functions.conftest import Account, FakeLambdaContext, request_document
 
@@ -24,10 +24,10 @@ def test_launch_parameters_never_reach_the_logs(
 ) -> None:
     logger.setLevel(logging.DEBUG)
     caplog.set_level(logging.DEBUG)
-    raw = request_document(**{"import": {"app_catalog": CATALOG, "dry_run_first": True}})
+    raw = request_document(**{"import": {"app_catalog": CATALOG}})
 
     document = validate_request.handler({"request": raw, "execution": EXECUTION}, FakeLambdaContext())  # type: ignore[arg-type]
-    import_image.handler({"plan": document["plan"], "dry_run": True}, FakeLambdaContext())  # type: ignore[arg-type]
+    preflight.handler({"plan": document["plan"]}, FakeLambdaContext())  # type: ignore[arg-type]  # its dry run
     import_image.handler({"plan": document["plan"]}, FakeLambdaContext())  # type: ignore[arg-type]
     too_long = request_document(
         **{"import": {"app_catalog": [{**CATALOG[0], "launch_parameters": SECRET * 100}]}}

@@ -37,22 +37,22 @@ def test_an_export_throttled_past_its_retries_is_the_step_the_run_names() -> Non
 
 
 @pytest.mark.slow
-def test_an_import_dry_run_refused_past_its_retries_names_the_import_step() -> None:
-    # The dry run comes before anything exists: the import step is the one the run names.
+def test_an_import_dry_run_refused_past_its_retries_names_the_preflight_step() -> None:
+    # The dry run comes before anything exists: the preflight is the step the run names.
     status, run, steps = run_with(
         [{"operation": "CreateImportedImage", "error": "ThrottlingException", "times": None}]
     )
 
     assert status == "FAILED"
-    assert run is not None and run["error"]["step"] == "import"
+    assert run is not None and run["error"]["step"] == "preflight"
     assert "dry run" in run["error"]["message"]
     by_name = {step["step"]: step for step in steps}
-    assert by_name["import"]["status"] == "FAILED"
-    assert by_name["import"]["attempts"] == 0  # the dry run is a check, not an attempt to import
+    assert by_name["preflight"]["status"] == "FAILED"
+    assert "import" not in by_name  # nothing was imported
 
 
 @pytest.mark.slow
-def test_a_dry_run_then_import_counts_one_attempt() -> None:
+def test_a_preflight_then_import_counts_one_import_attempt() -> None:
     status, _, steps = run_with([])
 
     assert status == "SUCCEEDED"

@@ -1,0 +1,117 @@
+"""Preflight: before a run creates anything, check what would otherwise fail it hours later.
+
+* The names the run will create are free: the imported image and the snapshot image (no
+  AppStream image holds them) and the export's AMI (no AMI of this account has it, and no
+  export task is making one under it). A name held by anything else fails the run at once
+  with ResourceNameConflict; a name already this run's (a retried task) passes.
+* The source: an existing image exists and is not FAILED or being deleted; an AMI is
+  importable (CreateImportedImage with DryRun: the role, the AMI, the name).
+* The roles the request names are ones the deployment may pass (`settings.passable_roles`);
+  IAM would refuse any other, but only once the run reaches the call that passes it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from functions import clients, names
+from functions.context import Context
+from functions.errors import InvalidPipelineRequest, ResourceNameConflict, SourceImageNotUsable
+from functions.lifecycle.inventory import ec2_call
+from functions.plan import Plan
+from functions.services import appstream, export_tasks, imports
+from functions.services.steps import failures_recorded
+
+STEP = "preflight"
+UNUSABLE_SOURCE_STATES = ("FAILED", "DELETING")
+EXPORT_IN_FLIGHT = "EXPORTING"
+
+
+def preflight(context: Context, plan: Plan) -> None:
+    checked = {"names": _names(plan), "source": plan.source_image_name}
+    context.records.step_started(plan.run_id, STEP, checked)
+    with failures_recorded(context, plan, STEP):
+        _check_roles(plan, context.settings.passable_roles)
+        for name in _image_names(plan):
+            _check_image_name(name, plan)
+        if plan.ami_name:
+            _check_ami_name(plan.ami_name, plan)
+        if plan.request.imports:
+            imports.dry_run(plan)
+        else:
+            _check_source_image(plan.source_image_name)
+        context.records.step_succeeded(plan.run_id, STEP, checked, None)
+
+
+def _image_names(plan: Plan) -> list[str]:
+    return [name for name in (plan.imported_image_name, plan.image_name) if name]
+
+
+def _names(plan: Plan) -> list[str]:
+    return [*_image_names(plan), *([plan.ami_name] if plan.ami_name else [])]
+
+
+def _check_roles(plan: Plan, passable: tuple[str, ...]) -> None:
+    if not passable:
+        return
+    request = plan.request
+    given = {
+        "source.import_role_arn": request.source.import_role_arn,
+        "builder.iam_role_arn": request.builder.iam_role_arn,
+        "export.role_arn": request.export.role_arn if request.export else None,
+    }
+    refused = [f"{field} {arn}" for field, arn in given.items() if arn and arn not in passable]
+    if refused:
+        raise InvalidPipelineRequest(
+            f"{STEP}: the deployment may not pass {'; '.join(refused)} to AppStream; "
+            f"it may pass: {', '.join(passable)}"
+        )
+
+
+def _check_image_name(name: str, plan: Plan) -> None:
+    image = appstream.find_image(name)
+    if image is not None and not appstream.owned_by(image, plan.tags):
+        raise ResourceNameConflict(
+            f"{STEP}: an image named {name!r} already exists ({image.get('State')}) and is not this run's; "
+            "choose another name, or delete that image"
+        )
+
+
+def _check_ami_name(ami_name: str, plan: Plan) -> None:
+    found = ec2_call(
+        f"DescribeImages (AMI name {ami_name!r})",
+        clients.ec2().describe_images,
+        Owners=["self"],
+        Filters=[{"Name": "name", "Values": [ami_name]}],  # a filter EC2 documents (DescribeImages)
+    ).get("Images", [])
+    for ami in found:
+        tags = {tag["Key"]: tag["Value"] for tag in ami.get("Tags") or []}
+        if not names.same_run(tags, plan.tags):
+            raise ResourceNameConflict(
+                f"{STEP}: the AMI {ami.get('ImageId')} is already named {ami_name!r}; AMI names are unique "
+                "per account and region: choose another export.ami_name, or deregister that AMI"
+            )
+    task = _export_in_flight(ami_name, plan)
+    if task is not None:
+        raise ResourceNameConflict(
+            f"{STEP}: export task {task.get('TaskId')} is already exporting {task.get('ImageArn')} to an AMI "
+            f"named {ami_name!r}; choose another export.ami_name"
+        )
+
+
+def _export_in_flight(ami_name: str, plan: Plan) -> dict[str, Any] | None:
+    for task in export_tasks.every_task(f"ListExportImageTasks (AMI name {ami_name!r})"):
+        ours = names.same_run(task.get("TagSpecifications") or {}, plan.tags)
+        if task.get("AmiName") == ami_name and task.get("State") == EXPORT_IN_FLIGHT and not ours:
+            return task
+    return None
+
+
+def _check_source_image(name: str) -> None:
+    image = appstream.find_image(name)
+    if image is None:
+        raise SourceImageNotUsable(f"{STEP}: the source image {name!r} does not exist")
+    if image.get("State") in UNUSABLE_SOURCE_STATES:
+        raise SourceImageNotUsable(
+            f"{STEP}: the source image {name!r} is {image.get('State')}: {appstream.reason_of(image)}"
+        )

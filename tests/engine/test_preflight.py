@@ -1,0 +1,94 @@
+"""The preflight: a run that would fail on a taken name, a missing source or a foreign role fails at once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+import pytest
+
+from functions import names
+from image_factory.local_engine.engine import LocalEngine
+from tests.engine.pipeline_support import (
+    FAST_DURATIONS,
+    FAST_SETTINGS,
+    fast_engine,
+    fast_request,
+    fast_scenario,
+)
+
+pytestmark = pytest.mark.slow
+CREATES = ("CreateImportedImage", "CreateImageBuilder", "CreateExportImageTask")
+
+
+def failed_preflight(
+    document: dict[str, Any], settings: dict[str, str] = FAST_SETTINGS
+) -> tuple[Any, dict[str, int]]:
+    """Run `document`; return its error and the AppStream calls it made."""
+    with LocalEngine(fast_scenario(), settings=settings) as engine:
+        outcome = engine.run(document)
+        calls = dict(engine.counters().appstream_calls_by_operation)
+    assert outcome.status == "FAILED" and outcome.error is not None
+    assert outcome.error.step == "preflight"
+    assert not [call for call in CREATES if call in calls], "the run created something before failing"
+    return outcome.error, calls
+
+
+def test_an_ami_already_holding_the_export_name_fails_the_run_before_anything_is_created() -> None:
+    document = fast_request("reference")
+    document["export"] = {**document["export"], "ami_name": "golden-ami"}
+    with fast_engine() as engine:
+        # Someone else's AMI with that name (AMI names are unique per account and region).
+        ec2 = boto3.client("ec2", region_name=engine.region)
+        ami = ec2.register_image(Name="golden-ami", RootDeviceName="/dev/sda1")["ImageId"]
+        outcome = engine.start(document).wait(120)
+        calls = dict(engine.counters().appstream_calls_by_operation)
+
+    assert outcome.status == "FAILED" and outcome.error is not None
+    assert (outcome.error.step, outcome.error.code) == ("preflight", "ResourceNameConflict")
+    assert ami in outcome.error.message and "golden-ami" in outcome.error.message
+    assert "export.ami_name" in outcome.error.message
+    assert not [call for call in CREATES if call in calls]
+
+
+def test_an_export_under_way_to_the_same_ami_name_fails_the_run() -> None:
+    document = fast_request("from-existing-image")
+    document["export"] = {
+        "ami_name": "golden-ami",
+        "role_arn": "arn:aws:iam::123456789012:role/image-factory-appstream-export",
+    }
+    # The other export is still running when the run starts: simulated time runs fast meanwhile.
+    scenario = fast_scenario(images=[{"name": "older"}], durations={**FAST_DURATIONS, "export": 10**6})
+    with fast_engine(scenario) as engine:
+        engine.emulator.call(
+            "CreateExportImageTask",
+            {"ImageName": "older", "AmiName": "golden-ami", "IamRoleArn": document["export"]["role_arn"]},
+        )
+        outcome = engine.start(document).wait(120)
+
+    assert outcome.status == "FAILED" and outcome.error is not None
+    assert (outcome.error.step, outcome.error.code) == ("preflight", "ResourceNameConflict")
+    assert "already exporting" in outcome.error.message and "golden-ami" in outcome.error.message
+
+
+def test_a_missing_source_image_fails_the_run_at_once() -> None:
+    document = fast_request("from-existing-image")
+    document["source"] = {"image_name": "no-such-image"}
+    error, _ = failed_preflight(document)
+
+    assert error.code == "SourceImageNotUsable"
+    assert "no-such-image" in error.message
+
+
+def test_a_role_the_deployment_may_not_pass_fails_the_run_naming_the_field() -> None:
+    allowed = "arn:aws:iam::123456789012:role/image-factory-appstream-export"
+    settings = {**FAST_SETTINGS, names.ENV_PASSABLE_ROLES: allowed}
+    error, calls = failed_preflight(fast_request("reference"), settings=settings)
+
+    assert error.code == "InvalidPipelineRequest"
+    assert (
+        "source.import_role_arn arn:aws:iam::123456789012:role/image-factory-appstream-import"
+        in error.message
+    )
+    assert "export.role_arn" not in error.message.split(";")[0]  # the allowed one is not named
+    assert "CreateImportedImage" not in calls  # refused before even the dry run
