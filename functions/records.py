@@ -20,7 +20,7 @@ from functions.errors import RunRecordConflict
 from functions.run_events import publish_run_change
 
 RunStatus = Literal["RUNNING", "SUCCEEDED", "FAILED", "CANCELLED"]
-STEP_ORDER = ("validate", "import", "builder_slot", "builder", "snapshot", "export", "cleanup")
+STEP_ORDER = ("validate", "preflight", "import", "builder_slot", "builder", "snapshot", "export", "cleanup")
 
 
 def request_digest(document: dict[str, Any]) -> str:

@@ -4,8 +4,9 @@
   AppStream image holds them) and the export's AMI (no AMI of this account has it, and no
   export task is making one under it). A name held by anything else fails the run at once
   with ResourceNameConflict; a name already this run's (a retried task) passes.
-* The source: an existing image exists and is not FAILED or being deleted; an AMI is
-  importable (CreateImportedImage with DryRun: the role, the AMI, the name).
+* An AMI to import is importable (CreateImportedImage with DryRun: the role, the AMI, the
+  name). An existing source image is checked by CheckImage, the next state, also before
+  anything is created.
 * The roles the request names are ones the deployment may pass (`settings.passable_roles`);
   IAM would refuse any other, but only once the run reaches the call that passes it.
 """
@@ -16,14 +17,13 @@ from typing import Any
 
 from functions import clients, names
 from functions.context import Context
-from functions.errors import InvalidPipelineRequest, ResourceNameConflict, SourceImageNotUsable
-from functions.lifecycle.inventory import ec2_call
+from functions.errors import InvalidPipelineRequest, ResourceNameConflict
+from functions.lifecycle import inventory
 from functions.plan import Plan
 from functions.services import appstream, export_tasks, imports
 from functions.services.steps import failures_recorded
 
 STEP = "preflight"
-UNUSABLE_SOURCE_STATES = ("FAILED", "DELETING")
 EXPORT_IN_FLIGHT = "EXPORTING"
 
 
@@ -32,14 +32,11 @@ def preflight(context: Context, plan: Plan) -> None:
     context.records.step_started(plan.run_id, STEP, checked)
     with failures_recorded(context, plan, STEP):
         _check_roles(plan, context.settings.passable_roles)
-        for name in _image_names(plan):
-            _check_image_name(name, plan)
+        _check_image_names(_image_names(plan), plan)
         if plan.ami_name:
             _check_ami_name(plan.ami_name, plan)
         if plan.request.imports:
             imports.dry_run(plan)
-        else:
-            _check_source_image(plan.source_image_name)
         context.records.step_succeeded(plan.run_id, STEP, checked, None)
 
 
@@ -68,24 +65,26 @@ def _check_roles(plan: Plan, passable: tuple[str, ...]) -> None:
         )
 
 
-def _check_image_name(name: str, plan: Plan) -> None:
-    image = appstream.find_image(name)
-    if image is not None and not appstream.owned_by(image, plan.tags):
-        raise ResourceNameConflict(
-            f"{STEP}: an image named {name!r} already exists ({image.get('State')}) and is not this run's; "
-            "choose another name, or delete that image"
-        )
+def _check_image_names(wanted: list[str], plan: Plan) -> None:
+    # One listing for every name (a name can be taken only by this account's own images): a few
+    # calls, whatever the number of names, where DescribeImages is rate limited.
+    for image in inventory.private_images():
+        if image.get("Name") in wanted and not appstream.owned_by(image, plan.tags):
+            raise ResourceNameConflict(
+                f"{STEP}: an image named {image['Name']!r} already exists ({image.get('State')}) and is not "
+                "this run's; choose another name, or delete that image"
+            )
 
 
 def _check_ami_name(ami_name: str, plan: Plan) -> None:
-    found = ec2_call(
+    found = inventory.ec2_call(
         f"DescribeImages (AMI name {ami_name!r})",
         clients.ec2().describe_images,
         Owners=["self"],
         Filters=[{"Name": "name", "Values": [ami_name]}],  # a filter EC2 documents (DescribeImages)
     ).get("Images", [])
     for ami in found:
-        tags = {tag["Key"]: tag["Value"] for tag in ami.get("Tags") or []}
+        tags = {key: inventory.tag_value(ami, key) or "" for key in plan.tags}
         if not names.same_run(tags, plan.tags):
             raise ResourceNameConflict(
                 f"{STEP}: the AMI {ami.get('ImageId')} is already named {ami_name!r}; AMI names are unique "
@@ -105,13 +104,3 @@ def _export_in_flight(ami_name: str, plan: Plan) -> dict[str, Any] | None:
         if task.get("AmiName") == ami_name and task.get("State") == EXPORT_IN_FLIGHT and not ours:
             return task
     return None
-
-
-def _check_source_image(name: str) -> None:
-    image = appstream.find_image(name)
-    if image is None:
-        raise SourceImageNotUsable(f"{STEP}: the source image {name!r} does not exist")
-    if image.get("State") in UNUSABLE_SOURCE_STATES:
-        raise SourceImageNotUsable(
-            f"{STEP}: the source image {name!r} is {image.get('State')}: {appstream.reason_of(image)}"
-        )

@@ -47,6 +47,7 @@ def test_a_successful_run_prints_its_record_counters_and_inventory(
     assert str(report["resources"]["ami_id"]).startswith("ami-")
     steps = report["steps"]
     assert [s["name"] for s in steps] == [
+        "preflight",
         "import",
         "builder_slot",
         "builder",

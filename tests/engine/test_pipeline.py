@@ -56,7 +56,8 @@ def test_a_pipeline_runs_to_the_end(request_name: str, imports: bool, exports: b
 @pytest.mark.parametrize(
     ("scenario", "step", "code", "reason"),
     [
-        ("import-fails", "import", "AppStreamRequestRejected", "two EBS volumes"),
+        # The preflight's dry run refuses the AMI before anything is imported.
+        ("import-fails", "preflight", "AppStreamRequestRejected", "two EBS volumes"),
         ("validation-fails", "import", "ImageImportFailed", "VALIDATION_ERROR"),
         ("builder-fails", "builder", "ImageBuilderFailed", "could not be launched"),
         ("agent-job-fails", "snapshot", "SnapshotFailed", "exited with code 1603"),

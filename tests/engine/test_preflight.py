@@ -71,13 +71,18 @@ def test_an_export_under_way_to_the_same_ami_name_fails_the_run() -> None:
     assert "already exporting" in outcome.error.message and "golden-ami" in outcome.error.message
 
 
-def test_a_missing_source_image_fails_the_run_at_once() -> None:
+def test_a_missing_source_image_fails_the_run_before_anything_is_created() -> None:
+    # An existing source is CheckImage's to judge, right after the preflight.
     document = fast_request("from-existing-image")
     document["source"] = {"image_name": "no-such-image"}
-    error, _ = failed_preflight(document)
+    with LocalEngine(fast_scenario(), settings=FAST_SETTINGS) as engine:
+        outcome = engine.run(document)
+        calls = dict(engine.counters().appstream_calls_by_operation)
 
-    assert error.code == "SourceImageNotUsable"
-    assert "no-such-image" in error.message
+    assert outcome.status == "FAILED" and outcome.error is not None
+    assert (outcome.error.step, outcome.error.code) == ("import", "SourceImageNotUsable")
+    assert "no-such-image" in outcome.error.message
+    assert not [call for call in CREATES if call in calls]
 
 
 def test_a_role_the_deployment_may_not_pass_fails_the_run_naming_the_field() -> None:
