@@ -283,6 +283,8 @@ def create_image(account: Account, builder: ImageBuilder, spec: ImageSpec, start
         image_builder_name=builder.name,
         agent_version=builder.agent_version,
         applications=list(source.applications) if source is not None else [],
+        # "For private images, this date is the release date of the base image" (seed l.406).
+        released=source.released if source is not None else None,
     )
     account.images[image.name] = image
     outcome = account.resource_faults.take("image", image.name)
