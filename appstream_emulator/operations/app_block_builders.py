@@ -178,5 +178,10 @@ def delete_app_block_builder(account: Account, params: dict[str, Any]) -> dict[s
             "OperationNotPermittedException",
             f"The app block builder {builder.name} is RUNNING; stop it first.",
         )
+    # "An app block builder can only be deleted when it has no association with an app block." (model)
+    if builder.app_block_arn is not None:
+        raise AppStreamError(
+            "ResourceInUseException", f"The app block builder {builder.name} is associated with an app block."
+        )
     del account.app_block_builders[builder.name]
     return {}

@@ -176,9 +176,10 @@ def test_app_block_builder_lifecycle() -> None:
         {"Name": "new", "AttributesToDelete": ["VPC_CONFIGURATION_SECURITY_GROUP_IDS"]},
     )["AppBlockBuilder"]
     assert updated["VpcConfig"] == {"SubnetIds": ["subnet-1", "subnet-2"]}
-    emulator.call("DeleteAppBlockBuilder", {"Name": "abb"})
+    # "An app block builder can only be deleted when it has no association with an app block." (model)
+    assert error_of(emulator, "DeleteAppBlockBuilder", {"Name": "abb"}) == "ResourceInUseException"
     emulator.call("DeleteAppBlockBuilder", {"Name": "new"})
-    assert emulator.inventory()["app_block_builders"] == []
+    assert [b["name"] for b in emulator.inventory()["app_block_builders"]] == ["abb"]
 
 
 def test_tags_by_arn() -> None:
