@@ -43,6 +43,16 @@ def _check_instance_type(instance_type: str) -> None:
         )
 
 
+def _check_platform(platform: str) -> None:
+    # "WINDOWS_SERVER_2019 is the only valid value." (seed l.6599); CreateAppBlockBuilder's model enum
+    # already says so, UpdateAppBlockBuilder's Platform takes every platform.
+    if platform != "WINDOWS_SERVER_2019":
+        raise AppStreamError(
+            "InvalidParameterCombinationException",
+            "WINDOWS_SERVER_2019 is the only platform of app block builders.",
+        )
+
+
 def _check_subnets(vpc: dict[str, Any]) -> None:
     subnets = vpc.get("SubnetIds") or []
     if len(subnets) < MIN_SUBNETS:
@@ -107,11 +117,8 @@ def update_app_block_builder(account: Account, params: dict[str, Any]) -> dict[s
             "ResourceInUseException",
             f"The app block builder {builder.name} is RUNNING; only DisplayName and Description can change.",
         )
-    if params.get("Platform") is not None and params["Platform"] != "WINDOWS_SERVER_2019":
-        raise AppStreamError(
-            "InvalidParameterCombinationException",
-            "WINDOWS_SERVER_2019 is the only platform of app block builders.",
-        )
+    if params.get("Platform") is not None:
+        _check_platform(params["Platform"])
     if params.get("InstanceType") is not None:
         _check_instance_type(params["InstanceType"])
     if params.get("VpcConfig") is not None:

@@ -338,6 +338,16 @@ def test_an_app_block_builder_takes_at_least_two_subnets() -> None:
     assert error_of(emulator, "UpdateAppBlockBuilder", update) == "ValidationException"
 
 
+def test_an_app_block_builder_runs_windows_server_2019_only() -> None:
+    """'WINDOWS_SERVER_2019 is the only valid value.' (seed l.1000, l.6599)"""
+    emulator, _ = make()
+    other = {**APP_BLOCK_BUILDER, "Platform": "WINDOWS_SERVER_2022"}
+    assert error_of(emulator, "CreateAppBlockBuilder", other) == "ValidationException"  # the model's enum
+    emulator.call("CreateAppBlockBuilder", APP_BLOCK_BUILDER)
+    update = {"Name": "abb", "Platform": "WINDOWS_SERVER_2022"}
+    assert error_of(emulator, "UpdateAppBlockBuilder", update) == "InvalidParameterCombinationException"
+
+
 def test_describe_app_block_builders_pages_at_most_25() -> None:
     """'The maximum value is 25.' (seed l.4027); the model sets no maximum."""
     emulator, _ = make(quotas={"app_block_builders": 30})
