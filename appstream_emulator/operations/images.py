@@ -79,7 +79,7 @@ def create_imported_image(account: Account, params: dict[str, Any]) -> dict[str,
 
 
 def _check_import_source(params: dict[str, Any]) -> str | None:
-    """SourceAmiId and IamRoleArn are [REQUIRED] in the API reference (seed l.50, l.66); the newer
+    """SourceAmiId and IamRoleArn are [REQUIRED] in the API reference (seed l.57, l.67); the newer
     model makes both optional beside WorkspaceImageId, so one source is needed and a role with an AMI."""
     ami_id, workspace_image_id = params.get("SourceAmiId"), params.get("WorkspaceImageId")
     if ami_id is not None and workspace_image_id is not None:
