@@ -48,6 +48,7 @@ class Account:
         self._add_public_images()
         self._add_existing_images()
         self._add_existing_fleets()
+        self._add_existing_app_block_builders()
 
     # --- time -------------------------------------------------------------------------------
 
@@ -154,6 +155,18 @@ class Account:
                 desired=1,
                 attributes={"Platform": image.platform},
                 root_volume_gb=existing.root_volume_gb,
+            )
+
+    def _add_existing_app_block_builders(self) -> None:
+        for existing in self.scenario.app_block_builders:
+            self.app_block_builders[existing.name] = AppBlockBuilder(
+                name=existing.name,
+                arn=self.arn("app-block-builder", existing.name),
+                created=self.now,
+                state="STOPPED",
+                instance_type=existing.instance_type,
+                app_block_arn=self.arn("app-block", existing.app_block) if existing.app_block else None,
+                attributes={"VpcConfig": {"SubnetIds": list(existing.subnet_ids)}},
             )
 
     def _add_public_images(self) -> None:

@@ -285,6 +285,8 @@ def create_image(account: Account, builder: ImageBuilder, spec: ImageSpec, start
         agent_version=builder.agent_version,
         applications=list(source.applications) if source is not None else [],
         volume_gb=builder_volume_gb(builder, source),
+        # "For private images, this date is the release date of the base image" (seed l.406).
+        released=source.released if source is not None else None,
     )
     account.images[image.name] = image
     outcome = account.resource_faults.take("image", image.name)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from .account import Account
 from .render import timestamp
 from .resources import Image, ImageBuilder
@@ -31,6 +33,8 @@ def _come_up(account: Account, builder: ImageBuilder, when: float) -> None:
         fail(builder, "INTERNAL_ERROR", "INTERNAL_SERVICE_ERROR", reason, when)
         return
     builder.state = "RUNNING"
+    if builder.network_access is None:  # its ENI is attached on the first start and kept until deleted
+        builder.network_access = _network_interface(builder)
     if account.agent is not None:
         account.agent.builder_running(account, builder, when)
 
@@ -74,3 +78,11 @@ def fail(builder: ImageBuilder, reason_code: str, error_code: str, message: str,
 
 def _image_of(account: Account, builder: ImageBuilder) -> Image | None:
     return next((image for image in account.images.values() if image.arn == builder.image_arn), None)
+
+
+def _network_interface(builder: ImageBuilder) -> dict[str, str]:
+    """NetworkAccessConfiguration of the builder's ENI, derived from its ARN (no random draw, so the
+    scenario's seeded sequence of ids is the same whether or not a builder has run)."""
+    digest = hashlib.sha256(builder.arn.encode()).hexdigest()
+    address = f"10.0.{int(digest[:2], 16)}.{int(digest[2:4], 16) or 1}"
+    return {"EniPrivateIpAddress": address, "EniId": f"eni-{digest[4:21]}"}

@@ -1,4 +1,5 @@
-"""What AppStream offers every account: instance types (2025-11-17 API docs) and public base images."""
+"""What AppStream offers every account: instance types (2025-11-17 API docs), license-included
+applications and public base images."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import re
 
 _STANDARD = ["stream.standard.small", "stream.standard.medium", "stream.standard.large"]
 _LARGER_STANDARD = ["stream.standard.xlarge", "stream.standard.2xlarge"]
+# The seed still lists stream.graphics-design.* (and older references stream.graphics-pro.*), but
+# both families are retired (docs/emulator-fidelity.md, "Instance types"), so neither is offered.
 _SIZED_FAMILIES = [
     *(f"stream.compute.{size}" for size in ("large", "xlarge", "2xlarge", "4xlarge", "8xlarge")),
     *(f"stream.memory.{size}" for size in ("large", "xlarge", "2xlarge", "4xlarge", "8xlarge")),
@@ -13,7 +16,6 @@ _SIZED_FAMILIES = [
         f"stream.memory.z1d.{size}"
         for size in ("large", "xlarge", "2xlarge", "3xlarge", "6xlarge", "12xlarge")
     ),
-    *(f"stream.graphics-design.{size}" for size in ("large", "xlarge", "2xlarge", "4xlarge")),
     *(
         f"stream.graphics.g4dn.{size}"
         for size in ("xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge")
@@ -37,11 +39,12 @@ FLEET_INSTANCE_TYPES: frozenset[str] = frozenset(_STANDARD + _LARGER_STANDARD + 
 ELASTIC_FLEET_INSTANCE_TYPES: frozenset[str] = frozenset(_STANDARD + _LARGER_STANDARD)
 APP_BLOCK_BUILDER_INSTANCE_TYPES: frozenset[str] = frozenset(_STANDARD + _LARGER_STANDARD)
 
-# The model's InstanceType pattern. Imported (CUSTOM) images unlock the general purpose,
-# memory, compute and accelerated EC2 families, whose names the docs do not list, so any
-# well-formed instance type is accepted for them.
-WELL_FORMED_INSTANCE_TYPE = re.compile(
-    r"^[a-zA-Z0-9-]+(\.[a-z0-9-]+)+\.(small|medium|large|xlarge|\d+xlarge|metal)\Z"
+# Imported (CUSTOM) images unlock the EC2 families the docs name by prefix ("GeneralPurpose.*",
+# "MemoryOptimized.*", "ComputeOptimized.*", "Accelerated.*"); the members of each are not listed,
+# so any well-formed size within one of those families is accepted.
+EC2_FAMILY_PREFIXES = ("GeneralPurpose", "MemoryOptimized", "ComputeOptimized", "Accelerated")
+EC2_FAMILY_INSTANCE_TYPE = re.compile(
+    rf"^({'|'.join(EC2_FAMILY_PREFIXES)})\.([a-z0-9-]+\.)*(small|medium|large|xlarge|\d+xlarge|metal)\Z"
 )
 
 NATIVE_INSTANCE_FAMILIES = [
@@ -62,8 +65,8 @@ def instance_type_allowed(instance_type: str, offered: frozenset[str], custom_im
 
 
 def is_ec2_family_type(instance_type: str) -> bool:
-    """A well-formed type outside the documented catalogue: only imported images can use one."""
-    return instance_type not in FLEET_INSTANCE_TYPES and bool(WELL_FORMED_INSTANCE_TYPE.match(instance_type))
+    """A type of one of the EC2 families only imported images can use."""
+    return bool(EC2_FAMILY_INSTANCE_TYPE.match(instance_type))
 
 
 # AWS-owned base images present in every account from the start: (name, platform, release date).
@@ -75,3 +78,28 @@ PUBLIC_BASE_IMAGES: list[tuple[str, str, str]] = [
 ]
 
 AGENT_VERSION = "1.1.1495"
+# What AppstreamAgentVersion names to ask for the newest agent (seed l.2369, l.5655).
+LATEST_AGENT = "[LATEST]"
+
+# SoftwaresToInstall and SoftwaresToUninstall of CreateImageBuilder (seed l.2431-2479, l.2491-2539).
+LICENSE_INCLUDED_APPLICATIONS: frozenset[str] = frozenset(
+    f"Microsoft_{product}_{edition}_{bits}"
+    for product, editions in (
+        (
+            "Office",
+            (
+                "2021_LTSC_Professional_Plus",
+                "2024_LTSC_Professional_Plus",
+                "2021_LTSC_Standard",
+                "2024_LTSC_Standard",
+            ),
+        ),
+        (
+            "Visio",
+            ("2021_LTSC_Professional", "2024_LTSC_Professional", "2021_LTSC_Standard", "2024_LTSC_Standard"),
+        ),
+        ("Project", ("2021_Professional", "2024_Professional", "2021_Standard", "2024_Standard")),
+    )
+    for edition in editions
+    for bits in ("32Bit", "64Bit")
+)

@@ -68,6 +68,7 @@ def image_builder(item: ImageBuilder) -> dict[str, Any]:
             "CreatedTime": timestamp(item.created),
             "EnableDefaultInternetAccess": item.enable_default_internet_access,
             "DomainJoinInfo": item.domain_join_info,
+            "NetworkAccessConfiguration": item.network_access,
             "ImageBuilderErrors": item.errors,
             "AppstreamAgentVersion": item.agent_version,
             "AccessEndpoints": item.access_endpoints,

@@ -69,6 +69,7 @@ class ImageBuilder(Resource):
     access_endpoints: list[dict[str, Any]] | None = None
     root_volume_gb: int | None = None
     disable_imdsv1: bool | None = None
+    network_access: dict[str, str] | None = None  # NetworkAccessConfiguration: its ENI, once it has run
     state_reason: dict[str, str] | None = None
     errors: list[dict[str, Any]] = field(default_factory=list)
     agent_run: AgentRun | None = None
@@ -107,4 +108,5 @@ class Fleet(Resource):
 class AppBlockBuilder(Resource):
     platform: str = "WINDOWS_SERVER_2019"
     instance_type: str = ""
+    app_block_arn: str | None = None  # the app block associated with it; needed to start it
     attributes: dict[str, Any] = field(default_factory=dict)

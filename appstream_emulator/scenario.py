@@ -165,6 +165,27 @@ class ExistingFleet(_Strict):
     root_volume_gb: int | None = Field(None, ge=200, le=500)
 
 
+class ExistingAppBlockBuilder(_Strict):
+    """An app block builder the account already has when it starts, STOPPED.
+
+    StartAppBlockBuilder needs an app block associated with the builder, and the emulator has no
+    app blocks of its own, so only a builder given one here can be started.
+    """
+
+    name: str = Field(pattern=r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,99}$")
+    instance_type: Literal[
+        "stream.standard.small",
+        "stream.standard.medium",
+        "stream.standard.large",
+        "stream.standard.xlarge",
+        "stream.standard.2xlarge",
+    ] = "stream.standard.large"
+    app_block: str | None = Field(None, min_length=1, description="name of the app block associated with it")
+    subnet_ids: list[str] = Field(
+        default_factory=lambda: ["subnet-0a1b2c3d4e5f60718", "subnet-0b1c2d3e4f5a60719"], min_length=2
+    )
+
+
 class Assumptions(_Strict):
     """One reading per question the sources leave open (docs/emulator-fidelity.md names each).
 
@@ -200,6 +221,9 @@ class Scenario(_Strict):
     invalid_roles: list[str] = Field(default_factory=list, description="role ARNs AppStream cannot assume")
     images: list[ExistingImage] = Field(default_factory=list, description="private images at the start")
     fleets: list[ExistingFleet] = Field(default_factory=list, description="fleets at the start")
+    app_block_builders: list[ExistingAppBlockBuilder] = Field(
+        default_factory=list, description="app block builders at the start"
+    )
     assumptions: Assumptions = Field(default_factory=Assumptions)
 
     @field_validator("rate_limits")

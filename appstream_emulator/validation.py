@@ -141,3 +141,26 @@ def _check(shape: Shape, value: Any, path: str, problems: list[str], strict: boo
 
 def _join(path: str, name: str) -> str:
     return f"{path}.{name}" if path else name
+
+
+def missing_member(path: str) -> AppStreamError:
+    """A member the API reference requires and the model leaves optional, refused like a null required one."""
+    return AppStreamError(
+        "ValidationException",
+        f"1 validation error detected: Value null at '{path}' failed to satisfy constraint: "
+        "Member must not be null",
+    )
+
+
+def documented_violation(path: str, value: Any, constraint: str) -> AppStreamError:
+    """A value breaking a constraint only the API reference gives, worded as a modelled constraint is."""
+    return AppStreamError(
+        "ValidationException",
+        f"1 validation error detected: Value '{value}' at '{path}' failed to satisfy constraint: "
+        f"Member must {constraint}",
+    )
+
+
+def out_of_range(path: str, value: int, low: int, high: int) -> AppStreamError:
+    bound = f"greater than or equal to {low}" if value < low else f"less than or equal to {high}"
+    return documented_violation(path, value, f"have value {bound}")

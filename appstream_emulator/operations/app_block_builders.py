@@ -9,6 +9,7 @@ from ..account import Account
 from ..catalog import APP_BLOCK_BUILDER_INSTANCE_TYPES
 from ..errors import AppStreamError
 from ..resources import AppBlockBuilder
+from ..validation import documented_violation, out_of_range
 from .paging import page
 from .registry import operation
 
@@ -23,6 +24,8 @@ STORED_ATTRIBUTES = (
     "DisableIMDSV1",
 )
 DELETABLE = {"IAM_ROLE_ARN": "IamRoleArn", "ACCESS_ENDPOINTS": "AccessEndpoints"}
+MIN_SUBNETS = 2  # "at least two subnets in different availability zones" (seed l.1032, l.6627)
+MAX_PAGE = 25  # "The maximum value is 25." (seed l.4027); the model gives MaxResults no maximum
 
 
 def _builder(account: Account, name: str) -> AppBlockBuilder:
@@ -40,10 +43,29 @@ def _check_instance_type(instance_type: str) -> None:
         )
 
 
+def _check_platform(platform: str) -> None:
+    # "WINDOWS_SERVER_2019 is the only valid value." (seed l.6599); CreateAppBlockBuilder's model enum
+    # already says so, UpdateAppBlockBuilder's Platform takes every platform.
+    if platform != "WINDOWS_SERVER_2019":
+        raise AppStreamError(
+            "InvalidParameterCombinationException",
+            "WINDOWS_SERVER_2019 is the only platform of app block builders.",
+        )
+
+
+def _check_subnets(vpc: dict[str, Any]) -> None:
+    subnets = vpc.get("SubnetIds") or []
+    if len(subnets) < MIN_SUBNETS:
+        raise documented_violation(
+            "VpcConfig.SubnetIds", subnets, f"have length greater than or equal to {MIN_SUBNETS}"
+        )
+
+
 @operation("CreateAppBlockBuilder")
 def create_app_block_builder(account: Account, params: dict[str, Any]) -> dict[str, Any]:
     name = params["Name"]
     _check_instance_type(params["InstanceType"])
+    _check_subnets(params["VpcConfig"])
     account.check_role(params.get("IamRoleArn"))
     if name in account.app_block_builders:
         raise AppStreamError(
@@ -73,6 +95,8 @@ def describe_app_block_builders(account: Account, params: dict[str, Any]) -> dic
     names = params.get("Names")
     builders = [_builder(account, n) for n in names] if names else list(account.app_block_builders.values())
     size = params.get("MaxResults") or DESCRIBE_PAGE
+    if size > MAX_PAGE:
+        raise out_of_range("MaxResults", size, 1, MAX_PAGE)
     chunk, token = page(builders, "DescribeAppBlockBuilders", params.get("NextToken"), size)
     result: dict[str, Any] = {"AppBlockBuilders": [render.app_block_builder(b) for b in chunk]}
     if token:
@@ -93,13 +117,13 @@ def update_app_block_builder(account: Account, params: dict[str, Any]) -> dict[s
             "ResourceInUseException",
             f"The app block builder {builder.name} is RUNNING; only DisplayName and Description can change.",
         )
-    if params.get("Platform") is not None and params["Platform"] != "WINDOWS_SERVER_2019":
-        raise AppStreamError(
-            "InvalidParameterCombinationException",
-            "WINDOWS_SERVER_2019 is the only platform of app block builders.",
-        )
+    if params.get("Platform") is not None:
+        _check_platform(params["Platform"])
     if params.get("InstanceType") is not None:
         _check_instance_type(params["InstanceType"])
+    if params.get("VpcConfig") is not None:
+        _check_subnets(params["VpcConfig"])
+    if params.get("InstanceType") is not None:
         builder.instance_type = params["InstanceType"]
     account.check_role(params.get("IamRoleArn"))
     for attribute in params.get("AttributesToDelete") or []:
@@ -116,6 +140,13 @@ def update_app_block_builder(account: Account, params: dict[str, Any]) -> dict[s
 
 @operation("StartAppBlockBuilder")
 def start_app_block_builder(account: Account, params: dict[str, Any]) -> dict[str, Any]:
+    builder = _builder(account, params["Name"])
+    # "An app block builder can only be started when it's associated with an app block." (seed l.5440)
+    if builder.state == "STOPPED" and builder.app_block_arn is None:
+        raise AppStreamError(
+            "OperationNotPermittedException",
+            f"The app block builder {builder.name} has no app block associated with it.",
+        )
     return _move(
         account, params["Name"], "is already RUNNING", "STARTING", "RUNNING", "app_block_builder_start"
     )
@@ -153,6 +184,11 @@ def delete_app_block_builder(account: Account, params: dict[str, Any]) -> dict[s
         raise AppStreamError(
             "OperationNotPermittedException",
             f"The app block builder {builder.name} is RUNNING; stop it first.",
+        )
+    # "An app block builder can only be deleted when it has no association with an app block." (model)
+    if builder.app_block_arn is not None:
+        raise AppStreamError(
+            "ResourceInUseException", f"The app block builder {builder.name} is associated with an app block."
         )
     del account.app_block_builders[builder.name]
     return {}

@@ -10,6 +10,7 @@ from ..catalog import ELASTIC_FLEET_INSTANCE_TYPES, FLEET_INSTANCE_TYPES
 from ..errors import AppStreamError
 from ..resources import Fleet, Image
 from ..volumes import DEFAULT_ROOT_VOLUME_GB, check_floor
+from .fleet_requests import check_fleet_update, check_new_fleet
 from .image_builders import check_instance_type, check_root_volume, resolve_image
 from .paging import page
 from .registry import operation
@@ -97,6 +98,7 @@ def create_fleet(account: Account, params: dict[str, Any]) -> dict[str, Any]:
     name = params["Name"]
     fleet_type = params.get("FleetType") or "ON_DEMAND"
     instance_type = params["InstanceType"]
+    check_new_fleet(params, fleet_type)
     image: Image | None = None
     if fleet_type != "ELASTIC" or params.get("ImageName") or params.get("ImageArn"):
         image = _usable_image(account, params, instance_type, fleet_type)
@@ -167,6 +169,7 @@ def update_fleet(account: Account, params: dict[str, Any]) -> dict[str, Any]:
                 "OperationNotPermittedException",
                 f"The fleet {fleet.name} is RUNNING; stop it to change {', '.join(refused)}.",
             )
+    check_fleet_update(params, fleet.fleet_type, fleet.attributes)
     deleting = set(params.get("AttributesToDelete") or [])
     if "VOLUME_CONFIGURATION" in deleting and params.get("RootVolumeConfig"):
         raise AppStreamError(

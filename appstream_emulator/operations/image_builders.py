@@ -7,15 +7,11 @@ from typing import Any
 from .. import render
 from ..account import Account
 from ..builder_lifecycle import begin_delete, begin_start, begin_stop
-from ..catalog import (
-    AGENT_VERSION,
-    IMAGE_BUILDER_INSTANCE_TYPES,
-    instance_type_allowed,
-    is_ec2_family_type,
-)
+from ..catalog import IMAGE_BUILDER_INSTANCE_TYPES, instance_type_allowed, is_ec2_family_type
 from ..errors import AppStreamError
 from ..resources import Image, ImageBuilder
 from ..volumes import check_floor
+from .builder_requests import agent_version, check_builder_request
 from .paging import page
 from .registry import operation
 
@@ -71,6 +67,7 @@ def create_image_builder(account: Account, params: dict[str, Any]) -> dict[str, 
             "ResourceNotAvailableException", f"The image {image.name} is {image.state} and cannot be used."
         )
     check_instance_type(params["InstanceType"], IMAGE_BUILDER_INSTANCE_TYPES, image, "image builders")
+    check_builder_request(params)
     root_volume_gb = check_root_volume(params)
     check_floor(image, root_volume_gb, f"the image builder {name}")
     account.check_role(params.get("IamRoleArn"))
@@ -97,7 +94,7 @@ def create_image_builder(account: Account, params: dict[str, Any]) -> dict[str, 
         iam_role_arn=params.get("IamRoleArn"),
         enable_default_internet_access=params.get("EnableDefaultInternetAccess"),
         domain_join_info=params.get("DomainJoinInfo"),
-        agent_version=params.get("AppstreamAgentVersion") or AGENT_VERSION,
+        agent_version=agent_version(params.get("AppstreamAgentVersion")),
         access_endpoints=params.get("AccessEndpoints"),
         root_volume_gb=root_volume_gb,
         disable_imdsv1=params.get("DisableIMDSV1"),
@@ -144,7 +141,7 @@ def start_image_builder(account: Account, params: dict[str, Any]) -> dict[str, A
             "ResourceNotAvailableException", f"The image of image builder {builder.name} is gone."
         )
     if params.get("AppstreamAgentVersion"):
-        builder.agent_version = params["AppstreamAgentVersion"]
+        builder.agent_version = agent_version(params["AppstreamAgentVersion"])
     begin_start(account, builder, account.now)
     return {"ImageBuilder": render.image_builder(builder)}
 

@@ -7,11 +7,12 @@ from typing import Any
 from .. import render
 from ..account import Account
 from ..builder_lifecycle import image_settled
-from ..catalog import AGENT_VERSION
+from ..catalog import AGENT_VERSION, FLEET_INSTANCE_TYPES, instance_type_allowed
 from ..errors import AppStreamError
 from ..faults import Outcome
 from ..resources import Image
 from ..scenario import SourceAmi
+from ..validation import missing_member
 from ..volumes import imported_volume_gb
 from .paging import page
 from .registry import operation
@@ -31,16 +32,8 @@ def create_imported_image(account: Account, params: dict[str, Any]) -> dict[str,
             f"1 validation error detected: Value '{name}' at 'name' failed to satisfy constraint: "
             f"Member must have length less than or equal to {IMPORTED_NAME_MAX}",
         )
-    ami_id, workspace_image_id = params.get("SourceAmiId"), params.get("WorkspaceImageId")
-    if (ami_id is None) == (workspace_image_id is None):
-        raise AppStreamError(
-            "InvalidParameterCombinationException", "Specify exactly one of SourceAmiId and WorkspaceImageId."
-        )
-    if ami_id is not None and params.get("IamRoleArn") is None:
-        raise AppStreamError(
-            "InvalidParameterCombinationException",
-            "IamRoleArn is required to import an image from SourceAmiId.",
-        )
+    ami_id = _check_import_source(params)
+    _check_intended_instance_type(params)
     account.check_role(params.get("IamRoleArn"))
     if ami_id is not None:
         _check_source_ami(account, ami_id)
@@ -70,19 +63,48 @@ def create_imported_image(account: Account, params: dict[str, Any]) -> dict[str,
     )
     account.images[name] = image
     outcome = account.resource_faults.take("imported_image", name)
-    validates = bool((params.get("RuntimeValidationConfig") or {}).get("IntendedInstanceType"))
+    runtime_validation = bool((params.get("RuntimeValidationConfig") or {}).get("IntendedInstanceType"))
     # Whether VALIDATING is seen without runtime validation is an assumption (docs/emulator-fidelity.md).
-    validates = validates or account.scenario.assumptions.validating_phase == "always"
+    validates = runtime_validation or account.scenario.assumptions.validating_phase == "always"
+
+    def settles(when: float) -> None:
+        _import_settles(account, image, outcome, runtime_validation, when)
 
     def imported(when: float) -> None:
         if validates:
             image.state = "VALIDATING"
-            account.after("validation", lambda at: _import_settles(account, image, outcome, at), image, when)
+            account.after("validation", settles, image, when)
         else:
-            _import_settles(account, image, outcome, when)
+            settles(when)
 
     account.after("import_", imported, image, account.now)
     return {"Image": render.image(image)}
+
+
+def _check_import_source(params: dict[str, Any]) -> str | None:
+    """SourceAmiId and IamRoleArn are [REQUIRED] in the API reference (seed l.57, l.67); the newer
+    model makes both optional beside WorkspaceImageId, so one source is needed and a role with an AMI."""
+    ami_id, workspace_image_id = params.get("SourceAmiId"), params.get("WorkspaceImageId")
+    if ami_id is not None and workspace_image_id is not None:
+        raise AppStreamError(
+            "InvalidParameterCombinationException", "Specify exactly one of SourceAmiId and WorkspaceImageId."
+        )
+    if ami_id is None and workspace_image_id is None:
+        raise missing_member("SourceAmiId")
+    if ami_id is not None and params.get("IamRoleArn") is None:
+        raise missing_member("IamRoleArn")
+    return ami_id
+
+
+def _check_intended_instance_type(params: dict[str, Any]) -> None:
+    """Runtime validation runs on a type the imported (CUSTOM) image could stream on."""
+    intended = (params.get("RuntimeValidationConfig") or {}).get("IntendedInstanceType")
+    if intended is not None and not instance_type_allowed(intended, FLEET_INSTANCE_TYPES, custom_image=True):
+        raise AppStreamError(
+            "InvalidParameterCombinationException",
+            f"RuntimeValidationConfig.IntendedInstanceType {intended} is not an instance type an imported "
+            "image can use.",
+        )
 
 
 def _check_source_ami(account: Account, ami_id: str) -> None:
@@ -119,19 +141,18 @@ def _application(app: dict[str, Any], now: float) -> dict[str, Any]:
     return {key: value for key, value in entry.items() if value not in (None, "")}
 
 
-def _import_settles(account: Account, image: Image, outcome: Outcome | None, when: float) -> None:
+def _import_settles(
+    account: Account, image: Image, outcome: Outcome | None, runtime_validation: bool, when: float
+) -> None:
     if outcome is None:
         image.state = "AVAILABLE"
     else:
         image.state = "FAILED"
         image.state_reason = {"Code": "IMAGE_IMPORT_FAILURE", "Message": outcome.reason}
-        image.errors = [
-            {
-                "ErrorCode": "VALIDATION_ERROR",
-                "ErrorMessage": outcome.reason,
-                "ErrorTimestamp": render.timestamp(when),
-            }
-        ]
+        # VALIDATION_ERROR reports a failed streaming test, so only runtime validation lists one.
+        if runtime_validation:
+            error = {"ErrorCode": "VALIDATION_ERROR", "ErrorMessage": outcome.reason}
+            image.errors = [{**error, "ErrorTimestamp": render.timestamp(when)}]
     image_settled(account, image, when)
 
 
@@ -229,6 +250,7 @@ def create_updated_image(account: Account, params: dict[str, Any]) -> dict[str, 
         base_image_arn=existing.arn,
         agent_version=AGENT_VERSION,
         applications=list(existing.applications),
+        released=existing.released,  # the base image's release date carries over (seed l.406)
         from_update=True,
         volume_gb=existing.volume_gb,
     )

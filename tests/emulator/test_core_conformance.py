@@ -35,7 +35,7 @@ POOLS: dict[str, list[Any]] = {
     "InstanceType": [
         "stream.standard.large",
         "stream.standard.xlarge",
-        "stream.general.m7i.xlarge",
+        "GeneralPurpose.m7i.xlarge",
         "huge",
         "",
     ],
@@ -114,12 +114,17 @@ def _valid(rng: random.Random, operation: str, task_ids: list[str]) -> dict[str,
             "ImageName": image,
             "InstanceType": "stream.standard.large",
         },
-        "CreateFleet": {"Name": _fresh(rng), "ImageName": image, "InstanceType": "stream.standard.large"},
+        "CreateFleet": {
+            "Name": _fresh(rng),
+            "ImageName": image,
+            "InstanceType": "stream.standard.large",
+            "ComputeCapacity": {"DesiredInstances": 1},
+        },
         "CreateAppBlockBuilder": {
             "Name": _fresh(rng),
             "Platform": "WINDOWS_SERVER_2019",
             "InstanceType": "stream.standard.large",
-            "VpcConfig": {},
+            "VpcConfig": {"SubnetIds": ["subnet-1", "subnet-2"]},
         },
         "CreateExportImageTask": {"ImageName": image, "AmiName": _fresh(rng), **role},
         "CreateUpdatedImage": {"existingImageName": image, "newImageName": _fresh(rng)},
@@ -167,6 +172,7 @@ def _world() -> tuple[Emulator, ManualClock]:
                 {"operation": "StartFleet", "error": "RequestLimitExceededException", "times": 1},
             ],
             "rate_limits": {"ListTagsForResource": {"per_second": 0.5, "burst": 2}},
+            "app_block_builders": [{"name": "abb", "app_block": "packager"}],
         }
     )
     clock = ManualClock()
@@ -184,15 +190,12 @@ def _world() -> tuple[Emulator, ManualClock]:
     clock.advance(100)
     emulator.call("StopImageBuilder", {"Name": "b-stop"})
     emulator.call(
-        "CreateFleet", {"Name": "fleet", "ImageName": "golden", "InstanceType": "stream.standard.large"}
-    )
-    emulator.call(
-        "CreateAppBlockBuilder",
+        "CreateFleet",
         {
-            "Name": "abb",
-            "Platform": "WINDOWS_SERVER_2019",
+            "Name": "fleet",
+            "ImageName": "golden",
             "InstanceType": "stream.standard.large",
-            "VpcConfig": {},
+            "ComputeCapacity": {"DesiredInstances": 1},
         },
     )
     return emulator, clock

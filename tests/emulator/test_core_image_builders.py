@@ -141,10 +141,10 @@ def test_instance_types() -> None:
     clock.advance(2700)
     # Imported images unlock further EC2 families; native ones do not.
     assert (
-        create(emulator, "custom", ImageName="golden", InstanceType="stream.general.m7i.xlarge")["State"]
+        create(emulator, "custom", ImageName="golden", InstanceType="GeneralPurpose.m7i.xlarge")["State"]
         == "PENDING"
     )
-    native = {"Name": "n", "ImageName": BASE, "InstanceType": "stream.general.m7i.xlarge"}
+    native = {"Name": "n", "ImageName": BASE, "InstanceType": "GeneralPurpose.m7i.xlarge"}
     assert error_of(emulator, "CreateImageBuilder", native) == "IncompatibleImageException"
     nonsense = {"Name": "n", "ImageName": BASE, "InstanceType": "huge"}
     assert error_of(emulator, "CreateImageBuilder", nonsense) == "InvalidParameterCombinationException"
@@ -230,3 +230,89 @@ def test_streaming_url_only_when_running() -> None:
     url = emulator.call("CreateImageBuilderStreamingURL", {"Name": "builder", "Validity": 600})
     assert url["StreamingURL"].startswith("https://")
     assert url["Expires"].timestamp() == clock.now() + 600
+
+
+def test_a_builder_takes_one_subnet() -> None:
+    """'You can specify only one subnet.' (seed l.2315)"""
+    emulator, _ = make()
+    two = {"SubnetIds": ["subnet-1", "subnet-2"]}
+    params = {"Name": "b", "ImageName": BASE, "InstanceType": "stream.standard.large", "VpcConfig": two}
+    with pytest.raises(AppStreamError) as raised:
+        emulator.call("CreateImageBuilder", params)
+    assert raised.value.code == "ValidationException" and "'VpcConfig.SubnetIds'" in raised.value.message
+    assert create(emulator, VpcConfig={"SubnetIds": ["subnet-1"]})["VpcConfig"] == {"SubnetIds": ["subnet-1"]}
+
+
+@pytest.mark.parametrize("member", ["SoftwaresToInstall", "SoftwaresToUninstall"])
+def test_license_included_applications_are_the_listed_ones(member: str) -> None:
+    """The seed lists the applications (l.2431-2479, l.2491-2539)."""
+    emulator, _ = make()
+    listed = ["Microsoft_Office_2024_LTSC_Standard_64Bit", "Microsoft_Project_2021_Professional_32Bit"]
+    assert create(emulator, **{member: listed})["State"] == "PENDING"
+    params = {
+        "Name": "other",
+        "ImageName": BASE,
+        "InstanceType": "stream.standard.large",
+        member: ["Microsoft_Office_2024_LTSC_Standard_64Bit", "Microsoft_Office_2016"],
+    }
+    with pytest.raises(AppStreamError) as raised:
+        emulator.call("CreateImageBuilder", params)
+    assert raised.value.code == "ValidationException"
+    assert f"'{member}.2'" in raised.value.message and "Microsoft_Office_2016" in raised.value.message
+
+
+def test_latest_agent_version_resolves_to_the_newest_agent() -> None:
+    """'To use the latest version ... specify [LATEST].' (seed l.2369, l.5655)"""
+    emulator, clock = make()
+    created = create(emulator, AppstreamAgentVersion="[LATEST]")
+    latest = emulator.call("DescribeImages", {"Names": [BASE]})["Images"][0]["AppstreamAgentVersion"]
+    assert (created["AppstreamAgentVersion"], created["LatestAppstreamAgentVersion"]) == (latest, "TRUE")
+    pinned = create(emulator, "pinned", AppstreamAgentVersion="1.1.1000")
+    assert (pinned["AppstreamAgentVersion"], pinned["LatestAppstreamAgentVersion"]) == ("1.1.1000", "FALSE")
+    clock.advance(720)
+    emulator.call("StopImageBuilder", {"Name": "pinned"})
+    clock.advance(300)
+    started = emulator.call("StartImageBuilder", {"Name": "pinned", "AppstreamAgentVersion": "[LATEST]"})
+    assert started["ImageBuilder"]["AppstreamAgentVersion"] == latest
+
+
+def test_network_access_configuration_appears_once_the_builder_has_run() -> None:
+    emulator, clock = make()
+    assert "NetworkAccessConfiguration" not in create(emulator)
+    clock.advance(720)
+    network = builder(emulator)["NetworkAccessConfiguration"]
+    assert network["EniId"].startswith("eni-") and network["EniPrivateIpAddress"].startswith("10.")
+    emulator.call("StopImageBuilder", {"Name": "builder"})
+    clock.advance(300)
+    assert builder(emulator)["NetworkAccessConfiguration"] == network  # the ENI stays with the builder
+
+
+@pytest.mark.parametrize(
+    ("instance_type", "code"),
+    [
+        ("GeneralPurpose.m7i.xlarge", None),
+        ("MemoryOptimized.r7i.2xlarge", None),
+        ("ComputeOptimized.c7i.large", None),
+        ("Accelerated.g6.4xlarge", None),
+        ("stream.general.m7i.xlarge", "InvalidParameterCombinationException"),  # no such family
+        ("m7i.xlarge.large", "InvalidParameterCombinationException"),
+    ],
+)
+def test_imported_images_unlock_the_documented_families(instance_type: str, code: str | None) -> None:
+    emulator, clock = make()
+    import_image(emulator)
+    clock.advance(2700)
+    params = {"Name": "b", "ImageName": "golden", "InstanceType": instance_type}
+    if code is None:
+        assert emulator.call("CreateImageBuilder", params)["ImageBuilder"]["State"] == "PENDING"
+    else:
+        assert error_of(emulator, "CreateImageBuilder", params) == code
+
+
+@pytest.mark.parametrize("instance_type", ["stream.graphics-design.large", "stream.graphics-pro.4xlarge"])
+def test_retired_graphics_design_and_pro_types_are_refused(instance_type: str) -> None:
+    emulator, _ = make()
+    params = {"Name": "b", "ImageName": BASE, "InstanceType": instance_type}
+    assert error_of(emulator, "CreateImageBuilder", params) == "InvalidParameterCombinationException"
+    fleet = {**params, "ComputeCapacity": {"DesiredInstances": 1}}
+    assert error_of(emulator, "CreateFleet", fleet) == "InvalidParameterCombinationException"

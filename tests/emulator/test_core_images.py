@@ -7,9 +7,11 @@ from typing import Any
 import pytest
 
 from appstream_emulator import AppStreamError, Emulator, ManualClock, Scenario
+from functions.agent_documents import ImageSpec
 
 ROLE = "arn:aws:iam::123456789012:role/AppStreamImport"
 AMI = "ami-0123456789abcdef0"
+BASE = "AppStream-WinServer2022-09-08-2025"
 
 
 def make(**scenario: Any) -> tuple[Emulator, ManualClock]:
@@ -47,7 +49,7 @@ def test_import_without_runtime_validation_skips_validating() -> None:
     assert state(emulator, "golden") == "AVAILABLE"
 
 
-def test_import_failure_carries_reason_and_validation_error() -> None:
+def test_import_failure_carries_one_reason_without_runtime_validation() -> None:
     emulator, clock = make(
         faults=[{"resource": "imported_image", "reason": "AMI is not UEFI", "name": "gold*"}]
     )
@@ -57,10 +59,27 @@ def test_import_failure_carries_reason_and_validation_error() -> None:
     failed = emulator.call("DescribeImages", {"Names": ["golden"]})["Images"][0]
     assert failed["State"] == "FAILED"
     assert failed["StateChangeReason"] == {"Code": "IMAGE_IMPORT_FAILURE", "Message": "AMI is not UEFI"}
-    assert failed["ImageErrors"][0]["ErrorCode"] == "VALIDATION_ERROR"
-    assert failed["ImageErrors"][0]["ErrorMessage"] == "AMI is not UEFI"
-    assert failed["ImageErrors"][0]["ErrorTimestamp"].tzinfo is not None
+    assert "ImageErrors" not in failed  # no streaming test ran, so no VALIDATION_ERROR
     assert state(emulator, "other") == "AVAILABLE"  # the glob did not match it
+
+
+@pytest.mark.parametrize("validating_phase", ["only_with_runtime_validation", "always"])
+def test_only_a_failed_runtime_validation_lists_validation_error(validating_phase: str) -> None:
+    emulator, clock = make(
+        faults=[{"resource": "imported_image", "reason": "no stream", "times": None}],
+        assumptions={"validating_phase": validating_phase},
+    )
+    import_image(emulator, "plain")
+    import_image(
+        emulator, "tested", RuntimeValidationConfig={"IntendedInstanceType": "stream.standard.large"}
+    )
+    clock.advance(2700 + 900)
+    plain, tested = emulator.call("DescribeImages", {"Names": ["plain", "tested"]})["Images"]
+    assert "ImageErrors" not in plain
+    assert tested["StateChangeReason"]["Code"] == "IMAGE_IMPORT_FAILURE"
+    assert tested["ImageErrors"][0]["ErrorCode"] == "VALIDATION_ERROR"
+    assert tested["ImageErrors"][0]["ErrorMessage"] == "no stream"
+    assert tested["ImageErrors"][0]["ErrorTimestamp"].tzinfo is not None
 
 
 def test_dry_run_validates_everything_then_reports_dry_run() -> None:
@@ -78,12 +97,12 @@ def test_dry_run_validates_everything_then_reports_dry_run() -> None:
 @pytest.mark.parametrize(
     ("params", "code"),
     [
-        ({"Name": "x", "IamRoleArn": ROLE}, "InvalidParameterCombinationException"),
+        ({"Name": "x", "IamRoleArn": ROLE}, "ValidationException"),
         (
             {"Name": "x", "SourceAmiId": AMI, "WorkspaceImageId": "wsi-0123456789", "IamRoleArn": ROLE},
             "InvalidParameterCombinationException",
         ),
-        ({"Name": "x", "SourceAmiId": AMI}, "InvalidParameterCombinationException"),
+        ({"Name": "x", "SourceAmiId": AMI}, "ValidationException"),
         ({"Name": "x", "SourceAmiId": "ami-XYZ", "IamRoleArn": ROLE}, "ValidationException"),
         ({"Name": "-bad", "SourceAmiId": AMI, "IamRoleArn": ROLE}, "ValidationException"),
         (
@@ -106,6 +125,52 @@ def test_bad_import_requests(params: dict[str, Any], code: str) -> None:
     with pytest.raises(AppStreamError) as raised:
         emulator.call("CreateImportedImage", params)
     assert raised.value.code == code
+
+
+@pytest.mark.parametrize(
+    ("params", "member"),
+    [({"Name": "x", "IamRoleArn": ROLE}, "SourceAmiId"), ({"Name": "x", "SourceAmiId": AMI}, "IamRoleArn")],
+)
+def test_a_missing_source_or_role_is_a_null_required_member(params: dict[str, Any], member: str) -> None:
+    """The API reference marks both [REQUIRED]; the emulator answers as for any null required member."""
+    emulator, _ = make()
+    with pytest.raises(AppStreamError) as raised:
+        emulator.call("CreateImportedImage", params)
+    with pytest.raises(AppStreamError) as modelled:
+        emulator.call("CreateImportedImage", {"SourceAmiId": AMI, "IamRoleArn": ROLE})  # no Name
+    assert raised.value.code == modelled.value.code == "ValidationException"
+    assert raised.value.message == modelled.value.message.replace("'Name'", f"'{member}'")
+
+
+def test_a_workspaces_image_needs_no_ami_and_no_role() -> None:
+    emulator, _ = make()
+    image = emulator.call("CreateImportedImage", {"Name": "ws", "WorkspaceImageId": "wsi-0123456789"})[
+        "Image"
+    ]
+    assert image["State"] == "IMPORTING"
+
+
+@pytest.mark.parametrize(
+    ("intended", "accepted"),
+    [
+        ("stream.standard.large", True),
+        ("GeneralPurpose.m7i.xlarge", True),
+        ("Accelerated.g6.2xlarge", True),
+        ("stream.graphics-design.large", False),  # retired
+        ("stream.general.m7i.xlarge", False),  # well formed, but in no family
+        ("stream.standard.4xlarge", False),  # well formed, not offered
+    ],
+)
+def test_intended_instance_type_is_one_an_imported_image_can_use(intended: str, accepted: bool) -> None:
+    emulator, _ = make()
+    params = {"RuntimeValidationConfig": {"IntendedInstanceType": intended}}
+    if accepted:
+        assert import_image(emulator, **params)["State"] == "IMPORTING"
+        return
+    with pytest.raises(AppStreamError) as raised:
+        import_image(emulator, **params)
+    assert raised.value.code == "InvalidParameterCombinationException"
+    assert intended in raised.value.message
 
 
 def test_validation_error_names_the_field() -> None:
@@ -285,3 +350,23 @@ def test_an_imported_image_name_is_at_most_100_characters() -> None:
     with pytest.raises(AppStreamError) as raised:
         import_image(emulator, "b" * 101)  # botocore's pattern lets it through; the API reference does not
     assert raised.value.code == "ValidationException" and "100" in raised.value.message
+
+
+def test_images_from_a_base_image_carry_its_release_date() -> None:
+    """'For private images, this date is the release date of the base image' (seed l.406)."""
+    emulator, clock = make(durations={"import": 1})
+    base = emulator.call("DescribeImages", {"Names": [BASE]})["Images"][0]
+    emulator.call(
+        "CreateImageBuilder", {"Name": "b", "ImageName": BASE, "InstanceType": "stream.standard.large"}
+    )
+    clock.advance(720)
+    emulator.run_image_assistant("b", ImageSpec(name="app"))
+    clock.advance(2400 + 600)
+    emulator.call("CreateUpdatedImage", {"existingImageName": "app", "newImageName": "app-updated"})
+    import_image(emulator)
+    clock.advance(3600)
+    images = {i["Name"]: i for i in emulator.call("DescribeImages", {"Type": "PRIVATE"})["Images"]}
+    released = base["PublicBaseImageReleasedDate"]
+    assert images["app"]["PublicBaseImageReleasedDate"] == released
+    assert images["app-updated"]["PublicBaseImageReleasedDate"] == released
+    assert "PublicBaseImageReleasedDate" not in images["golden"]  # imported: made from no base image

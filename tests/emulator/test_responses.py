@@ -10,20 +10,27 @@ the suite, so new operations cannot go unchecked.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from botocore.validate import ParamValidator
 
+from appstream_emulator import Emulator, Scenario
 from appstream_emulator.clock import ManualClock
+from appstream_emulator.inprocess import emulated_appstream
 from appstream_emulator.operations import OPERATIONS
 from appstream_emulator.service_model import service_model
 
 AMI = "ami-0123456789abcdef0"
 ROLE = "arn:aws:iam::123456789012:role/AppStreamImageFactory"
 HOURS = 3600
-VPC = {"SubnetIds": ["subnet-0123456789abcdef0"], "SecurityGroupIds": ["sg-0123456789abcdef0"]}
+VPC = {
+    "SubnetIds": ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
+    "SecurityGroupIds": ["sg-0123456789abcdef0"],
+}
+# An app block builder with an app block: the emulator has no app blocks, so only a scenario gives one.
+STARTABLE = "abb-with-block"
 
 Client = Any  # a boto3 AppStream client
 Recipe = Callable[[Client, ManualClock], dict[str, Any]]
@@ -36,6 +43,14 @@ def recipe(operation: str) -> Callable[[Recipe], Recipe]:
         return function
 
     return register
+
+
+@pytest.fixture
+def appstream_emulator(appstream_clock: ManualClock) -> Iterator[Emulator]:
+    """The plugin's emulator, with one app block builder that has an app block and so can start."""
+    scenario = Scenario.model_validate({"app_block_builders": [{"name": STARTABLE, "app_block": "packager"}]})
+    with emulated_appstream(Emulator(scenario, clock=appstream_clock, region="us-east-1")) as emulator:
+        yield emulator
 
 
 # --- set-ups -------------------------------------------------------------------------------
@@ -96,10 +111,9 @@ def app_block_builder(client: Client, name: str = "abb") -> dict[str, Any]:
 
 
 def running_app_block_builder(client: Client, clock: ManualClock) -> dict[str, Any]:
-    app_block_builder(client)
-    client.start_app_block_builder(Name="abb")
+    client.start_app_block_builder(Name=STARTABLE)
     clock.advance(2 * HOURS)
-    running: dict[str, Any] = client.describe_app_block_builders(Names=["abb"])["AppBlockBuilders"][0]
+    running: dict[str, Any] = client.describe_app_block_builders(Names=[STARTABLE])["AppBlockBuilders"][0]
     assert running["State"] == "RUNNING", running
     return running
 
@@ -273,14 +287,13 @@ def _update_app_block_builder(client: Client, clock: ManualClock) -> dict[str, A
 
 @recipe("StartAppBlockBuilder")
 def _start_app_block_builder(client: Client, clock: ManualClock) -> dict[str, Any]:
-    app_block_builder(client)
-    return client.start_app_block_builder(Name="abb")
+    return client.start_app_block_builder(Name=STARTABLE)
 
 
 @recipe("StopAppBlockBuilder")
 def _stop_app_block_builder(client: Client, clock: ManualClock) -> dict[str, Any]:
     running_app_block_builder(client, clock)
-    return client.stop_app_block_builder(Name="abb")
+    return client.stop_app_block_builder(Name=STARTABLE)
 
 
 @recipe("DeleteAppBlockBuilder")

@@ -63,7 +63,12 @@ def make_fleet(
         "FleetType": fleet_type,
     }
     if fleet_type == "ELASTIC":
-        params |= {"MaxConcurrentSessions": 2, "Platform": "WINDOWS_SERVER_2022"}
+        params |= {
+            "MaxConcurrentSessions": 2,
+            "Platform": "WINDOWS_SERVER_2022",
+            # Elastic fleets need a VPC with two subnets or more (docs/emulator-fidelity.md, CreateFleet).
+            "VpcConfig": {"SubnetIds": ["subnet-0a1b2c3d4e5f60718", "subnet-0b1c2d3e4f5a60719"]},
+        }
     else:
         params["ComputeCapacity"] = {"DesiredInstances": 1}
     if root_volume_gb is not None:
