@@ -56,9 +56,7 @@ class LifecycleWorkflow(Construct):
             log_execution_data=settings.log_execution_data,
             log_retention=LOG_RETENTION[settings.log_retention_days],
         )
-        pipeline.grant_integrations(
-            self.state_machine, asl.service_integrations(definition), list(started.values())
-        )
+        pipeline.grant_integrations(self.state_machine, definition, list(started.values()))
         for job in jobs:
             for index, schedule in enumerate(job.schedules):
                 scheduler.Schedule(

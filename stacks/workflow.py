@@ -129,7 +129,7 @@ class ImagePipeline(Construct):
             log_execution_data=settings.log_execution_data,
             log_retention=retention,
         )
-        self._grant_state_machine(asl.service_integrations(definition))
+        self.grant_integrations(self.state_machine, definition)
 
     def grant_task_permissions(self, role: iam.Role) -> None:
         """What a task needs: AppStream, passing the configured roles, the table, the jobs, notifying."""
@@ -248,20 +248,23 @@ class ImagePipeline(Construct):
             )
         )
 
-    def _grant_state_machine(self, integrations: set[str]) -> None:
-        self.grant_integrations(self.state_machine, integrations)
-
     def grant_integrations(
-        self, machine: sfn.StateMachine, integrations: set[str], started: Sequence[sfn.IStateMachine] = ()
+        self, machine: sfn.StateMachine, definition: str, started: Sequence[sfn.IStateMachine] = ()
     ) -> None:
-        """Grant what an ASL's Task states call, and fail the synth on anything unexpected.
+        """Grant what the Task states of ASL `definition` call, and fail the synth on anything unexpected.
 
-        `started`: the state machines the ASL starts (`states:startExecution.sync:2`).
+        The state machine may invoke only the functions its definition names. `started`: the
+        state machines the ASL starts (`states:startExecution.sync:2`).
         """
-        for integration in sorted(integrations):
+        used = asl.placeholders(definition)
+        for integration in sorted(asl.service_integrations(definition)):
             service = integration.split(":")[0]
             if integration == "lambda:invoke":
-                arns = [function.function_arn for function in self.functions.values()]
+                arns = [
+                    self.functions[task.name].function_arn
+                    for task in catalog.LAMBDA_TASKS
+                    if task.placeholder in used
+                ]
                 machine.add_to_role_policy(
                     iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=arns)
                 )

@@ -285,7 +285,12 @@ def test_a_snapshot_is_as_large_as_its_builders_root_volume(s3: Any) -> None:
     emulator.call("DescribeImageBuilders", {})
     clock.advance(600 + 2400 + 600)
     assert image_state(emulator) == "AVAILABLE"
-    fleet = {"Name": "f", "ImageName": "app-image", "InstanceType": "stream.standard.large"}
+    fleet = {
+        "Name": "f",
+        "ImageName": "app-image",
+        "InstanceType": "stream.standard.large",
+        "ComputeCapacity": {"DesiredInstances": 1},
+    }
     with pytest.raises(AppStreamError) as raised:
         emulator.call("CreateFleet", {**fleet, "RootVolumeConfig": {"VolumeSizeInGb": 300}})
     assert "app-image (350 GB)" in raised.value.message

@@ -52,6 +52,9 @@ ROLE = "arn:aws:iam::123456789012:role/AppStreamImageFactory"
 IMAGE_ARN = "arn:aws:appstream:us-east-1:123456789012:image/base"
 UNKNOWN_TASK = "00000000-0000-4000-8000-000000000000"
 VPC = {"SubnetIds": ["subnet-0123456789abcdef0"], "SecurityGroupIds": ["sg-0123456789abcdef0"]}
+# App block builders take two subnets; only a builder with an app block (the scenario's) starts.
+TWO_SUBNETS = {**VPC, "SubnetIds": ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]}
+PACKAGER = "packager"
 START_MS = int(ManualClock().now() * 1000)
 HOURS = 3600
 
@@ -284,7 +287,7 @@ STORY: list[Call | Advance] = [
             "Name": "abb",
             "Platform": "WINDOWS_SERVER_2019",
             "InstanceType": "stream.standard.large",
-            "VpcConfig": VPC,
+            "VpcConfig": TWO_SUBNETS,
         },
         expect={"AppBlockBuilder.State": "STOPPED"},
     ),
@@ -294,15 +297,21 @@ STORY: list[Call | Advance] = [
         {"Name": "abb", "DisplayName": "Builder"},
         expect={"AppBlockBuilder.DisplayName": "Builder"},
     ),
-    Call("start-app-block-builder", "StartAppBlockBuilder", {"Name": "abb"}),
+    Call(
+        "start-app-block-builder-without-app-block",
+        "StartAppBlockBuilder",
+        {"Name": "abb"},
+        "OperationNotPermittedException",
+    ),
+    Call("start-app-block-builder", "StartAppBlockBuilder", {"Name": PACKAGER}),
     Advance(2 * HOURS),
     Call(
         "describe-app-block-builder",
         "DescribeAppBlockBuilders",
-        {"Names": ["abb"]},
+        {"Names": [PACKAGER]},
         expect={"AppBlockBuilders.0.State": "RUNNING"},
     ),
-    Call("stop-app-block-builder", "StopAppBlockBuilder", {"Name": "abb"}),
+    Call("stop-app-block-builder", "StopAppBlockBuilder", {"Name": PACKAGER}),
     Advance(2 * HOURS),
     Call("delete-app-block-builder", "DeleteAppBlockBuilder", {"Name": "abb"}),
     Call(
@@ -360,7 +369,9 @@ def test_the_js_sdk_and_boto3_get_the_same_answers(
     assert installed_sdk_version() == pinned_sdk_version(), (
         "node_modules is stale: run `npm ci` (make test does)"
     )
-    scenario = Scenario(seed=SEED)
+    scenario = Scenario.model_validate(
+        {"seed": SEED, "app_block_builders": [{"name": PACKAGER, "app_block": "packaged-apps"}]}
+    )
     # No client-side validation and no retries: the invalid calls reach the emulator, as the SDK's do.
     config = Config(parameter_validation=False, retries={"total_max_attempts": 1})
     boto3_client = client_speaking(protocol, endpoint_url=serve_emulator(scenario), config=config)

@@ -33,8 +33,16 @@ def builder(emulator: Emulator, image: str, name: str = "b", **extra: Any) -> di
 
 
 def fleet(emulator: Emulator, image: str, name: str = "f", **extra: Any) -> dict[str, Any]:
-    params = {"Name": name, "ImageName": image, "InstanceType": "stream.standard.large", **extra}
-    return emulator.call("CreateFleet", params)
+    return emulator.call("CreateFleet", {**fleet_params(name, image), **extra})
+
+
+def fleet_params(name: str, image: str) -> dict[str, Any]:
+    return {
+        "Name": name,
+        "ImageName": image,
+        "InstanceType": "stream.standard.large",
+        "ComputeCapacity": {"DesiredInstances": 1},
+    }
 
 
 def test_an_imported_image_is_as_large_as_its_ami_and_no_builder_goes_below_it() -> None:
@@ -70,7 +78,7 @@ def test_a_fleet_is_not_created_below_its_image_and_an_updated_image_keeps_the_s
         in refusal(
             emulator,
             "CreateFleet",
-            {"Name": "f", "ImageName": "big", "InstanceType": "stream.standard.large", **volume(250)},
+            {**fleet_params("f", "big"), **volume(250)},
         ).message
     )
     fleet(emulator, "big", **volume(300))
@@ -79,7 +87,7 @@ def test_a_fleet_is_not_created_below_its_image_and_an_updated_image_keeps_the_s
     error = refusal(
         emulator,
         "CreateFleet",
-        {"Name": "g", "ImageName": "big-2", "InstanceType": "stream.standard.large", **volume(200)},
+        {**fleet_params("g", "big-2"), **volume(200)},
     )
     assert "big-2 (300 GB)" in error.message
 

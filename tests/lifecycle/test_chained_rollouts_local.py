@@ -105,7 +105,7 @@ def update_engine(config: DeploymentConfig) -> LocalEngine:
 
 def test_a_managed_update_that_made_an_image_rolls_it_out_to_the_chained_fleet(tmp_path: Path) -> None:
     with update_engine(update_chain_config(tmp_path)) as engine:
-        make_fleet(engine, "pilot", "app-one")
+        make_fleet(engine, "pilot", "app-one", root_volume_gb=300)  # app-one, and its update, are 300 GB
         updated = engine.run(update_request())
         new_image = output(engine.executions[0])["update"]["image_name"]
         (rollout,) = rollout_runs(engine)

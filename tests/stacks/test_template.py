@@ -447,3 +447,27 @@ def test_image_builder_starter_treats_a_closed_run_of_the_same_image_as_started(
     (caught,) = states["Start the run"]["Catch"]
     assert caught["ErrorEquals"] == ["StepFunctions.ExecutionAlreadyExistsException"]
     assert states[caught["Next"]]["Type"] == "Succeed"
+
+
+def test_each_state_machine_may_invoke_only_the_functions_its_definition_names(synth: Synth) -> None:
+    functions = set(synth.resources("AWS::Lambda::Function"))
+    policies = synth.resources("AWS::IAM::Policy").values()
+    checked = 0
+    for machine in synth.resources("AWS::StepFunctions::StateMachine").values():
+        properties = machine["Properties"]
+        role = properties["RoleArn"]["Fn::GetAtt"][0]
+        named = {f for f in functions if f in json.dumps(properties.get("DefinitionSubstitutions", {}))}
+        invokable = {
+            resource["Fn::GetAtt"][0]
+            for policy in policies
+            if {"Ref": role} in policy["Properties"]["Roles"]
+            for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+            if statement["Action"] == "lambda:InvokeFunction"
+            for resource in (
+                statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            )
+            if isinstance(resource, dict) and "Fn::GetAtt" in resource
+        }
+        assert invokable == named, role
+        checked += bool(named)
+    assert checked == 5  # the image pipeline and the four lifecycle workflows; the starters invoke none
