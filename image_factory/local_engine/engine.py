@@ -140,6 +140,9 @@ class LocalEngine:
             "POWERTOOLS_TRACE_DISABLED": "true",
             "POWERTOOLS_SERVICE_NAME": "image-factory",
             "POWERTOOLS_METRICS_NAMESPACE": "ImageFactoryLocal",
+            # The account's EC2 holds only the AMIs runs export: moto's catalogue of public AMIs
+            # would be loaded for nothing whenever a run first looks at EC2.
+            "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
         }
         stack.enter_context(environment_variables(base_environment))
         stack.enter_context(fresh_function_caches())
