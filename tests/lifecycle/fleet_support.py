@@ -11,6 +11,7 @@ import pytest
 from appstream_emulator.scenario import Scenario
 from functions import names
 from functions.settings import get_settings
+from functions.workflows import get_workflow
 from image_factory.local_engine.engine import DEFAULT_RUN_TIMEOUT, LocalEngine
 from image_factory.local_engine.inputs import load_scenario
 from image_factory.local_engine.outcome import RunOutcome
@@ -22,6 +23,8 @@ IMPORT_ROLE = "arn:aws:iam::123456789012:role/appstream-import"
 SOURCE_AMI = "ami-0123456789abcdef0"
 INSTANCE_TYPE = "stream.standard.medium"
 BASE_IMAGE = "AppStream-WinServer2022-09-08-2025"
+ROLLOUT_DEFINITION = get_workflow("fleet-rollout").definition
+ROLLOUT_WAITS = {"fleet": {"expected_minutes": 6}, "rollback": {"expected_minutes": 6}}
 
 
 def fleet_scenario(faults: list[dict[str, Any]] | None = None, **changes: Any) -> Scenario:

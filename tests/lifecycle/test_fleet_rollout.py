@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
-from functions.workflows import get_workflow
 from tests.lifecycle.fleet_support import (
+    ROLLOUT_DEFINITION,
+    ROLLOUT_WAITS,
     engine_for,
     fleet,
     fleet_scenario,
@@ -19,8 +20,7 @@ from tests.lifecycle.fleet_support import (
 from tests.readings import every_reading
 
 pytestmark = pytest.mark.slow
-DEFINITION = get_workflow("fleet-rollout").definition
-FAST_WAITS = {"fleet": {"expected_minutes": 6}, "rollback": {"expected_minutes": 6}}
+DEFINITION, FAST_WAITS = ROLLOUT_DEFINITION, ROLLOUT_WAITS
 
 
 def rollout(fleets: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:

@@ -7,8 +7,9 @@ from typing import Any
 import pytest
 
 from functions import names
-from functions.workflows import get_workflow
 from tests.lifecycle.fleet_support import (
+    ROLLOUT_DEFINITION,
+    ROLLOUT_WAITS,
     engine_for,
     fleet,
     fleet_scenario,
@@ -19,8 +20,7 @@ from tests.lifecycle.fleet_support import (
 from tests.readings import every_reading
 
 pytestmark = pytest.mark.slow
-DEFINITION = get_workflow("fleet-rollout").definition
-FAST_WAITS = {"fleet": {"expected_minutes": 6}, "rollback": {"expected_minutes": 6}}
+DEFINITION, FAST_WAITS = ROLLOUT_DEFINITION, ROLLOUT_WAITS
 # An image a pipeline made with a 300 GB builder: the emulator holds its size, its tag says it.
 LARGE_IMAGE = {"name": "app-v2", "volume_gb": 300, "tags": {names.TAG_VOLUME_GB: "300"}}
 
