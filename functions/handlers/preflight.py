@@ -1,4 +1,4 @@
-"""Task Preflight: before anything is created, the names are free, the source usable, the roles allowed."""
+"""Task Preflight: before anything is created, the names are free, the AMI importable, the roles allowed."""
 
 from __future__ import annotations
 
