@@ -135,12 +135,18 @@ Fault = Annotated[
 ]
 
 
+DEFAULT_AMI_ROOT_VOLUME_GB = 50  # an AMI the scenario does not describe: smaller than the 200 GB default
+
+
 class SourceAmi(_Strict):
     id: str = Field(pattern=r"^ami-[a-z0-9]{8,17}$")
     compatible: bool = True
     reason: str | None = Field(None, description="why an incompatible AMI is rejected")
     root_volume_gb: int = Field(
-        50, ge=1, le=16384, description="its root EBS volume: the imported image's size is at least 200 GB"
+        DEFAULT_AMI_ROOT_VOLUME_GB,
+        ge=1,
+        le=16384,
+        description="its root EBS volume: the imported image's size is at least 200 GB",
     )
 
 

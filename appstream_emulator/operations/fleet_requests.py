@@ -54,33 +54,35 @@ def _check_elastic_subnets(vpc: dict[str, Any] | None) -> None:
         )
 
 
-def check_new_fleet(params: dict[str, Any], fleet_type: str) -> None:
-    check_timeouts(params)
+def _check_type_members(params: dict[str, Any], fleet_type: str) -> None:
+    """Elastic fleets take no ComputeCapacity or DomainJoinInfo; only they take MaxConcurrentSessions."""
     if fleet_type == "ELASTIC":
         refused = [member for member in ELASTIC_REFUSES if params.get(member) is not None]
         if refused:
             raise _combination(f"Elastic fleets take no {' and no '.join(refused)}.")
+    elif params.get("MaxConcurrentSessions") is not None:
+        raise _combination("MaxConcurrentSessions is only for Elastic fleets.")  # seed l.1637
+
+
+def check_new_fleet(params: dict[str, Any], fleet_type: str) -> None:
+    check_timeouts(params)
+    _check_type_members(params, fleet_type)
+    if fleet_type == "ELASTIC":
         if params.get("MaxConcurrentSessions") is None:
             raise _combination("An Elastic fleet needs MaxConcurrentSessions.")  # seed l.1637
         _check_elastic_subnets(params.get("VpcConfig"))
         return
-    if params.get("MaxConcurrentSessions") is not None:
-        raise _combination("MaxConcurrentSessions is only for Elastic fleets.")  # seed l.1637
     check_capacity(params.get("ComputeCapacity") or {}, params.get("MaxSessionsPerInstance") is not None)
 
 
 def check_fleet_update(params: dict[str, Any], fleet_type: str, attributes: dict[str, Any]) -> None:
     """An update keeps the fleet type's rules; members it does not name keep their stored values."""
     check_timeouts(params)
+    _check_type_members(params, fleet_type)
     if fleet_type == "ELASTIC":
-        refused = [member for member in ELASTIC_REFUSES if params.get(member) is not None]
-        if refused:
-            raise _combination(f"Elastic fleets take no {' and no '.join(refused)}.")
         if params.get("VpcConfig") is not None:
             _check_elastic_subnets(params["VpcConfig"])
         return
-    if params.get("MaxConcurrentSessions") is not None:
-        raise _combination("MaxConcurrentSessions is only for Elastic fleets.")
     if params.get("ComputeCapacity") is not None:
         multi_session = (
             params.get("MaxSessionsPerInstance") or attributes.get("MaxSessionsPerInstance")

@@ -223,7 +223,7 @@ def _check_resulting_volume(
         deleted = "VOLUME_CONFIGURATION" in deleting
         root_volume_gb = _deleted_root_volume(account) if deleted else fleet.root_volume_gb
     if image is None and fleet.image_arn:
-        image = next((i for i in account.images.values() if i.arn == fleet.image_arn), None)
+        image = account.image_by_arn(fleet.image_arn)  # a fleet's image cannot be deleted under it
     if image is not None:
         check_floor(image, root_volume_gb, f"the fleet {fleet.name}")
 

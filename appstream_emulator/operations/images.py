@@ -11,7 +11,7 @@ from ..catalog import AGENT_VERSION, FLEET_INSTANCE_TYPES, instance_type_allowed
 from ..errors import AppStreamError
 from ..faults import Outcome
 from ..resources import Image
-from ..scenario import SourceAmi
+from ..scenario import DEFAULT_AMI_ROOT_VOLUME_GB
 from ..validation import missing_member
 from ..volumes import imported_volume_gb
 from .paging import page
@@ -35,8 +35,10 @@ def create_imported_image(account: Account, params: dict[str, Any]) -> dict[str,
     ami_id = _check_import_source(params)
     _check_intended_instance_type(params)
     account.check_role(params.get("IamRoleArn"))
-    if ami_id is not None:
-        _check_source_ami(account, ami_id)
+    # A WorkSpaces image source names no AMI: its size is taken as a small AMI's.
+    ami_root_volume_gb = (
+        _check_source_ami(account, ami_id) if ami_id is not None else DEFAULT_AMI_ROOT_VOLUME_GB
+    )
     if name in account.images:
         raise AppStreamError("ResourceAlreadyExistsException", f"The image {name} already exists.")
     account.check_image_quota()
@@ -59,7 +61,7 @@ def create_imported_image(account: Account, params: dict[str, Any]) -> dict[str,
         agent_version=AGENT_VERSION,
         always_latest_agent=params.get("AgentSoftwareVersion") == "ALWAYS_LATEST",
         applications=[_application(app, account.now) for app in params.get("AppCatalogConfig") or []],
-        volume_gb=imported_volume_gb(_ami_root_volume_gb(account, ami_id)),
+        volume_gb=imported_volume_gb(ami_root_volume_gb),
     )
     account.images[name] = image
     outcome = account.resource_faults.take("imported_image", name)
@@ -107,10 +109,11 @@ def _check_intended_instance_type(params: dict[str, Any]) -> None:
         )
 
 
-def _check_source_ami(account: Account, ami_id: str) -> None:
+def _check_source_ami(account: Account, ami_id: str) -> int:
+    """Refuse an AMI the scenario's catalogue lacks or marks incompatible; its root volume in GB."""
     catalogue = account.scenario.amis
     if catalogue is None:
-        return
+        return DEFAULT_AMI_ROOT_VOLUME_GB
     ami = next((entry for entry in catalogue if entry.id == ami_id), None)
     if ami is None:
         raise AppStreamError(
@@ -119,12 +122,7 @@ def _check_source_ami(account: Account, ami_id: str) -> None:
     if not ami.compatible:
         reason = ami.reason or "it does not meet the requirements for image import"
         raise AppStreamError("IncompatibleImageException", f"The AMI {ami_id} cannot be imported: {reason}")
-
-
-def _ami_root_volume_gb(account: Account, ami_id: str | None) -> int:
-    """The AMI's root volume as the scenario gives it; an AMI it does not list has a small one."""
-    ami = next((entry for entry in account.scenario.amis or () if entry.id == ami_id), None)
-    return ami.root_volume_gb if ami is not None else SourceAmi.model_fields["root_volume_gb"].default
+    return ami.root_volume_gb
 
 
 def _application(app: dict[str, Any], now: float) -> dict[str, Any]:
