@@ -55,7 +55,7 @@ from image_factory.local_engine.nested import nested_executions
 from image_factory.local_engine.outcome import EngineCounters, RunOutcome
 from image_factory.local_engine.output import collected_interpreter_log, routed_standard_streams
 from image_factory.local_engine.records import builder_slots_in_use
-from image_factory.local_engine.resources import provision, state_machine_name
+from image_factory.local_engine.resources import STAGE, passable_role_arns, provision, state_machine_name
 from image_factory.local_engine.seams import patched_interpreter, verify_seams
 from image_factory.local_engine.timewarp import SimulatedTime
 from stacks.config import DeploymentConfig
@@ -98,9 +98,13 @@ class LocalEngine:
         self.workflow = workflow
         self._definition_path = definition or get_workflow(workflow).definition
         self._tasks = tuple(tasks)
-        # The slot limit follows the emulated quota unless a test overrides it.
+        # The slot limit follows the emulated quota, and the roles the deployment's, unless a test
+        # overrides them.
+        stage = (settings or {}).get(names.ENV_STAGE, STAGE)
+        roles = passable_role_arns(config, account=ACCOUNT_ID, stage=stage, region=region)
         self._settings = {
             names.ENV_BUILDER_SLOT_LIMIT: str(self.scenario.quotas.image_builders),
+            names.ENV_PASSABLE_ROLES: roles,
             **(settings or {}),
         }
         self._stack: ExitStack | None = None

@@ -14,12 +14,14 @@ import json
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import boto3
 
 from functions import names
 from functions.catalog import RESOURCE_PLACEHOLDERS, LambdaTask
+from stacks.config import ROLE_KINDS, DeploymentConfig, created_role_name, load_config
 
 RESOURCE_PREFIX = "image-factory-local"
 RUNS_TABLE = f"{RESOURCE_PREFIX}-runs"
@@ -29,6 +31,21 @@ EVENT_BUS = f"{RESOURCE_PREFIX}-events"
 ROLE = f"{RESOURCE_PREFIX}-role"
 STATE_MACHINE = f"{RESOURCE_PREFIX}-image-pipeline"
 STAGE = "local"  # the functions' stage, unless the engine's settings name another
+
+
+# Without a configuration of its own, the local account is the bundled example deployment's:
+# its roles are the ones the bundled requests name.
+EXAMPLE_CONFIG = Path(__file__).resolve().parents[2] / "stacks" / "pipelines.example.yaml"
+
+
+def passable_role_arns(config: DeploymentConfig | None, *, account: str, stage: str, region: str) -> str:
+    """`PASSABLE_ROLE_ARNS` as the stack sets it: each configured role, or the one it creates."""
+    roles = (config if config is not None else load_config(EXAMPLE_CONFIG)).roles
+    arns = (
+        roles.arn(kind) or f"arn:aws:iam::{account}:role/{created_role_name(stage, region, kind)}"
+        for kind in ROLE_KINDS
+    )
+    return ",".join(dict.fromkeys(arns))
 
 
 def state_machine_name(workflow: str) -> str:

@@ -9,6 +9,7 @@ import pytest
 
 from functions import names
 from image_factory.local_engine.engine import LocalEngine
+from stacks.config import DeploymentConfig
 from tests.engine.pipeline_support import (
     FAST_DURATIONS,
     FAST_SETTINGS,
@@ -98,3 +99,29 @@ def test_a_role_the_deployment_may_not_pass_fails_the_run_naming_the_field() -> 
     refused = error.message.split("; it may pass:")[0]
     assert "export.role_arn" not in refused  # the allowed one is not refused
     assert "CreateImportedImage" not in calls  # refused before even the dry run
+
+
+def test_the_local_deployment_passes_only_its_configured_roles() -> None:
+    # No setting given: the engine's roles are its configuration's, the bundled example's here.
+    document = fast_request("reference")
+    foreign = "arn:aws:iam::123456789012:role/someone-else"
+    document["source"] = {**document["source"], "import_role_arn": foreign}
+    error, _ = failed_preflight(document)
+
+    assert error.code == "InvalidPipelineRequest"
+    assert f"source.import_role_arn {foreign}" in error.message
+    assert "role/image-factory-appstream-import" in error.message.split("; it may pass:")[1]
+
+
+def test_a_configuration_without_roles_passes_the_roles_the_stack_creates() -> None:
+    created = "arn:aws:iam::123456789012:role/ImageFactory-local-us-east-1-import"
+    document = fast_request("reference")
+    with LocalEngine(fast_scenario(), settings=FAST_SETTINGS, config=DeploymentConfig()) as engine:
+        refused = engine.run(document)  # the bundled request names the example's roles
+        document["source"] = {**document["source"], "import_role_arn": created}
+        document["builder"] = {**document["builder"], "iam_role_arn": created.replace("import", "builder")}
+        document["export"] = {**document["export"], "role_arn": created.replace("import", "export")}
+        accepted = engine.run(document)
+
+    assert refused.error is not None and refused.error.code == "InvalidPipelineRequest"
+    assert accepted.status == "SUCCEEDED", accepted.error
