@@ -31,7 +31,8 @@ from functions.services.steps import failures_recorded
 ROLLOUT_STEP = "rollout:"
 ROLLBACK_STEP = "rollback:"
 HOUR = 3600.0
-# A stop, an update and a start (fleet_stop + fleet_start on a real account); in place: a minute.
+# A stop, an update and a start (the emulator's fleet_stop + fleet_start); in place: a minute.
+# Guesses: no source gives fleet durations (docs/emulator-fidelity.md).
 EXPECTED = {"fleet_stop_start": 1200.0, "fleet_in_place": 60.0}
 CEILING = {"fleet_stop_start": 2 * HOUR, "fleet_in_place": 2 * HOUR}
 # A fleet someone else is starting or stopping is looked at again after this long.

@@ -34,7 +34,8 @@ from functions.services.steps import failures_recorded
 PLAN_STEP = "retention:plan"
 APPLY_STEP = "retention:apply"
 IMAGE_IN_PROGRESS = ("PENDING", "IMPORTING", "VALIDATING", "CREATING", "COPYING", "DELETING")
-# Stopping then deleting a builder (builder_stop + builder_delete on a real account).
+# Stopping then deleting a builder (the emulator's builder_stop + builder_delete): a guess, as no
+# source gives builder durations (docs/emulator-fidelity.md).
 EXPECTED_BUILDER_SECONDS = 420.0
 CEILING_SECONDS = 2 * 3600.0
 

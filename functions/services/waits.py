@@ -14,7 +14,8 @@ if TYPE_CHECKING:  # the pipeline's plan model: lifecycle tasks wait too and nee
 
 HOUR = 3600.0
 
-# What a real account typically shows, used until a pipeline has history of its own.
+# Starting guesses, used until a pipeline has history of its own. No source gives AppStream's
+# durations (docs/emulator-fidelity.md, "Durations of the other phases"): history replaces them.
 DEFAULT_EXPECTED: dict[str, float] = {
     "import": 2700,
     "import_validated": 3600,  # plus the streaming test of RuntimeValidationConfig
