@@ -159,7 +159,7 @@ class LocalEngine:
         )
         stack.enter_context(emulated_appstream(self._emulator))
         stack.enter_context(functions_clock(self.time.now))
-        stack.enter_context(patched_interpreter(self.invoker, self.time))
+        stack.enter_context(patched_interpreter(self.invoker, self.time, self.scenario.seed))
         stack.enter_context(interpreter_caches())
         stack.enter_context(requests_sized_to_what_they_touch())
         stack.enter_context(nested_executions())

@@ -9,18 +9,50 @@ twenty parallel runs do not see their waits and ceilings eaten by CPU contention
 
 Everything that spends time waits *until* the clock reaches its target: Wait states,
 Retry intervals, botocore's own backoff. A task sleeping in botocore's backoff is not
-working, so time passes while it sleeps.
+working, so time passes while it sleeps. The clock never runs past the earliest target
+anyone waits for: it stops there until that waiter has woken up and gone back to work. A
+waiter woken late by a busy machine therefore finds the clock at its target, not
+`scale` times its lateness beyond it, and the same run takes the same simulated time
+alone and under load.
 """
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 _SHORTEST_NAP = 0.001  # real seconds: the finest step of a wait on a paused clock
+
+
+@dataclass(frozen=True)
+class _Segment:
+    """From real instant `real` on, the clock reads min(`until`, `simulated` + elapsed x `rate`)."""
+
+    real: float
+    simulated: float
+    rate: float  # the scale while nothing works, 0 while anything does
+    until: float  # the earliest target a waiter waits for (inf: none)
+
+    def at(self, real: float) -> float:
+        return min(self.until, self.simulated + (real - self.real) * self.rate)
+
+
+class _Baton:
+    """A thread's work, lent to the one thread it starts, so no instant between them goes uncounted."""
+
+    def __init__(self, depth: int) -> None:
+        self.depth = depth
+        self.lock = threading.Lock()
+        self.taken = False  # a thread holds the work now
+        self.returned = False  # that thread finished, its work still counted, for the lender to hold
+        self.lender_back = False  # the lender went on without waiting: the thread ends its own work
 
 
 class SimulatedTime:
@@ -29,12 +61,12 @@ class SimulatedTime:
             raise ValueError(f"the time scale must be positive, got {scale}")
         self.scale = scale
         self._lock = threading.Lock()
-        self._real_origin = time.time()
-        self._simulated_origin = self._real_origin if start is None else start
+        real = time.time()
         self._working = 0  # tasks running now
-        self._paused_since: float | None = None
-        self._pauses: list[tuple[float, float]] = []  # closed (start, end) real intervals
-        self._paused_total = 0.0
+        self._targets: dict[int, float] = {}  # what each wait in progress waits for
+        self._tickets = itertools.count()
+        # The clock's whole course, so history timestamps (real) map to simulated instants.
+        self._segments = [_Segment(real, real if start is None else start, scale, float("inf"))]
         self._thread = threading.local()
 
     # --- reading the clock ------------------------------------------------------------------
@@ -42,11 +74,7 @@ class SimulatedTime:
     def now(self) -> float:
         """Simulated time as epoch seconds (the emulator's and the functions' clock)."""
         with self._lock:
-            real = time.time()
-            paused = self._paused_total + (
-                real - self._paused_since if self._paused_since is not None else 0.0
-            )
-            return self._simulated_origin + (real - self._real_origin - paused) * self.scale
+            return self._segments[-1].at(time.time())
 
     def now_datetime(self) -> datetime:
         return datetime.fromtimestamp(self.now(), tz=UTC)
@@ -55,11 +83,8 @@ class SimulatedTime:
         """The simulated instant of a wall-clock timestamp taken during this run (execution history)."""
         moment = real.timestamp()
         with self._lock:
-            pauses = [*self._pauses]
-            if self._paused_since is not None:
-                pauses.append((self._paused_since, time.time()))
-        paused = sum(min(end, moment) - start for start, end in pauses if start < moment)
-        return self._simulated_origin + (moment - self._real_origin - paused) * self.scale
+            index = bisect.bisect_right(self._segments, moment, key=lambda segment: segment.real)
+            return self._segments[max(index - 1, 0)].at(moment)
 
     # --- work and waits ---------------------------------------------------------------------
 
@@ -73,6 +98,59 @@ class SimulatedTime:
         finally:
             self._thread.depth -= 1
             self._stop_work()
+
+    @contextmanager
+    def lent(self) -> Iterator[None]:
+        """This thread's work goes to the thread it starts next (`thread_class`), until it is back.
+
+        Between a thread starting another and the other running, neither works: the clock would
+        run on for as long as the machine takes to switch threads. The work is handed over
+        instead, and back when the started thread ends.
+        """
+        depth = getattr(self._thread, "depth", 0)
+        if depth == 0:
+            yield
+            return
+        baton = _Baton(depth)
+        self._thread.depth, self._thread.baton = 0, baton
+        try:
+            yield
+        finally:
+            self._thread.baton = None
+            with baton.lock:
+                if baton.taken and not baton.returned:
+                    baton.lender_back = True
+                    for _ in range(depth):
+                        self._start_work()
+            self._thread.depth = depth
+
+    def thread_class(self) -> type[threading.Thread]:
+        """A Thread that takes the work its creator lends (`lent`) and gives it back as it ends."""
+        warp = self
+
+        class LendingThread(threading.Thread):
+            def __init__(self, *args: Any, **kwargs: Any) -> None:
+                super().__init__(*args, **kwargs)
+                self._baton: _Baton | None = getattr(warp._thread, "baton", None)
+                warp._thread.baton = None
+                if self._baton is not None:
+                    self._baton.taken = True
+
+            def run(self) -> None:
+                baton = self._baton
+                warp._thread.depth = baton.depth if baton is not None else 0
+                try:
+                    super().run()
+                finally:
+                    warp._thread.depth = 0
+                    if baton is not None:
+                        with baton.lock:
+                            baton.returned = True
+                            if baton.lender_back:
+                                for _ in range(baton.depth):
+                                    warp._stop_work()
+
+        return LendingThread
 
     def sleep(self, simulated_seconds: float) -> None:
         """Wait until `simulated_seconds` have passed on the clock (a task sleeping lets time pass)."""
@@ -94,24 +172,31 @@ class SimulatedTime:
         self, target: float, nap: Callable[[float], object], keep_waiting: Callable[[], bool] = lambda: True
     ) -> None:
         """Nap in real time until the clock reaches `target` (or `keep_waiting()` turns false)."""
-        with self.idle():
-            while keep_waiting():
-                remaining = target - self.now()
-                if remaining <= 0:
-                    return
-                nap(max(remaining / self.scale, _SHORTEST_NAP))
+        ticket = next(self._tickets)
+        self._change(lambda: self._targets.__setitem__(ticket, target))
+        try:
+            with self.idle():
+                while keep_waiting():
+                    remaining = target - self.now()
+                    if remaining <= 0:
+                        return
+                    nap(max(remaining / self.scale, _SHORTEST_NAP))
+        finally:
+            # Back to work first, so the clock stays at the target until this waiter works.
+            self._change(lambda: self._targets.pop(ticket))
 
     def _start_work(self) -> None:
-        with self._lock:
-            if self._working == 0:
-                self._paused_since = time.time()
-            self._working += 1
+        self._change(lambda: setattr(self, "_working", self._working + 1))
 
     def _stop_work(self) -> None:
+        self._change(lambda: setattr(self, "_working", self._working - 1))
+
+    def _change(self, update: Callable[[], object]) -> None:
+        """Apply `update` to what drives the clock, and start a segment from the reading now."""
         with self._lock:
-            self._working -= 1
-            if self._working == 0 and self._paused_since is not None:
-                end = time.time()
-                self._pauses.append((self._paused_since, end))
-                self._paused_total += end - self._paused_since
-                self._paused_since = None
+            real = time.time()
+            reading = self._segments[-1].at(real)
+            update()
+            rate = 0.0 if self._working else self.scale
+            until = min(self._targets.values(), default=float("inf"))
+            self._segments.append(_Segment(real, reading, rate, max(until, reading)))
