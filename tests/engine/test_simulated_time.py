@@ -9,12 +9,14 @@ measure the machine.
 from __future__ import annotations
 
 import multiprocessing
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
 
 from image_factory.local_engine.outcome import RunOutcome
+from image_factory.local_engine.timewarp import SimulatedTime
 from tests.engine.pipeline_support import fast_engine, fast_request, fast_scenario, task_errors
 
 pytestmark = pytest.mark.slow
@@ -72,3 +74,17 @@ def test_a_run_retried_with_jitter_replays_to_the_second_under_the_same_seed() -
 
     assert "AppStreamThrottled" in errors  # the state machine's Retry ran, not only botocore's
     assert simulated_duration(again) == pytest.approx(simulated_duration(first), abs=TOLERANCE_S)
+
+
+def test_a_waiter_woken_late_finds_the_clock_at_its_target() -> None:
+    clock = SimulatedTime(3000.0, start=0.0)
+    late = 0.05  # real seconds: a busy machine's lateness, 150 simulated seconds at this scale
+
+    clock.wait_until(600.0, lambda seconds: time.sleep(seconds + late))
+    woke_at = clock.now()
+    with clock.working():
+        time.sleep(late)  # what it does next costs no simulated time either
+        worked_until = clock.now()
+
+    assert 600.0 <= woke_at < 600.0 + TOLERANCE_S
+    assert worked_until == pytest.approx(woke_at, abs=TOLERANCE_S)
