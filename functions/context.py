@@ -26,7 +26,10 @@ class Context:
 
     @property
     def steps(self) -> Steps:
-        return Steps(self.settings.poll_floor_seconds, self.settings.poll_max_step_seconds)
+        settings = self.settings
+        return Steps(
+            settings.poll_floor_seconds, settings.poll_max_step_seconds, settings.poll_guess_step_seconds
+        )
 
 
 _current: Context | None = None

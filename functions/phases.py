@@ -23,6 +23,7 @@ class WaitProgress(BaseModel):
     done: bool = False
     expected_seconds: float | None = None
     ceiling_seconds: float | None = None
+    guessed: bool = False  # the expected duration is a default (planner.Timing.guessed)
 
 
 class SourcePhase(WaitProgress):

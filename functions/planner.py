@@ -6,6 +6,11 @@ expected finish, then looks in steps that shrink toward a floor as the expected 
 approaches, and - once the phase runs late - in steps that grow again (a phase that is
 very late is probably longer than we think). No wait ever goes past the ceiling; a check
 at or after the ceiling raises `PhaseTimedOut`.
+
+Until a pipeline has history (and nothing is configured), the expected duration is only a
+guess: no source gives AppStream's durations, and they vary with the account, the region and
+the image. Then no wait is longer than `guess_step_seconds`, so a phase twice as fast or
+twice as slow as the guess is still seen within that step.
 """
 
 from __future__ import annotations
@@ -31,12 +36,20 @@ LATE_FRACTION = 0.15
 class Timing:
     expected_seconds: float
     ceiling_seconds: float
+    guessed: bool = False  # the expected duration is a default: neither configured nor history
 
 
 @dataclass(frozen=True)
 class Steps:
     floor_seconds: int
     max_step_seconds: int
+    guess_step_seconds: int = 300  # longest wait while the expected duration is a guess
+
+
+def timing(configured: float | None, history: Sequence[float], default: float, ceiling: float) -> Timing:
+    """A phase's timing: its expected duration (`expected_duration`), never past the ceiling."""
+    expected = min(expected_duration(configured, history, default), ceiling)
+    return Timing(expected, ceiling, guessed=configured is None and not history)
 
 
 def expected_duration(configured: float | None, history: Sequence[float], default: float) -> float:
@@ -51,7 +64,10 @@ def expected_duration(configured: float | None, history: Sequence[float], defaul
 def first_wait(timing: Timing, steps: Steps) -> int:
     """The wait before the first check of a phase that just started."""
     lead = LEAD_FRACTION * timing.expected_seconds
-    return _bounded(timing.expected_seconds - lead, elapsed=0.0, timing=timing, steps=steps)
+    wait = timing.expected_seconds - lead
+    if timing.guessed:
+        wait = min(wait, steps.guess_step_seconds)
+    return _bounded(wait, elapsed=0.0, timing=timing, steps=steps)
 
 
 def next_wait(timing: Timing, steps: Steps, elapsed: float, phase: str) -> int:
@@ -62,7 +78,11 @@ def next_wait(timing: Timing, steps: Steps, elapsed: float, phase: str) -> int:
         )
     to_go = timing.expected_seconds - elapsed
     wait = APPROACH_FRACTION * to_go if to_go > 0 else LATE_FRACTION * -to_go
-    return _bounded(min(wait, steps.max_step_seconds), elapsed, timing, steps)
+    return _bounded(min(wait, _longest(timing, steps)), elapsed, timing, steps)
+
+
+def _longest(timing: Timing, steps: Steps) -> int:
+    return min(steps.max_step_seconds, steps.guess_step_seconds) if timing.guessed else steps.max_step_seconds
 
 
 def _bounded(wait: float, elapsed: float, timing: Timing, steps: Steps) -> int:

@@ -25,6 +25,9 @@ class Settings(BaseModel):
     )
     poll_floor_seconds: int = Field(45, ge=5, description="shortest wait between two checks")
     poll_max_step_seconds: int = Field(900, ge=30, description="longest wait between two late checks")
+    poll_guess_step_seconds: int = Field(
+        300, ge=30, description="longest wait while a phase's expected duration is only the default guess"
+    )
     slot_poll_seconds: int = Field(120, ge=5, description="wait between two tries for a builder slot")
     history_runs: int = Field(10, ge=1, description="past successful runs the expected durations come from")
     passable_roles: tuple[str, ...] = Field(
@@ -53,6 +56,7 @@ class Settings(BaseModel):
             "builder_slot_limit": names.ENV_BUILDER_SLOT_LIMIT,
             "poll_floor_seconds": names.ENV_POLL_FLOOR_SECONDS,
             "poll_max_step_seconds": names.ENV_POLL_MAX_STEP_SECONDS,
+            "poll_guess_step_seconds": names.ENV_POLL_GUESS_STEP_SECONDS,
             "slot_poll_seconds": names.ENV_SLOT_POLL_SECONDS,
             "history_runs": names.ENV_HISTORY_RUNS,
             "passable_roles": names.ENV_PASSABLE_ROLES,

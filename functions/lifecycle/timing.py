@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from functions import planner
 from functions.context import Context
 from functions.lifecycle.plan import LifecyclePlan, wait_override
-from functions.planner import Timing, expected_duration
+from functions.planner import Timing
 from functions.request_fields import PhaseWait
 
 
@@ -18,7 +19,4 @@ def timing(
         if configured is None
         else []
     )
-    limit = configured_ceiling or ceiling
-    return Timing(
-        expected_seconds=min(expected_duration(configured, history, default), limit), ceiling_seconds=limit
-    )
+    return planner.timing(configured, history, default, configured_ceiling or ceiling)

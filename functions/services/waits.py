@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, TypeVar
 
-from functions import timeutil
+from functions import planner, timeutil
 from functions.context import Context
 from functions.phases import PhaseName, WaitProgress
-from functions.planner import Timing, expected_duration, first_wait, next_wait
+from functions.planner import Timing, first_wait, next_wait
 
 if TYPE_CHECKING:  # the pipeline's plan model: lifecycle tasks wait too and need not build it
     from functions.plan import Plan
@@ -65,9 +65,9 @@ def timing_for(plan: Plan, phase: PhaseName, context: Context) -> Timing:
         if configured is None and phase != "builder_slot"
         else []
     )
-    ceiling = ceiling or DEFAULT_CEILING[key]
-    expected = min(expected_duration(configured, history, DEFAULT_EXPECTED.get(key, 0.0)), ceiling)
-    return Timing(expected_seconds=expected, ceiling_seconds=ceiling)
+    return planner.timing(
+        configured, history, DEFAULT_EXPECTED.get(key, 0.0), ceiling or DEFAULT_CEILING[key]
+    )
 
 
 def begin(progress: P, timing: Timing, context: Context, check_first: bool = False) -> P:
@@ -79,6 +79,7 @@ def begin(progress: P, timing: Timing, context: Context, check_first: bool = Fal
             "done": False,
             "expected_seconds": timing.expected_seconds,
             "ceiling_seconds": timing.ceiling_seconds,
+            "guessed": timing.guessed,
             "wait_seconds": 0 if check_first else first_wait(timing, context.steps),
         }
     )
@@ -95,6 +96,10 @@ def checked(progress: P, done: bool, context: Context, label: str) -> P:
     polls = progress.polls + 1
     if done:
         return progress.model_copy(update={"polls": polls, "done": True, "wait_seconds": 0})
-    timing = Timing(progress.expected_seconds or 0.0, progress.ceiling_seconds or DEFAULT_CEILING["cleanup"])
+    timing = Timing(
+        progress.expected_seconds or 0.0,
+        progress.ceiling_seconds or DEFAULT_CEILING["cleanup"],
+        guessed=progress.guessed,
+    )
     wait = next_wait(timing, context.steps, elapsed(progress), label)
     return progress.model_copy(update={"polls": polls, "done": False, "wait_seconds": wait})

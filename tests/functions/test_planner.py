@@ -67,3 +67,22 @@ def test_a_configured_expectation_wins_over_history(account: Account) -> None:
     plan = make_plan("now", waits={"export": {"expected_minutes": 10, "ceiling_minutes": 30}})
     timing = waits.timing_for(plan, "export", account.context)
     assert (timing.expected_seconds, timing.ceiling_seconds) == (600, 1800)
+    assert not timing.guessed
+
+
+def test_without_history_or_configuration_the_default_is_a_guess(account: Account) -> None:
+    timing = waits.timing_for(make_plan("first"), "export", account.context)
+    assert timing.guessed and timing.expected_seconds == waits.DEFAULT_EXPECTED["export"]
+
+
+def test_while_the_duration_is_a_guess_no_wait_is_longer_than_the_guess_step() -> None:
+    guessed = Timing(expected_seconds=3600, ceiling_seconds=14400, guessed=True)
+    waits_taken = [first_wait(guessed, STEPS)]
+    elapsed = float(waits_taken[0])
+    while elapsed < 3 * 3600:  # before, around and long after the expected end
+        waits_taken.append(next_wait(guessed, STEPS, elapsed, "export"))
+        elapsed += waits_taken[-1]
+
+    assert max(waits_taken) == STEPS.guess_step_seconds
+    # Once the duration is known (history), the first look waits for most of it.
+    assert first_wait(Timing(expected_seconds=3600, ceiling_seconds=14400), STEPS) > 2000
