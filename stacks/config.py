@@ -97,10 +97,16 @@ def created_role_name(stage: str, region: str, kind: str) -> str:
     return f"ImageFactory-{stage}-{region}-{kind}"
 
 
-# created_role_name for any stage and region: a stored request may name a role the stack creates.
-_CREATED_ROLE = re.compile(
-    r"^arn:aws[a-z-]*:iam::\d{12}:role/ImageFactory-[a-z][a-z0-9-]*-[a-z]{2}(?:-[a-z]+)+-\d-(\w+)$"
-)
+ANY_STAGE = r"[a-z][a-z0-9-]*"
+ANY_REGION = r"[a-z]{2}(?:-[a-z]+)+-\d"
+
+
+def created_role_kind(arn: str, stage: str = ANY_STAGE, region: str = ANY_REGION) -> str | None:
+    """The kind of the role `arn` names if it is one the stack creates (`created_role_name`) for a
+    stage and region matching these patterns; a stored request may name such a role."""
+    kinds = "|".join(ROLE_KINDS)
+    found = re.fullmatch(rf"arn:aws[a-z-]*:iam::\d{{12}}:role/ImageFactory-{stage}-{region}-({kinds})", arn)
+    return found.group(1) if found else None
 
 
 class PassableRoles(Strict):
@@ -128,8 +134,8 @@ class PassableRoles(Strict):
         """Whether a request may name `arn`: a configured role, or the name of one the stack creates."""
         if arn in self.all():
             return True
-        created = _CREATED_ROLE.match(str(arn))
-        return created is not None and created.group(1) in ROLE_KINDS and self.arn(created.group(1)) is None
+        kind = created_role_kind(str(arn))
+        return kind is not None and self.arn(kind) is None
 
 
 class Settings(Strict):

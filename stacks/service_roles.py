@@ -25,7 +25,14 @@ from aws_cdk import Aws, Stack, Token
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from stacks.config import ROLE_KINDS, ConfigError, DeploymentConfig, created_role_name
+from stacks.config import (
+    ANY_REGION,
+    ROLE_KINDS,
+    ConfigError,
+    DeploymentConfig,
+    created_role_kind,
+    created_role_name,
+)
 from stacks.config_placeholders import config_strings
 from stacks.nag import acknowledge
 from stacks.permissions import APPSTREAM_PRINCIPAL
@@ -86,16 +93,15 @@ def permission_policies(partition: str, region: str) -> dict[str, dict[str, Any]
 
 def other_stage_roles(config: DeploymentConfig, stage: str, region: str | None) -> Iterator[str]:
     """Stored requests naming the created role of another stage (or region): PassRole would refuse it."""
-    kinds = "|".join(ROLE_KINDS)
+    here = {"stage": re.escape(stage), "region": re.escape(region) if region else ANY_REGION}
     for field, value in config_strings(config):
-        found = re.search(rf":role/(ImageFactory-.+-({kinds}))$", value)
-        if found is None or field.startswith("roles."):
+        # Anything named like a created role (`.+`: however malformed) must be this stage's.
+        kind = created_role_kind(value, stage=".+", region=".+")
+        if kind is None or field.startswith("roles.") or created_role_kind(value, **here):
             continue
-        name, kind = found.groups()
-        region_pattern = re.escape(region) if region else r"[a-z]{2}(?:-[a-z]+)+-\d"
-        if not re.fullmatch(rf"ImageFactory-{re.escape(stage)}-{region_pattern}-{kind}", name):
-            expected = created_role_name(stage, region or "<region>", kind)
-            yield f"{field}: {name} is not a role this stage creates ({expected})"
+        name = value.rsplit("/", 1)[-1]
+        expected = created_role_name(stage, region or "<region>", kind)
+        yield f"{field}: {name} is not a role this stage creates ({expected})"
 
 
 def readme_policies() -> dict[str, dict[str, Any]]:
