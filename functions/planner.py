@@ -30,6 +30,8 @@ LEAD_FRACTION = 0.2
 APPROACH_FRACTION = 0.5
 # After the expected end, each wait is this fraction of how late the phase already is.
 LATE_FRACTION = 0.15
+# A default ceiling gives way to this many times the longest successful run in the history.
+HISTORY_CEILING_FACTOR = 2.0
 
 
 @dataclass(frozen=True)
@@ -46,8 +48,20 @@ class Steps:
     guess_step_seconds: int = 300  # longest wait while the expected duration is a guess
 
 
-def timing(configured: float | None, history: Sequence[float], default: float, ceiling: float) -> Timing:
-    """A phase's timing: its expected duration (`expected_duration`), never past the ceiling."""
+def timing(
+    configured: float | None,
+    history: Sequence[float],
+    default: float,
+    default_ceiling: float,
+    configured_ceiling: float | None = None,
+) -> Timing:
+    """A phase's timing: its expected duration (`expected_duration`), never past the ceiling.
+
+    A configured ceiling is kept as it is. The default ceiling is a guess like the default
+    duration: a pipeline whose history shows the phase taking longer gets room for
+    `HISTORY_CEILING_FACTOR` times its longest past run.
+    """
+    ceiling = configured_ceiling or max(default_ceiling, HISTORY_CEILING_FACTOR * max(history, default=0.0))
     expected = min(expected_duration(configured, history, default), ceiling)
     return Timing(expected, ceiling, guessed=configured is None and not history)
 

@@ -19,4 +19,4 @@ def timing(
         if configured is None
         else []
     )
-    return planner.timing(configured, history, default, configured_ceiling or ceiling)
+    return planner.timing(configured, history, default, ceiling, configured_ceiling)

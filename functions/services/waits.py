@@ -65,9 +65,7 @@ def timing_for(plan: Plan, phase: PhaseName, context: Context) -> Timing:
         if configured is None and phase != "builder_slot"
         else []
     )
-    return planner.timing(
-        configured, history, DEFAULT_EXPECTED.get(key, 0.0), ceiling or DEFAULT_CEILING[key]
-    )
+    return planner.timing(configured, history, DEFAULT_EXPECTED.get(key, 0.0), DEFAULT_CEILING[key], ceiling)
 
 
 def begin(progress: P, timing: Timing, context: Context, check_first: bool = False) -> P:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from functions import planner
 from functions.errors import PhaseTimedOut
 from functions.planner import Steps, Timing, expected_duration, first_wait, next_wait
 from functions.services import waits
@@ -86,3 +87,10 @@ def test_while_the_duration_is_a_guess_no_wait_is_longer_than_the_guess_step() -
     assert max(waits_taken) == STEPS.guess_step_seconds
     # Once the duration is known (history), the first look waits for most of it.
     assert first_wait(Timing(expected_seconds=3600, ceiling_seconds=14400), STEPS) > 2000
+
+
+def test_a_default_ceiling_gives_way_to_a_history_of_longer_runs() -> None:
+    history = [9000.0, 10000.0, 12000.0]
+    assert planner.timing(None, history, 2100, 14400).ceiling_seconds == 24000  # twice the longest
+    assert planner.timing(None, [], 2100, 14400).ceiling_seconds == 14400
+    assert planner.timing(None, history, 2100, 14400, configured_ceiling=3600).ceiling_seconds == 3600
