@@ -1,4 +1,4 @@
-"""`image-factory run --local REQUEST`: run a pipeline request locally against an emulator scenario.
+"""`image-factory run REQUEST`: run a pipeline request locally against an emulator scenario.
 
 With `--config FILE` (the deployment configuration) the run follows the file's chains: a
 run that makes an image starts the chained fleet rollout, which is followed too.
@@ -25,7 +25,7 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "run",
         help="run a pipeline request (locally: on the AppStream emulator)",
-        description="Run a pipeline request end to end. With --local, the real state machine runs on the "
+        description="Run a pipeline request end to end: the real state machine runs on the "
         "local engine (moto's Step Functions interpreter, handlers in-process) against the AppStream "
         "emulator, in compressed simulated time. "
         "With --config, the configuration's chained fleet rollouts start as deployed ones do, and are "
@@ -35,7 +35,9 @@ def register(subparsers: Any) -> None:
         "request", metavar="REQUEST", help="request file (JSON or YAML) or bundled example name"
     )
     parser.add_argument(
-        "--local", action="store_true", help="run on the local engine (no AWS account needed)"
+        "--local",
+        action="store_true",
+        help="run on the local engine, the only place `run` runs (the default; accepted for clarity)",
     )
     add_workflow_option(parser)
     add_local_options(parser)
@@ -79,8 +81,6 @@ def add_local_options(parser: argparse.ArgumentParser) -> None:
 
 
 def run_command(args: argparse.Namespace) -> int:
-    if not args.local:
-        raise UsageError("only local runs are available here: add --local (on AWS, start the state machine)")
     return run_locally(
         args.request,
         args.scenario,
