@@ -88,7 +88,6 @@ def test_a_failed_run_exits_1_and_names_the_step(
         (["run", "--local", "no-such-request"], "no such file"),
         (["run", "--local", "reference", "--scenario", "no-such-scenario"], "no such file"),
         (["run", "--local", "reference", "--time-scale", "0"], "--time-scale"),
-        (["run", "reference"], "--local"),
     ],
 )
 def test_bad_input_exits_2_with_a_message(
