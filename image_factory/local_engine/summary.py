@@ -37,10 +37,14 @@ def run_summary(outcome: RunOutcome) -> str:
 
 
 def left_behind(steps: list[StepOutcome]) -> list[str]:
-    """What cleanup named as left behind, each with its state and how to remove it."""
     cleanup = next((step for step in steps if step.name == CLEANUP_STEP), None)
-    actions = (cleanup.resource.get("actions") if cleanup else None) or []
-    return [str(action).removeprefix("left ") for action in actions if str(action).startswith("left ")]
+    return left_notes(cleanup.resource.get("actions") if cleanup else None)
+
+
+def left_notes(actions: list[str] | None) -> list[str]:
+    """What cleanup's actions name as left behind, each with its state and how to remove it."""
+    prefix = "left "  # how cleanup words an action that leaves something behind
+    return [str(action).removeprefix(prefix) for action in actions or [] if str(action).startswith(prefix)]
 
 
 def _resource_lines(resources: dict[str, Any]) -> list[str]:
