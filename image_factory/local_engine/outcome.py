@@ -128,9 +128,12 @@ def flatten_resources(by_phase: dict[str, Any]) -> dict[str, Any]:
 
 def simulated_epoch_of(moment: Any) -> float | None:
     """Epoch seconds of an ISO-8601 time the functions recorded (on the simulated clock)."""
-    if not isinstance(moment, str) or not moment:
+    if not isinstance(moment, str):
         return None
-    return datetime.fromisoformat(moment.replace("Z", "+00:00")).timestamp()
+    try:
+        return datetime.fromisoformat(moment.replace("Z", "+00:00")).timestamp()
+    except ValueError:  # "" or "-": the records' way of saying there is none
+        return None
 
 
 def _step_from_record(item: dict[str, Any]) -> StepOutcome:
