@@ -147,6 +147,7 @@ def run_locally(
                 engine, lambda runs: [run.wait(DEFAULT_RUN_TIMEOUT) for run in runs], lambda _: None
             )
         else:
+            from image_factory.local_engine.formatting import plural
             from image_factory.local_engine.progress import ProgressView
 
             print(title or f"Running {label} on the local engine", file=out)
@@ -156,7 +157,7 @@ def run_locally(
                 file=out,
             )
             if deployment is not None:
-                print(f"  chains: {len(engine.event_rules.rules)} rule(s) from {config}", file=out)
+                print(f"  chains: {plural(len(engine.event_rules.rules), 'rule')} from {config}", file=out)
             view = ProgressView(
                 out,
                 engine.time,
