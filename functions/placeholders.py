@@ -1,4 +1,11 @@
-"""`{pipeline}`, `{date}` and `{run}` in names a person writes in a pipeline request."""
+"""`{pipeline}`, `{date}` and `{run}` in names a person writes in a pipeline request.
+
+A run id can begin with the words a name puts before it: the run API names a run
+`<pipeline>-<date>-<time>-<hex>`, so `{pipeline}-{date}-{run}` would say the pipeline and the
+date twice. `{run}` therefore shares those leading words with the text just before it: the
+name still holds the whole run id (so it stays unique and the same on every retry of the run),
+only once.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +14,7 @@ from dataclasses import dataclass
 
 PLACEHOLDERS = ("pipeline", "date", "run")
 _FIELD = re.compile(r"\{([^{}]*)\}")
+_SEPARATORS = "-_."
 
 
 @dataclass(frozen=True)
@@ -22,8 +30,25 @@ def unknown_placeholders(template: str) -> list[str]:
 
 def render(template: str, values: NameValues) -> str:
     """Substitute the placeholders; unknown ones are left for validation to report."""
-    known = {"pipeline": values.pipeline, "date": values.date, "run": values.run}
-    return _FIELD.sub(lambda match: known.get(match.group(1), match.group(0)), template)
+    known = {"pipeline": values.pipeline, "date": values.date}
+    text, position = "", 0
+    for match in _FIELD.finditer(template):
+        text += template[position : match.start()]
+        name = match.group(1)
+        text += _rest_of_run(text, values.run) if name == "run" else known.get(name, match.group(0))
+        position = match.end()
+    return text + template[position:]
+
+
+def _rest_of_run(before: str, run: str) -> str:
+    """`run` without its leading words that `before` already ends with (whole words only)."""
+    words = run.split("-")
+    for count in range(len(words) - 1, 0, -1):  # at least the last word stays
+        lead = "-".join(words[:count]) + "-"
+        start = len(before) - len(lead)
+        if before.endswith(lead) and (start == 0 or before[start - 1] in _SEPARATORS):
+            return "-".join(words[count:])
+    return run
 
 
 def check_template(template: str, pattern: re.Pattern[str], what: str) -> str:

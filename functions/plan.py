@@ -60,7 +60,7 @@ class Plan(BaseModel):
 def build_plan(request: PipelineRequest, execution: Execution, stage: str) -> Plan:
     run_id = run_id_for(execution.name)
     values = NameValues(pipeline=request.pipeline, date=run_date(execution.start_time), run=run_id)
-    imported = f"{request.pipeline}-{run_id}-imported" if request.imports else None
+    imported = render("{pipeline}-{run}-imported", values) if request.imports else None
     return Plan(
         run_id=run_id,
         execution_arn=execution.id,
@@ -70,7 +70,7 @@ def build_plan(request: PipelineRequest, execution: Execution, stage: str) -> Pl
         request=request,
         imported_image_name=imported,
         source_image_name=imported or str(request.source.image_name),
-        builder_name=f"{request.pipeline}-{run_id}-builder",
+        builder_name=render("{pipeline}-{run}-builder", values),
         image_name=render(request.snapshot.image_name, values),
         ami_name=render(request.export.ami_name, values) if request.export else None,
     )

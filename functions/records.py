@@ -20,7 +20,9 @@ from functions.errors import RunRecordConflict
 from functions.run_events import publish_run_change
 
 RunStatus = Literal["RUNNING", "SUCCEEDED", "FAILED", "CANCELLED"]
-STEP_ORDER = ("validate", "preflight", "import", "builder_slot", "builder", "snapshot", "export", "cleanup")
+STEP_ORDER = (
+    "validate", "preflight", "import", "source", "builder_slot", "builder", "snapshot", "export", "cleanup"
+)  # fmt: skip
 
 
 def request_digest(document: dict[str, Any]) -> str:
@@ -342,8 +344,10 @@ class RunRecords:
             )
         except (ClientError, BotoCoreError) as error:
             raise dependency_error(error, "Query steps") from error
+        # Steps outside the pipeline's fixed order (a lifecycle workflow's) come in the order they started.
         return sorted(
-            (deserialize(item) for item in response.get("Items", [])), key=lambda s: s.get("step_order", 0)
+            (deserialize(item) for item in response.get("Items", [])),
+            key=lambda s: (s.get("step_order", 0), str(s.get("started_at") or "")),
         )
 
     # --- plumbing ---

@@ -51,8 +51,8 @@ class RetentionRequest(LifecycleRequest):
     def summary(self) -> str:
         mode = "report only (dry run)" if self.dry_run else "delete"
         return (
-            f"{mode}: keep the newest {self.keep_images} images"
-            + (f" and {self.keep_amis} AMIs" if self.amis else "")
+            f"{mode}: keep the newest {_counted(self.keep_images, 'image')}"
+            + (f" and {_counted(self.keep_amis, 'AMI')}" if self.amis else "")
             + f" of {', '.join(self.pipelines)}"
             + (f"; reap builders older than {self.builder_max_age_hours:g} h" if self.reap_builders else "")
         )
@@ -64,3 +64,8 @@ def parse_request(raw: Any) -> RetentionRequest | list[FieldError]:
 
 def request_json_schema() -> dict[str, Any]:
     return json_schema(RetentionRequest, "Image Factory retention request")
+
+
+def _counted(count: int, noun: str) -> str:
+    """One image is "image" (the summary reads "keep the newest image"), more are "3 images"."""
+    return noun if count == 1 else f"{count} {noun}s"

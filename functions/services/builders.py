@@ -56,7 +56,8 @@ def builder_parameters(plan: Plan) -> dict[str, Any]:
 def create_builder(context: Context, plan: Plan) -> BuilderPhase:
     """Create the builder; a retried create adopts the builder this run already created."""
     name = plan.builder_name
-    context.records.step_started(plan.run_id, STEP, {"builder_name": name})
+    volume = {"root_volume_gb": plan.request.builder.root_volume_gb}
+    context.records.step_started(plan.run_id, STEP, {"builder_name": name, **volume})
     with failures_recorded(context, plan, STEP):
         try:
             builder = appstream.call(
@@ -90,7 +91,11 @@ def check_builder(context: Context, plan: Plan, phase: BuilderPhase) -> BuilderP
         context.records.step_polled(plan.run_id, STEP, phase.polls, state, phase.wait_seconds)
         if phase.done:
             seconds = waits.elapsed(phase)
-            resource = {"builder_name": phase.name, "builder_arn": phase.arn}
+            resource = {
+                "builder_name": phase.name,
+                "builder_arn": phase.arn,
+                "root_volume_gb": plan.request.builder.root_volume_gb,
+            }
             context.records.step_succeeded(plan.run_id, STEP, resource, seconds)
             context.records.record_phase(plan.run_id, STEP, seconds, resource)
         return phase

@@ -8,7 +8,9 @@ when AppStream cannot describe it or read its tags, one the run's own step recor
 it created (names are derived from the run id). Another stage's run with the same id
 (and so the same builder name) has another stage tag: its builder is left alone.
 AppStream refusing a change now (busy, throttled, unavailable) means "look again later";
-what is still there at the ceiling is named in the error.
+what is still there at the ceiling is named in the error. An image of the run that cleanup
+leaves and that is not usable (FAILED, or still importing after a cancel) is named in the
+actions with the command that removes it, so nobody meets it later by surprise.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from functions.context import Context
 from functions.errors import CleanupIncomplete, ImageFactoryError, PhaseTimedOut
 from functions.phases import CleanupPhase
 from functions.plan import Plan
-from functions.services import appstream, builders, imports, waits
+from functions.services import appstream, builders, imports, snapshots, waits
 from functions.services.steps import failures_recorded
 
 STEP = "cleanup"
@@ -56,8 +58,10 @@ def cleanup(context: Context, plan: Plan, phase: CleanupPhase) -> CleanupPhase:
                 "slot_released": slot_released,
             }
         )
-        # None: the request keeps the imported image (or the run started from an existing one).
-        observed = f"builder {builder_state}, imported image {image_state or 'kept'}"
+        # None: the request keeps the imported image, or the run imported none to speak of.
+        observed = f"builder {builder_state}"
+        if plan.imported_image_name is not None:
+            observed += f", imported image {image_state or 'kept'}"
         try:
             phase = waits.checked(phase, done, context, f"{STEP}: {observed}")
         except PhaseTimedOut as timeout:
@@ -70,6 +74,7 @@ def cleanup(context: Context, plan: Plan, phase: CleanupPhase) -> CleanupPhase:
             phase.wait_seconds,
         )
         if phase.done:
+            _note_unusable_images(context, plan, actions)
             seconds = waits.elapsed(phase)
             resource = {"actions": actions}
             context.records.step_succeeded(plan.run_id, STEP, resource, seconds)
@@ -204,6 +209,29 @@ def _settle_imported_image(context: Context, plan: Plan, actions: list[str]) -> 
     if answer == "accepted":
         _note(actions, f"deleted imported image {name!r}")
     return state, False
+
+
+def _note_unusable_images(context: Context, plan: Plan, actions: list[str]) -> None:
+    """Name each image of this run that stays behind unusable, and how to remove it."""
+    images = [("image", plan.image_name, snapshots.STEP)]
+    if plan.imported_image_name is not None and not plan.request.cleanup.delete_imported_image:
+        images.insert(0, ("imported image", plan.imported_image_name, imports.STEP))
+    for what, name, step in images:
+        try:
+            image = appstream.find_image(name)
+            ours = _owned(context, plan, image, step) if image is not None else None
+        except ImageFactoryError as error:
+            if not error.retryable:
+                raise
+            continue  # only a note: AppStream busy now is no reason to hold the run
+        state = str((image or {}).get("State"))
+        if not ours or state == "AVAILABLE":
+            continue
+        when = f"once it is no longer {state}, remove" if state in IMAGE_BUSY else "remove"
+        _note(
+            actions,
+            f"left {what} {name!r} {state}: {when} it with `aws appstream delete-image --name {name}`",
+        )
 
 
 def _stop(name: str) -> Answer:

@@ -13,6 +13,8 @@ from functions.services import appstream, waits
 from functions.services.steps import failures_recorded
 
 STEP = "import"
+# A run that starts from an existing image imports nothing: its step only checks the image.
+SOURCE_STEP = "source"
 IN_PROGRESS = {"PENDING", "IMPORTING", "VALIDATING", "CREATING", "COPYING"}
 
 
@@ -87,35 +89,40 @@ def start_import(context: Context, plan: Plan) -> SourcePhase:
         return waits.begin(phase, waits.timing_for(plan, "import", context), context)
 
 
+def step_of(plan: Plan) -> str:
+    return STEP if plan.request.imports else SOURCE_STEP
+
+
 def start_source_check(context: Context, plan: Plan) -> SourcePhase:
     """An existing image: check it straight away."""
-    context.records.step_started(plan.run_id, STEP, {"image_name": plan.source_image_name})
+    context.records.step_started(plan.run_id, step_of(plan), {"image_name": plan.source_image_name})
     phase = SourcePhase(image_name=plan.source_image_name)
-    with failures_recorded(context, plan, STEP):
+    with failures_recorded(context, plan, step_of(plan)):
         return waits.begin(phase, waits.timing_for(plan, "import", context), context, check_first=True)
 
 
 def check_source(context: Context, plan: Plan, phase: SourcePhase) -> SourcePhase:
-    with failures_recorded(context, plan, STEP):
+    step = step_of(plan)
+    with failures_recorded(context, plan, step):
         if phase.started_at is None:
             phase = start_source_check(context, plan)
         image = appstream.find_image(phase.image_name)
         if image is None:
             error = ImageImportFailed if plan.request.imports else SourceImageNotUsable
-            raise error(f"{STEP}: image {phase.image_name!r} does not exist")
+            raise error(f"{step}: image {phase.image_name!r} does not exist")
         state = str(image.get("State"))
         if state == "FAILED":
             error = ImageImportFailed if plan.request.imports else SourceImageNotUsable
-            raise error(f"{STEP}: image {phase.image_name!r} is FAILED: {appstream.reason_of(image)}")
+            raise error(f"{step}: image {phase.image_name!r} is FAILED: {appstream.reason_of(image)}")
         if state not in IN_PROGRESS and state != "AVAILABLE":
-            raise SourceImageNotUsable(f"{STEP}: image {phase.image_name!r} is {state}")
+            raise SourceImageNotUsable(f"{step}: image {phase.image_name!r} is {state}")
         if state == "AVAILABLE" and image.get("ImageBuilderSupported") is False:
-            raise SourceImageNotUsable(f"{STEP}: image {phase.image_name!r} cannot start an image builder")
+            raise SourceImageNotUsable(f"{step}: image {phase.image_name!r} cannot start an image builder")
         phase = phase.model_copy(update={"state": state, "image_arn": image.get("Arn")})
         phase = waits.checked(
-            phase, state == "AVAILABLE", context, f"{STEP}: image {phase.image_name!r} ({state})"
+            phase, state == "AVAILABLE", context, f"{step}: image {phase.image_name!r} ({state})"
         )
-        context.records.step_polled(plan.run_id, STEP, phase.polls, state, phase.wait_seconds)
+        context.records.step_polled(plan.run_id, step, phase.polls, state, phase.wait_seconds)
         if phase.done:
             _finished(context, plan, phase)
         return phase
@@ -124,5 +131,5 @@ def check_source(context: Context, plan: Plan, phase: SourcePhase) -> SourcePhas
 def _finished(context: Context, plan: Plan, phase: SourcePhase) -> None:
     seconds = waits.elapsed(phase)
     resource = {"image_name": phase.image_name, "image_arn": phase.image_arn}
-    context.records.step_succeeded(plan.run_id, STEP, resource, seconds)
+    context.records.step_succeeded(plan.run_id, step_of(plan), resource, seconds)
     context.records.record_phase(plan.run_id, waits.history_key(plan, "import"), seconds, resource)

@@ -14,7 +14,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from image_factory.cli import UsageError
+from image_factory.cli import UsageError, command_group
 from image_factory.commands.run import add_local_options
 
 OPENAPI_PATH = Path(__file__).resolve().parents[2] / "docs" / "openapi.json"
@@ -22,7 +22,7 @@ OPENAPI_PATH = Path(__file__).resolve().parents[2] / "docs" / "openapi.json"
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("api", help="the run API: serve it locally, or its OpenAPI document")
-    commands = parser.add_subparsers(dest="api_command", required=True, metavar="ACTION")
+    commands = command_group(parser, "api_command", "ACTION")
 
     serve = commands.add_parser(
         "serve",
@@ -32,7 +32,11 @@ def register(subparsers: Any) -> None:
         "Lifecycle workflows start at /workflows/NAME/runs; they work on the emulated account's "
         "images and fleets (e.g. --scenario fleets).",
     )
-    serve.add_argument("--local", action="store_true", help="required: the API on the local engine")
+    serve.add_argument(
+        "--local",
+        action="store_true",
+        help="the API on the local engine, the only one `serve` has (the default; accepted for clarity)",
+    )
     serve.add_argument("--port", type=int, default=8080, help="port on 127.0.0.1 (default 8080; 0 picks one)")
     serve.add_argument(
         "--pipelines",
@@ -75,8 +79,6 @@ def openapi_command(args: argparse.Namespace) -> int:
 
 
 def serve_command(args: argparse.Namespace) -> int:
-    if not args.local:
-        raise UsageError("only --local serving is available (on AWS, API Gateway serves the API)")
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port must be 0-65535, got {args.port}")
     if args.time_scale is not None and args.time_scale <= 0:

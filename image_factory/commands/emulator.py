@@ -10,7 +10,7 @@ import sys
 from types import FrameType
 from typing import Any
 
-from image_factory.cli import UsageError
+from image_factory.cli import UsageError, command_group
 
 DEFAULT_PORT = 4599
 REGION = "us-east-1"
@@ -18,7 +18,7 @@ REGION = "us-east-1"
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("emulator", help="run the local AppStream emulator")
-    commands = parser.add_subparsers(dest="emulator_command", required=True, metavar="ACTION")
+    commands = command_group(parser, "emulator_command", "ACTION")
 
     serve = commands.add_parser(
         "serve",
@@ -35,8 +35,8 @@ def register(subparsers: Any) -> None:
     )
     serve.add_argument(
         "--scenario",
-        metavar="FILE",
-        help="scenario file (JSON or YAML): durations, quotas, rate limits, faults",
+        metavar="SCENARIO",
+        help="scenario file (JSON or YAML) or bundled example name: durations, quotas, rate limits, faults",
     )
     serve.add_argument(
         "--time-scale",
@@ -54,14 +54,14 @@ def serve_command(args: argparse.Namespace) -> int:
     # Imported here, not at the top: every `image-factory` command loads this module to register it.
     from appstream_emulator.clock import ScaledClock
     from appstream_emulator.core import Emulator
-    from appstream_emulator.scenario import Scenario, ScenarioError
     from appstream_emulator.server import EmulatorServer
+    from image_factory.local_engine.inputs import InputError, load_scenario
 
     if args.time_scale is not None and args.time_scale <= 0:
         raise UsageError(f"--time-scale must be a positive number, got {args.time_scale}")
     try:
-        scenario = Scenario.load(args.scenario) if args.scenario else None
-    except ScenarioError as error:
+        scenario = load_scenario(args.scenario) if args.scenario else None
+    except InputError as error:
         raise UsageError(" ".join(str(error).split())) from None
     clock = ScaledClock(args.time_scale) if args.time_scale is not None else None
     emulator = Emulator(scenario, clock, region=REGION)

@@ -21,7 +21,9 @@ from typing import Any, TextIO
 
 from image_factory.cli import UsageError
 from image_factory.commands.run import add_workflow_option
+from image_factory.local_engine.outcome import simulated_epoch_of
 from image_factory.remote.client import ApiFailure, ApiUnreachable, RunApiClient
+from image_factory.remote.run_view import closing_lines, describe_run, describe_step, outputs
 
 DEFAULT_LOCAL_ENDPOINT = "http://127.0.0.1:8080"
 ENDED = {"SUCCEEDED", "FAILED", "CANCELLED"}
@@ -205,23 +207,30 @@ def run_cancel(args: argparse.Namespace, client: RunApiClient, out: TextIO) -> i
 
 
 def follow(client: RunApiClient, run_id: str, interval: float, out: TextIO) -> int:
-    """Print each change of the run's steps until it ends; 0 if it SUCCEEDED, else 1."""
+    """Print each change of the run's steps and outputs until it ends; 0 if it SUCCEEDED, else 1."""
     seen: dict[str, tuple[Any, ...]] = {}
+    shown: set[str] = set()
     status = None
     while True:
         run = client.get_run(run_id)
+        origin = simulated_epoch_of(run.get("started_at"))
+        if status is None and origin is not None:
+            print(f"{run_id}: started {run['started_at']}; times below count from the start", file=out)
         for step in run.get("steps", []):
             view = (step["status"], step.get("polls"), step.get("last_state"))
             if seen.get(step["step"]) != view:
                 seen[step["step"]] = view
-                print(f"  {describe_step(step)}", file=out)
+                print(f"  {describe_step(step, origin)}", file=out)
+        for line in outputs(run):
+            if line not in shown:
+                shown.add(line)
+                print(f"  {line}", file=out)
         if run["status"] != status:
             status = run["status"]
             print(f"{run_id}: {status}", file=out)
         if status in ENDED:
-            if run.get("error"):
-                error = run["error"]
-                print(f"  {error['step']}: {error['code']}: {error['message']}", file=out)
+            for line in closing_lines(run):
+                print(f"  {line}", file=out)
             return 0 if status == "SUCCEEDED" else 1
         time.sleep(interval)
 
@@ -231,39 +240,6 @@ def _started_what(started: dict[str, Any]) -> str:
     if workflow == "image-pipeline":
         return f"pipeline {started['pipeline']}, image {started.get('image_name') or '-'}"
     return f"{workflow} job {started['pipeline']}"
-
-
-def describe_run(run: dict[str, Any]) -> str:
-    workflow = run.get("workflow") or "image-pipeline"
-    owner = (
-        f"pipeline {run['pipeline']}" if workflow == "image-pipeline" else f"{workflow} job {run['pipeline']}"
-    )
-    lines = [f"{run['run_id']}  {run['status']}  {owner}"]
-    lines.append(f"  started {run.get('started_at') or '-'}  finished {run.get('finished_at') or '-'}")
-    for step in run.get("steps", []):
-        lines.append(f"  {describe_step(step)}")
-    wait = run.get("current_wait")
-    if wait:
-        lines.append(f"  waiting in {wait['step']}: next check at {wait['next_check_at']}")
-    if run.get("error"):
-        error = run["error"]
-        lines.append(f"  error in {error['step']}: {error['code']}: {error['message']}")
-    return "\n".join(lines)
-
-
-def describe_step(step: dict[str, Any]) -> str:
-    text = f"{step['step']:<13} {step['status']:<10}"
-    if step.get("polls"):
-        text += f" checks {step['polls']}"
-    if step.get("last_state"):
-        text += f", saw {step['last_state']}"
-    if step["status"] == "RUNNING" and step.get("next_check_at"):
-        text += f", next check {step['next_check_at']}"
-    if step.get("duration_seconds") is not None and step["status"] == "SUCCEEDED":
-        text += f" in {step['duration_seconds']:.0f} s"
-    if step.get("error"):
-        text += f": {step['error']['code']}: {step['error']['message']}"
-    return text
 
 
 def _interval(args: argparse.Namespace) -> float:

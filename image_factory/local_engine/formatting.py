@@ -1,8 +1,16 @@
-"""Plain-text building blocks of the CLI's reports: durations and aligned tables."""
+"""Plain-text building blocks of the CLI's reports: counts, durations and aligned tables.
+
+Every duration a person reads goes through `duration`, so one format is used everywhere.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+
+
+def plural(count: int, noun: str) -> str:
+    """1 check, 2 checks."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def duration(seconds: float | None) -> str:

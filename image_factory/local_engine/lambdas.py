@@ -80,6 +80,9 @@ class InProcessInvoker:
     """Runs a moto Lambda function's handler in this process and records the invocation.
 
     `working` brackets each handler run (the engine stops simulated time meanwhile).
+    `after_each` are called after every invocation, in its thread, before the state machine
+    goes on: a reader sees the records exactly as that task left them (the progress view
+    shows every check, though two checks can come within a few real milliseconds).
 
     `replay` names functions whose handler runs twice per invocation (same event,
     the second result returned), to prove tasks are safe when Step Functions or
@@ -95,6 +98,7 @@ class InProcessInvoker:
         self.invocations: list[Invocation] = []
         self._lock = threading.Lock()
         self._handlers: dict[str, Handler] = {}
+        self.after_each: list[Callable[[], None]] = []
 
     @property
     def invocation_count(self) -> int:
@@ -134,19 +138,22 @@ class InProcessInvoker:
         event_copy = json.loads(json.dumps(event if event is not None else {}))
         error_type: str | None = None
         started = time.monotonic()
-        with captured_output() as output, self._working():
-            try:
-                result = self._handler(function.handler)(event_copy, context)
-            except Exception as error:  # every handler failure becomes the task's ASL error
-                error_type = type(error).__name__
-                payload = _error_payload(error, context.aws_request_id)
-            else:
+        with self._working():
+            with captured_output() as output:
                 try:
-                    payload = json.dumps(result)
-                except (TypeError, ValueError) as error:
-                    # What the runtime reports when a handler returns something JSON cannot carry.
-                    error_type = "Runtime.MarshalError"
-                    payload = json.dumps({"errorType": error_type, "errorMessage": str(error)})
+                    result = self._handler(function.handler)(event_copy, context)
+                except Exception as error:  # every handler failure becomes the task's ASL error
+                    error_type = type(error).__name__
+                    payload = _error_payload(error, context.aws_request_id)
+                else:
+                    try:
+                        payload = json.dumps(result)
+                    except (TypeError, ValueError) as error:
+                        # What the runtime reports when a handler returns something JSON cannot carry.
+                        error_type = "Runtime.MarshalError"
+                        payload = json.dumps({"errorType": error_type, "errorMessage": str(error)})
+            for listener in self.after_each:
+                listener()
         logs = "".join(output)
         with self._lock:
             self.invocations_by_function[function.function_name] += 1

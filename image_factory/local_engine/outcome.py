@@ -19,6 +19,8 @@ class StepOutcome:
     started_at: float | None  # simulated epoch seconds
     ended_at: float | None
     detail: str | None = None
+    # What the step recorded it works on or made (the report reads cleanup's notes from it).
+    resource: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def duration_seconds(self) -> float | None:
@@ -61,6 +63,7 @@ class RunOutcome:
         document.pop("record")
         document["duration_seconds"] = round(self.duration_seconds, 1)
         for step, outcome in zip(document["steps"], self.steps, strict=True):
+            step.pop("resource")
             step["duration_seconds"] = (
                 None if outcome.duration_seconds is None else round(outcome.duration_seconds, 1)
             )
@@ -125,9 +128,12 @@ def flatten_resources(by_phase: dict[str, Any]) -> dict[str, Any]:
 
 def simulated_epoch_of(moment: Any) -> float | None:
     """Epoch seconds of an ISO-8601 time the functions recorded (on the simulated clock)."""
-    if not isinstance(moment, str) or not moment:
+    if not isinstance(moment, str):
         return None
-    return datetime.fromisoformat(moment.replace("Z", "+00:00")).timestamp()
+    try:
+        return datetime.fromisoformat(moment.replace("Z", "+00:00")).timestamp()
+    except ValueError:  # "" or "-": the records' way of saying there is none
+        return None
 
 
 def _step_from_record(item: dict[str, Any]) -> StepOutcome:
@@ -140,6 +146,7 @@ def _step_from_record(item: dict[str, Any]) -> StepOutcome:
         started_at=simulated_epoch_of(item.get("started_at")),
         ended_at=simulated_epoch_of(item.get("ended_at")),
         detail=(f"{error.get('code')}: {error.get('message')}" if error else item.get("last_state")),
+        resource=dict(item.get("resource") or {}),
     )
 
 

@@ -1,11 +1,14 @@
-"""The end-of-run report: steps, resources, counters and what is left in the emulated account."""
+"""The end-of-run report: steps, resources, what the run left behind, counters and what is left in
+the emulated account."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from image_factory.local_engine.formatting import duration, table
-from image_factory.local_engine.outcome import EngineCounters, RunOutcome
+from image_factory.local_engine.outcome import EngineCounters, RunOutcome, StepOutcome
+
+CLEANUP_STEP = "cleanup"
 
 
 def run_summary(outcome: RunOutcome) -> str:
@@ -27,7 +30,21 @@ def run_summary(outcome: RunOutcome) -> str:
     resources = _resource_lines(outcome.resources)
     if resources:
         parts.append("Resources:\n" + "\n".join(f"  {line}" for line in resources))
+    left = left_behind(outcome.steps)
+    if left:
+        parts.append("Left behind by this run:\n" + "\n".join(f"  {line}" for line in left))
     return "\n".join(parts)
+
+
+def left_behind(steps: list[StepOutcome]) -> list[str]:
+    cleanup = next((step for step in steps if step.name == CLEANUP_STEP), None)
+    return left_notes(cleanup.resource.get("actions") if cleanup else None)
+
+
+def left_notes(actions: list[str] | None) -> list[str]:
+    """What cleanup's actions name as left behind, each with its state and how to remove it."""
+    prefix = "left "  # how cleanup words an action that leaves something behind
+    return [str(action).removeprefix(prefix) for action in actions or [] if str(action).startswith(prefix)]
 
 
 def _resource_lines(resources: dict[str, Any]) -> list[str]:
@@ -37,20 +54,30 @@ def _resource_lines(resources: dict[str, Any]) -> list[str]:
             continue
         if isinstance(value, dict):
             described = ", ".join(
-                f"{key}={item}" for key, item in value.items() if item not in (None, "", [], {})
+                f"{key}={_value(item)}" for key, item in value.items() if item not in (None, "", [], {})
             )
             lines.append(f"{phase}: {described}")
         else:
             lines.append(f"{phase}: {value}")
-    if "ami_id" in resources:
-        lines.append(f"AMI: {resources['ami_id']}")
+    # Every AMI the run made (an export backup makes one per image), named by the phase that made it.
+    amis = [
+        f"{value['ami_id']} ({phase})"
+        for phase, value in resources.items()
+        if isinstance(value, dict) and value.get("ami_id")
+    ]
+    if amis:
+        lines.append(f"AMI{'s' if len(amis) > 1 else ''}: {', '.join(amis)}")
     return lines
+
+
+def _value(item: Any) -> str:
+    return "; ".join(str(entry) for entry in item) if isinstance(item, list) else str(item)
 
 
 def counters_summary(counters: EngineCounters, real_seconds: float) -> str:
     return (
         f"Counters: {counters.state_transitions} state transitions, {counters.lambda_invocations} Lambda "
-        f"invocations, {counters.appstream_calls} AppStream calls; {real_seconds:.1f} s of real time"
+        f"invocations, {counters.appstream_calls} AppStream calls; {duration(real_seconds)} of real time"
     )
 
 

@@ -73,6 +73,7 @@ def test_a_failed_chained_rollout_fails_the_command_though_the_pipeline_run_succ
     assert main(run(config_file(tmp_path, "no-such-fleet"))) == 1
 
     out = capsys.readouterr().out
+    assert "  chains: 1 rule from " in out
     assert "Rule test-fleet-rollout-after-patch-tuesday started run run-002-" in out
     summaries = [line for line in out.splitlines() if line.startswith("Run run-")]
     assert [line.split(":")[1].split()[0] for line in summaries] == ["SUCCEEDED", "FAILED"]

@@ -48,8 +48,11 @@ def test_start_then_watch_follows_the_run_to_success(
 
     out = capsys.readouterr().out
     assert f"{run_id}: SUCCEEDED" in out
-    for step in ("import", "builder_slot", "builder", "snapshot", "cleanup"):
+    for step in ("source", "builder_slot", "builder", "snapshot", "cleanup"):
         assert f"  {step}" in out
+    assert "  new image: patch-tuesday-" in out and "  root volume: " in out
+    assert main(cli(server, "status", run_id)) == 0
+    assert "  new image: patch-tuesday-" in capsys.readouterr().out
     assert main(cli(server, "status", run_id, "--json")) == 0
     assert json.loads(capsys.readouterr().out)["status"] == "SUCCEEDED"
     assert main(cli(server, "list", "--pipeline", "patch-tuesday", "--status", "SUCCEEDED")) == 0

@@ -88,7 +88,6 @@ def test_a_failed_run_exits_1_and_names_the_step(
         (["run", "--local", "no-such-request"], "no such file"),
         (["run", "--local", "reference", "--scenario", "no-such-scenario"], "no such file"),
         (["run", "--local", "reference", "--time-scale", "0"], "--time-scale"),
-        (["run", "reference"], "--local"),
     ],
 )
 def test_bad_input_exits_2_with_a_message(
@@ -128,3 +127,27 @@ def test_the_demo_runs_the_reference_pipeline(capsys: pytest.CaptureFixture[str]
     assert "run    SUCCEEDED" in output
     assert "AMI: ami-" in output
     assert "image builders: none" in output
+
+
+def test_the_progress_view_shows_every_check_in_time_order(
+    fast_files: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["run", str(fast_files["request"]), "--scenario", str(fast_files["scenario"])]) == 0
+    output = capsys.readouterr().out
+    progress = [line.split(None, 1) for line in output.splitlines() if line.startswith("  +")]
+
+    def seconds(clock: str) -> int:
+        hours, minutes, secs = clock.lstrip("+").split(":")
+        return int(hours) * 3600 + int(minutes) * 60 + int(secs)
+
+    times = [seconds(clock) for clock, _ in progress]
+    assert times == sorted(times)
+    assert output.count("simulated time") == 1
+    for step in ("import", "builder", "snapshot", "export", "cleanup"):
+        checks = [text for _, text in progress if text.startswith(f"step   {step}: check ")]
+        numbers = [int(text.split("check ")[1].split(":")[0]) for text in checks]
+        (ended,) = [text for _, text in progress if text.startswith(f"step   {step}: SUCCEEDED")]
+        assert numbers == list(range(1, len(numbers) + 1))  # none dropped
+        assert ended.endswith(f", {len(numbers) + 1} check{'s' if numbers else ''}")
+        assert all("; next check in " in text and ", waiting for " in text for text in checks)
+    assert "1 checks" not in output

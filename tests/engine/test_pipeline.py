@@ -11,6 +11,7 @@ from benchmarks.fast import FAST_SETTINGS
 from functions import names
 from image_factory.local_engine.engine import LocalEngine
 from image_factory.local_engine.execution import LocalExecution
+from image_factory.local_engine.summary import left_behind
 from tests.engine.pipeline_support import fast_engine, fast_request, fast_scenario, run_record, task_errors
 
 pytestmark = pytest.mark.slow
@@ -38,7 +39,11 @@ def test_a_pipeline_runs_to_the_end(request_name: str, imports: bool, exports: b
 
     assert outcome.status == "SUCCEEDED", outcome.error
     assert {step.status for step in outcome.steps} == {"SUCCEEDED"}
-    assert ("import" in [step.name for step in outcome.steps]) is True  # the source phase always runs
+    # The source phase always runs: it imports the AMI, or only checks the existing image.
+    assert ("import" if imports else "source") in [step.name for step in outcome.steps]
+    assert ("import" in [step.name for step in outcome.steps]) is imports
+    cleanup = next(step for step in outcome.steps if step.name == "cleanup")
+    assert ("imported image" in str(cleanup.detail)) is imports
     assert ("export" in [step.name for step in outcome.steps]) is exports
     assert ("ami_id" in outcome.resources) is exports
     assert inventory["image_builders"] == []
@@ -86,6 +91,12 @@ def test_a_fault_in_any_phase_fails_the_run_and_cleans_up(
     assert record["error"] == {"step": step, "code": code, "message": outcome.error.message}
     failed_steps = [s.name for s in outcome.steps if s.status == "FAILED"]
     assert failed_steps == [step]
+    # Every image the run leaves unusable is named, with how to remove it.
+    unusable = [image["name"] for image in inventory["images"] if image["state"] != "AVAILABLE"]
+    left = left_behind(outcome.steps)
+    assert len(left) == len(unusable)
+    for name, note in zip(unusable, left, strict=True):
+        assert f"{name!r} FAILED: remove it with `aws appstream delete-image --name {name}`" in note
 
 
 def test_a_throttling_storm_is_survived() -> None:

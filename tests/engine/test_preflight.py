@@ -81,7 +81,7 @@ def test_a_missing_source_image_fails_the_run_before_anything_is_created() -> No
         calls = dict(engine.counters().appstream_calls_by_operation)
 
     assert outcome.status == "FAILED" and outcome.error is not None
-    assert (outcome.error.step, outcome.error.code) == ("import", "SourceImageNotUsable")
+    assert (outcome.error.step, outcome.error.code) == ("source", "SourceImageNotUsable")
     assert "no-such-image" in outcome.error.message
     assert not [call for call in CREATES if call in calls]
 

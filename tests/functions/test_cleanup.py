@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from appstream_emulator.scenario import OperationFault, Scenario
+from appstream_emulator.scenario import OperationFault, ResourceFault, Scenario
 from functions import clients, names
-from functions.errors import AppStreamUnavailable, CleanupIncomplete
+from functions.errors import AppStreamUnavailable, CleanupIncomplete, ImageImportFailed
 from functions.phases import CleanupPhase, SlotPhase
 from functions.plan import Plan
-from functions.services import builder_slots, builders, cleanup
+from functions.services import builder_slots, builders, cleanup, imports
 from tests.functions.conftest import Account, make_plan, phase_until_done, start_run
 
 EXISTING_IMAGE = "AppStream-WinServer2022-09-08-2025"
@@ -114,3 +114,46 @@ def test_a_builder_appstream_never_deletes_is_left_stopped_and_named(account: Ac
     # The run's own error is decided when the run is recorded as failed, not by cleanup.
     run = account.context.records.get_run(plan.run_id)
     assert run is not None and "error" not in run
+
+
+def left_notes(done: CleanupPhase) -> list[str]:
+    return [action for action in done.actions if action.startswith("left ")]
+
+
+@pytest.mark.parametrize(
+    "scenario", [Scenario(faults=[ResourceFault(resource="imported_image", reason="the AMI does not boot")])]
+)
+def test_a_failed_imported_image_left_behind_is_named_with_how_to_remove_it(account: Account) -> None:
+    plan = make_plan()
+    start_run(account, plan)
+    with pytest.raises(ImageImportFailed):
+        phase_until_done(
+            account,
+            lambda p: imports.check_source(account.context, plan, p),
+            imports.start_import(account.context, plan),
+        )
+
+    done = cleanup_until_done(account, plan)
+
+    name = plan.imported_image_name
+    assert left_notes(done) == [
+        f"left imported image {name!r} FAILED: remove it with `aws appstream delete-image --name {name}`"
+    ]
+
+
+def test_an_import_still_under_way_is_named_with_when_to_remove_it(account: Account) -> None:
+    # A run cancelled moments after its import started.
+    plan = make_plan()
+    start_run(account, plan)
+    imports.start_import(account.context, plan)
+
+    done = cleanup_until_done(account, plan)
+
+    (note,) = left_notes(done)
+    assert note.startswith(f"left imported image {plan.imported_image_name!r} ")
+    assert "once it is no longer " in note and "aws appstream delete-image --name" in note
+
+
+def test_a_run_that_leaves_only_usable_images_names_none(account: Account) -> None:
+    plan = run_with_builder(account)
+    assert left_notes(cleanup_until_done(account, plan)) == []

@@ -105,3 +105,14 @@ def test_run_state_changes_are_published(account: Account) -> None:
     received = [json.loads(message["Body"]) for message in messages]
     assert [event["detail-type"] for event in received] == [names.EVENT_DETAIL_TYPE_RUN] * 2
     assert [event["detail"]["status"] for event in received] == ["RUNNING", "SUCCEEDED"]
+
+
+def test_steps_outside_the_pipeline_order_come_in_the_order_they_started(account: Account) -> None:
+    # An export backup's steps: its selection, then one export per image, whatever their names.
+    records = account.context.records
+    plan = make_plan()
+    start_run(account, plan)
+    for name in ("select", "export:zeta", "export:alpha"):
+        records.step_started(plan.run_id, name, {})
+        account.advance(1)
+    assert [s["step"] for s in records.get_steps(plan.run_id)] == ["select", "export:zeta", "export:alpha"]

@@ -72,6 +72,21 @@ def test_placeholders_render_from_the_run() -> None:
     assert plan.imported_image_name == "golden-run-7-imported"
 
 
+def test_names_of_a_run_named_after_its_pipeline_and_date_do_not_repeat_them() -> None:
+    # The run API names runs `<pipeline>-<date>-<time>-<hex>`.
+    run_id = "golden-20260101-070058-09d9"
+    plan = make_plan(run_id, export={"role_arn": ROLE})
+    assert plan.image_name == plan.ami_name == run_id
+    assert plan.builder_name == f"{run_id}-builder"
+    assert plan.imported_image_name == f"{run_id}-imported"
+    # The same run plans the same names on every retry, each holding the whole run id.
+    assert make_plan(run_id, export={"role_arn": ROLE}) == plan
+    values = NameValues(pipeline="golden", date="20260101", run=run_id)
+    assert render("v2-{pipeline}-{run}", values) == f"v2-{run_id}"
+    assert render("{date}-{run}", values) == f"20260101-{run_id}"  # only whole leading words are shared
+    assert render("xgolden-{run}", values) == f"xgolden-{run_id}"
+
+
 def test_a_name_too_long_after_placeholders_is_named() -> None:
     raw = request_document(snapshot={"image_name": "x" * 60 + "-{run}"})
     result = parse_request(raw, NameValues(pipeline="golden", date="20260101", run="r" * 40))

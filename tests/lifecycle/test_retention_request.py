@@ -24,3 +24,12 @@ def test_a_request_names_every_bad_field() -> None:
     assert isinstance(problems, list)
     fields = {problem.field for problem in problems}
     assert {"pipelines.2", "keep_images", "builder_max_age_hours"} <= fields
+
+
+def test_the_summary_counts_in_words() -> None:
+    one = parse_request({"name": "n", "pipelines": ["web"], "keep_images": 1, "keep_amis": 1})
+    assert isinstance(one, RetentionRequest)
+    assert "keep the newest image and AMI of web" in one.summary()
+    many = parse_request({"name": "n", "pipelines": ["web"]})
+    assert isinstance(many, RetentionRequest)
+    assert "keep the newest 3 images and 3 AMIs of web" in many.summary()
