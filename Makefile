@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # npm ci rewrites this file, so it is newer than the lock file once node_modules matches it.
 NODE_STAMP := node_modules/.package-lock.json
 
-.PHONY: demo test lint typecheck unit clean
+.PHONY: demo test lint typecheck unit browser-test clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,7 +31,15 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 unit: $(STAMP) $(NODE_STAMP)
-	$(BIN)/pytest -n 2 -q
+	$(BIN)/pytest -n 2 -q -m "not browser"
+
+# The report page in headless Chromium (Debian's package, installed here if missing; as root or
+# through sudo). Apart from `make test`: installing Chromium takes longer than the tests.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+browser-test: $(STAMP) $(NODE_STAMP)
+	command -v chromium >/dev/null || ($(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium)
+	$(BIN)/pytest -q -m browser
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache cdk.out node_modules

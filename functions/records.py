@@ -23,6 +23,8 @@ RunStatus = Literal["RUNNING", "SUCCEEDED", "FAILED", "CANCELLED"]
 STEP_ORDER = (
     "validate", "preflight", "import", "source", "builder_slot", "builder", "snapshot", "export", "cleanup"
 )  # fmt: skip
+# A step's checks kept one by one (a waits' ceiling allows far fewer; a check takes about 60 bytes).
+CHECKS_KEPT = 500
 
 
 def request_digest(document: dict[str, Any]) -> str:
@@ -240,23 +242,29 @@ class RunRecords:
         """The count of checks only grows: a replayed check does not count twice.
 
         `wait_seconds` is the wait before the next check, kept as `next_check_at` so people
-        following the run see when the workflow looks again.
+        following the run see when the workflow looks again. Each check is also kept in `checks`
+        (when, and what it saw) for the run's timeline; past CHECKS_KEPT only the count grows.
         """
         moment = timeutil.now_epoch()
         next_check = _iso_epoch(moment + wait_seconds) if wait_seconds else "-"
+        update = "SET polls = :polls, last_state = :observed, updated_at = :now, next_check_at = :next"
+        values: dict[str, Any] = {
+            ":polls": polls,
+            ":observed": observed or "-",
+            ":now": _iso_epoch(moment),
+            ":next": next_check,
+            ":running": "RUNNING",
+        }
+        if polls <= CHECKS_KEPT:
+            update += ", checks = list_append(if_not_exists(checks, :none), :check)"
+            values |= {":none": [], ":check": [{"at": values[":now"], "saw": values[":observed"]}]}
         self._update_step(
             run_id,
             step,
-            "SET polls = :polls, last_state = :observed, updated_at = :now, next_check_at = :next",
+            update,
             "#status = :running AND (attribute_not_exists(polls) OR polls < :polls)",
             {"#status": "status"},
-            {
-                ":polls": polls,
-                ":observed": observed or "-",
-                ":now": _iso_epoch(moment),
-                ":next": next_check,
-                ":running": "RUNNING",
-            },
+            values,
         )
 
     def step_succeeded(self, run_id: str, step: str, resource: dict[str, Any], seconds: float | None) -> None:

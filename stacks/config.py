@@ -17,6 +17,7 @@ import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from stacks.config_lifecycle import LifecycleConfig, chain_problems, lifecycle_problems
+from stacks.config_prices import Prices
 from stacks.config_schedule import Schedule, Strict
 from stacks.request_contract import validate_request
 
@@ -187,6 +188,7 @@ class DeploymentConfig(Strict):
     lifecycle: LifecycleConfig | None = Field(
         None, description="export backups, managed updates, fleet rollouts and retention jobs"
     )
+    prices: Prices = Field(Prices(), description="what each run's cost line is computed with")
 
     @model_validator(mode="after")
     def _unique_names(self) -> DeploymentConfig:

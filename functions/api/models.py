@@ -77,6 +77,18 @@ class StepError(_Answer):
     message: str
 
 
+def _none_for_dash(value: Any) -> Any:
+    # The records write "-" for "nothing seen" / "no further check".
+    return None if value == "-" else value
+
+
+class Check(_Answer):
+    at: str = Field(description="ISO-8601 UTC time of the check")
+    saw: str | None = Field(None, description="what it saw")
+
+    _dash_is_nothing = field_validator("saw", mode="before")(_none_for_dash)
+
+
 class Step(_Answer):
     step: str
     status: StepStatus
@@ -87,14 +99,11 @@ class Step(_Answer):
     ended_at: str | None = None
     duration_seconds: float | None = None
     next_check_at: str | None = Field(None, description="when a running step is checked next")
+    checks: list[Check] = Field(default_factory=list, description="each check: when, and what it saw")
     error: StepError | None = None
     resource: dict[str, Any] = Field(default_factory=dict)
 
-    @field_validator("last_state", "next_check_at", mode="before")
-    @classmethod
-    def _dash_is_nothing(cls, value: Any) -> Any:
-        # The records write "-" for "nothing seen" / "no further check".
-        return None if value == "-" else value
+    _dash_is_nothing = field_validator("last_state", "next_check_at", mode="before")(_none_for_dash)
 
 
 class CurrentWait(_Answer):

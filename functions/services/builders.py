@@ -53,11 +53,16 @@ def builder_parameters(plan: Plan) -> dict[str, Any]:
     return params
 
 
+def builder_shape(plan: Plan) -> dict[str, Any]:
+    """What the builder bills by (its instance type by the hour, its volume above 200 GB)."""
+    builder = plan.request.builder
+    return {"root_volume_gb": builder.root_volume_gb, "instance_type": builder.instance_type}
+
+
 def create_builder(context: Context, plan: Plan) -> BuilderPhase:
     """Create the builder; a retried create adopts the builder this run already created."""
     name = plan.builder_name
-    volume = {"root_volume_gb": plan.request.builder.root_volume_gb}
-    context.records.step_started(plan.run_id, STEP, {"builder_name": name, **volume})
+    context.records.step_started(plan.run_id, STEP, {"builder_name": name, **builder_shape(plan)})
     with failures_recorded(context, plan, STEP):
         try:
             builder = appstream.call(
@@ -91,11 +96,7 @@ def check_builder(context: Context, plan: Plan, phase: BuilderPhase) -> BuilderP
         context.records.step_polled(plan.run_id, STEP, phase.polls, state, phase.wait_seconds)
         if phase.done:
             seconds = waits.elapsed(phase)
-            resource = {
-                "builder_name": phase.name,
-                "builder_arn": phase.arn,
-                "root_volume_gb": plan.request.builder.root_volume_gb,
-            }
+            resource = {"builder_name": phase.name, "builder_arn": phase.arn, **builder_shape(plan)}
             context.records.step_succeeded(plan.run_id, STEP, resource, seconds)
             context.records.record_phase(plan.run_id, STEP, seconds, resource)
         return phase

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from image_factory.cli import UsageError
 
 if TYPE_CHECKING:
+    from image_factory.costs import RunCost
     from stacks.config import DeploymentConfig
 
 
@@ -52,6 +53,11 @@ def register(subparsers: Any) -> None:
         "--json",
         action="store_true",
         help="print one JSON document (run record, counters, inventory) instead of the progress view",
+    )
+    parser.add_argument(
+        "--report",
+        metavar="FILE",
+        help="also write the run's report: one self-contained HTML page (timeline, resources, cost)",
     )
     parser.set_defaults(func=run_command)
 
@@ -90,6 +96,7 @@ def run_command(args: argparse.Namespace) -> int:
         out=sys.stdout,
         workflow=args.workflow,
         config=args.config,
+        report_page=args.report,
     )
 
 
@@ -103,6 +110,7 @@ def run_locally(
     title: str | None = None,
     workflow: str | None = None,
     config: str | None = None,
+    report_page: str | None = None,
 ) -> int:
     """Check the inputs, run one request on a fresh local engine, report; returns the exit code."""
     from functions.workflows import DEFAULT_WORKFLOW, get_workflow
@@ -114,6 +122,8 @@ def run_locally(
 
     if time_scale is not None and time_scale <= 0:
         raise UsageError(f"--time-scale must be a positive number, got {time_scale}")
+    if report_page is not None:
+        check_report_path("--report", report_page)
     try:
         label, document = load_request_document(request_reference)
         scenario = load_scenario(scenario_reference)
@@ -174,11 +184,19 @@ def run_locally(
         counters = engine.counters()
         inventory = engine.inventory()
     real_seconds = time.monotonic() - started
+    from image_factory.costs import run_cost
+    from stacks.config_prices import Prices
+
+    run_document = outcome.run_document(chosen.name)
+    cost = run_cost(run_document, deployment.prices if deployment else Prices(), counters.to_document())
+    if report_page is not None:
+        write_report(report_page, run_document, counters.to_document(), cost)
 
     if as_json:
         report = {
             **outcome.to_document(),
             "counters": counters.to_document(),
+            "cost": cost.to_document(),
             "inventory": inventory,
             "scenario": scenario_reference,
             "time_scale": scale,
@@ -204,8 +222,27 @@ def run_locally(
             if run.outcome is not None:
                 print(run_summary(run.outcome), file=out)
         print(counters_summary(counters, real_seconds), file=out)
+        print(cost.line(), file=out)
         print(inventory_summary(inventory), file=out)
+        if report_page is not None:
+            print(f"Report: {report_page}", file=out)
     return 0 if outcome.succeeded and all(run.succeeded for run in chained) else 1
+
+
+def check_report_path(option: str, path: str) -> None:
+    """Before the work: a page whose folder is missing would be lost at the end."""
+    if not Path(path).resolve().parent.is_dir():
+        raise UsageError(f"{option} {path}: its folder does not exist")
+
+
+def write_report(path: str, run: dict[str, Any], counters: dict[str, Any] | None, cost: RunCost) -> None:
+    """Write the run's HTML report; a path that cannot be written is bad input, named."""
+    from image_factory.report.page import report_html
+
+    try:
+        Path(path).write_text(report_html(run, counters, cost), encoding="utf-8")
+    except OSError as error:
+        raise UsageError(f"{path}: cannot write the report: {error.strerror or error}") from None
 
 
 def load_chains(path: str | None) -> DeploymentConfig | None:

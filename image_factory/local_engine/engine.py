@@ -264,6 +264,7 @@ class LocalEngine:
             lambda_invocations=self.invoker.invocation_count,
             appstream_calls=sum(calls.values()),
             appstream_calls_by_operation=dict(sorted(calls.items())),
+            lambda_gb_seconds=round(self.invoker.gb_seconds, 3),
         )
 
     def builder_slots_in_use(self) -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import math
 import threading
 import time
 import traceback
@@ -53,7 +54,13 @@ class Invocation:
     errored: bool
     error_type: str | None
     logs: str
-    real_seconds: float
+    real_seconds: float  # the handler's own time, as Lambda bills it (listeners after it left out)
+    memory_mb: int
+
+    @property
+    def gb_seconds(self) -> float:
+        # Lambda bills each invocation's duration rounded up to the millisecond.
+        return self.memory_mb / 1024 * math.ceil(self.real_seconds * 1000) / 1000
 
 
 def load_handler(dotted_path: str) -> Handler:
@@ -105,6 +112,11 @@ class InProcessInvoker:
         with self._lock:
             return sum(self.invocations_by_function.values())
 
+    @property
+    def gb_seconds(self) -> float:
+        with self._lock:
+            return sum(invocation.gb_seconds for invocation in self.invocations)
+
     def preload(self, dotted_paths: Iterable[str]) -> None:
         """Import every handler up front, as Lambda's init phase would, so no task pays for imports."""
         for dotted_path in dotted_paths:
@@ -152,6 +164,7 @@ class InProcessInvoker:
                         # What the runtime reports when a handler returns something JSON cannot carry.
                         error_type = "Runtime.MarshalError"
                         payload = json.dumps({"errorType": error_type, "errorMessage": str(error)})
+            handler_seconds = time.monotonic() - started
             for listener in self.after_each:
                 listener()
         logs = "".join(output)
@@ -163,7 +176,8 @@ class InProcessInvoker:
                     error_type is not None,
                     error_type,
                     logs,
-                    time.monotonic() - started,
+                    handler_seconds,
+                    context.memory_limit_in_mb,
                 )
             )
         return payload, error_type is not None, logs

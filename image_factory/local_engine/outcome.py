@@ -49,6 +49,7 @@ class RunOutcome:
     state_transitions: int
     lambda_attempts: int
     record: dict[str, Any] | None = field(default=None, repr=False)  # the run's record in the runs table
+    step_records: list[dict[str, Any]] = field(default_factory=list, repr=False)
 
     @property
     def succeeded(self) -> bool:
@@ -58,9 +59,20 @@ class RunOutcome:
     def duration_seconds(self) -> float:
         return self.ended_at - self.started_at
 
+    def run_document(self, workflow: str) -> dict[str, Any]:
+        """The run as the run API answers `GET /runs/{id}`, from the same records."""
+        from functions.api.models import RunDetail, links
+
+        record = self.record or {"run_id": self.run_id, "pipeline": "-", "status": self.status}
+        detail = RunDetail.model_validate(
+            {**record, "workflow": workflow, "steps": self.step_records, "links": links(self.run_id)}
+        )
+        return detail.model_dump(mode="json", by_alias=True)
+
     def to_document(self) -> dict[str, Any]:
         document = asdict(self)
         document.pop("record")
+        document.pop("step_records")
         document["duration_seconds"] = round(self.duration_seconds, 1)
         for step, outcome in zip(document["steps"], self.steps, strict=True):
             step.pop("resource")
@@ -76,6 +88,7 @@ class EngineCounters:
     lambda_invocations: int
     appstream_calls: int
     appstream_calls_by_operation: dict[str, int]
+    lambda_gb_seconds: float = 0.0  # memory x handler time, as Lambda bills it (measured here)
 
     def to_document(self) -> dict[str, Any]:
         return asdict(self)
@@ -114,6 +127,7 @@ def build_outcome(
         state_transitions=state_transitions(history),
         lambda_attempts=sum(visit.task_attempts for visit in visits),
         record=record,
+        step_records=list(step_records or []),
     )
 
 

@@ -36,6 +36,19 @@ def test_poll_counts_never_go_back(account: Account) -> None:
     assert step(account, plan.run_id, "export")["polls"] == 3
 
 
+def test_each_check_is_kept_once_with_what_it_saw(account: Account) -> None:
+    records = account.context.records
+    plan = make_plan()
+    start_run(account, plan)
+    records.step_started(plan.run_id, "export", {})
+    records.step_polled(plan.run_id, "export", 1, "PENDING", 60)
+    records.step_polled(plan.run_id, "export", 2, "EXPORTING", 60)
+    records.step_polled(plan.run_id, "export", 2, "EXPORTING", 60)  # a replayed check
+    checks = step(account, plan.run_id, "export")["checks"]
+    assert [check["saw"] for check in checks] == ["PENDING", "EXPORTING"]
+    assert all(check["at"].endswith("Z") for check in checks)
+
+
 def test_the_first_error_of_a_run_is_kept(account: Account) -> None:
     records = account.context.records
     plan = make_plan()
