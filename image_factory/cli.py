@@ -72,4 +72,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # As `python -m image_factory.cli` this file runs as `__main__`, while the commands import it
+    # as `image_factory.cli`: dispatch through that module, so there is one UsageError class.
+    from image_factory import cli
+
+    sys.exit(cli.main())

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -60,3 +62,16 @@ def test_a_subcommand_keeps_its_own_handler() -> None:
 
     args: argparse.Namespace = build_parser().parse_args(["schema", "request"])
     assert args.func.__name__ != "show_help"
+
+
+def test_run_as_a_module_a_mistake_is_one_line_not_a_traceback() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "image_factory.cli", "run", "no-such-request"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert done.returncode == 2
+    assert done.stderr.startswith("image-factory: no-such-request: no such file")
+    assert "Traceback" not in done.stderr
