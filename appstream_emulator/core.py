@@ -122,7 +122,15 @@ class Emulator:
                     {"id": t.task_id, "image_name": t.image_name, "state": t.state, "ami_id": t.ami_id}
                     for t in account.exports.values()
                 ],
-                "fleets": [{"name": f.name, "state": f.state} for f in account.fleets.values()],
+                "fleets": [
+                    {
+                        "name": f.name,
+                        "state": f.state,
+                        "image": f.image_name,
+                        "root_volume_gb": f.root_volume_gb,
+                    }
+                    for f in account.fleets.values()
+                ],
                 "app_block_builders": [
                     {"name": a.name, "state": a.state} for a in account.app_block_builders.values()
                 ],

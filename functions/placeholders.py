@@ -10,6 +10,7 @@ only once.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 PLACEHOLDERS = ("pipeline", "date", "run")
@@ -28,14 +29,24 @@ def unknown_placeholders(template: str) -> list[str]:
     return [name for name in _FIELD.findall(template) if name not in PLACEHOLDERS]
 
 
-def render(template: str, values: NameValues) -> str:
-    """Substitute the placeholders; unknown ones are left for validation to report."""
-    known = {"pipeline": values.pipeline, "date": values.date}
+def render(template: str, values: NameValues, others: Mapping[str, str] | None = None) -> str:
+    """Substitute the placeholders (and `others`, e.g. an export's `{image}`); unknown ones are left
+    for validation to report.
+
+    A `{date}` the text before it already holds as a word (an `{image}` made by a run of that day)
+    is left out, with its separator, as `{run}` leaves out the words it shares.
+    """
+    known = {"pipeline": values.pipeline, "date": values.date, **(others or {})}
     text, position = "", 0
     for match in _FIELD.finditer(template):
         text += template[position : match.start()]
         name = match.group(1)
-        text += _rest_of_run(text, values.run) if name == "run" else known.get(name, match.group(0))
+        if name == "run":
+            text += _rest_of_run(text, values.run)
+        elif name == "date" and values.date in re.split(f"[{re.escape(_SEPARATORS)}]", text):
+            text = text[:-1] if text[-1:] in _SEPARATORS else text
+        else:
+            text += known.get(name, match.group(0))
         position = match.end()
     return text + template[position:]
 

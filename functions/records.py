@@ -147,6 +147,16 @@ class RunRecords:
             {":seconds": round(seconds, 1), ":resource": resource},
         )
 
+    def record_result(self, run_id: str, key: str, value: Any) -> None:
+        """Part of a finished run's result, kept with its resources for people to read."""
+        self._update_run(
+            run_id,
+            "SET resources.#key = :value",
+            "attribute_exists(resources)",
+            {"#key": key},
+            {":value": value},
+        )
+
     def get_run(self, run_id: str) -> dict[str, Any] | None:
         return self._get(_run_key(run_id))
 

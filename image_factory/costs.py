@@ -50,24 +50,7 @@ class RunCost:
 
 def run_cost(run: dict[str, Any], prices: Prices, counters: dict[str, Any] | None = None) -> RunCost:
     """The cost of `run` (the API's shape of a run); `counters`: the local engine's, if any."""
-    steps = {step["step"]: step for step in run.get("steps", [])}
-    builder = steps.get("builder", {})
-    shape = dict(builder.get("resource") or {})
-    hours = _builder_hours(run, steps)
-    rate = prices.builder_rate(shape.get("instance_type"))
-    extra_gb = max(int(shape.get("root_volume_gb") or DEFAULT_VOLUME_GB) - DEFAULT_VOLUME_GB, 0)
-    items = [
-        CostItem(
-            "image builder",
-            f"{hours:.2f} h of {shape.get('instance_type') or 'an instance'}",
-            hours * rate,
-        ),
-        CostItem(
-            "storage",
-            f"{extra_gb} GB above {DEFAULT_VOLUME_GB} for {hours:.2f} h",
-            extra_gb * hours / HOURS_PER_MONTH * prices.storage_gb_month,
-        ),
-    ]
+    items = _builder_items(run, prices)
     transitions = (counters or {}).get("state_transitions")
     gb_seconds = (counters or {}).get("lambda_gb_seconds")
     items += [
@@ -83,6 +66,28 @@ def run_cost(run: dict[str, Any], prices: Prices, counters: dict[str, Any] | Non
         ),
     ]
     return RunCost(prices.currency, tuple(items))
+
+
+def _builder_items(run: dict[str, Any], prices: Prices) -> list[CostItem]:
+    """The builder's hours at its instance type's rate, and its volume above the default."""
+    steps = {step["step"]: step for step in run.get("steps", [])}
+    if "builder" not in steps:
+        return []  # a run that makes no builder (a lifecycle run) pays for none
+    shape = dict(steps["builder"].get("resource") or {})
+    hours = _builder_hours(run, steps)
+    extra_gb = max(int(shape.get("root_volume_gb") or DEFAULT_VOLUME_GB) - DEFAULT_VOLUME_GB, 0)
+    return [
+        CostItem(
+            "image builder",
+            f"{hours:.2f} h of {shape.get('instance_type') or 'an instance'}",
+            hours * prices.builder_rate(shape.get("instance_type")),
+        ),
+        CostItem(
+            "storage",
+            f"{extra_gb} GB above {DEFAULT_VOLUME_GB} for {hours:.2f} h",
+            extra_gb * hours / HOURS_PER_MONTH * prices.storage_gb_month,
+        ),
+    ]
 
 
 def _builder_hours(run: dict[str, Any], steps: dict[str, dict[str, Any]]) -> float:

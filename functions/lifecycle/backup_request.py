@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import Field, field_validator, model_validator
 
 from functions.lifecycle.plan import LifecycleRequest, RequestSection, json_schema, parse_model
+from functions.placeholders import NameValues, render
 from functions.request_fields import (
     AMI_NAME,
     RESOURCE_NAME,
@@ -27,8 +28,8 @@ MAX_CONCURRENCY = 20
 
 
 def render_ami_name(template: str, image: str, date: str, run: str) -> str:
-    values = {"image": image, "date": date, "run": run}
-    return _FIELD.sub(lambda match: values.get(match.group(1), match.group(0)), template)
+    """The AMI's name; words `{image}` already says (its run's date and id) are not said again."""
+    return render(template, NameValues(pipeline="", date=date, run=run), {"image": image})
 
 
 class ImageSelection(RequestSection):

@@ -6,6 +6,7 @@ step, a run state change event for every change of the run.
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 from functions.causes import cause_message
@@ -43,7 +44,13 @@ def record_start(context: Context, plan: LifecyclePlan) -> None:
 
 
 def record_success(context: Context, plan: LifecyclePlan, result: dict[str, Any]) -> dict[str, Any]:
-    """Close the run as SUCCEEDED; the workflow's result becomes the execution's output."""
+    """Close the run as SUCCEEDED; the workflow's result becomes the execution's output.
+
+    What a person asks of the result first is kept on the run record too, where the API and the
+    CLI read it: the images an export backup skipped and why, the AMIs of a chained export.
+    """
+    for key, value in _shown(result).items():
+        context.records.record_result(plan.run_id, key, value)
     context.records.finish_run(plan.run_id, "SUCCEEDED")
     return {
         "run_id": plan.run_id,
@@ -52,6 +59,26 @@ def record_success(context: Context, plan: LifecyclePlan, result: dict[str, Any]
         "status": "SUCCEEDED",
         **result,
     }
+
+
+def _shown(result: dict[str, Any]) -> dict[str, Any]:
+    shown: dict[str, Any] = {}
+    skipped = result.get("skipped") or []
+    if skipped:
+        shown["skipped"] = [f"{item['image_name']}: {item['reason']}" for item in skipped]
+    export = result.get("export")
+    if isinstance(export, dict) and export.get("output"):
+        # A chained export-backup run's output: an object (`.sync:2`), or JSON text (`.sync`).
+        output = export["output"]
+        exported = (json.loads(output) if isinstance(output, str) else output).get("exported") or []
+        made = [item for item in exported if item.get("ami_id")]
+        if made:
+            shown["chained_export"] = {
+                "execution_arn": export.get("execution_arn"),
+                "ami_id": made[0]["ami_id"],
+                "amis": [f"{item['ami_id']} ({item.get('ami_name')})" for item in made],
+            }
+    return shown
 
 
 def record_failure(context: Context, document: dict[str, Any], execution: Execution) -> Failure:

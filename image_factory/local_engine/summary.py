@@ -52,11 +52,20 @@ def _resource_lines(resources: dict[str, Any]) -> list[str]:
     for phase, value in resources.items():
         if phase == "ami_id":
             continue
-        if isinstance(value, dict):
+        if isinstance(value, list):  # one entry a line: retention's decisions, images skipped
+            lines.append(f"{phase}: {'none' if not value else ''}".rstrip())
+            lines += [f"  {entry}" for entry in value]
+        elif isinstance(value, dict):
             described = ", ".join(
-                f"{key}={_value(item)}" for key, item in value.items() if item not in (None, "", [], {})
+                f"{key}={item}"
+                for key, item in value.items()
+                if item not in (None, "", [], {}) and not isinstance(item, list)
             )
             lines.append(f"{phase}: {described}")
+            for key, item in value.items():
+                if isinstance(item, list):
+                    lines.append(f"  {key}: {'none' if not item else ''}".rstrip())
+                    lines += [f"    {entry}" for entry in item]
         else:
             lines.append(f"{phase}: {value}")
     # Every AMI the run made (an export backup makes one per image), named by the phase that made it.
@@ -68,10 +77,6 @@ def _resource_lines(resources: dict[str, Any]) -> list[str]:
     if amis:
         lines.append(f"AMI{'s' if len(amis) > 1 else ''}: {', '.join(amis)}")
     return lines
-
-
-def _value(item: Any) -> str:
-    return "; ".join(str(entry) for entry in item) if isinstance(item, list) else str(item)
 
 
 def counters_summary(counters: EngineCounters, real_seconds: float) -> str:
@@ -87,11 +92,18 @@ def inventory_summary(inventory: dict[str, Any]) -> str:
         ("image_builders", "image builders", "name"),
         ("images", "images", "name"),
         ("export_tasks", "export tasks", "id"),
+        ("fleets", "fleets", "name"),
     ):
         entries = inventory.get(kind) or []
-        described = ", ".join(
-            f"{entry.get(key)} ({entry.get('state')}{', ' + entry['ami_id'] if entry.get('ami_id') else ''})"
-            for entry in entries
-        )
+        described = ", ".join(f"{entry.get(key)} ({_details(entry)})" for entry in entries)
         lines.append(f"  {label}: {described or 'none'}")
     return "\n".join(lines)
+
+
+def _details(entry: dict[str, Any]) -> str:
+    """State first, then what a person checks next: an export's AMI, a fleet's image and volume."""
+    details = [str(entry.get("state"))]
+    details += [str(entry[key]) for key in ("ami_id", "image") if entry.get(key)]
+    if entry.get("root_volume_gb"):
+        details.append(f"{entry['root_volume_gb']} GB")
+    return ", ".join(details)

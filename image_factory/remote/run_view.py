@@ -73,6 +73,9 @@ def outputs(run: dict[str, Any]) -> list[str]:
     for phase, made in (run.get("resources") or {}).items():
         if isinstance(made, dict) and made.get("ami_id"):
             lines.append(f"AMI: {made['ami_id']} ({made.get('ami_name') or phase})")
+    resources = run.get("resources") or {}
+    lines += [f"skipped: {entry}" for entry in resources.get("skipped") or []]
+    lines += [f"decided: {entry}" for entry in (resources.get("retention") or {}).get("decisions") or []]
     step = next((s for s in run.get("steps", []) if s["step"] == "snapshot"), None)
     if step is not None and step["status"] == "RUNNING" and snapshot.get("mode") == "manual":
         lines.append(

@@ -70,6 +70,19 @@ def test_the_outputs_show_in_the_human_view() -> None:
     ]
 
 
+def test_lifecycle_results_show_in_the_human_view() -> None:
+    resources = {
+        "skipped": ["app-one: unchanged since AMI ami-1"],
+        "retention": {"dry_run": True, "decisions": ["would delete image web-old: older than the newest 1"]},
+        "chained_export": {"ami_id": "ami-2", "ami_name": "office-export"},
+    }
+    assert outputs(run([], workflow="managed-update", resources=resources)) == [
+        "AMI: ami-2 (office-export)",
+        "skipped: app-one: unchanged since AMI ami-1",
+        "decided: would delete image web-old: older than the newest 1",
+    ]
+
+
 def test_what_a_run_left_behind_is_named_with_its_error() -> None:
     note = "left imported image 'i' FAILED: remove it with `aws appstream delete-image --name i`"
     steps = [

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from functions.lifecycle.backup_request import render_ami_name
 from functions.placeholders import NameValues, render
 from functions.request import FieldError, PipelineRequest, parse_request, request_json_schema
 from tests.functions.conftest import ROLE, make_plan, request_document
@@ -85,6 +86,15 @@ def test_names_of_a_run_named_after_its_pipeline_and_date_do_not_repeat_them() -
     assert render("v2-{pipeline}-{run}", values) == f"v2-{run_id}"
     assert render("{date}-{run}", values) == f"20260101-{run_id}"  # only whole leading words are shared
     assert render("xgolden-{run}", values) == f"xgolden-{run_id}"
+
+
+def test_an_exported_image_s_ami_does_not_repeat_the_date_and_run_the_image_name_holds() -> None:
+    # A managed update's new image, exported by its chained run `<update run>-export`.
+    image = "office-20261203-run-001-933b3451"
+    ami = render_ami_name("{image}-{date}-{run}", image, "20261203", "run-001-933b3451-export")
+    assert ami == "office-20261203-run-001-933b3451-export"
+    # An image named otherwise keeps the whole template.
+    assert render_ami_name("{image}-{date}-{run}", "app-one", "20261203", "r-1") == "app-one-20261203-r-1"
 
 
 def test_a_name_too_long_after_placeholders_is_named() -> None:

@@ -62,7 +62,7 @@ def test_what_the_records_cannot_tell_is_unknown_not_zero() -> None:
     assert cost.to_document()["items"][2]["amount"] is None
 
 
-def test_a_run_that_never_made_a_builder_costs_no_builder_hours() -> None:
-    cost = run_cost({"run_id": "r", "status": "FAILED", "steps": []}, PRICES)
+def test_a_run_that_makes_no_builder_pays_for_none() -> None:
+    cost = run_cost({"run_id": "r", "status": "SUCCEEDED", "steps": [{"step": "select"}]}, PRICES)
 
-    assert cost.items[0].amount == 0
+    assert [item.what for item in cost.items] == ["state transitions", "Lambda"]
