@@ -8,6 +8,7 @@ request was signed for. It is a local test double; bind it to 127.0.0.1.
 
 from __future__ import annotations
 
+import json
 import logging
 import socket
 import threading
@@ -16,6 +17,7 @@ from contextlib import contextmanager, suppress
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
+from appstream_emulator import image_assistant
 from appstream_emulator.errors import AppStreamError
 from appstream_emulator.wire import Core, WireRequest, WireResponse, detect_protocol, encode_error, handle
 
@@ -102,6 +104,12 @@ class _RequestHandler(BaseHTTPRequestHandler):
     def _serve(self) -> None:
         body = self._read_body()
         if body is None:
+            return
+        if self.command == "POST" and self.path == image_assistant.ROUTE:
+            status, answer = image_assistant.create_image(self.server.core, body)
+            payload = json.dumps(answer).encode()
+            headers = {"Content-Type": "application/json", "Content-Length": str(len(payload))}
+            self._send(WireResponse(status, headers, payload))
             return
         request = WireRequest(self.command, self.path, dict(self.headers.items()), body)
         self._send(handle(self.server.core, request))

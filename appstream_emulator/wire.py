@@ -30,7 +30,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import cbor2
 from botocore.model import OperationModel, Shape, StructureShape
@@ -39,6 +39,9 @@ from botocore.validate import ParamValidator
 
 from appstream_emulator.errors import AppStreamError
 from appstream_emulator.service_model import service_model
+
+if TYPE_CHECKING:
+    from functions.agent_documents import ImageSpec
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +63,8 @@ class Core(Protocol):
     """What the fronts need of the emulator core."""
 
     def call(self, operation: str, params: dict[str, Any]) -> dict[str, Any]: ...
+
+    def run_image_assistant(self, builder_name: str, image: ImageSpec) -> None: ...
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from typing import Any
 from image_factory.cli import UsageError, command_group
 
 DEFAULT_PORT = 4599
+LOCAL_API = "http://127.0.0.1:8080"  # `image-factory api serve`'s default
 REGION = "us-east-1"
 
 
@@ -45,6 +46,20 @@ def register(subparsers: Any) -> None:
         help="run simulated time X times faster than real time (default: real time)",
     )
     serve.set_defaults(func=serve_command)
+
+    create = commands.add_parser(
+        "create-image",
+        help="the administrator's step of a manual snapshot: create an image from a running builder",
+        description="Do what an administrator does with Image Assistant on a builder in manual snapshot "
+        "mode: create image NAME from image builder BUILDER, on the emulator of a running local run API "
+        f"(`image-factory api serve`, default {LOCAL_API}) or of `emulator serve` (--endpoint "
+        f"http://127.0.0.1:{DEFAULT_PORT}). The waiting run sees the image at its next check.",
+    )
+    create.add_argument("builder", metavar="BUILDER", help="the image builder the run names")
+    create.add_argument("name", metavar="NAME", help="the image name the run waits for")
+    create.add_argument("--display-name", metavar="TEXT", help="the image's display name")
+    create.add_argument("--endpoint", metavar="URL", default=LOCAL_API, help="default: %(default)s")
+    create.set_defaults(func=create_image_command)
 
     schema = commands.add_parser("schema", help="print the JSON Schema of scenario files")
     schema.set_defaults(func=schema_command)
@@ -84,6 +99,53 @@ def serve_command(args: argparse.Namespace) -> int:
         server.server_close()
     print("AppStream emulator stopped.", file=sys.stderr)
     return 0
+
+
+def create_image_command(args: argparse.Namespace) -> int:
+    import urllib.error
+    import urllib.request
+    from urllib.parse import urlsplit
+
+    from appstream_emulator.image_assistant import ROUTE
+
+    endpoint = urlsplit(args.endpoint)
+    if endpoint.scheme not in ("http", "https") or not endpoint.netloc:
+        raise UsageError(f"--endpoint {args.endpoint!r}: give a URL such as {LOCAL_API}")
+    body = {"image_builder": args.builder, "image_name": args.name}
+    if args.display_name:
+        body["display_name"] = args.display_name
+    request = urllib.request.Request(
+        args.endpoint.rstrip("/") + ROUTE,
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            answer = json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        answer = _json_or_text(error.read())
+        print(
+            f"image-factory: {answer.get('code', error.code)}: {answer.get('message', '')}", file=sys.stderr
+        )
+        return 2 if error.code == 400 else 1
+    except (urllib.error.URLError, OSError) as error:
+        reason = getattr(error, "reason", error)
+        print(
+            f"image-factory: cannot reach {args.endpoint}: {reason}; is `image-factory api serve` running?",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"{answer['message']}; the waiting run sees it at its next check", flush=True)
+    return 0
+
+
+def _json_or_text(payload: bytes) -> dict[str, Any]:
+    try:
+        answer = json.loads(payload)
+    except ValueError:
+        return {"message": payload.decode(errors="replace")[:200]}
+    return answer if isinstance(answer, dict) else {"message": str(answer)}
 
 
 def schema_command(args: argparse.Namespace) -> int:

@@ -23,6 +23,7 @@ from typing import Any
 
 import boto3
 
+from appstream_emulator import image_assistant
 from functions import names
 from functions.catalog import API_FUNCTION
 from image_factory.local_engine.engine import LocalEngine
@@ -211,11 +212,21 @@ class _Handler(BaseHTTPRequestHandler):
     def _proxy(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length > 0 else b""
-        # API Gateway answers a route it does not serve itself; the handler never sees it.
-        result = missing_route(self.command, self.path, self.server.api.served)
-        if result is None:
-            event = proxy_event(self.command, self.path, dict(self.headers.items()), body)
-            result = self.server.api.invoke(event)
+        result: dict[str, Any] | None
+        if self.command == "POST" and self.path == image_assistant.ROUTE:
+            # The administrator's step of a manual snapshot, on the emulator this server runs.
+            status, answer = image_assistant.create_image(self.server.api.engine.emulator, body)
+            result = {
+                "statusCode": status,
+                "headers": {"Content-Type": "application/json"},
+                "body": json.dumps(answer),
+            }
+        else:
+            # API Gateway answers a route it does not serve itself; the handler never sees it.
+            result = missing_route(self.command, self.path, self.server.api.served)
+            if result is None:
+                event = proxy_event(self.command, self.path, dict(self.headers.items()), body)
+                result = self.server.api.invoke(event)
         status, headers, payload = proxy_answer(result)
         self.send_response(status)
         for name, value in headers.items():
