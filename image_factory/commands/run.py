@@ -52,7 +52,8 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--json",
         action="store_true",
-        help="print one JSON document (run record, counters, inventory) instead of the progress view",
+        help="print one JSON document instead of the progress view: the run as the run API answers "
+        "GET /runs/{id}, with the counters, the cost and what is left in the emulated account",
     )
     parser.add_argument(
         "--report",
@@ -187,14 +188,14 @@ def run_locally(
     from image_factory.costs import run_cost
     from stacks.config_prices import Prices
 
-    run_document = outcome.run_document(chosen.name)
+    run_document = outcome.run_document()
     cost = run_cost(run_document, deployment.prices if deployment else Prices(), counters.to_document())
     if report_page is not None:
         write_report(report_page, run_document, counters.to_document(), cost)
 
     if as_json:
         report = {
-            **outcome.to_document(),
+            **run_document,
             "counters": counters.to_document(),
             "cost": cost.to_document(),
             "inventory": inventory,
@@ -206,7 +207,7 @@ def run_locally(
             report["chained"] = [
                 {
                     "rule": run.delivery.rule,
-                    **({"error": run.delivery.error} if run.outcome is None else run.outcome.to_document()),
+                    **({"error": run.delivery.error} if run.outcome is None else run.outcome.run_document()),
                 }
                 for run in chained
             ]

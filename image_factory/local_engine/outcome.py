@@ -59,27 +59,28 @@ class RunOutcome:
     def duration_seconds(self) -> float:
         return self.ended_at - self.started_at
 
-    def run_document(self, workflow: str) -> dict[str, Any]:
-        """The run as the run API answers `GET /runs/{id}`, from the same records."""
+    def run_document(self) -> dict[str, Any]:
+        """The run as the run API answers `GET /runs/{id}`, from the same records: one shape for
+        `run --json`, the report page and the API."""
         from functions.api.models import RunDetail, links
 
         record = self.record or {"run_id": self.run_id, "pipeline": "-", "status": self.status}
+        if self.record is None and self.error is not None:  # refused before it could record itself
+            record["error"] = {
+                "step": self.error.step,
+                "code": self.error.code,
+                "message": self.error.message,
+            }
         detail = RunDetail.model_validate(
-            {**record, "workflow": workflow, "steps": self.step_records, "links": links(self.run_id)}
+            {
+                **record,
+                "execution_arn": self.execution_arn,
+                "workflow": workflow_of(self.execution_arn),
+                "steps": self.step_records,
+                "links": links(self.run_id),
+            }
         )
         return detail.model_dump(mode="json", by_alias=True)
-
-    def to_document(self) -> dict[str, Any]:
-        document = asdict(self)
-        document.pop("record")
-        document.pop("step_records")
-        document["duration_seconds"] = round(self.duration_seconds, 1)
-        for step, outcome in zip(document["steps"], self.steps, strict=True):
-            step.pop("resource")
-            step["duration_seconds"] = (
-                None if outcome.duration_seconds is None else round(outcome.duration_seconds, 1)
-            )
-        return document
 
 
 @dataclass(frozen=True)
@@ -129,6 +130,16 @@ def build_outcome(
         record=record,
         step_records=list(step_records or []),
     )
+
+
+def workflow_of(execution_arn: str) -> str | None:
+    """The workflow whose local state machine ran the execution (`...:execution:<machine>:<name>`)."""
+    from functions.workflows import WORKFLOWS
+    from image_factory.local_engine.resources import state_machine_name
+
+    parts = execution_arn.split(":")
+    machine = parts[-2] if len(parts) >= 8 else ""
+    return next((name for name in WORKFLOWS if state_machine_name(name) == machine), None)
 
 
 def flatten_resources(by_phase: dict[str, Any]) -> dict[str, Any]:

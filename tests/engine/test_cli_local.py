@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
+from functions.api.models import RunDetail, Step
 from image_factory.cli import main
 from tests.engine.pipeline_support import FAST_DURATIONS, fast_request
 
@@ -44,9 +45,9 @@ def test_a_successful_run_prints_its_record_counters_and_inventory(
     assert code == 0
     assert report["status"] == "SUCCEEDED"
     assert report["error"] is None
-    assert str(report["resources"]["ami_id"]).startswith("ami-")
+    assert str(report["resources"]["export"]["ami_id"]).startswith("ami-")
     steps = report["steps"]
-    assert [s["name"] for s in steps] == [
+    assert [s["step"] for s in steps] == [
         "preflight",
         "import",
         "builder_slot",
@@ -55,13 +56,18 @@ def test_a_successful_run_prints_its_record_counters_and_inventory(
         "export",
         "cleanup",
     ]
-    assert all({"name", "status", "attempts", "polls"} <= set(step) for step in steps)
+    assert all({"step", "status", "attempts", "polls", "started_at"} <= set(step) for step in steps)
     counters = report["counters"]
     assert {"state_transitions", "lambda_invocations", "appstream_calls"} <= set(counters)
     assert counters["appstream_calls"] > 0
     inventory = report["inventory"]
     assert inventory["image_builders"] == []
     assert [t["state"] for t in inventory["export_tasks"]] == ["COMPLETED"]
+    # One shape for a run: what the run API answers for GET /runs/{id}, plus the engine's figures.
+    engine_figures = {"counters", "cost", "inventory", "scenario", "time_scale", "real_seconds"}
+    assert set(report) - engine_figures == set(RunDetail.model_json_schema(by_alias=True)["properties"])
+    assert all(set(step) == set(Step.model_json_schema()["properties"]) for step in steps)
+    assert report["workflow"] == "image-pipeline"
 
 
 def test_a_failed_run_exits_1_and_names_the_step(
