@@ -3,8 +3,8 @@
 Per workflow: every AppStream operation a clean run calls x common errors, each failing once,
 as many times as botocore tries one call (so the state machine's Retry must absorb it), as many
 calls as botocore and the Retry make together (so the run must fail), and always; every resource
-the workflow waits for ending FAILED; and, for the image pipeline, a task crashing right after a
-create call succeeded.
+the workflow waits for ending FAILED; and a task crashing right after a create call succeeded
+(the replay must adopt what it made).
 """
 
 from __future__ import annotations
@@ -57,12 +57,15 @@ class Crash:
     task: str  # the Lambda function that makes the creation
 
 
+APPSTREAM_CALL = ("functions.services.appstream", "call")
 CRASHES = (
-    Crash("CreateImportedImage", "functions.services.appstream", "call", "ImportImage"),
-    Crash("CreateImageBuilder", "functions.services.appstream", "call", "CreateBuilder"),
+    Crash("CreateImportedImage", *APPSTREAM_CALL, "ImportImage"),
+    Crash("CreateImageBuilder", *APPSTREAM_CALL, "CreateBuilder"),
     Crash("PutObject agent job", "functions.services.snapshots", "_write_job", "StartSnapshot"),
-    Crash("CreateExportImageTask", "functions.services.appstream", "call", "ExportImage"),
+    Crash("CreateExportImageTask", *APPSTREAM_CALL, "ExportImage"),
 )
+BACKUP_CRASHES = (Crash("CreateExportImageTask", *APPSTREAM_CALL, "BackupExportImage"),)
+UPDATE_CRASHES = (Crash("CreateUpdatedImage", *APPSTREAM_CALL, "UpdateCreateImage"),)
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,7 @@ SUBJECTS = (
         lambda: lifecycle_request("export-backup"),
         {"export_task": errors.ExportFailed},
         export_times_out=True,
+        crashes=BACKUP_CRASHES,
         item_failure=errors.ExportFailed,  # backup's report names every image whose export failed
     ),
     Subject(
@@ -110,6 +114,7 @@ SUBJECTS = (
         lifecycle_scenario,
         lambda: lifecycle_request("managed-update"),
         {"image": errors.ImageUpdateFailed},
+        crashes=UPDATE_CRASHES,
     ),
     Subject(
         "fleet-rollout",
