@@ -9,13 +9,13 @@ ASL names the function every Task state invokes.
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from unittest import mock
 
+from benchmarks.fault_calls import call_log
+from benchmarks.fault_calls import first_callers as first_calls
 from image_factory.local_engine.engine import LocalEngine
 
 RUN_TIMEOUT = 120.0  # real seconds
@@ -58,26 +58,6 @@ def _states(
 
 def first_callers(engine: LocalEngine, request: Mapping[str, Any]) -> dict[str, str]:
     """Run `request` on the running `engine`: each AppStream operation called -> its first caller."""
-    current = threading.local()
-    callers: dict[str, str] = {}
-    invoke_once = engine.invoker._invoke_once
-    call = engine.emulator.call
-
-    def invoking(function: Any, event: Any) -> tuple[str, bool, str]:
-        current.function = function.function_name
-        try:
-            return invoke_once(function, event)
-        finally:
-            current.function = None
-
-    def calling(operation: str, params: dict[str, Any]) -> dict[str, Any]:
-        callers.setdefault(operation, getattr(current, "function", None) or "")
-        return call(operation, params)
-
-    with _patched(engine.invoker, "_invoke_once", invoking), _patched(engine.emulator, "call", calling):
+    with call_log(engine) as log:
         engine.run(request, timeout=RUN_TIMEOUT)
-    return callers
-
-
-def _patched(target: object, attribute: str, replacement: Callable[..., Any]) -> Any:
-    return mock.patch.object(target, attribute, replacement)
+    return first_calls(log)

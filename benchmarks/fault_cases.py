@@ -29,6 +29,7 @@ from benchmarks.fault_expectations import (
     asl_error_name,
     botocore_attempts,
     expect,
+    expect_settling,
     retries_for,
 )
 from functions import errors
@@ -69,6 +70,22 @@ UPDATE_CRASHES = (Crash("CreateUpdatedImage", *APPSTREAM_CALL, "UpdateCreateImag
 
 
 @dataclass(frozen=True)
+class Settling:
+    """A step that settles resources one pass at a time and notes a failed call instead of failing."""
+
+    function: str
+    incomplete: type[errors.ImageFactoryError]  # what the run fails with when the ceiling passes
+    removals: frozenset[str]  # the calls without which a resource stays
+
+
+PIPELINE_CLEANUP = Settling(
+    "Cleanup",
+    errors.CleanupIncomplete,
+    frozenset({"StopImageBuilder", "DeleteImageBuilder", "DeleteImage"}),
+)
+
+
+@dataclass(frozen=True)
 class Subject:
     """A workflow as the matrix runs it: its account, its request, what its resources' failures raise."""
 
@@ -80,6 +97,7 @@ class Subject:
     crashes: tuple[Crash, ...] = ()
     # What the workflow fails with when an item of a Map failed (a caught iteration), if it has items.
     item_failure: type[errors.ImageFactoryError] | None = None
+    settling: Settling | None = None
 
     def engine(self, faults: list[dict[str, Any]] | None = None) -> LocalEngine:
         return LocalEngine(self.scenario(faults=faults or []), settings=FAST_SETTINGS, workflow=self.workflow)
@@ -99,6 +117,7 @@ SUBJECTS = (
         },
         export_times_out=True,
         crashes=CRASHES,
+        settling=PIPELINE_CLEANUP,
     ),
     Subject(
         "export-backup",
@@ -152,7 +171,8 @@ def cases(item: Subject, called: dict[str, str]) -> Iterator[Case]:
     for operation, function in sorted(called.items()):
         state = states[function]
         reported = item.item_failure if state.caught_in_body else None
-        yield from operation_cases(item.workflow, operation, state, reported)
+        settling = item.settling if item.settling and item.settling.function == function else None
+        yield from operation_cases(item.workflow, operation, state, reported, settling)
     for resource, error in item.failing_resources.items():
         yield resource_case(item.workflow, resource, "FAILED", error)
     if item.export_times_out:
@@ -162,7 +182,11 @@ def cases(item: Subject, called: dict[str, str]) -> Iterator[Case]:
 
 
 def operation_cases(
-    workflow: str, operation: str, state: TaskState, reported: type[errors.ImageFactoryError] | None
+    workflow: str,
+    operation: str,
+    state: TaskState,
+    reported: type[errors.ImageFactoryError] | None,
+    settling: Settling | None = None,
 ) -> Iterator[Case]:
     possible = modelled_errors(operation) | set(INJECTABLE_COMMON_ERRORS)
     for code in (code for code in ERRORS if code in possible):
@@ -170,7 +194,11 @@ def operation_cases(
         per_attempt = botocore_attempts(operation, code)
         retries = retries_for(state.retry, error)
         for failing in failing_counts(code, per_attempt, retries):
-            expected = expect(failing, per_attempt, retries, error)
+            if settling is not None:
+                removal = operation in settling.removals
+                expected = expect_settling(failing, per_attempt, removal, settling.incomplete.__name__)
+            else:
+                expected = expect(failing, per_attempt, retries, error)
             if reported is not None and expected.error is not None and _retryable(error):
                 # A terminal error names the run as it is raised (functions/services/steps.py); a
                 # retryable one that outlasted the Retry is caught with the item, and reported.

@@ -102,3 +102,19 @@ def expect(failing_calls: int | None, calls_per_attempt: int, retries: int, erro
     if failed_attempts > retries:
         return Expected("FAILED", error, retried_by)
     return Expected("SUCCEEDED", None, retried_by)
+
+
+def expect_settling(failing_calls: int | None, calls_per_attempt: int, removal: bool, error: str) -> Expected:
+    """The run's end when the calls fail in a step that settles resources one pass at a time (cleanup).
+
+    Such a step fails no attempt on a failed call: it notes it and its next pass calls again,
+    until its ceiling. A removal (stop, delete) that always fails leaves the resource, and the
+    run fails with `error`; a lookup has a fallback (the run's own records), so the run goes on.
+    """
+    if failing_calls is not None and failing_calls < calls_per_attempt:
+        retried_by = "botocore"
+    else:
+        retried_by = "state-machine"
+    if failing_calls is None and removal:
+        return Expected("FAILED", error, retried_by)
+    return Expected("SUCCEEDED", None, retried_by)

@@ -1,8 +1,8 @@
 """One fault-matrix case, run: what the run did, and whether that is what was derived for it.
 
 Each case is one run in a fresh engine whose scenario injects the fault. Who retried is read
-from the run itself: the state machine did when a Task state made more than one attempt;
-botocore did when more calls of the faulted operation failed than task attempts failed.
+from the run itself: from the log of its AppStream calls (benchmarks/fault_calls.py) or, for a
+crash, from its history (a Task state attempted more than once).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from unittest import mock
 
+from benchmarks.fault_calls import Call, call_log, retried_by
 from benchmarks.fault_cases import Case, Crash, subject
 from image_factory.local_engine.engine import LocalEngine
 from image_factory.local_engine.execution import LocalExecution, RunTimedOut
@@ -71,12 +72,16 @@ class CaseResult:
 
 
 def run_case(case: Case) -> CaseResult:
-    with subject(case.workflow).engine(case.faults) as engine, injected(case.crash) as injector:
+    with (
+        subject(case.workflow).engine(case.faults) as engine,
+        injected(case.crash) as injector,
+        call_log(engine) as log,
+    ):
         execution = engine.start(subject(case.workflow).request())
         try:
             outcome = execution.wait(RUN_TIMEOUT)
         except RunTimedOut:
-            observed = Observed("STUCK", None, retried_by(case, engine, execution))
+            observed = Observed("STUCK", None, retried(case, log, execution))
             created = injector.created if injector else None
             return CaseResult(case, observed, False, builders_left(engine), False, -1, created)
         record = outcome.record or {}
@@ -85,7 +90,7 @@ def run_case(case: Case) -> CaseResult:
         )
         left = builders_left(engine)
         observed = Observed(
-            outcome.status, outcome.error.code if outcome.error else None, retried_by(case, engine, execution)
+            outcome.status, outcome.error.code if outcome.error else None, retried(case, log, execution)
         )
         return CaseResult(
             case,
@@ -98,16 +103,12 @@ def run_case(case: Case) -> CaseResult:
         )
 
 
-def retried_by(case: Case, engine: LocalEngine, execution: LocalExecution) -> str:
-    visits = [visit for visit in state_visits(execution.history()) if visit.task_attempts]
-    if any(visit.task_attempts > 1 for visit in visits):
-        return "state-machine"
-    if case.operation is None:
-        return "none"
-    calls = engine.emulator.call_counts[case.operation]
-    failed_calls = calls if case.failing_calls is None else min(calls, case.failing_calls)
-    failed_attempts = sum(len(visit.errors) for visit in visits)
-    return "botocore" if failed_calls > failed_attempts else "none"
+def retried(case: Case, log: list[Call], execution: LocalExecution) -> str:
+    """Who retried the faulted operation's failed calls; for a crash, whether a Task was tried again."""
+    if case.operation is not None:
+        return retried_by(log, case.operation)
+    visits = state_visits(execution.history())
+    return "state-machine" if any(visit.task_attempts > 1 for visit in visits) else "none"
 
 
 def builders_left(engine: LocalEngine) -> list[str]:

@@ -11,6 +11,7 @@ from benchmarks.fault_expectations import (
     asl_error_name,
     botocore_attempts,
     expect,
+    expect_settling,
     retries_for,
 )
 
@@ -75,3 +76,14 @@ def test_appstream_codes_are_named_by_the_taxonomy_and_retried_as_botocore_does(
     assert botocore_attempts("DescribeImages", "InternalFailure") == BOTOCORE_MAX_ATTEMPTS  # a 500
     assert botocore_attempts("StopFleet", "ConcurrentModificationException") == 1
     assert botocore_attempts("CreateFleet", "OperationNotPermittedException", max_attempts=5) == 1
+
+
+def test_a_settling_step_absorbs_failed_calls_and_fails_only_on_a_removal_that_always_fails() -> None:
+    assert expect_settling(2, 3, removal=True, error="CleanupIncomplete").retried_by == "botocore"
+    assert expect_settling(27, 3, removal=True, error="CleanupIncomplete") == Expected(
+        "SUCCEEDED", None, "state-machine"
+    )
+    assert expect_settling(None, 1, removal=True, error="CleanupIncomplete") == Expected(
+        "FAILED", "CleanupIncomplete", "state-machine"
+    )
+    assert expect_settling(None, 3, removal=False, error="CleanupIncomplete").status == "SUCCEEDED"
