@@ -4,27 +4,19 @@ Per workflow: every AppStream operation a clean run calls x common errors, each 
 as many times as botocore tries one call (so the state machine's Retry must absorb it), as many
 calls as botocore and the Retry make together (so the run must fail), and always; every resource
 the workflow waits for ending FAILED; and a task crashing right after a create call succeeded
-(the replay must adopt what it made).
+(the replay must adopt what it made). Where a workflow catches a failure itself (a Map item,
+cleanup's passes), the workflow's description in benchmarks/fault_subjects.py says how.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from appstream_emulator.scenario import Scenario
 from appstream_emulator.service_model import INJECTABLE_COMMON_ERRORS, modelled_errors
-from benchmarks.fast import (
-    FAST_SETTINGS,
-    fast_request,
-    fast_scenario,
-    lifecycle_request,
-    lifecycle_scenario,
-)
 from benchmarks.fault_callers import TaskState, first_callers, task_states
 from benchmarks.fault_expectations import (
-    BOTOCORE_MAX_ATTEMPTS,
     Expected,
     asl_error_name,
     botocore_attempts,
@@ -32,9 +24,9 @@ from benchmarks.fault_expectations import (
     expect_settling,
     retries_for,
 )
+from benchmarks.fault_subjects import SUBJECTS, Crash, Settling, Subject
 from functions import errors
 from functions.workflows import get_workflow
-from image_factory.local_engine.engine import LocalEngine
 
 # Retryable by classification (throttled, unavailable, busy, quota) and one no retry can fix.
 ERRORS = (
@@ -49,103 +41,6 @@ CRASH_ERROR = "RuntimeError"  # what a crashed task's process reports: no name t
 
 
 @dataclass(frozen=True)
-class Crash:
-    """A task's process dies once, right after `creation` succeeded (the wrapped `module.attribute`)."""
-
-    creation: str  # the create call: an AppStream action name, or what the wrapped function makes
-    module: str
-    attribute: str
-    task: str  # the Lambda function that makes the creation
-
-
-APPSTREAM_CALL = ("functions.services.appstream", "call")
-CRASHES = (
-    Crash("CreateImportedImage", *APPSTREAM_CALL, "ImportImage"),
-    Crash("CreateImageBuilder", *APPSTREAM_CALL, "CreateBuilder"),
-    Crash("PutObject agent job", "functions.services.snapshots", "_write_job", "StartSnapshot"),
-    Crash("CreateExportImageTask", *APPSTREAM_CALL, "ExportImage"),
-)
-BACKUP_CRASHES = (Crash("CreateExportImageTask", *APPSTREAM_CALL, "BackupExportImage"),)
-UPDATE_CRASHES = (Crash("CreateUpdatedImage", *APPSTREAM_CALL, "UpdateCreateImage"),)
-
-
-@dataclass(frozen=True)
-class Settling:
-    """A step that settles resources one pass at a time and notes a failed call instead of failing."""
-
-    function: str
-    incomplete: type[errors.ImageFactoryError]  # what the run fails with when the ceiling passes
-    removals: frozenset[str]  # the calls without which a resource stays
-
-
-PIPELINE_CLEANUP = Settling(
-    "Cleanup",
-    errors.CleanupIncomplete,
-    frozenset({"StopImageBuilder", "DeleteImageBuilder", "DeleteImage"}),
-)
-
-
-@dataclass(frozen=True)
-class Subject:
-    """A workflow as the matrix runs it: its account, its request, what its resources' failures raise."""
-
-    workflow: str
-    scenario: Callable[..., Scenario]
-    request: Callable[[], dict[str, Any]]
-    failing_resources: dict[str, type[errors.ImageFactoryError]]
-    export_times_out: bool = False
-    crashes: tuple[Crash, ...] = ()
-    # What the workflow fails with when an item of a Map failed (a caught iteration), if it has items.
-    item_failure: type[errors.ImageFactoryError] | None = None
-    settling: Settling | None = None
-
-    def engine(self, faults: list[dict[str, Any]] | None = None) -> LocalEngine:
-        return LocalEngine(self.scenario(faults=faults or []), settings=FAST_SETTINGS, workflow=self.workflow)
-
-
-SUBJECTS = (
-    Subject(
-        "image-pipeline",
-        fast_scenario,
-        fast_request,
-        {
-            "imported_image": errors.ImageImportFailed,
-            "image_builder": errors.ImageBuilderFailed,
-            "agent_job": errors.SnapshotFailed,
-            "image": errors.SnapshotFailed,
-            "export_task": errors.ExportFailed,
-        },
-        export_times_out=True,
-        crashes=CRASHES,
-        settling=PIPELINE_CLEANUP,
-    ),
-    Subject(
-        "export-backup",
-        lifecycle_scenario,
-        lambda: lifecycle_request("export-backup"),
-        {"export_task": errors.ExportFailed},
-        export_times_out=True,
-        crashes=BACKUP_CRASHES,
-        item_failure=errors.ExportFailed,  # backup's report names every image whose export failed
-    ),
-    Subject(
-        "managed-update",
-        lifecycle_scenario,
-        lambda: lifecycle_request("managed-update"),
-        {"image": errors.ImageUpdateFailed},
-        crashes=UPDATE_CRASHES,
-    ),
-    Subject(
-        "fleet-rollout",
-        lifecycle_scenario,
-        lambda: lifecycle_request("fleet-rollout"),
-        {"fleet": errors.FleetUpdateFailed},
-    ),
-    Subject("retention", lifecycle_scenario, lambda: lifecycle_request("retention"), {}),
-)
-
-
-@dataclass(frozen=True)
 class Case:
     workflow: str
     label: str
@@ -154,10 +49,6 @@ class Case:
     operation: str | None = None  # the faulted operation
     failing_calls: int | None = None  # how many calls of it fail (None: every call)
     crash: Crash | None = None
-
-
-def subject(workflow: str) -> Subject:
-    return next(item for item in SUBJECTS if item.workflow == workflow)
 
 
 def callers(item: Subject) -> dict[str, str]:
@@ -248,6 +139,3 @@ def crash_case(workflow: str, crash: Crash, state: TaskState) -> Case:
 def all_cases(workflows: list[str] | None = None) -> list[Case]:
     chosen = [item for item in SUBJECTS if workflows is None or item.workflow in workflows]
     return [case for item in chosen for case in cases(item, callers(item))]
-
-
-__all__ = ["BOTOCORE_MAX_ATTEMPTS", "CRASHES", "Case", "Crash", "Subject", "all_cases", "subject"]

@@ -19,8 +19,9 @@ import sys
 import time
 from collections import Counter
 
-from benchmarks.fault_cases import SUBJECTS, Case, all_cases
+from benchmarks.fault_cases import Case, all_cases
 from benchmarks.fault_runs import CaseResult, run_case
+from benchmarks.fault_subjects import SUBJECTS
 from benchmarks.report import command_line, provenance, table, write_section
 
 LEGEND = (

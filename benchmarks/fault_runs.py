@@ -15,7 +15,8 @@ from typing import Any
 from unittest import mock
 
 from benchmarks.fault_calls import Call, call_log, retried_by
-from benchmarks.fault_cases import Case, Crash, subject
+from benchmarks.fault_cases import Case
+from benchmarks.fault_subjects import Crash, subject
 from image_factory.local_engine.engine import LocalEngine
 from image_factory.local_engine.execution import LocalExecution, RunTimedOut
 from image_factory.local_engine.history import state_visits

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks.fault_cases import Crash
 from benchmarks.fault_runs import injected
+from benchmarks.fault_subjects import Crash
 from tests.lifecycle.support import backup_request, engine, scenario, update_request
 from tests.readings import every_reading
 
