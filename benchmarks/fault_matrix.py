@@ -20,6 +20,7 @@ import time
 from collections import Counter
 
 from benchmarks.fault_cases import Case, all_cases
+from benchmarks.fault_expectations import BOTOCORE_MAX_ATTEMPTS
 from benchmarks.fault_runs import CaseResult, run_case
 from benchmarks.fault_subjects import SUBJECTS
 from benchmarks.report import command_line, provenance, table, write_section
@@ -27,7 +28,10 @@ from benchmarks.report import command_line, provenance, table, write_section
 LEGEND = (
     "Expected outcomes are derived per case, never written down: the first state to call the faulted "
     "operation, the first retrier of its `Retry` matching the error's ASL name, and botocore's attempts "
-    'per call (`functions/clients.py`). "retried by": who absorbed the failures (expected / observed). '
+    f"per call ({BOTOCORE_MAX_ATTEMPTS} for the errors it retries: the client's `max_attempts` counts "
+    "retries after the first call, `functions/clients.py`); a failed Map item and cleanup's passes as "
+    'benchmarks/fault_subjects.py describes them. "retried by": who absorbed the failures (expected / '
+    "observed). "
     '"created": in a crash case, how many resources the create calls made (1: the replay adopted it, '
     "no twin). A builder left is acceptable only when AppStream refused every delete and the run's cause "
     "and cleanup step name it, for a person or the retention reaper."
