@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks.fault_matrix import CRASHES, injected
+from benchmarks.fault_runs import injected
+from benchmarks.fault_subjects import CRASHES
 from tests.engine.pipeline_support import fast_engine, fast_request, fast_scenario, run_record
 from tests.readings import every_reading
 

@@ -5,17 +5,21 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks.fault_matrix import Crash, injected
+from benchmarks.fault_runs import injected
+from benchmarks.fault_subjects import Crash
 from tests.lifecycle.support import backup_request, engine, scenario, update_request
 from tests.readings import every_reading
 
 pytestmark = pytest.mark.slow
 
+UPDATE_CRASH = Crash("CreateUpdatedImage", "functions.services.appstream", "call", "UpdateCreateImage")
+BACKUP_CRASH = Crash("CreateExportImageTask", "functions.services.appstream", "call", "BackupExportImage")
+
 
 def test_a_managed_update_that_crashed_after_creating_its_image_adopts_it() -> None:
     with (
         engine("managed-update") as local,
-        injected(Crash("CreateUpdatedImage", "functions.services.appstream", "call")) as injector,
+        injected(UPDATE_CRASH) as injector,
     ):
         outcome = local.run(update_request())
         images = [image["name"] for image in local.inventory()["images"]]
@@ -32,7 +36,7 @@ def test_an_export_backup_that_crashed_after_starting_an_export_adopts_it(
 ) -> None:
     with (
         engine("export-backup", scenario(assumptions=assumptions)) as local,
-        injected(Crash("CreateExportImageTask", "functions.services.appstream", "call")) as injector,
+        injected(BACKUP_CRASH) as injector,
     ):
         outcome = local.run(backup_request(images={"image_name": "app-one"}))
         exports = local.inventory()["export_tasks"]
