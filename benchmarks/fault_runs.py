@@ -66,10 +66,15 @@ class CaseResult:
             "builders_left": self.builders_left,
             "builders_left_recorded": self.builders_left_recorded,
             "slots_held": self.slots_held,
-            "retried_by": self.observed.retried_by,
-            "expected_retried_by": expected.retried_by,
+            # null: nobody retried (the fault was not retryable, or nothing failed).
+            "retried_by": _or_null(self.observed.retried_by),
+            "expected_retried_by": _or_null(expected.retried_by),
             "pass": self.passed,
         }
+
+
+def _or_null(retried_by: str) -> str | None:
+    return None if retried_by == "none" else retried_by
 
 
 def run_case(case: Case) -> CaseResult:

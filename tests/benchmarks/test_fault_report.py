@@ -33,6 +33,12 @@ def test_the_document_names_both_outcomes_and_who_retried() -> None:
     }
 
 
+def test_nobody_retrying_reads_as_null() -> None:
+    document = result(Observed("FAILED", "AppStreamRequestRejected", "none")).to_document()
+
+    assert document["retried_by"] is None
+
+
 def test_a_run_that_differs_in_any_way_from_its_derivation_fails() -> None:
     assert not result(Observed("FAILED", "AppStreamThrottled", "state-machine")).passed
     assert not result(Observed("SUCCEEDED", None, "botocore")).passed  # botocore absorbed it instead
