@@ -22,8 +22,8 @@ from pydantic import (
 
 # Patterns of the AppStream API model (botocore), so a request that passes here is not
 # refused by AppStream for its shape.
-RESOURCE_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]{0,99}")
-AMI_NAME = re.compile(r"[a-zA-Z0-9().\-/_]{3,128}")
+RESOURCE_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,99}$")
+AMI_NAME = re.compile(r"^[a-zA-Z0-9().\-/_]{3,128}$")
 ARN = r"^arn:aws(?:-cn|-iso-b|-iso|-us-gov)?:[A-Za-z0-9][A-Za-z0-9_/.-]{0,62}:[A-Za-z0-9_/.-]{0,63}:[A-Za-z0-9_/.-]{0,63}:[A-Za-z0-9][A-Za-z0-9:_/+=,@.\\-]{0,1023}$"  # noqa: E501
 PIPELINE_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$"
 

@@ -9,6 +9,7 @@ import pytest
 
 from functions.workflows import WORKFLOWS
 from image_factory.cli import main
+from image_factory.commands.schema import SCHEMAS
 from image_factory.local_engine.inputs import example_names
 
 
@@ -80,3 +81,54 @@ def test_every_bundled_scenario_loads(name: str) -> None:
     from image_factory.local_engine.inputs import load_scenario
 
     load_scenario(name)
+
+
+@pytest.mark.parametrize(
+    ("workflow", "document", "field"),
+    [
+        (
+            "fleet-rollout",
+            {"name": "web", "image_name": "web-2", "fleets": [{"name": "web 2026 !!"}]},
+            "fleets.0.name",
+        ),
+        (
+            "fleet-rollout",
+            {"name": "web", "image_name": "web 2026 !!", "fleets": [{"name": "web"}]},
+            "image_name",
+        ),
+        ("managed-update", {"name": "office-updates", "image_name": "o" * 250}, "image_name"),
+    ],
+)
+def test_validate_refuses_a_name_that_only_starts_well(
+    workflow: str, document: dict[str, object], field: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    request = tmp_path / "request.json"
+    request.write_text(json.dumps(document))
+
+    assert main(["validate", "--workflow", workflow, str(request)]) == 2
+    assert f"  {field}: " in capsys.readouterr().err
+
+
+def _patterns(schema: object) -> list[str]:
+    if isinstance(schema, dict):
+        own = [schema["pattern"]] if isinstance(schema.get("pattern"), str) else []
+        return own + [found for value in schema.values() for found in _patterns(value)]
+    if isinstance(schema, list):
+        return [found for value in schema for found in _patterns(value)]
+    return []
+
+
+@pytest.mark.parametrize("document", sorted(SCHEMAS))
+def test_every_published_pattern_is_anchored(document: str) -> None:
+    # JSON Schema (and pydantic) match a pattern anywhere in the value: unanchored, a bad name
+    # that merely starts with a good one passes.
+    patterns = _patterns(SCHEMAS[document]())
+    assert [p for p in patterns if not (p.startswith("^") and p.endswith("$"))] == []
+
+
+def test_every_pattern_of_the_api_and_the_pipelines_file_is_anchored() -> None:
+    from functions.api.app import openapi_document
+    from stacks.config import json_schema
+
+    patterns = _patterns(openapi_document()) + _patterns(json_schema())
+    assert patterns and [p for p in patterns if not (p.startswith("^") and p.endswith("$"))] == []
