@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -60,3 +61,26 @@ def test_a_subcommand_keeps_its_own_handler() -> None:
 
     args: argparse.Namespace = build_parser().parse_args(["schema", "request"])
     assert args.func.__name__ != "show_help"
+
+
+BAD_PIPELINES = """\
+pipelines:
+  - name: golden
+    request:
+      source: {image_name: base-image}
+      builder: {instance_type: huge, subnet_ids: [subnet-0a1b2c3d4e5f60718]}
+"""
+
+
+def test_api_serve_refuses_the_pipelines_file_deploy_and_run_refuse(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "pipelines.yaml"
+    config.write_text(BAD_PIPELINES)
+
+    assert main(["run", "--config", str(config), "reference"]) == 2
+    refused_by_run = capsys.readouterr().err
+    assert main(["api", "serve", "--port", "0", "--pipelines", str(config)]) == 2
+    refused = capsys.readouterr().err
+    assert refused == refused_by_run
+    assert refused.count("\n") == 1 and "pipelines[0].request.builder.instance_type" in refused
