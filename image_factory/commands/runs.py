@@ -18,6 +18,7 @@ import os
 import sys
 import time
 from typing import Any, TextIO
+from urllib.parse import urlsplit
 
 from image_factory.cli import UsageError
 from image_factory.commands.run import add_workflow_option
@@ -100,6 +101,8 @@ def _guarded(func: Any) -> Any:
 
 
 def _client(args: argparse.Namespace) -> RunApiClient:
+    if args.endpoint:
+        _check_endpoint(args.endpoint)
     if args.local:
         return RunApiClient(args.endpoint or DEFAULT_LOCAL_ENDPOINT)
     import boto3
@@ -119,6 +122,20 @@ def _client(args: argparse.Namespace) -> RunApiClient:
         return RunApiClient(api_url(session, stack), SigV4Signer(session))
     except StackLookupError as error:
         raise UsageError(str(error)) from None
+
+
+def _check_endpoint(endpoint: str) -> None:
+    """A base URL urllib can call; anything else would fail later as a traceback or an odd reason."""
+    parts = urlsplit(endpoint)
+    try:
+        port_ok = parts.port is None or parts.port > 0
+    except ValueError:
+        port_ok = False
+    if parts.scheme not in ("http", "https") or not parts.hostname or not port_ok:
+        raise UsageError(
+            f"--endpoint {endpoint!r} is not an API base URL: give http(s)://host:port, "
+            f"e.g. {DEFAULT_LOCAL_ENDPOINT}"
+        )
 
 
 # --- commands -------------------------------------------------------------------------------------

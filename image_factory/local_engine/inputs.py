@@ -49,6 +49,8 @@ def _resolve(kind: Kind, reference: str) -> tuple[str, str]:
             return str(path), path.read_text(encoding="utf-8")
         except OSError as error:
             raise InputError(f"{path}: cannot read: {error.strerror}") from None
+        except UnicodeDecodeError as error:
+            raise InputError(f"{path}: not UTF-8 text (byte {error.start}); save it as UTF-8") from None
     for suffix in ("", *_SUFFIXES[kind]):
         entry = examples(kind) / f"{reference}{suffix}"
         if entry.is_file():
