@@ -2,7 +2,8 @@
 
 Every module in `image_factory.commands` contributes its subcommands through
 `register(subparsers)`; each subcommand sets `func(args) -> int` as its handler.
-Exit codes: 0 success, 1 the thing ran and failed, 2 bad input (with a message).
+Exit codes: 0 success, 1 the thing ran and failed, 2 bad input (with a message; under --json,
+an error document on stdout).
 A command group given no command (`image-factory`, `image-factory api`) prints its help
 and exits 0, as `--help` does: asking what is there is not a mistake.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import os
 import pkgutil
 import sys
@@ -21,8 +23,32 @@ from typing import Any
 from image_factory import commands
 
 
-class UsageError(Exception):
+class CommandError(Exception):
+    """A command that cannot go on: one clear line on stderr, or under --json an error document
+    `{"error": {"code", "message", "fields"}}` on stdout (so a script reads one format)."""
+
+    def __init__(
+        self,
+        text: str,
+        *,
+        code: str = "CommandFailed",
+        exit_code: int = 1,
+        message: str | None = None,
+        fields: Sequence[dict[str, str]] = (),
+    ) -> None:
+        super().__init__(text)
+        self.code, self.exit_code, self.fields = code, exit_code, list(fields)
+        self.message = text if message is None else message
+
+    def document(self) -> dict[str, Any]:
+        return {"error": {"code": self.code, "message": self.message, "fields": self.fields}}
+
+
+class UsageError(CommandError):
     """Bad input from the user: printed as one clear line, exit code 2."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text, code="InvalidInput", exit_code=2)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -60,9 +86,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))
-    except UsageError as error:
-        print(f"image-factory: {error}", file=sys.stderr)
-        return 2
+    except CommandError as error:
+        if getattr(args, "json", False):
+            print(json.dumps(error.document()))
+        else:
+            print(f"image-factory: {error}", file=sys.stderr)
+        return error.exit_code
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
