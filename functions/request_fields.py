@@ -20,6 +20,8 @@ from pydantic import (
     model_validator,
 )
 
+from functions.names import TAG_PREFIX
+
 # Patterns of the AppStream API model (botocore), so a request that passes here is not
 # refused by AppStream for its shape.
 RESOURCE_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,99}$")
@@ -41,9 +43,19 @@ TagKey = Annotated[
     StringConstraints(min_length=1, max_length=128, pattern=r"^[\w\s_.:/=+\-@]+$"),
     AfterValidator(_not_reserved),
 ]
+
+
+def _not_the_factorys(key: str) -> str:
+    if key.lower().startswith(TAG_PREFIX):
+        raise ValueError(f"tag {key!r} is set by the factory itself (keys starting with {TAG_PREFIX} are)")
+    return key
+
+
 TagValue = Annotated[str, StringConstraints(max_length=256, pattern=r"^[\w\s_.:/=+\-@]*$")]
+# The tags a request puts on what a run makes (a tag filter may name the factory's own).
 Tags = Annotated[
-    dict[TagKey, TagValue], Field(max_length=40, description="at most 40: the factory adds its own")
+    dict[Annotated[TagKey, AfterValidator(_not_the_factorys)], TagValue],
+    Field(max_length=40, description=f"at most 40: the factory adds its own ({TAG_PREFIX}...)"),
 ]
 
 

@@ -132,3 +132,37 @@ def test_every_pattern_of_the_api_and_the_pipelines_file_is_anchored() -> None:
 
     patterns = _patterns(openapi_document()) + _patterns(json_schema())
     assert patterns and [p for p in patterns if not (p.startswith("^") and p.endswith("$"))] == []
+
+
+@pytest.mark.parametrize(
+    ("workflow", "document", "field"),
+    [
+        (
+            "image-pipeline",
+            {
+                "pipeline": "office",
+                "source": {"image_name": "base"},
+                "builder": {
+                    "instance_type": "stream.standard.large",
+                    "subnet_ids": ["subnet-0a1b2c3d4e5f60718"],
+                },
+                "snapshot": {"tags": {"team": "apps", "image-factory:run-id": "mine"}},
+            },
+            "snapshot.tags.image-factory:run-id",
+        ),
+        (
+            "managed-update",
+            {"name": "office-updates", "image_name": "office", "tags": {"Image-Factory:Stage": "prod"}},
+            "tags.Image-Factory:Stage",
+        ),
+    ],
+)
+def test_validate_refuses_a_tag_the_factory_sets_itself(
+    workflow: str, document: dict[str, object], field: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    request = tmp_path / "request.json"
+    request.write_text(json.dumps(document))
+
+    assert main(["validate", "--workflow", workflow, str(request)]) == 2
+    errors = capsys.readouterr().err
+    assert f"  {field}" in errors and "set by the factory" in errors
