@@ -11,6 +11,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
+from functions import documents
 from functions.api import routes, workflow_routes
 from functions.api.errors import JSON, ApiError, api_error_response, error_response
 from functions.api.models import ErrorDocument, FieldProblem
@@ -67,9 +68,9 @@ def _no_route(error: Exception) -> Response[str]:
 
 
 def resolve(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Answer one API Gateway event; a body that is no UTF-8 text, or JSON that is no object, is
-    refused before routing (the resolver would fail decoding the one, and start a run from the
-    first element of an array)."""
+    """Answer one API Gateway event; a body that is no UTF-8 text, JSON that is no object, or an
+    object with a key written twice is refused before routing (the resolver would fail decoding
+    the first, start a run from the first element of an array, and keep the last of two keys)."""
     problem = _body_problem(event)
     if problem is not None:
         answer = error_response(HTTPStatus.BAD_REQUEST, "InvalidRequest", "the request is invalid", [problem])
@@ -110,7 +111,9 @@ def _body_problem(event: dict[str, Any]) -> FieldProblem | None:
         except (binascii.Error, UnicodeDecodeError):
             return FieldProblem(field="(body)", message="not UTF-8 text")
     try:
-        document = json.loads(body)
+        document = documents.loads(body)
+    except documents.DuplicateKey as error:
+        return FieldProblem(field="(body)", message=str(error))
     except ValueError:
         return None  # the resolver reports it as not valid JSON
     if isinstance(document, dict):

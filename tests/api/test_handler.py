@@ -197,3 +197,12 @@ def test_an_array_of_requests_is_refused_and_starts_nothing(api: Api, path: str)
     assert fields(answer) == {"(body)"}
     assert "JSON object" in answer.document["error"]["fields"][0]["message"]
     assert api.executions() == [] and api.executions("retention") == []
+
+
+def test_a_body_with_a_key_written_twice_is_refused(api: Api) -> None:
+    raw = b'{"pipeline": "golden", "pipeline": "office"}'
+    answer = api.call("POST", "/runs", raw=raw)
+    assert answer.status == 400, answer.document
+    (problem,) = answer.document["error"]["fields"]
+    assert problem["field"] == "(body)" and "'pipeline'" in problem["message"]
+    assert api.executions() == []

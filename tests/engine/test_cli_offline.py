@@ -166,3 +166,21 @@ def test_validate_refuses_a_tag_the_factory_sets_itself(
     assert main(["validate", "--workflow", workflow, str(request)]) == 2
     errors = capsys.readouterr().err
     assert f"  {field}" in errors and "set by the factory" in errors
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("request.json", '{"pipeline": "office", "source": {"image_name": "a", "image_name": "b"}}'),
+        ("request.yaml", "pipeline: office\nsource:\n  image_name: a\n  image_name: b\n"),
+    ],
+)
+def test_validate_refuses_a_key_written_twice(
+    name: str, text: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    request = tmp_path / name
+    request.write_text(text)
+
+    assert main(["validate", str(request)]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "'image_name'" in error and "twice" in error
