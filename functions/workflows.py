@@ -102,3 +102,21 @@ def get_workflow(name: str) -> Workflow:
         return WORKFLOWS[name]
     except KeyError:
         raise UnknownWorkflow(f"unknown workflow {name!r}; known: {', '.join(sorted(WORKFLOWS))}") from None
+
+
+def likely_workflow(document: Any, chosen: str) -> str | None:
+    """Another workflow whose request `document` fits better than `chosen`'s, by its top-level
+    keys; None when `chosen` fits as well as any (its own field errors then say what is wrong)."""
+    if not isinstance(document, dict) or not document:
+        return None
+    keys = set(document)
+
+    def misfit(name: str) -> tuple[int, int]:
+        schema = WORKFLOWS[name].json_schema()
+        known = set(schema.get("properties", {}))
+        return len(keys - known), len(set(schema.get("required", ())) - keys)
+
+    best = min(WORKFLOWS, key=misfit)
+    if best == chosen or misfit(best) >= misfit(chosen) or misfit(best)[0] > 0:
+        return None
+    return best

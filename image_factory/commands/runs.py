@@ -169,7 +169,17 @@ def run_start(args: argparse.Namespace, client: RunApiClient, out: TextIO) -> in
         if not isinstance(raw, dict):
             raise UsageError(f"{args.request}: a request is a JSON/YAML object")
         document = raw
-    started = client.start(document, args.workflow, args.idempotency_key)
+    try:
+        started = client.start(document, args.workflow, args.idempotency_key)
+    except ApiFailure as failure:
+        from functions.workflows import likely_workflow
+
+        likely = likely_workflow(document, args.workflow) if failure.status == 400 else None
+        if likely is None:
+            raise
+        raise UsageError(
+            f"{args.request}: this looks like a {likely} request: add --workflow {likely}"
+        ) from None
     if args.json and args.watch:
         print(json.dumps(started), file=out)  # the first line of a JSON Lines stream
     elif args.json:

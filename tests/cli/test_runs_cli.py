@@ -160,3 +160,11 @@ def test_under_json_a_local_run_that_cannot_start_answers_a_json_error(
     assert main(["run", "--local", "no-such-request", "--json"]) == 2
     printed = capsys.readouterr()
     assert json.loads(printed.out)["error"]["code"] == "InvalidInput" and printed.err == ""
+
+
+def test_starting_a_lifecycle_request_without_its_workflow_gets_one_hint(
+    server: LocalApiServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(cli(server, "start", "retention-dry-run")) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "this looks like a retention request: add --workflow retention" in error

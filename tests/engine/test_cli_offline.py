@@ -184,3 +184,28 @@ def test_validate_refuses_a_key_written_twice(
     assert main(["validate", str(request)]) == 2
     error = capsys.readouterr().err
     assert error.count("\n") == 1 and "'image_name'" in error and "twice" in error
+
+
+@pytest.mark.parametrize(
+    ("example", "given", "hinted"),
+    [
+        ("fleet-rollout-web", [], "fleet-rollout"),
+        ("retention-dry-run", [], "retention"),
+        ("export-backup-nightly", ["--workflow", "managed-update"], "export-backup"),
+        ("reference", ["--workflow", "retention"], "image-pipeline"),
+    ],
+)
+def test_a_request_of_another_workflow_gets_one_hint(
+    example: str, given: list[str], hinted: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["validate", example, *given]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1
+    assert f"this looks like a {hinted} request: add --workflow {hinted}" in error
+
+
+def test_a_local_run_of_a_lifecycle_request_without_its_workflow_gets_the_hint(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["run", "--local", "retention-dry-run"]) == 2
+    assert "add --workflow retention" in capsys.readouterr().err
