@@ -101,4 +101,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # `python -m image_factory.cli` runs this file as __main__, a second copy of the module: the
+    # commands raise `image_factory.cli`'s errors, which only that module's main() catches.
+    from image_factory.cli import main as package_main
+
+    sys.exit(package_main())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -46,3 +48,22 @@ def test_an_endpoint_that_is_no_url_is_named(
     assert main([*command, "--local", "--endpoint", endpoint]) == 2
     error = capsys.readouterr().err
     assert error.count("\n") == 1 and "--endpoint" in error and "http(s)://host:port" in error
+
+
+def test_run_as_a_module_a_mistake_is_one_line_too(tmp_path: Path) -> None:
+    config = tmp_path / "pipelines.yaml"
+    config.write_text("pipelines: [{name: golden}]\n")
+    command = [
+        sys.executable,
+        "-m",
+        "image_factory.cli",
+        "run",
+        "--local",
+        "reference",
+        "--config",
+        str(config),
+    ]
+    completed = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+
+    assert completed.returncode == 2
+    assert completed.stderr.startswith("image-factory: ") and completed.stderr.count("\n") == 1
