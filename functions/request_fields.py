@@ -47,7 +47,8 @@ TagKey = Annotated[
 
 def _not_the_factorys(key: str) -> str:
     if key.lower().startswith(TAG_PREFIX):
-        raise ValueError(f"tag {key!r} is set by the factory itself (keys starting with {TAG_PREFIX} are)")
+        # The field path names the key; messages never echo what was written.
+        raise ValueError(f"tags starting with {TAG_PREFIX} are set by the factory itself")
     return key
 
 
