@@ -18,7 +18,7 @@ import pkgutil
 import sys
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any
+from typing import Any, NoReturn
 
 from image_factory import commands
 
@@ -51,8 +51,21 @@ class UsageError(CommandError):
         super().__init__(text, code="InvalidInput", exit_code=2)
 
 
+class _CommandLineMistake(Exception):
+    def __init__(self, parser: argparse.ArgumentParser, message: str) -> None:
+        super().__init__(message)
+        self.parser, self.message = parser, message
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, its mistakes handed to main(), which prints them as --json asks."""
+
+    def error(self, message: str) -> NoReturn:
+        raise _CommandLineMistake(self, message)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="image-factory",
         description="Build WorkSpaces Applications (AppStream 2.0) images from EC2 AMIs, locally or on AWS.",
     )
@@ -83,7 +96,14 @@ def _version() -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = build_parser().parse_args(arguments)
+    except _CommandLineMistake as mistake:
+        if "--json" not in arguments:
+            argparse.ArgumentParser.error(mistake.parser, mistake.message)  # usage on stderr, exit 2
+        print(json.dumps(UsageError(mistake.message).document()))
+        return 2
     try:
         return int(args.func(args))
     except CommandError as error:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -67,3 +68,17 @@ def test_run_as_a_module_a_mistake_is_one_line_too(tmp_path: Path) -> None:
 
     assert completed.returncode == 2
     assert completed.stderr.startswith("image-factory: ") and completed.stderr.count("\n") == 1
+
+
+def test_under_json_a_command_line_mistake_is_a_json_error_too(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["status", "--local", "--json"]) == 2
+    printed = capsys.readouterr()
+    error = json.loads(printed.out)["error"]
+    assert error["code"] == "InvalidInput" and "RUN_ID" in error["message"] and printed.err == ""
+
+
+def test_without_json_a_command_line_mistake_is_argparse_usage(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["status", "--local"])
+    assert exit_.value.code == 2
+    assert "usage: image-factory status" in capsys.readouterr().err
