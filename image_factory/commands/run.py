@@ -51,7 +51,8 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--json",
         action="store_true",
-        help="print one JSON document (run record, counters, inventory) instead of the progress view",
+        help="print one JSON document (run record, counters, inventory) instead of the progress view; "
+        'an error as {"error": {"code", "message", "fields"}}',
     )
     parser.set_defaults(func=run_command)
 
