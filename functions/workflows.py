@@ -116,7 +116,9 @@ def likely_workflow(document: Any, chosen: str) -> str | None:
         known = set(schema.get("properties", {}))
         return len(keys - known), len(set(schema.get("required", ())) - keys)
 
-    best = min(WORKFLOWS, key=misfit)
-    if best == chosen or misfit(best) >= misfit(chosen) or misfit(best)[0] > 0:
-        return None
+    fits = {name: misfit(name) for name in WORKFLOWS}
+    best = min(fits, key=lambda name: fits[name])
+    tied = [name for name, fit in fits.items() if fit == fits[best]]
+    if len(tied) > 1 or best == chosen or fits[best] >= fits[chosen] or fits[best][0] > 0:
+        return None  # a guess between two workflows would mislead
     return best

@@ -209,3 +209,14 @@ def test_a_local_run_of_a_lifecycle_request_without_its_workflow_gets_the_hint(
 ) -> None:
     assert main(["run", "--local", "retention-dry-run"]) == 2
     assert "add --workflow retention" in capsys.readouterr().err
+
+
+def test_a_request_that_could_be_of_several_workflows_gets_its_field_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    request = tmp_path / "request.json"
+    request.write_text(json.dumps({"name": "nightly"}))
+
+    assert main(["validate", str(request)]) == 2
+    errors = capsys.readouterr().err
+    assert "looks like" not in errors and "  name: " in errors
