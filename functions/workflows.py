@@ -104,6 +104,15 @@ def get_workflow(name: str) -> Workflow:
         raise UnknownWorkflow(f"unknown workflow {name!r}; known: {', '.join(sorted(WORKFLOWS))}") from None
 
 
+def workflow_hint(document: Any, chosen: str) -> str | None:
+    """ "this looks like a NAME request: add --workflow NAME" when `likely_workflow` finds one."""
+    likely = likely_workflow(document, chosen)
+    if likely is None:
+        return None
+    article = "an" if likely[0] in "aeiou" else "a"
+    return f"this looks like {article} {likely} request: add --workflow {likely}"
+
+
 def likely_workflow(document: Any, chosen: str) -> str | None:
     """Another workflow whose request `document` fits better than `chosen`'s, by its top-level
     keys; None when `chosen` fits as well as any (its own field errors then say what is wrong)."""

@@ -106,7 +106,7 @@ def run_locally(
     config: str | None = None,
 ) -> int:
     """Check the inputs, run one request on a fresh local engine, report; returns the exit code."""
-    from functions.workflows import DEFAULT_WORKFLOW, get_workflow, likely_workflow
+    from functions.workflows import DEFAULT_WORKFLOW, get_workflow, workflow_hint
     from image_factory.local_engine.chained_runs import ChainedRun, announcement, follow_chained_runs
     from image_factory.local_engine.definition import DefinitionError
     from image_factory.local_engine.engine import DEFAULT_RUN_TIMEOUT, DEFAULT_TIME_SCALE, LocalEngine
@@ -123,9 +123,9 @@ def run_locally(
     chosen = get_workflow(workflow or DEFAULT_WORKFLOW)
     request = chosen.parse(document)
     if isinstance(request, list):
-        likely = likely_workflow(document, chosen.name)
-        if likely is not None:
-            raise UsageError(f"{label}: this looks like a {likely} request: add --workflow {likely}")
+        hint = workflow_hint(document, chosen.name)
+        if hint is not None:
+            raise UsageError(f"{label}: {hint}")
         problems = "; ".join(str(problem) for problem in request)
         raise UsageError(f"{label}: invalid request: {problems}")
     deployment = load_chains(config)

@@ -172,14 +172,12 @@ def run_start(args: argparse.Namespace, client: RunApiClient, out: TextIO) -> in
     try:
         started = client.start(document, args.workflow, args.idempotency_key)
     except ApiFailure as failure:
-        from functions.workflows import likely_workflow
+        from functions.workflows import workflow_hint
 
-        likely = likely_workflow(document, args.workflow) if failure.status == 400 else None
-        if likely is None:
+        hint = workflow_hint(document, args.workflow) if failure.status == 400 else None
+        if hint is None:
             raise
-        raise UsageError(
-            f"{args.request}: this looks like a {likely} request: add --workflow {likely}"
-        ) from None
+        raise UsageError(f"{args.request}: {hint}") from None
     if args.json and args.watch:
         print(json.dumps(started), file=out)  # the first line of a JSON Lines stream
     elif args.json:

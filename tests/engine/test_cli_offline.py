@@ -201,7 +201,8 @@ def test_a_request_of_another_workflow_gets_one_hint(
     assert main(["validate", example, *given]) == 2
     error = capsys.readouterr().err
     assert error.count("\n") == 1
-    assert f"this looks like a {hinted} request: add --workflow {hinted}" in error
+    article = "an" if hinted[0] in "aeiou" else "a"
+    assert f"this looks like {article} {hinted} request: add --workflow {hinted}" in error
 
 
 def test_a_local_run_of_a_lifecycle_request_without_its_workflow_gets_the_hint(
