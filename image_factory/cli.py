@@ -47,8 +47,8 @@ class CommandError(Exception):
 class UsageError(CommandError):
     """Bad input from the user: printed as one clear line, exit code 2."""
 
-    def __init__(self, text: str) -> None:
-        super().__init__(text, code="InvalidInput", exit_code=2)
+    def __init__(self, text: str, fields: Sequence[dict[str, str]] = ()) -> None:
+        super().__init__(text, code="InvalidInput", exit_code=2, fields=fields)
 
 
 class _CommandLineMistake(Exception):

@@ -127,7 +127,8 @@ def run_locally(
         if hint is not None:
             raise UsageError(f"{label}: {hint}")
         problems = "; ".join(str(problem) for problem in request)
-        raise UsageError(f"{label}: invalid request: {problems}")
+        fields = [{"field": problem.field, "message": problem.message} for problem in request]
+        raise UsageError(f"{label}: invalid request: {problems}", fields)
     deployment = load_chains(config)
 
     scale = time_scale or DEFAULT_TIME_SCALE
