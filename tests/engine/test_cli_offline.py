@@ -221,3 +221,18 @@ def test_a_request_that_could_be_of_several_workflows_gets_its_field_errors(
     assert main(["validate", str(request)]) == 2
     errors = capsys.readouterr().err
     assert "looks like" not in errors and "  name: " in errors
+
+
+def test_a_yaml_merge_overridden_by_its_own_key_is_no_duplicate(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    request = tmp_path / "request.yaml"
+    request.write_text(
+        "x-builder: &builder {instance_type: stream.standard.medium, subnet_ids: [subnet-0a1b2c3d4e5f6]}\n"
+        "pipeline: office\nsource: {image_name: base}\n"
+        "builder: {<<: *builder, instance_type: stream.standard.large}\n"
+    )
+
+    assert main(["validate", str(request)]) == 2  # x-builder is no request field
+    errors = capsys.readouterr().err
+    assert "x-builder" in errors and "twice" not in errors
