@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from botocore.compat import HTTPHeaders
+from botocore.credentials import Credentials
 from botocore.hooks import HierarchicalEmitter
 
 from appstream_emulator.core import Emulator
@@ -30,6 +31,10 @@ from appstream_emulator.wire import WireRequest, handle
 _Emit = Callable[..., list[tuple[Any, Any]]]
 
 _EVENT_PREFIX = "before-send.appstream."
+_SIGN_PREFIX = "before-sign.appstream."
+# Signs a request of a client that found no credentials: the emulator checks no signature, and a
+# clean machine (no ~/.aws, no AWS_* variables) should run against it as it is.
+_PLACEHOLDER_CREDENTIALS = Credentials("emulated", "emulated")
 _lock = threading.Lock()
 # The innermost active block's emulator answers; the list unwinds as blocks exit.
 _active: list[Emulator] = []
@@ -78,6 +83,8 @@ def _current() -> Emulator | None:
 
 
 def _routed_emit(emitter: HierarchicalEmitter, event_name: str, **kwargs: Any) -> list[tuple[Any, Any]]:
+    if event_name.startswith(_SIGN_PREFIX) and _current() is not None:
+        _sign_without_credentials(kwargs)
     emulator = _current() if event_name.startswith(_EVENT_PREFIX) else None
     if emulator is None:
         # Read once: another thread may be ending the last block, which restores the
@@ -86,6 +93,17 @@ def _routed_emit(emitter: HierarchicalEmitter, event_name: str, **kwargs: Any) -
         return wrapped(emitter, event_name, **kwargs)
     request: AWSPreparedRequest = kwargs["request"]
     return [(_routed_emit, _answer(emulator, request))]
+
+
+def _sign_without_credentials(kwargs: dict[str, Any]) -> None:
+    """Give a client without credentials placeholder ones for this request (botocore signs with
+    `context["signing"]["request_credentials"]` first); a client with its own keeps them. Nothing
+    outside the request changes: the process still has no credentials."""
+    signer, request = kwargs.get("request_signer"), kwargs.get("request")
+    if request is None or getattr(signer, "_credentials", None) is not None:
+        return
+    signing = request.context.setdefault("signing", {})
+    signing.setdefault("request_credentials", _PLACEHOLDER_CREDENTIALS)
 
 
 def _answer(emulator: Emulator, request: AWSPreparedRequest) -> AWSResponse:

@@ -84,6 +84,8 @@ EVENT_SOURCE: Final = "image-factory"
 EVENT_DETAIL_TYPE_RUN: Final = "Image Factory Run State Change"
 
 # --- tags on every AppStream resource a run creates ---
+# A request may not set a tag under this prefix: the factory's own would silently replace it.
+TAG_PREFIX: Final = "image-factory:"
 TAG_RUN_ID: Final = "image-factory:run-id"
 TAG_PIPELINE: Final = "image-factory:pipeline"
 TAG_STAGE: Final = "image-factory:stage"  # the stage whose run made it: its retention alone may delete it

@@ -40,7 +40,7 @@ from functions.request_fields import Tags as Tags
 from functions.request_fields import TagValue as TagValue
 from functions.request_fields import field_errors as field_errors
 
-IMPORT_TEXT = re.compile(r"[a-zA-Z0-9_.() -]+")
+IMPORT_TEXT = re.compile(r"^[a-zA-Z0-9_.() -]+$")
 INSTANCE_TYPE = r"^[a-zA-Z0-9-]+(\.[a-z0-9-]+)+\.(small|medium|large|xlarge|\d+xlarge|metal)$"
 SECRET_MASK = "**********"
 

@@ -20,10 +20,12 @@ from pydantic import (
     model_validator,
 )
 
+from functions.names import TAG_PREFIX
+
 # Patterns of the AppStream API model (botocore), so a request that passes here is not
 # refused by AppStream for its shape.
-RESOURCE_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]{0,99}")
-AMI_NAME = re.compile(r"[a-zA-Z0-9().\-/_]{3,128}")
+RESOURCE_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,99}$")
+AMI_NAME = re.compile(r"^[a-zA-Z0-9().\-/_]{3,128}$")
 ARN = r"^arn:aws(?:-cn|-iso-b|-iso|-us-gov)?:[A-Za-z0-9][A-Za-z0-9_/.-]{0,62}:[A-Za-z0-9_/.-]{0,63}:[A-Za-z0-9_/.-]{0,63}:[A-Za-z0-9][A-Za-z0-9:_/+=,@.\\-]{0,1023}$"  # noqa: E501
 PIPELINE_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$"
 
@@ -41,9 +43,20 @@ TagKey = Annotated[
     StringConstraints(min_length=1, max_length=128, pattern=r"^[\w\s_.:/=+\-@]+$"),
     AfterValidator(_not_reserved),
 ]
+
+
+def _not_the_factorys(key: str) -> str:
+    if key.lower().startswith(TAG_PREFIX):
+        # The field path names the key; messages never echo what was written.
+        raise ValueError(f"tags starting with {TAG_PREFIX} are set by the factory itself")
+    return key
+
+
 TagValue = Annotated[str, StringConstraints(max_length=256, pattern=r"^[\w\s_.:/=+\-@]*$")]
+# The tags a request puts on what a run makes (a tag filter may name the factory's own).
 Tags = Annotated[
-    dict[TagKey, TagValue], Field(max_length=40, description="at most 40: the factory adds its own")
+    dict[Annotated[TagKey, AfterValidator(_not_the_factorys)], TagValue],
+    Field(max_length=40, description=f"at most 40: the factory adds its own ({TAG_PREFIX}...)"),
 ]
 
 

@@ -102,3 +102,32 @@ def get_workflow(name: str) -> Workflow:
         return WORKFLOWS[name]
     except KeyError:
         raise UnknownWorkflow(f"unknown workflow {name!r}; known: {', '.join(sorted(WORKFLOWS))}") from None
+
+
+def workflow_hint(document: Any, chosen: str) -> str | None:
+    """ "this looks like a NAME request: add --workflow NAME" when `likely_workflow` finds one."""
+    likely = likely_workflow(document, chosen)
+    if likely is None:
+        return None
+    article = "an" if likely[0] in "aeiou" else "a"
+    return f"this looks like {article} {likely} request: add --workflow {likely}"
+
+
+def likely_workflow(document: Any, chosen: str) -> str | None:
+    """Another workflow whose request `document` fits better than `chosen`'s, by its top-level
+    keys; None when `chosen` fits as well as any (its own field errors then say what is wrong)."""
+    if not isinstance(document, dict) or not document:
+        return None
+    keys = set(document)
+
+    def misfit(name: str) -> tuple[int, int]:
+        schema = WORKFLOWS[name].json_schema()
+        known = set(schema.get("properties", {}))
+        return len(keys - known), len(set(schema.get("required", ())) - keys)
+
+    fits = {name: misfit(name) for name in WORKFLOWS}
+    best = min(fits, key=lambda name: fits[name])
+    tied = [name for name, fit in fits.items() if fit == fits[best]]
+    if len(tied) > 1 or best == chosen or fits[best] >= fits[chosen] or fits[best][0] > 0:
+        return None  # a guess between two workflows would mislead
+    return best

@@ -11,6 +11,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
+from functions import documents
 from functions.api import routes, workflow_routes
 from functions.api.errors import JSON, ApiError, api_error_response, error_response
 from functions.api.models import ErrorDocument, FieldProblem
@@ -67,10 +68,11 @@ def _no_route(error: Exception) -> Response[str]:
 
 
 def resolve(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Answer one API Gateway event; a body that is no UTF-8 text is refused before routing
-    (the resolver would fail decoding it)."""
-    if not _text_body(event):
-        problem = FieldProblem(field="(body)", message="not UTF-8 text")
+    """Answer one API Gateway event; a body that is no UTF-8 text, JSON that is no object, or an
+    object with a key written twice is refused before routing (the resolver would fail decoding
+    the first, start a run from the first element of an array, and keep the last of two keys)."""
+    problem = _body_problem(event)
+    if problem is not None:
         answer = error_response(HTTPStatus.BAD_REQUEST, "InvalidRequest", "the request is invalid", [problem])
         return {
             "statusCode": answer.status_code,
@@ -99,15 +101,34 @@ def _as_json(event: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _text_body(event: dict[str, Any]) -> bool:
+def _body_problem(event: dict[str, Any]) -> FieldProblem | None:
     body = event.get("body")
-    if not event.get("isBase64Encoded") or not isinstance(body, str):
-        return True
+    if not isinstance(body, str):
+        return None
+    if event.get("isBase64Encoded"):
+        try:
+            body = base64.b64decode(body.encode(), validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            return FieldProblem(field="(body)", message="not UTF-8 text")
     try:
-        base64.b64decode(body.encode(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
-        return False
-    return True
+        document = documents.loads(body)
+    except documents.DuplicateKey as error:
+        return FieldProblem(field="(body)", message=str(error))
+    except ValueError:
+        return None  # the resolver reports it as not valid JSON
+    if isinstance(document, dict):
+        return None
+    return FieldProblem(field="(body)", message=f"must be a JSON object, not {_json_kind(document)}")
+
+
+def _json_kind(document: Any) -> str:
+    if isinstance(document, list):
+        return "an array (one request per call)"
+    if isinstance(document, str):
+        return "a string"
+    if document is None:
+        return "null"
+    return "a boolean" if isinstance(document, bool) else "a number"
 
 
 def _problem(item: Any) -> FieldProblem:

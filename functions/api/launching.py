@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,7 +23,8 @@ from functions.api.settings import ApiSettings
 
 IDEMPOTENCY_KEY = r"^[A-Za-z0-9_.:-]{1,64}$"
 _NAME_ATTEMPTS = 3
-_NAME_PREFIX = 18  # of the pipeline or job name, so a run id stays under 40 characters
+_NAME_PREFIX = 18  # of the pipeline or job name (or key), so a run id stays under 40 characters
+_NOT_NAME_CHARACTER = re.compile(r"[^A-Za-z0-9_.-]")
 
 
 @dataclass(frozen=True)
@@ -42,10 +44,13 @@ def new_run_id(name: str) -> str:
     return f"{name[:_NAME_PREFIX]}-{moment}-{secrets.token_hex(2)}"
 
 
-def keyed_run_id(name: str, workflow: str, key: str) -> str:
-    """The one run id a key gives a pipeline or job: `<name>-<20 hex>`, at most 39 characters."""
+def keyed_run_id(workflow: str, key: str) -> str:
+    """The one run id a key gives in a workflow: `<key>-<20 hex>`, at most 39 characters. Named
+    after the key alone, not the pipeline or job, so reusing a key for another one finds the run
+    the key started (and is refused) instead of starting a second."""
     digest = hashlib.sha256(f"{workflow}\n{key}".encode()).hexdigest()[:20]
-    return f"{name[:_NAME_PREFIX]}-{digest}"
+    readable = _NOT_NAME_CHARACTER.sub("-", key[:_NAME_PREFIX]).lstrip("-_.")
+    return f"{readable}-{digest}" if readable else digest
 
 
 def launch(
@@ -60,7 +65,7 @@ def launch(
     same key started. `check(run_id, date)` refuses a run before it starts (raises an ApiError)."""
     machine = settings.state_machines[workflow]
     for _ in range(_NAME_ATTEMPTS):
-        run_id = keyed_run_id(name, workflow, key) if key else new_run_id(name)
+        run_id = keyed_run_id(workflow, key) if key else new_run_id(name)
         arn = settings.execution_arn(run_id, workflow)
         if key:
             earlier = _started_earlier(arn, document)
@@ -91,7 +96,9 @@ def _started_earlier(execution_arn: str, document: dict[str, Any]) -> Launch | N
     except ValueError:
         same = False
     if not same:
-        raise Conflict("this idempotency key already started a run with another request")
+        raise Conflict(
+            f"the idempotency key was already used for a different request (run {execution['name']})"
+        )
     started = execution.get("startDate")
     moment = started.astimezone(UTC) if isinstance(started, datetime) else datetime.now(UTC)
     return Launch(

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from image_factory.cli import UsageError, command_group
-from image_factory.commands.run import add_local_options
+from image_factory.commands.run import add_local_options, load_chains
 
 OPENAPI_PATH = Path(__file__).resolve().parents[2] / "docs" / "openapi.json"
 
@@ -87,11 +87,11 @@ def serve_command(args: argparse.Namespace) -> int:
     from image_factory.local_engine.inputs import InputError, load_scenario
     from image_factory.remote.local_server import LocalApiServer
 
+    configured = _configured_pipelines(args.pipelines) if args.pipelines else None
     try:
         scenario = load_scenario(args.scenario)
     except InputError as error:
         raise UsageError(" ".join(str(error).split())) from None
-    configured = _configured_pipelines(args.pipelines) if args.pipelines else None
     engine = LocalEngine(scenario, time_scale=args.time_scale or DEFAULT_TIME_SCALE)
     try:
         server = LocalApiServer(engine, port=args.port, configured_pipelines=configured)
@@ -107,22 +107,8 @@ def serve_command(args: argparse.Namespace) -> int:
 
 
 def _configured_pipelines(path: str) -> list[dict[str, Any]]:
-    import yaml
-
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-        document = json.loads(text) if path.endswith(".json") else yaml.safe_load(text)
-    except (OSError, ValueError, yaml.YAMLError) as error:
-        raise UsageError(f"{path}: cannot read configured pipelines: {error}") from None
-    entries = document.get("pipelines") if isinstance(document, dict) else None
-    if not isinstance(entries, list):
-        raise UsageError(f"{path}: expected a `pipelines:` list (the deployment configuration's)")
-    configured = []
-    for entry in entries:
-        if (
-            isinstance(entry, dict)
-            and isinstance(entry.get("name"), str)
-            and isinstance(entry.get("request"), dict)
-        ):
-            configured.append({"name": entry["name"], "request": entry["request"]})
-    return configured
+    """The pipelines of a deployment configuration, checked as `cdk synth` and `run --config` check it."""
+    config = load_chains(path)
+    if config is None or not config.pipelines:
+        raise UsageError(f"{path}: configures no pipelines (expected a `pipelines:` list)")
+    return [{"name": pipeline.name, "request": pipeline.request} for pipeline in config.pipelines]

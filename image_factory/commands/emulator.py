@@ -15,6 +15,8 @@ from image_factory.cli import UsageError, command_group
 DEFAULT_PORT = 4599
 LOCAL_API = "http://127.0.0.1:8080"  # `image-factory api serve`'s default
 REGION = "us-east-1"
+# Signatures are not checked, but the AWS CLI and SDKs refuse to send a request they cannot sign.
+PLACEHOLDER_CREDENTIALS = "AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test"
 
 
 def register(subparsers: Any) -> None:
@@ -25,7 +27,8 @@ def register(subparsers: Any) -> None:
         "serve",
         help="serve the emulator over HTTP for the AWS CLI and SDKs",
         description="Serve the AppStream emulator over HTTP (smithy-rpc-v2-cbor and awsJson1_1). "
-        "Request signatures are not checked: any credentials work. Stop it with Ctrl-C.",
+        "Request signatures are not checked: any credentials work, but a client needs some to sign "
+        f"(e.g. {PLACEHOLDER_CREDENTIALS}). Stop it with Ctrl-C.",
     )
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
     serve.add_argument(
@@ -162,9 +165,11 @@ def _banner(url: str, args: argparse.Namespace) -> str:
             f"AppStream emulator listening on {url}",
             f"  scenario: {args.scenario or 'defaults'}; simulated time: {time_note}",
             "  protocols: smithy-rpc-v2-cbor and awsJson1_1; request signatures are not checked",
-            "Point clients at it with either:",
-            f"  aws appstream describe-images --endpoint-url {url} --region {REGION}",
-            f"  export AWS_ENDPOINT_URL_APPSTREAM={url}",
+            "Point clients at it with either (any credentials do: a client needs some to sign):",
+            f"  {PLACEHOLDER_CREDENTIALS} aws appstream describe-images "
+            f"--endpoint-url {url} --region {REGION}",
+            f"  export AWS_ENDPOINT_URL_APPSTREAM={url} {PLACEHOLDER_CREDENTIALS} "
+            f"AWS_DEFAULT_REGION={REGION}",
             "Press Ctrl-C to stop.",
         ]
     )

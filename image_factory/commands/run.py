@@ -53,7 +53,8 @@ def register(subparsers: Any) -> None:
         "--json",
         action="store_true",
         help="print one JSON document instead of the progress view: the run as the run API answers "
-        "GET /runs/{id}, with the counters, the cost and what is left in the emulated account",
+        "GET /runs/{id}, with the counters, the cost and what is left in the emulated account; "
+        'an error as {"error": {"code", "message", "fields"}}',
     )
     parser.add_argument(
         "--report",
@@ -114,7 +115,7 @@ def run_locally(
     report_page: str | None = None,
 ) -> int:
     """Check the inputs, run one request on a fresh local engine, report; returns the exit code."""
-    from functions.workflows import DEFAULT_WORKFLOW, get_workflow
+    from functions.workflows import DEFAULT_WORKFLOW, get_workflow, workflow_hint
     from image_factory.local_engine.chained_runs import ChainedRun, announcement, follow_chained_runs
     from image_factory.local_engine.definition import DefinitionError
     from image_factory.local_engine.engine import DEFAULT_RUN_TIMEOUT, DEFAULT_TIME_SCALE, LocalEngine
@@ -133,8 +134,12 @@ def run_locally(
     chosen = get_workflow(workflow or DEFAULT_WORKFLOW)
     request = chosen.parse(document)
     if isinstance(request, list):
+        hint = workflow_hint(document, chosen.name)
+        if hint is not None:
+            raise UsageError(f"{label}: {hint}")
         problems = "; ".join(str(problem) for problem in request)
-        raise UsageError(f"{label}: invalid request: {problems}")
+        fields = [{"field": problem.field, "message": problem.message} for problem in request]
+        raise UsageError(f"{label}: invalid request: {problems}", fields)
     deployment = load_chains(config)
 
     scale = time_scale or DEFAULT_TIME_SCALE

@@ -18,8 +18,9 @@ import os
 import sys
 import time
 from typing import Any, TextIO
+from urllib.parse import urlsplit
 
-from image_factory.cli import UsageError
+from image_factory.cli import CommandError, UsageError
 from image_factory.commands.run import add_workflow_option
 from image_factory.local_engine.outcome import simulated_epoch_of
 from image_factory.remote.client import ApiFailure, ApiUnreachable, RunApiClient
@@ -80,7 +81,13 @@ def _command(subparsers: Any, name: str, help_text: str, func: Any) -> argparse.
     )
     where.add_argument("--profile", metavar="PROFILE", help="AWS profile for a deployed stack")
     where.add_argument("--region", metavar="REGION", help="AWS region of a deployed stack")
-    parser.add_argument("--json", action="store_true", help="print the API's JSON answer")
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print JSON only: the API's answer; when following a run (watch, start --watch), one "
+        "JSON document per line, the start's answer then the run each time it changes, the last "
+        'as it ended; an error as {"error": {"code", "message", "fields"}}',
+    )
     parser.set_defaults(func=_guarded(func))
     return parser
 
@@ -90,16 +97,23 @@ def _guarded(func: Any) -> Any:
         try:
             return int(func(args, _client(args), sys.stdout))
         except ApiFailure as failure:
-            print(f"image-factory: {failure}", file=sys.stderr)
-            return 2 if failure.status == 400 else 1
+            exit_code = 2 if failure.status == 400 else 1
+            raise CommandError(
+                str(failure),
+                code=failure.code,
+                exit_code=exit_code,
+                message=failure.message,
+                fields=failure.fields,
+            ) from None
         except ApiUnreachable as error:
-            print(f"image-factory: {error}", file=sys.stderr)
-            return 1
+            raise CommandError(str(error), code="ApiUnreachable") from None
 
     return run
 
 
 def _client(args: argparse.Namespace) -> RunApiClient:
+    if args.endpoint:
+        _check_endpoint(args.endpoint)
     if args.local:
         return RunApiClient(args.endpoint or DEFAULT_LOCAL_ENDPOINT)
     import boto3
@@ -119,6 +133,20 @@ def _client(args: argparse.Namespace) -> RunApiClient:
         return RunApiClient(api_url(session, stack), SigV4Signer(session))
     except StackLookupError as error:
         raise UsageError(str(error)) from None
+
+
+def _check_endpoint(endpoint: str) -> None:
+    """A base URL urllib can call; anything else would fail later as a traceback or an odd reason."""
+    parts = urlsplit(endpoint)
+    try:
+        port_ok = parts.port is None or parts.port > 0
+    except ValueError:
+        port_ok = False
+    if parts.scheme not in ("http", "https") or not parts.hostname or not port_ok:
+        raise UsageError(
+            f"--endpoint {endpoint!r} is not an API base URL: give http(s)://host:port, "
+            f"e.g. {DEFAULT_LOCAL_ENDPOINT}"
+        )
 
 
 # --- commands -------------------------------------------------------------------------------------
@@ -141,13 +169,23 @@ def run_start(args: argparse.Namespace, client: RunApiClient, out: TextIO) -> in
         if not isinstance(raw, dict):
             raise UsageError(f"{args.request}: a request is a JSON/YAML object")
         document = raw
-    started = client.start(document, args.workflow, args.idempotency_key)
-    if args.json:
+    try:
+        started = client.start(document, args.workflow, args.idempotency_key)
+    except ApiFailure as failure:
+        from functions.workflows import workflow_hint
+
+        hint = workflow_hint(document, args.workflow) if failure.status == 400 else None
+        if hint is None:
+            raise
+        raise UsageError(f"{args.request}: {hint}") from None
+    if args.json and args.watch:
+        print(json.dumps(started), file=out)  # the first line of a JSON Lines stream
+    elif args.json:
         _print_json(started, out)
     else:
         print(f"started {started['run_id']} ({_started_what(started)})", file=out)
     if args.watch:
-        return follow(client, str(started["run_id"]), _interval(args), out)
+        return follow(client, str(started["run_id"]), _interval(args), out, as_json=args.json)
     return 0
 
 
@@ -161,7 +199,7 @@ def run_status(args: argparse.Namespace, client: RunApiClient, out: TextIO) -> i
 
 
 def run_watch(args: argparse.Namespace, client: RunApiClient, out: TextIO) -> int:
-    return follow(client, args.run_id, _interval(args), out)
+    return follow(client, args.run_id, _interval(args), out, as_json=args.json)
 
 
 def run_list(args: argparse.Namespace, client: RunApiClient, out: TextIO) -> int:
@@ -206,33 +244,49 @@ def run_cancel(args: argparse.Namespace, client: RunApiClient, out: TextIO) -> i
 # --- following a run ------------------------------------------------------------------------------
 
 
-def follow(client: RunApiClient, run_id: str, interval: float, out: TextIO) -> int:
-    """Print each change of the run's steps and outputs until it ends; 0 if it SUCCEEDED, else 1."""
+def follow(client: RunApiClient, run_id: str, interval: float, out: TextIO, *, as_json: bool = False) -> int:
+    """Print each change of the run's steps and outputs until it ends; 0 if it SUCCEEDED, else 1.
+    As JSON: the whole run on one line at each change (JSON Lines), the last as it ended."""
     seen: dict[str, tuple[Any, ...]] = {}
     shown: set[str] = set()
     status = None
     while True:
         run = client.get_run(run_id)
-        origin = simulated_epoch_of(run.get("started_at"))
-        if status is None and origin is not None:
-            print(f"{run_id}: started {run['started_at']}; times below count from the start", file=out)
-        for step in run.get("steps", []):
-            view = (step["status"], step.get("polls"), step.get("last_state"))
-            if seen.get(step["step"]) != view:
-                seen[step["step"]] = view
-                print(f"  {describe_step(step, origin)}", file=out)
-        for line in outputs(run):
-            if line not in shown:
-                shown.add(line)
-                print(f"  {line}", file=out)
-        if run["status"] != status:
-            status = run["status"]
-            print(f"{run_id}: {status}", file=out)
+        lines = _changes(run, status, seen, shown)
+        status = run["status"]
+        if as_json and lines:
+            print(json.dumps(run), file=out, flush=True)
+        elif lines:
+            print("\n".join(lines), file=out, flush=True)
         if status in ENDED:
-            for line in closing_lines(run):
-                print(f"  {line}", file=out)
+            if not as_json:
+                for line in closing_lines(run):
+                    print(f"  {line}", file=out)
             return 0 if status == "SUCCEEDED" else 1
         time.sleep(interval)
+
+
+def _changes(
+    run: dict[str, Any], status: str | None, seen: dict[str, tuple[Any, ...]], shown: set[str]
+) -> list[str]:
+    """The lines telling what changed since the last look (recording what was seen)."""
+    lines = []
+    origin = simulated_epoch_of(run.get("started_at"))
+    run_id = run["run_id"]
+    if status is None and origin is not None:
+        lines.append(f"{run_id}: started {run['started_at']}; times below count from the start")
+    for step in run.get("steps", []):
+        view = (step["status"], step.get("polls"), step.get("last_state"))
+        if seen.get(step["step"]) != view:
+            seen[step["step"]] = view
+            lines.append(f"  {describe_step(step, origin)}")
+    for line in outputs(run):
+        if line not in shown:
+            shown.add(line)
+            lines.append(f"  {line}")
+    if run["status"] != status:
+        lines.append(f"{run_id}: {run['status']}")
+    return lines
 
 
 def _started_what(started: dict[str, Any]) -> str:

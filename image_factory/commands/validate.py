@@ -25,7 +25,7 @@ def register(subparsers: Any) -> None:
 
 
 def validate_command(args: argparse.Namespace) -> int:
-    from functions.workflows import DEFAULT_WORKFLOW, get_workflow
+    from functions.workflows import DEFAULT_WORKFLOW, get_workflow, workflow_hint
     from image_factory.local_engine.inputs import InputError, load_request_document
 
     try:
@@ -35,6 +35,9 @@ def validate_command(args: argparse.Namespace) -> int:
     workflow = get_workflow(getattr(args, "workflow", DEFAULT_WORKFLOW))
     result = workflow.parse(document)
     if isinstance(result, list):
+        hint = workflow_hint(document, workflow.name)
+        if hint is not None:
+            raise UsageError(f"{label}: {hint}")
         print(
             f"{label}: invalid request ({len(result)} problem{'s' if len(result) > 1 else ''}):",
             file=sys.stderr,

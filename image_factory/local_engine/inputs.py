@@ -13,6 +13,7 @@ from typing import Any, Literal
 import yaml
 
 from appstream_emulator.scenario import Scenario, ScenarioError
+from functions import documents
 
 Kind = Literal["requests", "scenarios"]
 _SUFFIXES: dict[Kind, tuple[str, ...]] = {
@@ -49,6 +50,8 @@ def _resolve(kind: Kind, reference: str) -> tuple[str, str]:
             return str(path), path.read_text(encoding="utf-8")
         except OSError as error:
             raise InputError(f"{path}: cannot read: {error.strerror}") from None
+        except UnicodeDecodeError as error:
+            raise InputError(f"{path}: not UTF-8 text (byte {error.start}); save it as UTF-8") from None
     for suffix in ("", *_SUFFIXES[kind]):
         entry = examples(kind) / f"{reference}{suffix}"
         if entry.is_file():
@@ -59,9 +62,30 @@ def _resolve(kind: Kind, reference: str) -> tuple[str, str]:
 
 def _parse(label: str, text: str) -> Any:
     try:
-        return json.loads(text) if text.lstrip().startswith(("{", "[")) else yaml.safe_load(text)
+        if text.lstrip().startswith(("{", "[")):
+            return documents.loads(text)
+        return yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader: builds no objects
+    except documents.DuplicateKey as error:
+        raise InputError(f"{label}: {error}") from None
     except (json.JSONDecodeError, yaml.YAMLError) as error:
         raise InputError(f"{label}: not valid JSON or YAML: {error}") from None
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """safe_load, refusing a key written twice in one mapping (YAML keeps the last one)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # `<<: *base` and then keys that override it are meant
+            key = self.construct_object(key_node, deep=deep)
+            if not isinstance(key, str | int | float | bool):
+                continue  # an unhashable key: SafeLoader names that mistake itself
+            if key in seen:
+                raise documents.DuplicateKey(key, f" (line {key_node.start_mark.line + 1})")
+            seen.add(key)
+        return super().construct_mapping(node, deep)
 
 
 def load_request_document(reference: str) -> tuple[str, Any]:

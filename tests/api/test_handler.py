@@ -186,3 +186,23 @@ def test_cancelling_a_finished_run_is_409(api: Api) -> None:
 def test_a_body_is_read_as_json_whatever_its_content_type(api: Api, content_type: str) -> None:
     answer = api.call("POST", "/runs", raw=b'{"pipeline": "golden"}', content_type=content_type)
     assert answer.status == 202, answer.document
+
+
+@pytest.mark.parametrize("path", ["/runs", "/workflows/image-pipeline/runs", "/workflows/retention/runs"])
+def test_an_array_of_requests_is_refused_and_starts_nothing(api: Api, path: str) -> None:
+    retention = {"name": "web-retention", "pipelines": ["web"]}
+    body = [retention, retention] if "retention" in path else [request(), request(pipeline="other")]
+    answer = api.call("POST", path, body)
+    assert answer.status == 400, answer.document
+    assert fields(answer) == {"(body)"}
+    assert "JSON object" in answer.document["error"]["fields"][0]["message"]
+    assert api.executions() == [] and api.executions("retention") == []
+
+
+def test_a_body_with_a_key_written_twice_is_refused(api: Api) -> None:
+    raw = b'{"pipeline": "golden", "pipeline": "office"}'
+    answer = api.call("POST", "/runs", raw=raw)
+    assert answer.status == 400, answer.document
+    (problem,) = answer.document["error"]["fields"]
+    assert problem["field"] == "(body)" and "'pipeline'" in problem["message"]
+    assert api.executions() == []

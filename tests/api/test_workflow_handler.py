@@ -7,9 +7,12 @@ from typing import Any
 
 import pytest
 
+from functions import names
 from functions.api import executions
 from functions.workflows import WORKFLOWS
-from tests.api.conftest import Api
+from tests.api.conftest import CONFIGURED, Api
+
+CONFIGURED_REQUEST = CONFIGURED["pipelines"][0]["request"]
 
 EXPORT_ROLE = "arn:aws:iam::123456789012:role/image-factory-appstream-export"
 REQUESTS: dict[str, dict[str, Any]] = {
@@ -120,6 +123,36 @@ def test_a_key_reused_for_another_request_is_409(api: Api) -> None:
     assert changed.status == 409
     assert "idempotency key" in changed.document["error"]["message"]
     assert len(api.executions("retention")) == 1
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "other"),
+    [
+        ("/runs", {"pipeline": "golden"}, {"pipeline": "office"}),
+        (
+            "/workflows/retention/runs",
+            REQUESTS["retention"],
+            {**REQUESTS["retention"], "name": "app-retention"},
+        ),
+    ],
+)
+def test_a_key_reused_for_another_pipeline_or_job_is_409(
+    api: Api, monkeypatch: pytest.MonkeyPatch, path: str, body: Any, other: Any
+) -> None:
+    configured = {
+        "pipelines": [{"name": name, "request": CONFIGURED_REQUEST} for name in ("golden", "office")]
+    }
+    monkeypatch.setenv(names.ENV_PIPELINES_CONFIG, json.dumps(configured))
+    key = {"Idempotency-Key": "nightly-2026-11-28"}
+    first = api.call("POST", path, body, headers=key)
+    assert first.status == 202, first.document
+
+    changed = api.call("POST", path, other, headers=key)
+    assert changed.status == 409, changed.document
+    assert "already used for a different request" in changed.document["error"]["message"]
+    assert api.call("POST", path, body, headers=key).document["run_id"] == first.document["run_id"]
+    workflow = "retention" if "retention" in path else "image-pipeline"
+    assert len(api.executions(workflow)) == 1
 
 
 def test_a_malformed_idempotency_key_is_400(api: Api) -> None:

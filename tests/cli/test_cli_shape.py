@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import subprocess
-import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -64,14 +63,24 @@ def test_a_subcommand_keeps_its_own_handler() -> None:
     assert args.func.__name__ != "show_help"
 
 
-def test_run_as_a_module_a_mistake_is_one_line_not_a_traceback() -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "image_factory.cli", "run", "no-such-request"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+BAD_PIPELINES = """\
+pipelines:
+  - name: golden
+    request:
+      source: {image_name: base-image}
+      builder: {instance_type: huge, subnet_ids: [subnet-0a1b2c3d4e5f60718]}
+"""
 
-    assert done.returncode == 2
-    assert done.stderr.startswith("image-factory: no-such-request: no such file")
-    assert "Traceback" not in done.stderr
+
+def test_api_serve_refuses_the_pipelines_file_deploy_and_run_refuse(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "pipelines.yaml"
+    config.write_text(BAD_PIPELINES)
+
+    assert main(["run", "--config", str(config), "reference"]) == 2
+    refused_by_run = capsys.readouterr().err
+    assert main(["api", "serve", "--port", "0", "--pipelines", str(config)]) == 2
+    refused = capsys.readouterr().err
+    assert refused == refused_by_run
+    assert refused.count("\n") == 1 and "pipelines[0].request.builder.instance_type" in refused

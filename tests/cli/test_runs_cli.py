@@ -95,3 +95,76 @@ def test_usage_mistakes_and_unknown_runs(server: LocalApiServer, capsys: pytest.
     assert "NotFound" in capsys.readouterr().err
     assert main(["status", "x", "--local", "--endpoint", "http://127.0.0.1:9"]) == 1
     assert "no answer" in capsys.readouterr().err
+
+
+def json_lines(text: str) -> list[dict[str, object]]:
+    lines = text.splitlines()
+    assert lines, "nothing printed"
+    return [json.loads(line) for line in lines]
+
+
+def test_watch_json_prints_one_run_document_per_line(
+    server: LocalApiServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(cli(server, "start", request_file(tmp_path, fast_request("from-existing-image")))) == 0
+    run_id = started_run(capsys)
+
+    assert main([*cli(server, "watch", run_id), "--interval", "0.05", "--json"]) == 0
+
+    documents = json_lines(capsys.readouterr().out)
+    assert {document["run_id"] for document in documents} == {run_id}
+    assert documents[-1]["status"] == "SUCCEEDED"
+
+
+def test_start_json_watch_prints_only_json_the_start_then_the_run(
+    server: LocalApiServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    request = request_file(tmp_path, fast_request("from-existing-image"))
+    assert main([*cli(server, "start", request), "--json", "--watch"]) == 0
+
+    started, *runs = json_lines(capsys.readouterr().out)
+    assert started["status"] == "STARTING" and "links" in started
+    assert runs and runs[-1]["run_id"] == started["run_id"] and runs[-1]["status"] == "SUCCEEDED"
+
+
+@pytest.mark.parametrize(
+    ("command", "code", "exit_code"),
+    [
+        (["status", "no-such-run"], "NotFound", 1),
+        (["cancel", "no-such-run"], "NotFound", 1),
+        (["start"], "InvalidInput", 2),
+    ],
+)
+def test_under_json_an_error_is_a_json_document_on_stdout(
+    server: LocalApiServer, capsys: pytest.CaptureFixture[str], command: list[str], code: str, exit_code: int
+) -> None:
+    assert main([*cli(server, *command), "--json"]) == exit_code
+    printed = capsys.readouterr()
+    error = json.loads(printed.out)["error"]
+    assert error["code"] == code and error["message"] and printed.err == ""
+
+
+def test_under_json_a_bad_request_names_its_fields_in_the_error_document(
+    server: LocalApiServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = {**fast_request("from-existing-image"), "builder": {"instance_type": "huge", "root_volume_gb": 1}}
+    assert main([*cli(server, "start", request_file(tmp_path, bad)), "--json"]) == 2
+    error = json.loads(capsys.readouterr().out)["error"]
+    assert error["code"] == "InvalidRequest"
+    assert {"builder.instance_type", "builder.root_volume_gb"} <= {item["field"] for item in error["fields"]}
+
+
+def test_under_json_a_local_run_that_cannot_start_answers_a_json_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["run", "--local", "no-such-request", "--json"]) == 2
+    printed = capsys.readouterr()
+    assert json.loads(printed.out)["error"]["code"] == "InvalidInput" and printed.err == ""
+
+
+def test_starting_a_lifecycle_request_without_its_workflow_gets_one_hint(
+    server: LocalApiServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(cli(server, "start", "retention-dry-run")) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "this looks like a retention request: add --workflow retention" in error

@@ -185,3 +185,28 @@ def test_a_wrapper_installed_after_ours_survives_the_block() -> None:
     assert still_wrapped
     assert "before-send.appstream.DescribeImages" in seen
     assert HierarchicalEmitter.emit is botocore_emit
+
+
+@pytest.fixture
+def no_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: object) -> None:
+    """A clean machine: no credentials in the environment, no ~/.aws files."""
+    for variable in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", f"{tmp_path}/no-config")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", f"{tmp_path}/no-credentials")
+
+
+@pytest.mark.usefixtures("no_credentials")
+def test_clients_need_no_credentials_in_process() -> None:
+    with emulated_appstream(emulator()) as target:
+        import_image(boto3.client("appstream", region_name="us-east-1"), "no-credentials")
+    assert private_image_names(target) == ["no-credentials"]
+    assert boto3.Session().get_credentials() is None  # and none were left behind
+
+
+@pytest.mark.usefixtures("no_credentials")
+def test_a_local_run_needs_no_credentials(capsys: pytest.CaptureFixture[str]) -> None:
+    from image_factory.cli import main
+
+    assert main(["run", "--local", "reference"]) == 0, capsys.readouterr().err
+    assert "SUCCEEDED" in capsys.readouterr().out

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import selectors
+import shlex
 import signal
 import socket
 import subprocess
@@ -21,10 +23,11 @@ ROLE = "arn:aws:iam::123456789012:role/AppStreamImageFactory"
 STARTUP_LIMIT_SECONDS = 60
 
 
-def start_server(*args: str) -> tuple[subprocess.Popen[str], str, str]:
+def start_server(*args: str, env: dict[str, str] | None = None) -> tuple[subprocess.Popen[str], str, str]:
     """Start `image-factory emulator serve --port 0 ...`; returns the process, its URL and its banner."""
     process = subprocess.Popen(
         [sys.executable, "-m", "image_factory.cli", "emulator", "serve", "--port", "0", *args],
+        env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -121,3 +124,29 @@ def test_schema_prints_the_scenario_json_schema(capsys: pytest.CaptureFixture[st
     schema = json.loads(capsys.readouterr().out)
     assert code == 0
     assert {"durations", "quotas", "faults"} <= set(schema["properties"])
+
+
+def test_the_banner_command_works_on_a_machine_without_credentials(tmp_path: Path) -> None:
+    clean = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(tmp_path),
+        "AWS_CONFIG_FILE": str(tmp_path / "no-config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "no-credentials"),
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+    process, url, banner = start_server(env=clean)
+    try:
+        (line,) = [line.strip() for line in banner.splitlines() if "aws appstream describe-images" in line]
+        words = shlex.split(line)
+        assignments = dict(word.split("=", 1) for word in words[: words.index("aws")])
+        command = [sys.executable, "-m", "awscli", *words[words.index("aws") + 1 :], "--output", "json"]
+        completed = subprocess.run(
+            command, env={**clean, **assignments}, capture_output=True, text=True, timeout=120, check=False
+        )
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=STARTUP_LIMIT_SECONDS)
+
+    assert completed.returncode == 0, completed.stderr
+    assert "Images" in json.loads(completed.stdout)
+    assert f"--endpoint-url {url}" in line

@@ -121,10 +121,16 @@ def test_an_invalid_request_or_scenario_exits_2_naming_the_field(
     scenario = tmp_path / "scenario.yaml"
     scenario.write_text(yaml.safe_dump({"quotas": {"image_builders": -1}}))
 
-    assert main(["run", "--local", str(request), "--json"]) == 2
+    assert main(["run", "--local", str(request)]) == 2
     assert "builder.root_volume_gb" in capsys.readouterr().err
-    assert main(["run", "--local", "reference", "--scenario", str(scenario), "--json"]) == 2
+    assert main(["run", "--local", "reference", "--scenario", str(scenario)]) == 2
     assert "quotas.image_builders" in capsys.readouterr().err
+    # Under --json the same error is a document on stdout, each bad field listed.
+    assert main(["run", "--local", str(request), "--json"]) == 2
+    error = json.loads(capsys.readouterr().out)["error"]
+    assert [item["field"] for item in error["fields"]] == ["builder.root_volume_gb"]
+    assert main(["run", "--local", "reference", "--scenario", str(scenario), "--json"]) == 2
+    assert "quotas.image_builders" in json.loads(capsys.readouterr().out)["error"]["message"]
 
 
 def test_the_demo_runs_the_reference_pipeline(capsys: pytest.CaptureFixture[str]) -> None:

@@ -69,7 +69,7 @@ def test_a_request_for_another_workflow_is_refused_before_anything_runs(
     request = _write(tmp_path, backup_request())
 
     assert main(["run", "--local", str(request)]) == 2  # the image pipeline's request model refuses it
-    assert "invalid request" in capsys.readouterr().err
+    assert "this looks like an export-backup request: add --workflow export-backup" in capsys.readouterr().err
 
 
 def test_validate_names_every_bad_field_of_a_lifecycle_request(
