@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 from image_factory.cli import CommandError, UsageError
 from image_factory.commands.run import add_workflow_option
+from image_factory.local_engine.formatting import duration, table
 from image_factory.local_engine.outcome import simulated_epoch_of
 from image_factory.remote.client import ApiFailure, ApiUnreachable, RunApiClient
 from image_factory.remote.run_view import closing_lines, describe_run, describe_step, outputs
@@ -62,6 +63,9 @@ def register(subparsers: Any) -> None:
     listing.add_argument("--pipeline", metavar="NAME")
     listing.add_argument("--status", choices=STATUSES)
     listing.add_argument("--limit", type=int, default=20, metavar="N", help="runs to show (default 20)")
+    listing.add_argument(
+        "--next-token", metavar="TOKEN", help="go on from where a previous list stopped (it prints the token)"
+    )
 
     cancel = _command(subparsers, "cancel", "cancel a run: stop it and clean up", run_cancel)
     cancel.add_argument("run_id", metavar="RUN_ID")
@@ -206,7 +210,7 @@ def run_list(args: argparse.Namespace, client: RunApiClient, out: TextIO) -> int
     if args.limit < 1:
         raise UsageError("--limit must be at least 1")
     runs: list[dict[str, Any]] = []
-    token: str | None = None
+    token: str | None = args.next_token
     while len(runs) < args.limit:
         page = client.list_runs(args.pipeline, args.status, min(100, args.limit - len(runs)), token)
         runs.extend(page["runs"])
@@ -216,13 +220,37 @@ def run_list(args: argparse.Namespace, client: RunApiClient, out: TextIO) -> int
     if args.json:
         _print_json({"runs": runs, "next_token": token}, out)
         return 0
-    if not runs:
-        print("no runs", file=out)
-    for run in runs:
-        step = run.get("current_step") or "-"
-        workflow, started = run.get("workflow") or "-", run.get("started_at") or "-"
-        print(f"{run['run_id']:<42} {workflow:<15} {run['status']:<10} {started:<21} {step}", file=out)
+    print(runs_table(runs) if runs else "no runs", file=out)
+    if token:
+        filters = "".join(
+            f" --{name} {value}"
+            for name, value in (("pipeline", args.pipeline), ("status", args.status))
+            if value
+        )
+        print(f"more: image-factory list{filters} --next-token {token}", file=out)
     return 0
+
+
+def runs_table(runs: list[dict[str, Any]]) -> str:
+    rows = [
+        [
+            run["run_id"],
+            run.get("workflow") or "-",
+            run.get("pipeline") or "-",
+            run["status"],
+            run.get("started_at") or "-",
+            _took(run),
+            run.get("current_step") or "-",
+        ]
+        for run in runs
+    ]
+    header = ["run", "workflow", "pipeline", "status", "started", "duration", "step"]
+    return table(header, rows, indent="")
+
+
+def _took(run: dict[str, Any]) -> str:
+    started, finished = simulated_epoch_of(run.get("started_at")), simulated_epoch_of(run.get("finished_at"))
+    return duration(finished - started) if started is not None and finished is not None else "-"
 
 
 def run_cancel(args: argparse.Namespace, client: RunApiClient, out: TextIO) -> int:

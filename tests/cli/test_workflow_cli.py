@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -34,8 +35,28 @@ def test_a_bundled_retention_example_starts_and_is_watched_to_success(
     assert main(cli(server, "status", run_id)) == 0
     assert "retention job web-retention" in capsys.readouterr().out
     assert main(cli(server, "list", "--pipeline", "web-retention")) == 0
-    (line,) = capsys.readouterr().out.splitlines()
-    assert line.split()[:3] == [run_id, "retention", "SUCCEEDED"]
+    header, _, line = capsys.readouterr().out.splitlines()
+    assert header.split() == ["run", "workflow", "pipeline", "status", "started", "duration", "step"]
+    assert line.split()[:4] == [run_id, "retention", "web-retention", "SUCCEEDED"]
+    assert re.fullmatch(r"(\d+h \d\dm|\d+m \d\ds|\d+s)", " ".join(line.split()[5:-1]))
+
+
+def test_list_pages_on_with_the_token_it_prints(
+    server: LocalApiServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for _ in range(3):
+        assert main(cli(server, "start", "--workflow", "retention", "retention-dry-run", "--watch")) == 0
+    capsys.readouterr()
+
+    assert main(cli(server, "list", "--pipeline", "web-retention", "--limit", "2")) == 0
+    first = capsys.readouterr().out.splitlines()
+    assert len(first) == 2 + 2 + 1  # header, rule, two runs, the way on
+    more = first[-1].split()
+    assert more[:5] == ["more:", "image-factory", "list", "--pipeline", "web-retention"]
+    assert main(cli(server, *more[2:])) == 0
+    rest = capsys.readouterr().out.splitlines()[2:]
+    shown = [line.split()[0] for line in first[2:4] + rest if not line.startswith("more:")]
+    assert len(shown) == len(set(shown)) >= 3  # no run twice, none lost between the pages
 
 
 def test_a_request_file_with_an_idempotency_key_starts_one_run(
