@@ -99,6 +99,9 @@ class Step(_Answer):
     ended_at: str | None = None
     duration_seconds: float | None = None
     next_check_at: str | None = Field(None, description="when a running step is checked next")
+    next_check_in_seconds: float | None = Field(
+        None, description="how long until that check, as of this answer (on the workflow's clock)"
+    )
     checks: list[Check] = Field(default_factory=list, description="each check: when, and what it saw")
     error: StepError | None = None
     resource: dict[str, Any] = Field(default_factory=dict)
@@ -111,6 +114,7 @@ class CurrentWait(_Answer):
     polls: int
     last_state: str | None = None
     next_check_at: str | None = Field(None, description="ISO-8601 UTC time of the next check")
+    next_check_in_seconds: float | None = Field(None, description="how long until that check")
 
 
 class RunSummary(_Answer):

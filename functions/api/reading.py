@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
+from functions import timeutil
 from functions.api import executions, tokens
 from functions.api.errors import NotFound
 from functions.api.models import CurrentWait, RunDetail, RunPage, RunSummary, Step, links
@@ -17,10 +18,10 @@ def get_run(settings: ApiSettings, records: RunRecords, run_id: str) -> RunDetai
     run = records.get_run(run_id)
     if run is None:
         return _starting(settings, run_id)
-    steps = [Step.model_validate(step) for step in records.get_steps(run_id)]
+    steps = _visible([Step.model_validate(step) for step in records.get_steps(run_id)])
     return RunDetail(
         **summary(settings, run).model_dump(),
-        steps=_visible(steps),
+        steps=steps,
         current_wait=_current_wait(steps) if run.get("status") == "RUNNING" else None,
         resources=run.get("resources") or {},
         links=links(run_id),
@@ -71,9 +72,18 @@ def _starting(settings: ApiSettings, run_id: str) -> RunDetail:
 def _visible(steps: list[Step]) -> list[Step]:
     # A next check only means something while the step still runs.
     return [
-        step if step.status == "RUNNING" else step.model_copy(update={"next_check_at": None})
+        step.model_copy(update={"next_check_in_seconds": _seconds_until(step.next_check_at)})
+        if step.status == "RUNNING"
+        else step.model_copy(update={"next_check_at": None})
         for step in steps
     ]
+
+
+def _seconds_until(moment: str | None) -> float | None:
+    if not moment:
+        return None
+    at = datetime.fromisoformat(moment.replace("Z", "+00:00")).timestamp()
+    return round(max(at - timeutil.now_epoch(), 0.0), 1)
 
 
 def _current_wait(steps: list[Step]) -> CurrentWait | None:
@@ -82,7 +92,11 @@ def _current_wait(steps: list[Step]) -> CurrentWait | None:
         return None
     step = waiting[-1]
     return CurrentWait(
-        step=step.step, polls=step.polls, last_state=step.last_state, next_check_at=step.next_check_at
+        step=step.step,
+        polls=step.polls,
+        last_state=step.last_state,
+        next_check_at=step.next_check_at,
+        next_check_in_seconds=step.next_check_in_seconds,
     )
 
 

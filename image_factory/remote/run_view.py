@@ -53,7 +53,9 @@ def describe_step(step: dict[str, Any], origin: float | None = None) -> str:
     next_check = since(origin, step.get("next_check_at")) if status == "RUNNING" else None
     if next_check:
         reason = waiting_for(step["step"], step.get("resource"))
-        parts.append(f"waiting for {reason}, next check at {next_check}")
+        within = step.get("next_check_in_seconds")
+        when = f"in {duration(within)} (at {next_check})" if within is not None else f"at {next_check}"
+        parts.append(f"waiting for {reason}, next check {when}")
     if status == "SUCCEEDED" and step.get("duration_seconds") is not None:
         parts.append(f"in {duration(step['duration_seconds'])}")
     details = ", ".join(parts)

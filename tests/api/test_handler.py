@@ -124,6 +124,9 @@ def test_a_run_shows_its_steps_and_current_wait(api: Api) -> None:
     wait = run["current_wait"]
     assert wait["step"] == "import" and wait["polls"] == 1
     assert wait["next_check_at"] > run["started_at"]
+    # Asked at once, the next check is about the planned 300 s away.
+    assert 290 <= wait["next_check_in_seconds"] <= 300
+    assert run["steps"][0]["next_check_in_seconds"] == wait["next_check_in_seconds"]
 
 
 def test_runs_list_newest_first_in_pages_with_filters(api: Api) -> None:

@@ -50,6 +50,8 @@ def test_a_wait_says_what_it_waits_for_and_when_it_looks_again_counted_from_the_
     assert "13:40" not in line
     text = describe_run(run([waiting]))
     assert "times below count from the start" in text and "next check at +0:40:00" in text
+    soon = describe_step({**waiting, "next_check_in_seconds": 270.0}, origin=1796216400.0)
+    assert soon.endswith("next check in 4m 30s (at +0:40:00)")
 
 
 def test_the_outputs_show_in_the_human_view() -> None:
