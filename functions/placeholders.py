@@ -3,8 +3,9 @@
 A run id can begin with the words a name puts before it: the run API names a run
 `<pipeline>-<date>-<time>-<hex>`, so `{pipeline}-{date}-{run}` would say the pipeline and the
 date twice. `{run}` therefore shares those leading words with the text just before it: the
-name still holds the whole run id (so it stays unique and the same on every retry of the run),
-only once.
+name still holds the run id's date, time and digest whole (so it stays unique and the same on
+every retry of the run), and its words only once. A long pipeline name is shortened in the run
+id to its first words; those are shared the same way.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 PLACEHOLDERS = ("pipeline", "date", "run")
 _FIELD = re.compile(r"\{([^{}]*)\}")
 _SEPARATORS = "-_."
+RUN_NAME_PREFIX = 18  # of the pipeline or job name (or key), so a run id stays under 40 characters
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,7 @@ def render(template: str, values: NameValues, others: Mapping[str, str] | None =
         text += template[position : match.start()]
         name = match.group(1)
         if name == "run":
-            text += _rest_of_run(text, values.run)
+            text += _rest_of_run(text, values.run, values.pipeline)
         elif name == "date" and values.date in re.split(f"[{re.escape(_SEPARATORS)}]", text):
             text = text[:-1] if text[-1:] in _SEPARATORS else text
         else:
@@ -51,8 +53,38 @@ def render(template: str, values: NameValues, others: Mapping[str, str] | None =
     return text + template[position:]
 
 
-def _rest_of_run(before: str, run: str) -> str:
-    """`run` without its leading words that `before` already ends with (whole words only)."""
+def _rest_of_run(before: str, run: str, pipeline: str) -> str:
+    """`run` without its leading words that `before` already ends with (whole words only).
+
+    A run id named after a long pipeline begins with the pipeline's first words only
+    (`office-desktop-20261203-...` for `office-desktop-updates`): read with the whole name, its
+    leading words are shared too.
+    """
+    rest = _shared_tail(before, run)
+    short = _short_name_of(pipeline, run)
+    if rest == run and short:
+        whole = pipeline + run[len(short) :]
+        shared = _shared_tail(before, whole)
+        rest = shared if shared != whole else run
+    return rest
+
+
+def _short_name_of(pipeline: str, run: str) -> str | None:
+    """The shortened pipeline name `run` starts with, when the run API shortened it."""
+    short = run_name_prefix(pipeline)
+    return short if short != pipeline and run.startswith(short + "-") else None
+
+
+def run_name_prefix(name: str) -> str:
+    """What a run id keeps of a pipeline or job name: at most RUN_NAME_PREFIX characters, cut at
+    a word's end where it has one (`office-desktop` of `office-desktop-updates`)."""
+    if len(name) <= RUN_NAME_PREFIX:
+        return name
+    cut = max(name.rfind(separator, 0, RUN_NAME_PREFIX + 1) for separator in _SEPARATORS)
+    return name[:cut] if cut > 0 else name[:RUN_NAME_PREFIX]
+
+
+def _shared_tail(before: str, run: str) -> str:
     words = run.split("-")
     for count in range(len(words) - 1, 0, -1):  # at least the last word stays
         lead = "-".join(words[:count]) + "-"

@@ -20,10 +20,10 @@ from typing import Any
 from functions.api import executions
 from functions.api.errors import Conflict
 from functions.api.settings import ApiSettings
+from functions.placeholders import RUN_NAME_PREFIX, run_name_prefix
 
 IDEMPOTENCY_KEY = r"^[A-Za-z0-9_.:-]{1,64}$"
 _NAME_ATTEMPTS = 3
-_NAME_PREFIX = 18  # of the pipeline or job name (or key), so a run id stays under 40 characters
 _NOT_NAME_CHARACTER = re.compile(r"[^A-Za-z0-9_.-]")
 
 
@@ -41,7 +41,7 @@ def new_run_id(name: str) -> str:
     # Wall-clock time, as Step Functions stamps the execution's StartTime, which the workflow dates
     # the run's names by (on the local engine the functions' own clock runs faster).
     moment = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    return f"{name[:_NAME_PREFIX]}-{moment}-{secrets.token_hex(2)}"
+    return f"{run_name_prefix(name)}-{moment}-{secrets.token_hex(2)}"
 
 
 def keyed_run_id(workflow: str, key: str) -> str:
@@ -49,7 +49,7 @@ def keyed_run_id(workflow: str, key: str) -> str:
     after the key alone, not the pipeline or job, so reusing a key for another one finds the run
     the key started (and is refused) instead of starting a second."""
     digest = hashlib.sha256(f"{workflow}\n{key}".encode()).hexdigest()[:20]
-    readable = _NOT_NAME_CHARACTER.sub("-", key[:_NAME_PREFIX]).lstrip("-_.")
+    readable = _NOT_NAME_CHARACTER.sub("-", key[:RUN_NAME_PREFIX]).lstrip("-_.")
     return f"{readable}-{digest}" if readable else digest
 
 

@@ -63,7 +63,9 @@ def step_status(run: dict[str, Any], step: str) -> str | None:
 def builders_of(server: LocalApiServer, run_id: str) -> list[str]:
     """Names of the run's image builders left in the emulated account."""
     names = [builder["name"] for builder in server.engine.inventory().get("image_builders", [])]
-    return [name for name in names if run_id in name]
+    # Names hold the run id's date, time and digest whole (its first words may be the pipeline's).
+    unique = "-".join(run_id.split("-")[-3:])
+    return [name for name in names if unique in name]
 
 
 def lifecycle_engine() -> LocalEngine:

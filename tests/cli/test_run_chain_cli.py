@@ -19,7 +19,7 @@ ROLES = {
 }
 # The bundled `from-existing-image` example's pipeline.
 PIPELINE = {
-    "name": "patch-tuesday",
+    "name": "from-existing-image",
     "request": {
         "source": {"image_name": "AppStream-WinServer2022-09-08-2025"},
         "builder": {"instance_type": "stream.standard.medium", "subnet_ids": ["subnet-0a1b2c3d4e5f60718"]},
@@ -29,10 +29,10 @@ PIPELINE = {
 
 
 def config_file(tmp_path: Path, fleet: str) -> str:
-    """A configuration that rolls each image of patch-tuesday out to `fleet`."""
+    """A configuration that rolls each image of from-existing-image out to `fleet`."""
     rollout = {
         "name": "test-fleet-rollout",
-        "after_pipeline": "patch-tuesday",
+        "after_pipeline": "from-existing-image",
         "request": {"fleets": [{"name": fleet}]},
     }
     document = {"roles": ROLES, "pipelines": [PIPELINE], "lifecycle": {"fleet_rollouts": [rollout]}}
@@ -41,7 +41,7 @@ def config_file(tmp_path: Path, fleet: str) -> str:
     return str(path)
 
 
-# The example the README runs: patch-tuesday, then a rollout of web-always-on.
+# The example the README runs: from-existing-image, then a rollout of web-always-on.
 BUNDLED_CHAINS = str(Path(__file__).resolve().parents[2] / "image_factory" / "examples" / "chains.yaml")
 
 
@@ -57,7 +57,7 @@ def test_the_pipeline_run_starts_the_chained_rollout_which_moves_the_fleet_to_it
     report = json.loads(capsys.readouterr().out)
     new_image = report["resources"]["snapshot_agent"]["image_name"]
     (chained,) = report["chained"]
-    assert chained["rule"] == "web-test-rollout-after-patch-tuesday"
+    assert chained["rule"] == "web-test-rollout-after-from-existing-image"
     assert chained["status"] == "SUCCEEDED"
     fleet = chained["resources"]["rollout:web-always-on"]
     assert (fleet["image"], fleet["previous_image"], fleet["outcome"]) == (
@@ -74,7 +74,7 @@ def test_a_failed_chained_rollout_fails_the_command_though_the_pipeline_run_succ
 
     out = capsys.readouterr().out
     assert "  chains: 1 rule from " in out
-    assert "Rule test-fleet-rollout-after-patch-tuesday started run run-002-" in out
+    assert "Rule test-fleet-rollout-after-from-existing-image started run run-002-" in out
     summaries = [line for line in out.splitlines() if line.startswith("Run run-")]
     assert [line.split(":")[1].split()[0] for line in summaries] == ["SUCCEEDED", "FAILED"]
 

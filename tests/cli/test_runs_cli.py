@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -50,20 +51,22 @@ def test_start_then_watch_follows_the_run_to_success(
     assert f"{run_id}: SUCCEEDED" in out
     for step in ("source", "builder_slot", "builder", "snapshot", "cleanup"):
         assert f"  {step}" in out
-    assert "  new image: patch-tuesday-" in out and "  root volume: " in out
+    assert "  new image: from-existing-image-" in out and "  root volume: " in out
+    # The run id holds the pipeline's first words; the image's name says them once.
+    assert f"  new image: from-existing-image-{run_id.removeprefix('from-existing-')}\n" in out
     assert main(cli(server, "status", run_id)) == 0
-    assert "  new image: patch-tuesday-" in capsys.readouterr().out
+    assert "  new image: from-existing-image-" in capsys.readouterr().out
     assert main(cli(server, "status", run_id, "--json")) == 0
     assert json.loads(capsys.readouterr().out)["status"] == "SUCCEEDED"
-    assert main(cli(server, "list", "--pipeline", "patch-tuesday", "--status", "SUCCEEDED")) == 0
+    assert main(cli(server, "list", "--pipeline", "from-existing-image", "--status", "SUCCEEDED")) == 0
     assert run_id in capsys.readouterr().out
 
 
 def test_a_configured_pipeline_starts_by_name(
     server: LocalApiServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(cli(server, "start", "--pipeline", "patch-tuesday")) == 0
-    assert started_run(capsys).startswith("patch-tuesday-")
+    assert main(cli(server, "start", "--pipeline", "from-existing-image")) == 0
+    assert re.match(r"from-existing-\d{8}-\d{6}-[0-9a-f]{4}$", started_run(capsys))  # its first words
 
 
 def test_cancel_ends_the_run_cancelled_and_watch_says_so(

@@ -33,11 +33,11 @@ def test_a_bundled_retention_example_starts_and_is_watched_to_success(
 
     assert f"{run_id}: SUCCEEDED" in capsys.readouterr().out
     assert main(cli(server, "status", run_id)) == 0
-    assert "retention job web-retention" in capsys.readouterr().out
-    assert main(cli(server, "list", "--pipeline", "web-retention")) == 0
+    assert "retention job retention-dry-run" in capsys.readouterr().out
+    assert main(cli(server, "list", "--pipeline", "retention-dry-run")) == 0
     header, _, line = capsys.readouterr().out.splitlines()
     assert header.split() == ["run", "workflow", "pipeline", "status", "started", "duration", "step"]
-    assert line.split()[:4] == [run_id, "retention", "web-retention", "SUCCEEDED"]
+    assert line.split()[:4] == [run_id, "retention", "retention-dry-run", "SUCCEEDED"]
     assert re.fullmatch(r"(\d+h \d\dm|\d+m \d\ds|\d+s)", " ".join(line.split()[5:-1]))
 
 
@@ -48,11 +48,11 @@ def test_list_pages_on_with_the_token_it_prints(
         assert main(cli(server, "start", "--workflow", "retention", "retention-dry-run", "--watch")) == 0
     capsys.readouterr()
 
-    assert main(cli(server, "list", "--pipeline", "web-retention", "--limit", "2")) == 0
+    assert main(cli(server, "list", "--pipeline", "retention-dry-run", "--limit", "2")) == 0
     first = capsys.readouterr().out.splitlines()
     assert len(first) == 2 + 2 + 1  # header, rule, two runs, the way on
     more = first[-1].split()
-    assert more[:5] == ["more:", "image-factory", "list", "--pipeline", "web-retention"]
+    assert more[:5] == ["more:", "image-factory", "list", "--pipeline", "retention-dry-run"]
     assert main(cli(server, *more[2:])) == 0
     rest = capsys.readouterr().out.splitlines()[2:]
     shown = [line.split()[0] for line in first[2:4] + rest if not line.startswith("more:")]
@@ -86,7 +86,7 @@ def test_a_bad_lifecycle_request_is_exit_2_naming_every_bad_field(
 def test_usage_mistakes_with_workflows_are_exit_2(
     server: LocalApiServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(cli(server, "start", "--workflow", "retention", "--pipeline", "patch-tuesday")) == 2
+    assert main(cli(server, "start", "--workflow", "retention", "--pipeline", "from-existing-image")) == 2
     assert "--pipeline" in capsys.readouterr().err
     with pytest.raises(SystemExit) as exit_info:
         main(cli(server, "start", "--workflow", "backups", "retention-dry-run"))

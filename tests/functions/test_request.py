@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from functions.lifecycle.backup_request import render_ami_name
-from functions.placeholders import NameValues, render
+from functions.placeholders import NameValues, render, run_name_prefix
 from functions.request import FieldError, PipelineRequest, parse_request, request_json_schema
 from tests.functions.conftest import ROLE, make_plan, request_document
 
@@ -86,6 +86,19 @@ def test_names_of_a_run_named_after_its_pipeline_and_date_do_not_repeat_them() -
     assert render("v2-{pipeline}-{run}", values) == f"v2-{run_id}"
     assert render("{date}-{run}", values) == f"20260101-{run_id}"  # only whole leading words are shared
     assert render("xgolden-{run}", values) == f"xgolden-{run_id}"
+
+
+def test_names_of_a_long_pipeline_s_run_do_not_repeat_its_first_words() -> None:
+    # The run API names the run after the pipeline's first words only: it keeps run ids short.
+    run_id = "office-desktop-20260101-070058-09d9"
+    values = NameValues(pipeline="office-desktop-updates", date="20260101", run=run_id)
+    assert render("{pipeline}-{date}-{run}", values) == "office-desktop-updates-20260101-070058-09d9"
+    assert render("{run}-builder", values) == f"{run_id}-builder"
+    # A run id that merely starts like the pipeline shares nothing.
+    other = NameValues(pipeline="office-desktop-updates", date="20260101", run="office-20260101-1")
+    assert render("{pipeline}-{run}", other) == "office-desktop-updates-office-20260101-1"
+    assert run_name_prefix("office-desktop-updates") == "office-desktop"
+    assert run_name_prefix("abcdefghijklmnopqrstuvwxyz") == "abcdefghijklmnopqr"  # one long word
 
 
 def test_an_exported_image_s_ami_does_not_repeat_the_date_and_run_the_image_name_holds() -> None:
