@@ -189,7 +189,14 @@ def run_start(args: argparse.Namespace, client: RunApiClient, out: TextIO) -> in
     else:
         print(f"started {started['run_id']} ({_started_what(started)})", file=out)
     if args.watch:
-        return follow(client, str(started["run_id"]), _interval(args), out, as_json=args.json)
+        return follow(
+            client,
+            str(started["run_id"]),
+            _interval(args),
+            out,
+            as_json=args.json,
+            local_api=_local_api(args, client),
+        )
     return 0
 
 
@@ -198,12 +205,14 @@ def run_status(args: argparse.Namespace, client: RunApiClient, out: TextIO) -> i
     if args.json:
         _print_json(run, out)
     else:
-        print(describe_run(run), file=out)
+        print(describe_run(run, _local_api(args, client)), file=out)
     return 0
 
 
 def run_watch(args: argparse.Namespace, client: RunApiClient, out: TextIO) -> int:
-    return follow(client, args.run_id, _interval(args), out, as_json=args.json)
+    return follow(
+        client, args.run_id, _interval(args), out, as_json=args.json, local_api=_local_api(args, client)
+    )
 
 
 def run_list(args: argparse.Namespace, client: RunApiClient, out: TextIO) -> int:
@@ -272,7 +281,15 @@ def run_cancel(args: argparse.Namespace, client: RunApiClient, out: TextIO) -> i
 # --- following a run ------------------------------------------------------------------------------
 
 
-def follow(client: RunApiClient, run_id: str, interval: float, out: TextIO, *, as_json: bool = False) -> int:
+def follow(
+    client: RunApiClient,
+    run_id: str,
+    interval: float,
+    out: TextIO,
+    *,
+    as_json: bool = False,
+    local_api: str | None = None,
+) -> int:
     """Print each change of the run's steps and outputs until it ends; 0 if it SUCCEEDED, else 1.
     As JSON: the whole run on one line at each change (JSON Lines), the last as it ended."""
     seen: dict[str, tuple[Any, ...]] = {}
@@ -280,7 +297,7 @@ def follow(client: RunApiClient, run_id: str, interval: float, out: TextIO, *, a
     status = None
     while True:
         run = client.get_run(run_id)
-        lines = _changes(run, status, seen, shown)
+        lines = _changes(run, status, seen, shown, local_api)
         status = run["status"]
         if as_json and lines:
             print(json.dumps(run), file=out, flush=True)
@@ -295,7 +312,11 @@ def follow(client: RunApiClient, run_id: str, interval: float, out: TextIO, *, a
 
 
 def _changes(
-    run: dict[str, Any], status: str | None, seen: dict[str, tuple[Any, ...]], shown: set[str]
+    run: dict[str, Any],
+    status: str | None,
+    seen: dict[str, tuple[Any, ...]],
+    shown: set[str],
+    local_api: str | None,
 ) -> list[str]:
     """The lines telling what changed since the last look (recording what was seen)."""
     lines = []
@@ -308,13 +329,17 @@ def _changes(
         if seen.get(step["step"]) != view:
             seen[step["step"]] = view
             lines.append(f"  {describe_step(step, origin)}")
-    for line in outputs(run):
+    for line in outputs(run, local_api):
         if line not in shown:
             shown.add(line)
             lines.append(f"  {line}")
     if run["status"] != status:
         lines.append(f"{run_id}: {run['status']}")
     return lines
+
+
+def _local_api(args: argparse.Namespace, client: RunApiClient) -> str | None:
+    return client.base_url if args.local else None
 
 
 def _started_what(started: dict[str, Any]) -> str:

@@ -16,7 +16,7 @@ from image_factory.local_engine.summary import left_notes
 from image_factory.local_engine.waiting import waiting_for
 
 
-def describe_run(run: dict[str, Any]) -> str:
+def describe_run(run: dict[str, Any], local_api: str | None = None) -> str:
     origin = simulated_epoch_of(run.get("started_at"))
     workflow = run.get("workflow") or "image-pipeline"
     owner = (
@@ -31,7 +31,7 @@ def describe_run(run: dict[str, Any]) -> str:
     if finished:
         lines.append(f"  finished at {finished}")
     lines += [f"  {describe_step(step, origin)}" for step in run.get("steps", [])]
-    lines += [f"  {line}" for line in outputs(run)]
+    lines += [f"  {line}" for line in outputs(run, local_api)]
     lines += [f"  {line}" for line in closing_lines(run)]
     return "\n".join(lines)
 
@@ -64,8 +64,11 @@ def describe_step(step: dict[str, Any], origin: float | None = None) -> str:
     return f"{step['step']:<13} {status:<10} {details}".rstrip()
 
 
-def outputs(run: dict[str, Any]) -> list[str]:
-    """What the run makes, from its step records as they start and its resources as phases end."""
+def outputs(run: dict[str, Any], local_api: str | None = None) -> list[str]:
+    """What the run makes, from its step records as they start and its resources as phases end.
+
+    `local_api`: the local run API the run is on, whose emulator takes the administrator's step.
+    """
     snapshot, builder = _resource_of(run, "snapshot"), _resource_of(run, "builder")
     lines = []
     if snapshot.get("image_name"):
@@ -84,6 +87,11 @@ def outputs(run: dict[str, Any]) -> list[str]:
             f"your turn: connect to image builder {builder.get('builder_name', '?')} and create "
             f"image {snapshot.get('image_name', '?')} from it (Image Assistant)"
         )
+        if local_api is not None:
+            lines.append(
+                f"locally: image-factory emulator create-image {builder.get('builder_name', '?')} "
+                f"{snapshot.get('image_name', '?')} --endpoint {local_api}"
+            )
     return lines
 
 

@@ -34,8 +34,13 @@ def test_the_administrator_s_step_lets_a_manual_run_finish(
     run = wait_for(server.url, run_id, lambda run: step_status(run, "snapshot") == "RUNNING")
     steps = {step["step"]: step["resource"] for step in run["steps"]}
     builder, image = steps["builder"]["builder_name"], steps["snapshot"]["image_name"]
+    # `status` says what to run, word for word.
+    assert main(["status", run_id, "--local", "--endpoint", server.url]) == 0
+    (hint,) = [line for line in capsys.readouterr().out.splitlines() if "locally:" in line]
+    command = hint.split("locally: image-factory ", 1)[1].split()
+    assert command == ["emulator", "create-image", builder, image, "--endpoint", server.url]
 
-    assert main(["emulator", "create-image", builder, image, "--endpoint", server.url]) == 0
+    assert main(command) == 0
 
     assert f"image {image} is being created from image builder {builder}" in capsys.readouterr().out
     done = wait_for(server.url, run_id, lambda run: run["status"] != "RUNNING")
