@@ -338,7 +338,9 @@ def check_in_process(
 
 
 def run_cli(argv: list[str]) -> tuple[int | None, str]:
-    """Exit code (None: an exception escaped) and stderr of `image-factory` run in-process."""
+    """Exit code (None: an exception escaped) and the error `image-factory` reports, run in-process.
+
+    Under --json the error is a JSON document on stdout; otherwise it is on stderr."""
     out, err = io.StringIO(), io.StringIO()
     with redirect_stdout(out), redirect_stderr(err):
         try:
@@ -348,7 +350,21 @@ def run_cli(argv: list[str]) -> tuple[int | None, str]:
         except Exception:
             traceback.print_exc()
             code = None
-    return code, err.getvalue()
+    return code, err.getvalue() + _json_error(out.getvalue())
+
+
+def _json_error(stdout: str) -> str:
+    """The message and field names of a JSON error document, or '' when stdout holds none."""
+    try:
+        document = json.loads(stdout)
+    except ValueError:
+        return ""
+    error = document.get("error") if isinstance(document, dict) else None
+    if not isinstance(error, dict):
+        return ""
+    problems = [problem for problem in error.get("fields", []) if isinstance(problem, dict)]
+    fields = [str(problem.get("field", "")) for problem in problems]
+    return " ".join([str(error.get("message", "")), *fields])
 
 
 def check_cli(
@@ -364,20 +380,21 @@ def check_cli(
     for document in documents:
         target.cases += 1
         path.write_text(json.dumps(document), encoding="utf-8")
-        code, stderr = run_cli(argv_for(path))
+        code, reported = run_cli(argv_for(path))
         try:
             expected = fields_of(document) or []
         except Exception:
             expected = []
-        if "Traceback" in stderr or code is None:
-            target.fail(document, "traceback: " + stderr.strip().splitlines()[-1] if stderr.strip() else "")
+        if "Traceback" in reported or code is None:
+            last_line = reported.strip().splitlines()[-1] if reported.strip() else ""
+            target.fail(document, "traceback: " + last_line)
         elif code != 2:
             target.fail(document, f"exit code {code}")
         elif not any(
-            _collapsed(name) in _collapsed(stderr) and names_a_field(name, document, schema_names)
+            _collapsed(name) in _collapsed(reported) and names_a_field(name, document, schema_names)
             for name in expected
         ):
-            target.fail(document, f"no field named on stderr: {stderr.strip()[:200]}")
+            target.fail(document, f"no field named in the error: {reported.strip()[:200]}")
         else:
             target.rejected += 1
 

@@ -80,8 +80,11 @@ def cancel(settings: ApiSettings, context: Context, run_id: str, requested_by: s
     return advance(settings, context, run_id)
 
 
-def advance(settings: ApiSettings, context: Context, run_id: str) -> CancelledRun:
-    """Clean up for one budget; CANCELLED when done, else CANCELLING with a continuation scheduled."""
+def advance(settings: ApiSettings, context: Context, run_id: str, wait_first: float = 0.0) -> CancelledRun:
+    """Clean up for one budget; CANCELLED when done, else CANCELLING with a continuation scheduled.
+
+    `wait_first`: what is left of the wait the last invocation chose, slept out before a pass.
+    """
     run = context.records.get_run(run_id)
     if run is None:
         raise NotFound(f"no run {run_id!r}")
@@ -95,6 +98,8 @@ def advance(settings: ApiSettings, context: Context, run_id: str) -> CancelledRu
     settled_at = _epoch(str(run["cancel_requested_at"])) + undo.settle_seconds
     deadline = time.monotonic() + _budget
     phase = undo.start()
+    if not _wait_out(run_id, wait_first, deadline):
+        return _answer(run, [], status="CANCELLING")
     while True:
         began = timeutil.now_epoch()
         try:
@@ -110,10 +115,8 @@ def advance(settings: ApiSettings, context: Context, run_id: str) -> CancelledRu
         wait = (
             max(phase.wait_seconds, settled_at - timeutil.now_epoch()) if phase.done else phase.wait_seconds
         )
-        if time.monotonic() + _pacing.real_seconds(wait) > deadline:
-            _schedule_continuation(run_id)
+        if not _wait_out(run_id, wait, deadline):
             return _answer(run, phase.actions, status="CANCELLING")
-        _pacing.sleep(wait)
         if phase.done:
             phase = phase.model_copy(update={"done": False})
 
@@ -151,9 +154,22 @@ def _answer(run: dict[str, Any], actions: list[str], status: str | None = None) 
     )
 
 
-def _schedule_continuation(run_id: str) -> None:
+def _wait_out(run_id: str, wait: float, deadline: float) -> bool:
+    """Sleep `wait` if the budget allows (True); else sleep what it allows, and hand the rest on."""
+    real = _pacing.real_seconds(wait)
+    left = max(deadline - time.monotonic(), 0.0)
+    if real <= left:
+        _pacing.sleep(wait)
+        return True
+    part = wait * left / real
+    _pacing.sleep(part)
+    _schedule_continuation(run_id, wait - part)
+    return False
+
+
+def _schedule_continuation(run_id: str, wait_seconds: float) -> None:
     try:
-        continuation.schedule(run_id)
+        continuation.schedule(run_id, wait_seconds)
     except (ClientError, BotoCoreError, KeyError):
         # The run stays CANCELLING; cancelling again resumes the cleanup.
         logger.exception("could not schedule the rest of the cleanup", extra={"run_id": run_id})

@@ -16,8 +16,10 @@ from functions.observability import logger, tracer
 @logger.inject_lambda_context(log_event=False, clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    run_id = continuation.continued_run(event)
-    if run_id is not None:
+    continued = continuation.continued_run(event)
+    if continued is not None:
+        run_id, wait_seconds = continued
         logger.append_keys(run_id=run_id)
-        return cancelling.advance(get_api_settings(), get_context(), run_id).model_dump(mode="json")
+        answer = cancelling.advance(get_api_settings(), get_context(), run_id, wait_seconds)
+        return answer.model_dump(mode="json")
     return resolve(event, context)

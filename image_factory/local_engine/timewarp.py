@@ -2,7 +2,7 @@
 
 A pipeline that takes hours on AWS must finish in seconds on a laptop without changing
 its shape. Simulated time runs `scale` times faster than real time, but only while
-nothing is working: an execution's own processing (the interpreter, the tasks: real
+nothing is working and something waits: an execution's own processing (the interpreter, the tasks: real
 milliseconds, slower still when many runs share two cores) takes no simulated time.
 So phases last what the emulator says they last whatever the machine's load, and
 twenty parallel runs do not see their waits and ceilings eaten by CPU contention.
@@ -13,7 +13,9 @@ working, so time passes while it sleeps. The clock never runs past the earliest 
 anyone waits for: it stops there until that waiter has woken up and gone back to work. A
 waiter woken late by a busy machine therefore finds the clock at its target, not
 `scale` times its lateness beyond it, and the same run takes the same simulated time
-alone and under load.
+alone and under load. With nothing waiting, the clock stands still too: the start date the
+interpreter stamps on an execution, a moment before its first state works, reads the same
+whether the machine took 0.1 ms or 1 ms (0.3 or 3 simulated seconds at 3000x) to get there.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ class _Segment:
 
     real: float
     simulated: float
-    rate: float  # the scale while nothing works, 0 while anything does
+    rate: float  # the scale while nothing works and something waits, 0 otherwise
     until: float  # the earliest target a waiter waits for (inf: none)
 
     def at(self, real: float) -> float:
@@ -66,7 +68,7 @@ class SimulatedTime:
         self._targets: dict[int, float] = {}  # what each wait in progress waits for
         self._tickets = itertools.count()
         # The clock's whole course, so history timestamps (real) map to simulated instants.
-        self._segments = [_Segment(real, real if start is None else start, scale, float("inf"))]
+        self._segments = [_Segment(real, real if start is None else start, 0.0, float("inf"))]
         self._thread = threading.local()
 
     # --- reading the clock ------------------------------------------------------------------
@@ -197,6 +199,6 @@ class SimulatedTime:
             real = time.time()
             reading = self._segments[-1].at(real)
             update()
-            rate = 0.0 if self._working else self.scale
+            rate = self.scale if self._targets and not self._working else 0.0
             until = min(self._targets.values(), default=float("inf"))
             self._segments.append(_Segment(real, reading, rate, max(until, reading)))

@@ -149,10 +149,10 @@ class LocalApiServer:
             names.ENV_PIPELINES_CONFIG: json.dumps({"pipelines": self._pipelines}),
         }
 
-    def _continue_in_background(self, run_id: str) -> None:
+    def _continue_in_background(self, run_id: str, wait_seconds: float) -> None:
         from functions.api.continuation import continuation_event
 
-        event = continuation_event(run_id)
+        event = continuation_event(run_id, wait_seconds)
         thread = threading.Thread(target=self.invoke, args=(event,), name=f"cancel-{run_id}", daemon=True)
         self._continuations.append(thread)
         thread.start()

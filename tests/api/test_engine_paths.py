@@ -13,11 +13,18 @@ from tests.engine.pipeline_support import fast_engine, fast_request
 pytestmark = pytest.mark.slow
 
 
-def test_cleanup_that_outlasts_one_call_carries_on_by_itself() -> None:
-    with LocalApiServer(fast_engine(), port=0, cancel_budget_seconds=0.0) as server:
+# Real seconds of cleanup per call: 30 simulated seconds at 3000x, less than a builder's stop
+# and delete (3 minutes), so the cleanup goes on in continuations.
+BUDGET_SECONDS = 0.01
+
+
+def test_cleanup_that_outlasts_one_call_carries_on_by_itself_a_pass_per_wait() -> None:
+    with LocalApiServer(fast_engine(), port=0, cancel_budget_seconds=BUDGET_SECONDS) as server:
         _, started = http(server.url, "POST", "/runs", manual_snapshot_request())
         run_id = started["run_id"]
         wait_for(server.url, run_id, lambda run: step_status(run, "snapshot") == "RUNNING")
+        calls_before = server.engine.emulator.call_counts["DescribeImageBuilders"]
+        cancelled_at = server.engine.time.now()
 
         status, answer = http(server.url, "POST", f"/runs/{run_id}/cancel")
 
@@ -26,6 +33,15 @@ def test_cleanup_that_outlasts_one_call_carries_on_by_itself() -> None:
         assert run["status"] == "CANCELLED", run
         assert builders_of(server, run_id) == []
         assert server.engine.builder_slots_in_use() == 0
+        passes = server.engine.emulator.call_counts["DescribeImageBuilders"] - calls_before
+        cleanup_seconds = server.engine.time.now() - cancelled_at
+        continuations = len(server._continuations)
+
+    # A continuation sleeps out the wait its predecessor chose before it looks again: passes
+    # follow the cleanup's waits (15 s at the least), not the number of invocations.
+    assert continuations > 1
+    assert passes <= cleanup_seconds / 15 + 1, (passes, cleanup_seconds, continuations)
+    assert passes < continuations, (passes, cleanup_seconds, continuations)
 
 
 def test_a_console_run_with_a_bad_input_fails_naming_every_bad_field() -> None:
