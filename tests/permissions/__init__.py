@@ -9,4 +9,8 @@ IfExists forms) on iam:PassedToService, s3:prefix, aws:RequestTag/* and aws:Reso
 Deny statements (none deployed; they raise), permission boundaries, SCPs, resource policies
 (bucket, topic, key policies), the KMS calls SNS makes on the caller's behalf, the calls of
 the Lambda runtime (logs, X-Ray) and of the state machines' own service integrations.
+
+Every call is then judged again by `@cloud-copilot/iam-simulate` (`simulator`), an
+evaluator built on AWS's service authorization data: all condition operators, and each
+resource ARN checked against the action's resource types. A test fails when either refuses.
 """

@@ -25,6 +25,7 @@ from image_factory.local_engine.lambdas import InProcessInvoker
 from image_factory.remote.local_server import LocalApiServer
 from tests.permissions.calls import requests
 from tests.permissions.policy_check import RolePolicy
+from tests.permissions.simulator import Ask
 
 _running = threading.local()
 
@@ -37,6 +38,7 @@ class CheckedCalls:
     unknown: set[str] = field(default_factory=set)
     exercised: set[str] = field(default_factory=set)  # "role: grant" of every grant that allowed a call
     roles: dict[str, RolePolicy] = field(default_factory=dict)  # the roles whose functions made calls
+    asks: set[Ask] = field(default_factory=set)  # every call, for the second judge (`simulator`)
     seconds: float = 0.0
 
     def check(self, params: dict[str, Any], model: Any, **_: Any) -> None:
@@ -46,7 +48,11 @@ class CheckedCalls:
         started = time.perf_counter()
         try:
             policy = self.roles.setdefault(self.policies[handler].role, self.policies[handler])
+            keys = sorted(policy.condition_keys())
             for call in requests(model.service_model.signing_name, model.name, params):
+                # The keys are read now: a delete is about to remove the tags a condition reads.
+                context = tuple((key, value) for key in keys if (value := call.context(key)) is not None)
+                self.asks.add(Ask(policy.role, call.action, call.resource, context))
                 allowed = policy.allowing(call.action, call.resource, call.context)
                 self.exercised.update(f"{grant.role}: {grant}" for grant in allowed)
                 if not allowed:

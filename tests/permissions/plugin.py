@@ -21,6 +21,7 @@ import pytest
 if TYPE_CHECKING:
     from tests.permissions.interception import CheckedCalls
     from tests.permissions.policy_check import RolePolicy
+    from tests.permissions.simulator import Simulator
 
 # The engine, the emulator and the CDK app are imported by the fixtures only, so that loading
 # this plugin costs nothing to the tests that do not use it.
@@ -108,16 +109,29 @@ def deployed_policies(pytestconfig: pytest.Config) -> dict[str, RolePolicy]:
     }
 
 
+@pytest.fixture(scope="session")
+def iam_simulator() -> Iterator[Simulator]:
+    """The second judge (`tests.permissions.simulator`), one Node process for the session."""
+    from tests.permissions.simulator import Simulator
+
+    simulator = Simulator()
+    try:
+        yield simulator
+    finally:
+        simulator.close()
+
+
 def _known(action: str, resource: str) -> bool:
     return any(action == a and resource.startswith(prefix) for a, prefix in KNOWN_REFUSALS)
 
 
 @pytest.fixture
 def deployed_permissions(
-    deployed_policies: dict[str, RolePolicy], request: pytest.FixtureRequest
+    deployed_policies: dict[str, RolePolicy], iam_simulator: Simulator, request: pytest.FixtureRequest
 ) -> Iterator[CheckedCalls]:
     """Checks the test's calls; the test fails on any refusal that is not a known finding."""
     from tests.permissions.interception import CheckedCalls, checked_calls
+    from tests.permissions.simulator import simulated_documents
 
     with checked_calls(CheckedCalls(deployed_policies, _known)) as checked:
         yield checked
@@ -135,3 +149,6 @@ def deployed_permissions(
     # Guards the interception itself: a run whose functions made no checked call proves nothing.
     assert roles, "no function call was checked: the clients were created before the checker"
     assert not unknown, "the deployed role would refuse:\n" + "\n".join(sorted(set(unknown)))
+    documents = {role: simulated_documents(policy.documents) for role, policy in roles.items()}
+    second = iam_simulator.refusals(sorted(checked.asks, key=repr), documents)
+    assert not second, "iam-simulate would refuse (or cannot evaluate):\n" + "\n".join(second)

@@ -53,11 +53,12 @@ class Grant:
 class RolePolicy:
     role: str
     grants: list[tuple[Grant, Mapping[str, Any]]] = field(default_factory=list)
+    documents: list[Mapping[str, Any]] = field(default_factory=list)  # as synthesized, for a second judge
 
     @classmethod
     def from_documents(cls, role: str, documents: Iterable[Mapping[str, Any]]) -> RolePolicy:
-        policy = cls(role)
-        for document in documents:
+        policy = cls(role, documents=list(documents))
+        for document in policy.documents:
             statements = document["Statement"]
             for statement in statements if isinstance(statements, list) else [statements]:
                 if statement.get("Effect") != "Allow" or {"NotAction", "NotResource"} & set(statement):
@@ -76,6 +77,10 @@ class RolePolicy:
     def unconditional(self) -> RolePolicy:
         """The same grants with their conditions dropped."""
         return RolePolicy(self.role, [(grant, {}) for grant, _ in self.grants])
+
+    def condition_keys(self) -> set[str]:
+        """Every condition key a grant of this role reads."""
+        return {key for _, condition in self.grants for keys in condition.values() for key in keys}
 
     def allowing(self, action: str, resource: str, context: Context) -> list[Grant]:
         """Every grant that allows the call (empty: the role refuses it)."""
