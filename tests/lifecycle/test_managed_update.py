@@ -137,6 +137,7 @@ def test_appstreams_limit_on_concurrent_updates_makes_runs_wait_instead_of_faili
 
 
 @every_reading()
+@pytest.mark.usefixtures("deployed_permissions")
 def test_the_new_image_is_handed_to_an_export_backup_run(assumptions: dict[str, str]) -> None:
     with engine("managed-update", scenario(assumptions=assumptions)) as local:
         outcome = local.run(update_request(then_export={"role_arn": EXPORT_ROLE}))

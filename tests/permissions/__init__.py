@@ -7,8 +7,10 @@ iam:PassedToService), and the conditions StringEquals, StringLike and Null (plus
 IfExists forms) on iam:PassedToService, s3:prefix, aws:RequestTag/* and aws:ResourceTag/*
 (the emulator's and moto's tags). Not evaluated: other condition operators (they raise),
 Deny statements (none deployed; they raise), permission boundaries, SCPs, resource policies
-(bucket, topic, key policies), the KMS calls SNS makes on the caller's behalf, the calls of
-the Lambda runtime (logs, X-Ray) and of the state machines' own service integrations.
+(bucket, topic, key policies), the KMS calls SNS makes on the caller's behalf, and the calls
+of the Lambda runtime (logs, X-Ray). The state machines' own service integrations (invoking
+the functions, starting and watching another workflow's execution) are checked against each
+state machine's role.
 
 Every call is then judged again by `@cloud-copilot/iam-simulate` (`simulator`), an
 evaluator built on AWS's service authorization data: all condition operators, and each

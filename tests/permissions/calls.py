@@ -146,6 +146,14 @@ def requests(service: str, operation: str, params: Mapping[str, Any]) -> list[Re
                 if bus.startswith("arn:")
                 else f"arn:aws:events:{DEFAULT_REGION}:{ACCOUNT_ID}:event-bus/{bus}",
             )
+    elif service == "lambda" and operation == "Invoke":
+        name = params["FunctionName"]
+        arn = (
+            name
+            if name.startswith("arn:")
+            else f"arn:aws:lambda:{DEFAULT_REGION}:{ACCOUNT_ID}:function:{name}"
+        )
+        add("lambda:InvokeFunction", arn)
     elif service == "states" and operation in {"StartExecution", "ListExecutions"}:
         add(f"states:{operation}", params["stateMachineArn"])
     elif service == "states" and operation in {"DescribeExecution", "StopExecution", "GetExecutionHistory"}:

@@ -3,7 +3,10 @@
 The engine runs handlers in-process, on the interpreter's threads, so the running handler is
 kept per thread around `InProcessInvoker._invoke_once`; each client `functions.clients` makes
 gets a `before-parameter-build` handler, which sees the call before it is sent (and before a
-delete removes the tags a condition reads).
+delete removes the tags a condition reads). The state machines' own service integrations
+(invoking the functions, starting another workflow) are checked the same way against each
+state machine's role: the interpreter's integration clients are checked while a Task state
+of that state machine runs (`state_machine_key`).
 """
 
 from __future__ import annotations
@@ -11,12 +14,18 @@ from __future__ import annotations
 import functools
 import threading
 import time
+import types
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import boto3
 import pytest
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service import (
+    StateTaskService,
+)
+from moto.stepfunctions.parser.asl.utils import boto_client as integration_clients
 
 from functions import clients
 from functions.api import executions
@@ -28,6 +37,12 @@ from tests.permissions.policy_check import RolePolicy
 from tests.permissions.simulator import Ask
 
 _running = threading.local()
+STATE_MACHINE = "state machine "
+
+
+def state_machine_key(state_machine_arn: str) -> str:
+    """The key of a local state machine's role among the checked policies ("state machine NAME")."""
+    return STATE_MACHINE + state_machine_arn.rpartition(":")[2]
 
 
 @dataclass
@@ -75,11 +90,25 @@ def checked_calls(checked: CheckedCalls) -> Iterator[CheckedCalls]:
         return client
 
     def invoke(self: InProcessInvoker, function: Any, event: Any) -> tuple[str, bool, str]:
-        _running.handler = function.handler
+        # Invoked from a Task state: the state machine's key is back once the function returns.
+        previous, _running.handler = getattr(_running, "handler", None), function.handler
         try:
             return original_invoke(self, function, event)
         finally:
-            _running.handler = None
+            _running.handler = previous
+
+    def integration_client(*args: Any, **kwargs: Any) -> Any:
+        client = boto3.client(*args, **kwargs)
+        client.meta.events.register("before-parameter-build", checked.check)
+        return client
+
+    def task_state(self: StateTaskService, env: Any) -> None:
+        state_machine = env.states.context_object.context_object_data["StateMachine"]["Id"]
+        previous, _running.handler = getattr(_running, "handler", None), state_machine_key(state_machine)
+        try:
+            original_task_state(self, env)
+        finally:
+            _running.handler = previous
 
     def invoke_api(self: LocalApiServer, event: Mapping[str, Any]) -> dict[str, Any]:
         _running.handler = API_FUNCTION.handler
@@ -89,6 +118,7 @@ def checked_calls(checked: CheckedCalls) -> Iterator[CheckedCalls]:
             _running.handler = None
 
     original_invoke_api = LocalApiServer.invoke
+    original_task_state = StateTaskService._eval_execution
     original_sfn_client = executions._client.__wrapped__
 
     @functools.cache
@@ -102,6 +132,8 @@ def checked_calls(checked: CheckedCalls) -> Iterator[CheckedCalls]:
         patch.setattr(InProcessInvoker, "_invoke_once", invoke)
         patch.setattr(LocalApiServer, "invoke", invoke_api)
         patch.setattr(executions, "_client", checked_sfn_client)
+        patch.setattr(integration_clients, "boto3", types.SimpleNamespace(client=integration_client))
+        patch.setattr(StateTaskService, "_eval_execution", task_state)
         clients.reset()  # clients made before this point would go unchecked
         try:
             yield checked

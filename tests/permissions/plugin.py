@@ -88,7 +88,8 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
 
 @pytest.fixture(scope="session")
 def deployed_policies(pytestconfig: pytest.Config) -> dict[str, RolePolicy]:
-    """handler dotted path -> its role's policy, as synthesized"""
+    """handler dotted path (or "state machine NAME") -> its role's policy, as synthesized"""
+    from tests.permissions.interception import STATE_MACHINE
     from tests.permissions.policy_check import RolePolicy
     from tests.permissions.template_policies import Resolver, source_hash, synthesize
 
@@ -103,10 +104,15 @@ def deployed_policies(pytestconfig: pytest.Config) -> dict[str, RolePolicy]:
         partial.write_text(json.dumps(template))
         partial.replace(cached)
     resolver = Resolver(json.loads(cached.read_text()))
-    return {
+    by_handler = {
         handler: RolePolicy.from_documents(role, documents)
         for handler, (role, documents) in resolver.policies_by_handler().items()
     }
+    by_state_machine = {
+        STATE_MACHINE + name: RolePolicy.from_documents(role, documents)
+        for name, (role, documents) in resolver.policies_by_state_machine().items()
+    }
+    return by_handler | by_state_machine
 
 
 @pytest.fixture(scope="session")

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from functions import names
+from functions.catalog import LAMBDA_TASKS
 from functions.workflows import WORKFLOWS
 from image_factory.local_engine import resources
 from image_factory.local_engine.engine import ACCOUNT_ID, DEFAULT_REGION
@@ -44,7 +45,10 @@ _ARN = {  # resource type -> (ARN of a local name, what Ref returns)
     "AWS::SNS::Topic": (lambda n: _PREFIX.format("sns") + n, "arn"),
     "AWS::Events::EventBus": (lambda n: _PREFIX.format("events") + f"event-bus/{n}", "name"),
     "AWS::StepFunctions::StateMachine": (lambda n: _PREFIX.format("states") + f"stateMachine:{n}", "arn"),
+    "AWS::Lambda::Function": (lambda n: _PREFIX.format("lambda") + f"function:{n}", "name"),
 }
+# The local engine creates each task function under its task's name.
+_TASK_NAMES = {task.handler: task.name for task in LAMBDA_TASKS}
 SOURCES = ("stacks", "functions/catalog.py", "functions/names.py", "cdk.json")
 
 
@@ -86,6 +90,10 @@ class Resolver:
             for variable, value in variables.items():
                 if variable in LOCAL_NAMES and isinstance(value, dict) and "Ref" in value:
                     self.local[value["Ref"]] = LOCAL_NAMES[variable]
+        for logical, resource in self.resources.items():
+            handler = resource.get("Properties", {}).get("Handler")
+            if resource["Type"] == "AWS::Lambda::Function" and handler in _TASK_NAMES:
+                self.local[logical] = _TASK_NAMES[handler]
 
     def _reference(self, logical: str, attribute: str | None) -> str:
         if logical in PSEUDO:
@@ -118,6 +126,16 @@ class Resolver:
             return re.sub(
                 r"\$\{([^}.]+)(?:\.([^}]+))?\}", lambda m: self._reference(m.group(1), m.group(2)), text
             )
+        if "Fn::Split" in value:
+            separator, text = value["Fn::Split"]
+            return str(self.resolve(text)).split(separator)
+        if "Fn::Select" in value:
+            index, items = value["Fn::Select"]
+            return self.resolve(items)[int(index)]
+        unknown = [key for key in value if key.startswith("Fn::")]
+        if unknown:
+            # Left as it is, an intrinsic would read as a pattern no real ARN has (or a broken one).
+            raise NotImplementedError(f"intrinsic {unknown[0]} is not resolved: {value}")
         return {key: self.resolve(item) for key, item in value.items()}
 
     def _role_policies(self, role: str) -> list[dict[str, Any]]:
@@ -132,6 +150,25 @@ class Resolver:
             # AWS managed policies are not in the template: evaluating without them would refuse wrongly.
             raise NotImplementedError(f"role {role} has managed policies the template does not carry")
         return [self.resolve(document) for document in documents]
+
+    def policies_by_state_machine(self) -> dict[str, tuple[str, list[dict[str, Any]]]]:
+        """local state machine name -> (role logical id, its resolved policy documents)
+
+        A deployed state machine is matched to its workflow by the Comment of its definition,
+        which is the workflow's ASL file's; the trigger starters, which no local run executes,
+        match none and are left out.
+        """
+        comments = {json.loads(w.definition.read_text())["Comment"]: name for name, w in WORKFLOWS.items()}
+        result = {}
+        for resource in self.resources.values():
+            if resource["Type"] != "AWS::StepFunctions::StateMachine":
+                continue
+            definition = json.loads(self.resolve(resource["Properties"]["DefinitionString"]))
+            workflow = comments.get(definition.get("Comment"))
+            if workflow is not None:
+                role = resource["Properties"]["RoleArn"]["Fn::GetAtt"][0]
+                result[resources.state_machine_name(workflow)] = (role, self._role_policies(role))
+        return result
 
     def policies_by_handler(self) -> dict[str, tuple[str, list[dict[str, Any]]]]:
         """handler dotted path -> (role logical id, its resolved policy documents)"""

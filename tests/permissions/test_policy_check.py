@@ -9,6 +9,7 @@ import pytest
 from image_factory.local_engine import resources
 from tests.permissions.calls import requests
 from tests.permissions.policy_check import RolePolicy, UnsupportedPolicy
+from tests.permissions.template_policies import Resolver
 
 RUNS_TABLE_ARN = f"arn:aws:dynamodb:us-east-1:123456789012:table/{resources.RUNS_TABLE}"
 BUILDER_ROLE = "arn:aws:iam::123456789012:role/image-factory-image-builder"
@@ -115,3 +116,26 @@ def test_a_tag_condition_reads_the_builders_tags_in_appstream(appstream_client: 
     assert not _allowed(policy, "appstream", "DeleteImageBuilder", {"Name": "untagged"})
     # The same grant without its condition allows both: the tags, not the ARN, made the difference.
     assert _allowed(policy.unconditional(), "appstream", "DeleteImageBuilder", {"Name": "untagged"})
+
+
+def test_the_template_resolver_reads_select_and_split_and_refuses_what_it_cannot_resolve() -> None:
+    machine = "arn:aws:states:us-east-1:123456789012:stateMachine:image-factory-local-export-backup"
+    resolver = Resolver({"Resources": {}})
+    resolver.local["Machine"] = "image-factory-local-export-backup"
+    resolver.resources["Machine"] = {"Type": "AWS::StepFunctions::StateMachine"}
+    executions = {
+        "Fn::Join": [
+            "",
+            [
+                "arn:aws:states:us-east-1:123456789012:execution:",
+                {"Fn::Select": [6, {"Fn::Split": [":", {"Ref": "Machine"}]}]},
+                ":*",
+            ],
+        ]
+    }
+    assert resolver.resolve({"Ref": "Machine"}) == machine
+    assert resolver.resolve(executions) == (
+        "arn:aws:states:us-east-1:123456789012:execution:image-factory-local-export-backup:*"
+    )
+    with pytest.raises(NotImplementedError, match="Fn::ImportValue"):
+        resolver.resolve({"Fn::ImportValue": "Elsewhere"})
