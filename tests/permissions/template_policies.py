@@ -46,7 +46,11 @@ _ARN = {  # resource type -> (ARN of a local name, what Ref returns)
     "AWS::Events::EventBus": (lambda n: _PREFIX.format("events") + f"event-bus/{n}", "name"),
     "AWS::StepFunctions::StateMachine": (lambda n: _PREFIX.format("states") + f"stateMachine:{n}", "arn"),
     "AWS::Lambda::Function": (lambda n: _PREFIX.format("lambda") + f"function:{n}", "name"),
+    "AWS::SQS::Queue": (lambda n: _PREFIX.format("sqs") + n, "name"),
 }
+# Resources no local run creates (the trigger starters, the dead-letter queue) but whose ARNs the
+# roles that start runs name: they are named by their logical id.
+_NAMED_BY_LOGICAL_ID = ("AWS::StepFunctions::StateMachine", "AWS::SQS::Queue")
 # The local engine creates each task function under its task's name.
 _TASK_NAMES = {task.handler: task.name for task in LAMBDA_TASKS}
 SOURCES = ("stacks", "functions/catalog.py", "functions/names.py", "cdk.json")
@@ -99,9 +103,9 @@ class Resolver:
         if logical in PSEUDO:
             return PSEUDO[logical]
         kind = self.resources.get(logical, {}).get("Type", "")
-        if logical in self.local and kind in _ARN:
+        if kind in _ARN and (logical in self.local or kind in _NAMED_BY_LOGICAL_ID):
             arn, ref = _ARN[kind]
-            name = self.local[logical]
+            name = self.local.get(logical, logical)
             if attribute == "Name":
                 return name
             return arn(name) if attribute == "Arn" or ref == "arn" else name
@@ -138,7 +142,8 @@ class Resolver:
             raise NotImplementedError(f"intrinsic {unknown[0]} is not resolved: {value}")
         return {key: self.resolve(item) for key, item in value.items()}
 
-    def _role_policies(self, role: str) -> list[dict[str, Any]]:
+    def role_policies(self, role: str) -> list[dict[str, Any]]:
+        """The resolved policy documents of role `role` (a logical id): inline and attached."""
         documents = [
             policy["PolicyDocument"] for policy in self.resources[role]["Properties"].get("Policies", [])
         ]
@@ -167,7 +172,7 @@ class Resolver:
             workflow = comments.get(definition.get("Comment"))
             if workflow is not None:
                 role = resource["Properties"]["RoleArn"]["Fn::GetAtt"][0]
-                result[resources.state_machine_name(workflow)] = (role, self._role_policies(role))
+                result[resources.state_machine_name(workflow)] = (role, self.role_policies(role))
         return result
 
     def policies_by_handler(self) -> dict[str, tuple[str, list[dict[str, Any]]]]:
@@ -176,5 +181,5 @@ class Resolver:
         for resource in self.resources.values():
             if resource["Type"] == "AWS::Lambda::Function":
                 role = resource["Properties"]["Role"]["Fn::GetAtt"][0]
-                result[resource["Properties"]["Handler"]] = (role, self._role_policies(role))
+                result[resource["Properties"]["Handler"]] = (role, self.role_policies(role))
         return result
