@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,7 +12,7 @@ import pytest
 from appstream_emulator.scenario import Scenario
 from functions import names
 from functions.settings import get_settings
-from functions.workflows import get_workflow
+from functions.workflows import WORKFLOWS, get_workflow
 from image_factory.local_engine.engine import DEFAULT_RUN_TIMEOUT, LocalEngine
 from image_factory.local_engine.inputs import load_scenario
 from image_factory.local_engine.outcome import RunOutcome
@@ -35,8 +36,10 @@ def fleet_scenario(faults: list[dict[str, Any]] | None = None, **changes: Any) -
     return Scenario.from_data(data)
 
 
-def engine_for(definition: Any, scenario: Scenario | None = None) -> LocalEngine:
-    return LocalEngine(scenario or fleet_scenario(), definition=definition, settings=FAST_SETTINGS)
+def engine_for(definition: Path, scenario: Scenario | None = None) -> LocalEngine:
+    """An engine running a workflow's registered definition as that workflow's state machine."""
+    (workflow,) = [name for name, known in WORKFLOWS.items() if known.definition == definition]
+    return LocalEngine(scenario or fleet_scenario(), workflow=workflow, settings=FAST_SETTINGS)
 
 
 def make_images(engine: LocalEngine, *image_names: str, tags: dict[str, str] | None = None) -> None:
