@@ -80,59 +80,51 @@ class CheckedCalls:
 
 
 @contextmanager
+def _running_as(handler: str) -> Iterator[None]:
+    """Calls made meanwhile on this thread are `handler`'s; whoever ran before is back after."""
+    previous, _running.handler = getattr(_running, "handler", None), handler
+    try:
+        yield
+    finally:
+        _running.handler = previous
+
+
+@contextmanager
 def checked_calls(checked: CheckedCalls) -> Iterator[CheckedCalls]:
     original_client = clients._new_client
     original_invoke = InProcessInvoker._invoke_once
-
-    def checked_client(service: str) -> Any:
-        client = original_client(service)
-        client.meta.events.register("before-parameter-build", checked.check)
-        return client
-
-    def invoke(self: InProcessInvoker, function: Any, event: Any) -> tuple[str, bool, str]:
-        # Invoked from a Task state: the state machine's key is back once the function returns.
-        previous, _running.handler = getattr(_running, "handler", None), function.handler
-        try:
-            return original_invoke(self, function, event)
-        finally:
-            _running.handler = previous
-
-    def integration_client(*args: Any, **kwargs: Any) -> Any:
-        client = boto3.client(*args, **kwargs)
-        client.meta.events.register("before-parameter-build", checked.check)
-        return client
-
-    def task_state(self: StateTaskService, env: Any) -> None:
-        state_machine = env.states.context_object.context_object_data["StateMachine"]["Id"]
-        previous, _running.handler = getattr(_running, "handler", None), state_machine_key(state_machine)
-        try:
-            original_task_state(self, env)
-        finally:
-            _running.handler = previous
-
-    def invoke_api(self: LocalApiServer, event: Mapping[str, Any]) -> dict[str, Any]:
-        _running.handler = API_FUNCTION.handler
-        try:
-            return original_invoke_api(self, event)
-        finally:
-            _running.handler = None
-
     original_invoke_api = LocalApiServer.invoke
     original_task_state = StateTaskService._eval_execution
     original_sfn_client = executions._client.__wrapped__
 
-    @functools.cache
-    def checked_sfn_client() -> Any:  # the run API's own Step Functions client
-        client = original_sfn_client()
+    def checking(client: Any) -> Any:
         client.meta.events.register("before-parameter-build", checked.check)
         return client
 
+    def invoke(self: InProcessInvoker, function: Any, event: Any) -> tuple[str, bool, str]:
+        with _running_as(function.handler):  # from a Task state, whose key is back after
+            return original_invoke(self, function, event)
+
+    def invoke_api(self: LocalApiServer, event: Mapping[str, Any]) -> dict[str, Any]:
+        with _running_as(API_FUNCTION.handler):
+            return original_invoke_api(self, event)
+
+    def task_state(self: StateTaskService, env: Any) -> None:
+        state_machine = env.states.context_object.context_object_data["StateMachine"]["Id"]
+        with _running_as(state_machine_key(state_machine)):
+            original_task_state(self, env)
+
+    @functools.cache
+    def checked_sfn_client() -> Any:  # the run API's own Step Functions client
+        return checking(original_sfn_client())
+
+    integration_clients_module = types.SimpleNamespace(client=lambda *a, **k: checking(boto3.client(*a, **k)))
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(clients, "_new_client", checked_client)
+        patch.setattr(clients, "_new_client", lambda service: checking(original_client(service)))
         patch.setattr(InProcessInvoker, "_invoke_once", invoke)
         patch.setattr(LocalApiServer, "invoke", invoke_api)
         patch.setattr(executions, "_client", checked_sfn_client)
-        patch.setattr(integration_clients, "boto3", types.SimpleNamespace(client=integration_client))
+        patch.setattr(integration_clients, "boto3", integration_clients_module)
         patch.setattr(StateTaskService, "_eval_execution", task_state)
         clients.reset()  # clients made before this point would go unchecked
         try:
