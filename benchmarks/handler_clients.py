@@ -154,12 +154,12 @@ def recorded_clients() -> Iterator[dict[str, set[str]]]:
         finally:
             _running.handler = None
 
-    clients._client = client  # type: ignore[assignment]
+    clients._client = client
     InProcessInvoker._invoke_once = invoke  # type: ignore[method-assign]
     try:
         yield asked
     finally:
-        clients._client = original_client  # type: ignore[assignment]
+        clients._client = original_client
         InProcessInvoker._invoke_once = original_invoke  # type: ignore[method-assign]
 
 
