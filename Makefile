@@ -47,10 +47,13 @@ clean:
 .PHONY: bench
 # Measured figures for docs/BENCHMARKS.md (each benchmark replaces its own section).
 # A synth before the cold start: its section measures the Lambda bundle the synth writes to cdk.out.
+# Every benchmark writes its section even when another missed its target; make fails at the end then.
 bench: $(STAMP) $(NODE_STAMP)
-	$(BIN)/python -m benchmarks.waiting --write
-	CDK_OUTDIR=cdk.out $(BIN)/python app.py > /dev/null
-	$(BIN)/python -m benchmarks.cold_start --write
-	$(BIN)/python -m benchmarks.scale --write
-	$(BIN)/python -m benchmarks.fault_matrix --write
-	$(BIN)/python -m benchmarks.bad_input --write
+	status=0; \
+	$(BIN)/python -m benchmarks.waiting --write || status=1; \
+	CDK_OUTDIR=cdk.out $(BIN)/python app.py > /dev/null || status=1; \
+	$(BIN)/python -m benchmarks.cold_start --write || status=1; \
+	$(BIN)/python -m benchmarks.scale --write || status=1; \
+	$(BIN)/python -m benchmarks.fault_matrix --write || status=1; \
+	$(BIN)/python -m benchmarks.bad_input --write || status=1; \
+	exit $$status

@@ -11,21 +11,41 @@ benchmark (tracemalloc would slow the runs several times over).
 It fails (exit 1) when a run does not succeed, or when any task attempt meets AppStream's
 builder quota (AppStreamQuotaExceeded): the builder slots exist so that none does. The peak
 of concurrent builders is reported, not judged: the emulator enforces the quota itself.
+
+It also reports the Lambda throttles the stack's reserved concurrency would cause
+(`settings.task_concurrency`, reserved per task function; null leaves them unreserved). The
+local engine stamps each invocation's start and end on the simulated clock, which stands
+still while a handler works: on AWS an invocation holds one of its function's concurrency
+slots from its start until its end plus the handler's own run time (taken as measured here,
+on two shared cores, so longer than on Lambda). Per function, the peak of invocations in
+flight at once, and how many would have found every reserved slot taken (Lambda rejects
+those with a throttle; the state machine's Retry would call again later, which the count
+leaves out: each is a first attempt).
 """
 
 from __future__ import annotations
 
 import argparse
+import heapq
 import resource
 import sys
 import threading
 import time
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 
 from benchmarks.fast import FAST_SETTINGS, fast_request, fast_scenario
 from benchmarks.report import command_line, provenance, table, write_section
 from functions.errors import QUOTA_ERRORS
 from image_factory.local_engine.engine import LocalEngine
 from image_factory.local_engine.execution import RunTimedOut
+from image_factory.local_engine.lambdas import Invocation
+from stacks.config import load_config
+
+EXAMPLE_CONFIG = Path(__file__).resolve().parent.parent / "stacks" / "pipelines.example.yaml"
+RESERVED = (2, 5, 10)  # reserved concurrencies reported besides the example configuration's
 
 RATE_LIMITS = {
     operation: {"per_second": 2.0, "burst": 5}
@@ -48,6 +68,106 @@ class BuilderSampler(threading.Thread):
     def run(self) -> None:
         while not self.stopped.wait(SAMPLE_SECONDS):
             self.peak = max(self.peak, len(self.engine.inventory()["image_builders"]))
+
+
+@dataclass(frozen=True)
+class Interval:
+    """One invocation in flight from `start` until `end` (seconds on one clock)."""
+
+    start: float
+    end: float
+
+
+def peak_concurrency(intervals: Iterable[Interval]) -> int:
+    """The most intervals in flight at one instant (one that ends as another starts frees its slot)."""
+    edges = sorted(
+        [(interval.start, 1) for interval in intervals] + [(interval.end, -1) for interval in intervals],
+        key=lambda edge: (edge[0], edge[1]),
+    )
+    peak = in_flight = 0
+    for _, change in edges:
+        in_flight += change
+        peak = max(peak, in_flight)
+    return peak
+
+
+def throttled(intervals: Iterable[Interval], reserved: int | None) -> int:
+    """Invocations that would find all `reserved` slots taken (None: unreserved, never throttled).
+
+    In order of start, each invocation takes a slot if one is free; a throttled one holds none.
+    """
+    if reserved is None:
+        return 0
+    ends: list[float] = []  # of the invocations holding a slot
+    count = 0
+    for interval in sorted(intervals, key=lambda interval: (interval.start, interval.end)):
+        while ends and ends[0] <= interval.start:
+            heapq.heappop(ends)
+        if len(ends) >= reserved:
+            count += 1
+        else:
+            heapq.heappush(ends, interval.end)
+    return count
+
+
+def invocation_intervals(invocations: Iterable[Invocation]) -> dict[str, list[Interval]]:
+    """Function name -> its invocations' time in flight on AWS (see the module's note)."""
+    by_function: dict[str, list[Interval]] = defaultdict(list)
+    for invocation in invocations:
+        by_function[invocation.function_name].append(
+            Interval(invocation.started_at, invocation.ended_at + invocation.real_seconds)
+        )
+    return dict(by_function)
+
+
+def reserved_label(reserved: int | None) -> str:
+    return "unreserved" if reserved is None else str(reserved)
+
+
+def throttle_table(
+    intervals: Mapping[str, Sequence[Interval]], reservations: Sequence[int | None]
+) -> tuple[list[str], list[list[str]]]:
+    """Header and rows: per function, its invocations, peak in flight and throttles per reservation."""
+    header = [
+        "function",
+        "invocations",
+        "peak in flight",
+        *(f"throttled at {reserved_label(reserved)}" for reserved in reservations),
+    ]
+    rows = [
+        [
+            name,
+            str(len(taken)),
+            str(peak_concurrency(taken)),
+            *(str(throttled(taken, reserved)) for reserved in reservations),
+        ]
+        for name, taken in sorted(intervals.items(), key=lambda item: (-peak_concurrency(item[1]), item[0]))
+    ]
+    everything = [interval for taken in intervals.values() for interval in taken]
+    rows.append(
+        [
+            "all task functions",
+            str(len(everything)),
+            "",
+            *(
+                str(sum(throttled(taken, reserved) for taken in intervals.values()))
+                for reserved in reservations
+            ),
+        ]
+    )
+    return header, rows
+
+
+def failures(statuses: Sequence[str], task_errors: Iterable[str]) -> list[str]:
+    """Why the benchmark fails: runs that did not succeed, and task attempts that met an AppStream quota."""
+    found = []
+    unfinished = len(statuses) - statuses.count("SUCCEEDED")
+    if unfinished:
+        found.append(f"{unfinished} of {len(statuses)} runs did not succeed")
+    quota = sum(error in QUOTA_ERROR_NAMES for error in task_errors)
+    if quota:
+        found.append(f"{quota} task attempts met an AppStream quota")
+    return found
 
 
 def main() -> int:
@@ -83,6 +203,7 @@ def main() -> int:
         # The slots exist so that no run ever meets AppStream's builder quota: one that does is a failure.
         quota_errors = sum(error in QUOTA_ERROR_NAMES for error in task_errors)
         builders_left = len(engine.inventory()["image_builders"])
+        intervals = invocation_intervals(engine.invoker.invocations)
         slots = engine.builder_slots_in_use()
         quota = scenario.quotas.image_builders
     rss_peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -96,6 +217,10 @@ def main() -> int:
         ["builders left / slots held at the end", f"{builders_left} / {slots}"],
         ["peak RSS, MB", f"{rss_peak_mb:.0f}"],
     ]
+    configured = load_config(EXAMPLE_CONFIG).settings.task_concurrency
+    reservations = [configured, *(reserved for reserved in RESERVED if reserved != configured)]
+    throttle_header, throttle_rows = throttle_table(intervals, reservations)
+    failed = failures(statuses, task_errors)
     body = "\n\n".join(
         [
             provenance(command_line("scale")),
@@ -106,12 +231,20 @@ def main() -> int:
             "own stay inside a task "
             "and are not counted.",
             table(["measure", "value"], rows),
+            "Lambda throttles that reserved concurrency would cause (`settings.task_concurrency`, "
+            f"reserved per task function; the example configuration's: {reserved_label(configured)}). "
+            "Each invocation holds a slot from its start on the simulated clock until its end plus "
+            "the handler's run time as measured here (longer than on Lambda: the runs share two "
+            "cores); a throttled invocation is counted once, as a first attempt (the state machine "
+            "would retry it later, which is not simulated).",
+            table(throttle_header, throttle_rows),
+            "Verdict: " + ("**passed**." if not failed else f"**failed**: {'; '.join(failed)}."),
         ]
     )
     print(body)
     if args.write:
         write_section("Scale", body)
-    return 0 if succeeded == args.runs and quota_errors == 0 else 1
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -92,7 +92,7 @@ class LocalEngine:
     ) -> None:
         self.scenario = scenario if scenario is not None else Scenario()
         self.time = SimulatedTime(time_scale)
-        self.invoker = InProcessInvoker(replay, self.time.working)
+        self.invoker = InProcessInvoker(replay, self.time.working, self.time.now)
         self.region = region
         # The workflow's registered ASL file, unless a test runs a definition of its own.
         self.workflow = workflow

@@ -56,6 +56,11 @@ class Invocation:
     logs: str
     real_seconds: float  # the handler's own time, as Lambda bills it (listeners after it left out)
     memory_mb: int
+    # When the handler began and ended by the engine's clock (simulated epoch seconds): the clock
+    # stands still while a handler works, so the two differ only by what it waited (a retry's
+    # backoff), and invocations the engine made together start at one instant.
+    started_at: float = 0.0
+    ended_at: float = 0.0
 
     @property
     def gb_seconds(self) -> float:
@@ -93,14 +98,19 @@ class InProcessInvoker:
 
     `replay` names functions whose handler runs twice per invocation (same event,
     the second result returned), to prove tasks are safe when Step Functions or
-    Lambda deliver them more than once.
+    Lambda deliver them more than once. `clock` stamps each invocation's start and end
+    (the engine's simulated clock; the wall clock by default).
     """
 
     def __init__(
-        self, replay: Iterable[str] = (), working: Callable[[], AbstractContextManager[None]] = nullcontext
+        self,
+        replay: Iterable[str] = (),
+        working: Callable[[], AbstractContextManager[None]] = nullcontext,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.replay = frozenset(replay)
         self._working = working
+        self._clock = clock
         self.invocations_by_function: Counter[str] = Counter()
         self.invocations: list[Invocation] = []
         self._lock = threading.Lock()
@@ -150,6 +160,7 @@ class InProcessInvoker:
         event_copy = json.loads(json.dumps(event if event is not None else {}))
         error_type: str | None = None
         started = time.monotonic()
+        started_at = self._clock()
         with self._working():
             with captured_output() as output:
                 try:
@@ -165,6 +176,7 @@ class InProcessInvoker:
                         error_type = "Runtime.MarshalError"
                         payload = json.dumps({"errorType": error_type, "errorMessage": str(error)})
             handler_seconds = time.monotonic() - started
+            ended_at = self._clock()
             for listener in self.after_each:
                 listener()
         logs = "".join(output)
@@ -178,6 +190,8 @@ class InProcessInvoker:
                     logs,
                     handler_seconds,
                     context.memory_limit_in_mb,
+                    started_at,
+                    ended_at,
                 )
             )
         return payload, error_type is not None, logs
