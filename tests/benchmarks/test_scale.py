@@ -2,23 +2,46 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from benchmarks.scale import (
     Interval,
     failures,
     invocation_intervals,
     peak_concurrency,
+    quota_errors,
     throttle_table,
     throttled,
 )
 from image_factory.local_engine.lambdas import InProcessInvoker, Invocation
 
 
-def test_a_quota_error_that_reaches_a_run_fails_the_benchmark() -> None:
-    assert failures(["SUCCEEDED", "SUCCEEDED"], ["AppStreamThrottled", "States.Timeout"]) == []
-    assert failures(["SUCCEEDED", "SUCCEEDED"], ["AppStreamQuotaExceeded"]) == [
-        "1 task attempts met an AppStream quota"
+def _failed_attempt(error: str, message: str) -> dict[str, Any]:
+    cause = json.dumps({"errorType": error, "errorMessage": message})
+    return {"type": "TaskFailed", "taskFailedEventDetails": {"error": error, "cause": cause}}
+
+
+def test_quota_errors_are_counted_by_the_operation_that_met_them() -> None:
+    history = [
+        _failed_attempt(
+            "AppStreamQuotaExceeded", "CreateExportImageTask 'web-1': LimitExceededException: 5 exports"
+        ),
+        _failed_attempt("AppStreamQuotaExceeded", "CreateImageBuilder 'web-b': LimitExceededException: 10"),
+        _failed_attempt("AppStreamThrottled", "DescribeImages: ThrottlingException: Rate exceeded"),
+        {"type": "TaskSucceeded"},
     ]
-    assert failures(["SUCCEEDED", "FAILED", "STUCK"], []) == ["2 of 3 runs did not succeed"]
+    assert quota_errors([history, history[:1]]) == {"CreateExportImageTask": 2, "CreateImageBuilder": 1}
+
+
+def test_the_builder_quota_or_a_run_that_did_not_succeed_fails_the_benchmark() -> None:
+    assert failures(["SUCCEEDED", "SUCCEEDED"], {}) == []
+    # An export limit waited out by Retry is reported, not failed: the runs succeeded.
+    assert failures(["SUCCEEDED", "SUCCEEDED"], {"CreateExportImageTask": 3}) == []
+    assert failures(["SUCCEEDED"], {"CreateImageBuilder": 1}) == [
+        "1 task attempts met the image builder quota"
+    ]
+    assert failures(["SUCCEEDED", "FAILED", "STUCK"], {}) == ["2 of 3 runs did not succeed"]
 
 
 def test_peak_counts_the_invocations_in_flight_at_one_instant() -> None:
