@@ -212,12 +212,19 @@ def main() -> int:
         sampler.start()
         executions = [engine.start(fast_request()) for _ in range(args.runs)]
         deadline = started + RUN_TIMEOUT
-        statuses = []
+        statuses, unsuccessful = [], []
         for execution in executions:
             try:
-                statuses.append(execution.wait(max(deadline - time.monotonic(), 0.0)).status)
+                outcome = execution.wait(max(deadline - time.monotonic(), 0.0))
             except RunTimedOut:
                 statuses.append("STUCK")
+                unsuccessful.append(f"{execution.name}: still running at the benchmark's deadline")
+                continue
+            statuses.append(outcome.status)
+            if outcome.status != "SUCCEEDED":
+                error = outcome.error
+                why = f"{error.step}: {error.code}: {error.message}" if error else "no error recorded"
+                unsuccessful.append(f"{outcome.run_id}: {why}")
         sampler.stopped.set()
         sampler.join()
         wall = time.monotonic() - started
@@ -261,26 +268,27 @@ def main() -> int:
     reservations = [configured, *(reserved for reserved in RESERVED if reserved != configured)]
     throttle_header, throttle_rows = throttle_table(intervals, reservations)
     failed = failures(statuses, quotas_met)
-    body = "\n\n".join(
-        [
-            provenance(command_line("scale")),
-            f"{args.runs} `reference` runs started together; phases shortened to about a fifth "
-            "(proportional); Describe*/GetExportImageTask/ListExportImageTasks limited to 2 calls/s "
-            "(burst 5) on the simulated clock; the image quota raised to two images per run (each run "
-            "keeps its imported image), the builder quota left at 10. Throttles botocore retried on its "
-            "own stay inside a task "
-            "and are not counted.",
-            table(["measure", "value"], rows),
-            "Lambda throttles that reserved concurrency would cause (`settings.task_concurrency`, "
-            f"reserved per task function; the example configuration's: {reserved_label(configured)}). "
-            "Each invocation holds a slot from its start on the simulated clock until its end plus "
-            "the handler's run time as measured here (longer than on Lambda: the runs share two "
-            "cores); a throttled invocation is counted once, as a first attempt (the state machine "
-            "would retry it later, which is not simulated).",
-            table(throttle_header, throttle_rows),
-            "Verdict: " + ("**passed**." if not failed else f"**failed**: {'; '.join(failed)}."),
-        ]
-    )
+    parts = [
+        provenance(command_line("scale")),
+        f"{args.runs} `reference` runs started together; phases shortened to about a fifth "
+        "(proportional); Describe*/GetExportImageTask/ListExportImageTasks limited to 2 calls/s "
+        "(burst 5) on the simulated clock; the image quota raised to two images per run (each run "
+        "keeps its imported image), the builder quota left at 10. Throttles botocore retried on its "
+        "own stay inside a task "
+        "and are not counted.",
+        table(["measure", "value"], rows),
+        "Lambda throttles that reserved concurrency would cause (`settings.task_concurrency`, "
+        f"reserved per task function; the example configuration's: {reserved_label(configured)}). "
+        "Each invocation holds a slot from its start on the simulated clock until its end plus "
+        "the handler's run time as measured here (longer than on Lambda: the runs share two "
+        "cores); a throttled invocation is counted once, as a first attempt (the state machine "
+        "would retry it later, which is not simulated).",
+        table(throttle_header, throttle_rows),
+        "Verdict: " + ("**passed**." if not failed else f"**failed**: {'; '.join(failed)}."),
+    ]
+    if unsuccessful:
+        parts.append("Runs that did not succeed:\n\n" + "\n".join(f"* {line}" for line in unsuccessful))
+    body = "\n\n".join(parts)
     print(body)
     if args.write:
         write_section("Scale", body)
