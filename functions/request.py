@@ -33,13 +33,13 @@ from functions.request_fields import PIPELINE_NAME as PIPELINE_NAME
 from functions.request_fields import RESOURCE_NAME as RESOURCE_NAME
 from functions.request_fields import FieldError as FieldError
 from functions.request_fields import JsonInt as JsonInt
-from functions.request_fields import TimeoutMinutes
 from functions.request_fields import PhaseWait as PhaseWait
 from functions.request_fields import RoleArn as RoleArn
 from functions.request_fields import Section as _Section
 from functions.request_fields import TagKey as TagKey
 from functions.request_fields import Tags as Tags
 from functions.request_fields import TagValue as TagValue
+from functions.request_fields import TimeoutMinutes
 from functions.request_fields import field_errors as field_errors
 
 IMPORT_TEXT = re.compile(r"^[a-zA-Z0-9_.() -]+$")

@@ -17,7 +17,9 @@ class FleetTarget(RequestSection):
     """One fleet to point at the image, optionally changing its root volume on the way."""
 
     name: str = Field(pattern=RESOURCE_NAME.pattern)
-    root_volume_gb: VolumeGb | None = Field(None, description="set RootVolumeConfig (needs the fleet stopped)")
+    root_volume_gb: VolumeGb | None = Field(
+        None, description="set RootVolumeConfig (needs the fleet stopped)"
+    )
     remove_root_volume: bool = Field(
         False, description="delete RootVolumeConfig (AttributesToDelete VOLUME_CONFIGURATION; needs a stop)"
     )

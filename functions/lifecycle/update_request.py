@@ -6,9 +6,9 @@ from typing import Any
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from functions.lifecycle.plan import LifecycleRequest, RequestSection, json_schema, parse_model
 from functions.execution import MAX_RUN_ID
 from functions.lifecycle.backup_request import check_ami_template
+from functions.lifecycle.plan import LifecycleRequest, RequestSection, json_schema, parse_model
 from functions.placeholders import NameValues, check_template, render
 from functions.request_fields import RESOURCE_NAME, FieldError, PhaseWait, RoleArn, Tags
 
