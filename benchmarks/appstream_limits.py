@@ -157,7 +157,9 @@ def breaks(value: Any, limits: dict[str, Any]) -> bool:
     if kind == "string" and "enum" in limits and value not in limits["enum"]:
         return True
     if kind == "string" and "pattern" in limits:
-        return _compiled(limits["pattern"]).search(_stand_ins(value)) is None
+        pattern = limits["pattern"]
+        text = _stand_ins(value) if r"\p{" in pattern else value
+        return _compiled(pattern).search(text) is None
     return False
 
 

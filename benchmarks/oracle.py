@@ -60,7 +60,7 @@ def _dotted(parts: Any) -> str:
 
 def _join(path: Any, key: str) -> str:
     prefix = ".".join(str(part) for part in path)
-    return f"{prefix}.{key}" if prefix else key
+    return f"{prefix}.{key}" if prefix else (key or TOP)  # a top-level key "" names the document
 
 
 def schema_problems(kind: str, document: Any) -> set[str]:
@@ -283,11 +283,13 @@ def _fault_problems(document: Any) -> set[str]:
         if not isinstance(fault, dict):
             continue
         operation = fault.get("operation")
-        if "operation" in fault:
-            if operation not in operation_names():
+        if "operation" in fault:  # a value of the wrong type is the schema's to report
+            if isinstance(operation, str) and operation not in operation_names():
                 problems.add(f"faults.{index}.operation")
-            elif "error" in fault and fault["error"] not in (
-                modelled_errors(operation) | set(INJECTABLE_COMMON_ERRORS)
+            elif (
+                isinstance(operation, str)
+                and isinstance(fault.get("error"), str)
+                and fault["error"] not in (modelled_errors(operation) | set(INJECTABLE_COMMON_ERRORS))
             ):
                 problems.add(f"faults.{index}.error")
         elif fault.get("outcome") == "TIMED_OUT" and fault.get("resource") != "export_task":

@@ -33,6 +33,7 @@ def test_every_target_saw_malformed_and_near_valid_cases(targets: dict[str, Targ
     for target in targets.values():
         assert target.near_valid >= NEAR_VALID - 4, target.name
         assert target.cases > 0 and target.rejected > 0, target.name
+        assert target.rejected + target.accepted + target.configured == target.cases, target.name
 
 
 @pytest.mark.parametrize("name", NAMES)
