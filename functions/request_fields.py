@@ -87,7 +87,7 @@ def tag_map_schema(reserved: tuple[str, ...], **extra: Any) -> dict[str, Any]:
             "minLength": 1,
             "maxLength": 128,
             "pattern": TAG_KEY_PATTERN,
-            "not": {"anyOf": [{"pattern": "^" + _any_case(prefix)} for prefix in reserved]},
+            "not": {"anyOf": [{"pattern": "^" + _any_case(prefix) + "[\\s\\S]*$"} for prefix in reserved]},
         },
         "additionalProperties": {"type": "string", "maxLength": 256, "pattern": TAG_VALUE_PATTERN},
         **extra,
