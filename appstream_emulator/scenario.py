@@ -11,8 +11,10 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
+from annotated_types import Ge, Le
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Discriminator,
     Field,
@@ -30,7 +32,19 @@ class ScenarioError(ValueError):
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    # No unknown keys, and no JSON type coerced ("5" is not a number, 1 is not a boolean).
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, strict=True)
+
+
+def _integral(value: Any) -> Any:
+    """A JSON number with no fraction is an integer (JSON Schema's `integer`): 5.0 reads as 5."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+JsonInt = Annotated[int, BeforeValidator(_integral)]
+# Optional ones carry their bounds before the validator, so the published schema keeps them.
+Times = Annotated[int, Ge(1), BeforeValidator(_integral)]
+VolumeGb = Annotated[int, Ge(200), Le(500), BeforeValidator(_integral)]
 
 
 class Durations(_Strict):
@@ -56,20 +70,20 @@ class Durations(_Strict):
 
 
 class Quotas(_Strict):
-    image_builders: int = Field(10, ge=0)
-    fleets: int = Field(10, ge=0)
-    app_block_builders: int = Field(10, ge=0)
-    images: int = Field(50, ge=0, description="private images per account and region")
-    concurrent_image_updates: int = Field(5, ge=0)
-    concurrent_exports: int = Field(5, ge=0)
-    tags_per_resource: int = Field(50, ge=0)
+    image_builders: JsonInt = Field(10, ge=0)
+    fleets: JsonInt = Field(10, ge=0)
+    app_block_builders: JsonInt = Field(10, ge=0)
+    images: JsonInt = Field(50, ge=0, description="private images per account and region")
+    concurrent_image_updates: JsonInt = Field(5, ge=0)
+    concurrent_exports: JsonInt = Field(5, ge=0)
+    tags_per_resource: JsonInt = Field(50, ge=0)
 
 
 class RateLimit(_Strict):
     """A token bucket on the emulator clock: `burst` calls at once, refilled at `per_second`."""
 
     per_second: float = Field(gt=0)
-    burst: int = Field(ge=1)
+    burst: JsonInt = Field(ge=1)
 
 
 class OperationFault(_Strict):
@@ -77,8 +91,8 @@ class OperationFault(_Strict):
 
     operation: str
     error: str
-    times: int | None = Field(1, ge=1)
-    after: int = Field(0, ge=0)
+    times: Times | None = 1
+    after: JsonInt = Field(0, ge=0)
     message: str | None = None
 
     @field_validator("operation")
@@ -113,7 +127,7 @@ class ResourceFault(_Strict):
     outcome: Literal["FAILED", "TIMED_OUT"] = "FAILED"
     reason: str = Field("Injected failure", min_length=1)
     name: str | None = Field(None, description="glob on the resource name (image, builder, AMI name)")
-    times: int | None = Field(1, ge=1)
+    times: Times | None = 1
 
     @field_validator("outcome")
     @classmethod
@@ -142,7 +156,7 @@ class SourceAmi(_Strict):
     id: str = Field(pattern=r"^ami-[a-z0-9]{8,17}$")
     compatible: bool = True
     reason: str | None = Field(None, description="why an incompatible AMI is rejected")
-    root_volume_gb: int = Field(
+    root_volume_gb: JsonInt = Field(
         DEFAULT_AMI_ROOT_VOLUME_GB,
         ge=1,
         le=16384,
@@ -157,7 +171,7 @@ class ExistingImage(_Strict):
     tags: dict[str, str] = Field(default_factory=dict)
     age_days: float = Field(1.0, ge=0, description="how long before the start it was created")
     up_to_date: bool = Field(False, description="has the latest software: no managed update available")
-    volume_gb: int = Field(200, ge=200, le=500, description="the image volume size, a root volume floor")
+    volume_gb: JsonInt = Field(200, ge=200, le=500, description="the image volume size, a root volume floor")
 
 
 class ExistingFleet(_Strict):
@@ -168,7 +182,7 @@ class ExistingFleet(_Strict):
     fleet_type: Literal["ALWAYS_ON", "ON_DEMAND", "ELASTIC"] = "ON_DEMAND"
     instance_type: str = "stream.standard.medium"
     running: bool = True
-    root_volume_gb: int | None = Field(None, ge=200, le=500)
+    root_volume_gb: VolumeGb | None = None
 
 
 class ExistingAppBlockBuilder(_Strict):
@@ -219,7 +233,7 @@ class Assumptions(_Strict):
 class Scenario(_Strict):
     durations: Durations = Field(default_factory=Durations)
     jitter: float = Field(0.0, ge=0, le=1, description="each duration is drawn within +/- this fraction")
-    seed: int | None = Field(None, description="seed of every random draw (durations, ids)")
+    seed: JsonInt | None = Field(None, description="seed of every random draw (durations, ids)")
     quotas: Quotas = Field(default_factory=Quotas)
     rate_limits: dict[str, RateLimit] = Field(default_factory=dict)
     faults: list[Fault] = Field(default_factory=list)
@@ -280,4 +294,7 @@ def _describe(source: str, error: ValidationError) -> str:
 
 
 def scenario_json_schema() -> dict[str, Any]:
-    return Scenario.model_json_schema(by_alias=True)
+    schema = Scenario.model_json_schema(by_alias=True)
+    # An empty scenario file (YAML null) means every default, as `Scenario.from_data` reads it.
+    schema["type"] = ["object", "null"]
+    return schema

@@ -1,16 +1,14 @@
-"""Bad input: malformed pipeline requests, scenario files and lifecycle requests, fed to every entry point.
+"""Bad input: malformed and near-valid pipeline requests, scenario files and lifecycle requests,
+fed to every entry point and judged by an independent oracle.
 
     .venv/bin/python -m benchmarks.bad_input [--examples 1000] [--write]
 
-Hypothesis mutates the bundled example requests and scenarios (required fields dropped,
-wrong types, out-of-range numbers, bad patterns, unknown keys, huge strings, nulls,
-nested garbage, non-object top levels), derandomized so every run draws the same cases.
-Only documents the validator rejects are kept. Each goes to validation in-process, to
-`image-factory validate` and `image-factory run --local` in-process (from a file), and,
-for requests, to POST /runs of the local run API; lifecycle requests go to their
-workflow's model, `image-factory validate --workflow` and POST /workflows/{workflow}/runs.
-A case fails on a traceback, a 5xx, an exit code other than 2, or a rejection that names
-no field of the document or schema.
+Hypothesis mutates the bundled example requests and scenarios, derandomized so every run
+draws the same cases; `benchmarks.near_valid` sets each field at and just past each limit
+of the published schema. `benchmarks.oracle` judges each document without the product's
+models (JSON Schema, botocore's AppStream model, named cross-field rules). A case fails on
+a traceback, a 5xx, an exit code other than 0 or 2, an acceptance of an invalid document,
+a rejection of a valid one, or a rejection naming no field at fault.
 """
 
 from __future__ import annotations
@@ -31,13 +29,15 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from hypothesis import HealthCheck, Phase, assume, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from appstream_emulator.scenario import Scenario, ScenarioError, scenario_json_schema
+from appstream_emulator.scenario import Scenario, ScenarioError
 from benchmarks.fast import FAST_SETTINGS, fast_scenario
+from benchmarks.near_valid import near_valid
+from benchmarks.oracle import SCENARIO, invalid_fields, names_the_fault, schema_of
 from benchmarks.report import command_line, provenance, table, write_section
-from functions.request import FieldError, parse_request, request_json_schema
+from functions.request import FieldError, parse_request
 from functions.workflows import WORKFLOWS, get_workflow
 from image_factory.cli import main as cli_main
 from image_factory.local_engine.engine import LocalEngine
@@ -271,20 +271,12 @@ def scenario_fields(message: str) -> list[str]:
     return [problem.split(": ", 1)[0] for problem in problems.split("; ") if ": " in problem]
 
 
-def _rejected(check: Callable[[Any], list[str] | None], document: Any) -> bool:
-    try:
-        return check(document) is not None
-    except Exception:
-        return True  # kept: the traceback is reported as a failure
-
-
 def generate(
     bases: list[dict[str, Any]],
     numbers: list[tuple[str, ...]],
-    check: Callable[[Any], list[str] | None],
     count: int,
 ) -> list[Any]:
-    """`count` malformed documents the validator rejects, drawn reproducibly."""
+    """`count` malformed documents, drawn reproducibly (valid or not: the oracle judges)."""
     found: list[Any] = []
 
     @settings(
@@ -297,7 +289,6 @@ def generate(
     )
     @given(malformed(bases, numbers))
     def collect(document: Any) -> None:
-        assume(_rejected(check, document))
         found.append(document)
 
     collect()
@@ -310,17 +301,40 @@ def generate(
 @dataclass
 class Target:
     name: str
+    kind: str = ""  # the oracle's name for the documents: a workflow, or "scenario"
     cases: int = 0
+    near_valid: int = 0
     rejected: int = 0
     accepted: int = 0
+    accepted_invalid: int = 0
+    rejected_valid: int = 0
+    not_at_fault: int = 0
+    configured: int = 0  # POST /runs with {"pipeline": NAME}: a configured pipeline's run, not judged
     failures: list[str] = field(default_factory=list)
 
     def fail(self, document: Any, why: str) -> None:
         self.failures.append(f"{why} for {json.dumps(document, default=str)[:300]}")
 
+    def judge(self, document: Any, kind: str, reported: list[str] | None) -> None:
+        """Compare the target's verdict (None: accepted; else the fields it named) with the oracle's."""
+        invalid = invalid_fields(kind, document)
+        if reported is None:
+            self.accepted += 1
+            if invalid:
+                self.accepted_invalid += 1
+                self.fail(document, f"accepted, but invalid at {sorted(invalid)}")
+            return
+        self.rejected += 1
+        if not invalid:
+            self.rejected_valid += 1
+            self.fail(document, f"rejected, but valid (named {reported[:3]})")
+        elif not any(names_the_fault(name, invalid) for name in reported):
+            self.not_at_fault += 1
+            self.fail(document, f"named {reported[:3]}, not the field at fault {sorted(invalid)[:3]}")
+
 
 def check_in_process(
-    target: Target, documents: list[Any], check: Callable[[Any], list[str] | None], schema_names: set[str]
+    target: Target, documents: list[Any], check: Callable[[Any], list[str] | None], kind: str
 ) -> None:
     for document in documents:
         target.cases += 1
@@ -329,12 +343,7 @@ def check_in_process(
         except Exception:
             target.fail(document, "traceback: " + traceback.format_exc().strip().splitlines()[-1])
             continue
-        if fields is None:
-            target.accepted += 1
-        elif not any(names_a_field(name, document, schema_names) for name in fields):
-            target.fail(document, f"no field named: {fields}")
-        else:
-            target.rejected += 1
+        target.judge(document, kind, fields)
 
 
 def run_cli(argv: list[str]) -> tuple[int | None, str]:
@@ -373,11 +382,16 @@ def check_cli(
     fields_of: Callable[[Any], list[str] | None],
     argv_for: Callable[[Path], list[str]],
     directory: Path,
-    schema_names: set[str],
+    kind: str,
+    starts_a_run: bool = False,
 ) -> None:
-    """Each document written to a file, then the command run on it: exit 2, no traceback, a field named."""
+    """Each document written to a file, then the command run on it: exit 0 (accepted) or 2 (rejected,
+    naming fields in its error), never a traceback. A command that would start a run on a valid
+    document (`run --local`) is given only the documents the oracle finds invalid."""
     path = directory / "input.json"
     for document in documents:
+        if starts_a_run and not invalid_fields(kind, document):
+            continue
         target.cases += 1
         path.write_text(json.dumps(document), encoding="utf-8")
         code, reported = run_cli(argv_for(path))
@@ -388,15 +402,13 @@ def check_cli(
         if "Traceback" in reported or code is None:
             last_line = reported.strip().splitlines()[-1] if reported.strip() else ""
             target.fail(document, "traceback: " + last_line)
+        elif code == 0:
+            target.judge(document, kind, None)
         elif code != 2:
             target.fail(document, f"exit code {code}")
-        elif not any(
-            _collapsed(name) in _collapsed(reported) and names_a_field(name, document, schema_names)
-            for name in expected
-        ):
-            target.fail(document, f"no field named in the error: {reported.strip()[:200]}")
         else:
-            target.rejected += 1
+            named = [name for name in expected if _collapsed(name) in _collapsed(reported)]
+            target.judge(document, kind, named or [reported.strip()[:200]])
 
 
 def _collapsed(text: str) -> str:
@@ -419,49 +431,70 @@ def post(base_url: str, path: str, body: bytes) -> tuple[int, Any]:
             return error.code, payload.decode("utf-8", "replace")
 
 
-def check_api(
-    target: Target, documents: list[Any], base_url: str, schema_names: set[str], path: str = "/runs"
-) -> None:
-    """POST `path` with each document: below 500; a 400 lists fields that name the document's fields."""
+def check_api(target: Target, documents: list[Any], base_url: str, kind: str, path: str = "/runs") -> None:
+    """POST `path` with each document: below 500; a 400 lists the fields; a 2xx (the run started)
+    or a 409 (a running run already makes that image) passed validation."""
     for document in documents:
         target.cases += 1
         status, answer = post(base_url, path, json.dumps(document).encode())
+        if path == "/runs" and isinstance(document, dict) and set(document) == {"pipeline"}:
+            # {"pipeline": NAME} runs a configured pipeline: another request, outside the oracle.
+            target.configured += 1
+            if status >= 500:
+                target.fail(document, f"HTTP {status}: {str(answer)[:200]}")
+            continue
         if status >= 500:
             target.fail(document, f"HTTP {status}: {str(answer)[:200]}")
         elif status == 400:
             problems = answer.get("error", {}).get("fields", []) if isinstance(answer, dict) else []
-            names = [problem.get("field", "") for problem in problems]
-            if not any(names_a_field(name, document, schema_names) for name in names):
-                target.fail(document, f"400 naming no field: {str(answer)[:200]}")
-            else:
-                target.rejected += 1
-        elif status < 300:
-            target.accepted += 1  # valid with this run's own (shorter) names: the run started
+            target.judge(document, kind, [str(problem.get("field", "")) for problem in problems])
+        elif status < 300 or status == 409:
+            target.judge(document, kind, None)
+        elif status == 404:  # {"pipeline": NAME}: a run of a configured pipeline, and none is named so
+            target.rejected += 1
         else:
-            target.rejected += 1  # e.g. 404: {"pipeline": NAME} names no configured pipeline
+            target.fail(document, f"HTTP {status}: {str(answer)[:200]}")
 
 
 # --- the benchmark ------------------------------------------------------------------------------
 
 
-def run_all(examples: int) -> list[Target]:
-    request_names = _schema_names(request_json_schema())
-    scenario_names = _schema_names(scenario_json_schema())
-    requests = generate(request_bases(), REQUEST_NUMBERS, request_rejection, examples)
-    scenarios = generate(scenario_bases(), SCENARIO_NUMBERS, scenario_rejection, examples)
+def sample(documents: list[Any], limit: int | None) -> list[Any]:
+    """At most `limit` documents, spread evenly over the list (all of them without a limit)."""
+    if limit is None or len(documents) <= limit:
+        return documents
+    step = len(documents) / limit
+    return [documents[int(index * step)] for index in range(limit)]
+
+
+def near_valid_documents(kind: str, bases: list[dict[str, Any]], limit: int | None) -> list[Any]:
+    return sample([document for _, document in near_valid(kind, schema_of(kind), bases)], limit)
+
+
+def _target(name: str, kind: str) -> Target:
+    return Target(name, kind)
+
+
+def run_all(examples: int, near_limit: int | None = None) -> list[Target]:
+    """`examples` malformed documents per kind, plus the near-valid ones (at most `near_limit`)."""
+    pipeline, scenario = "image-pipeline", SCENARIO
+    near_requests = near_valid_documents(pipeline, request_bases(), near_limit)
+    near_scenarios = near_valid_documents(scenario, scenario_bases(), near_limit)
+    requests = generate(request_bases(), REQUEST_NUMBERS, examples) + near_requests
+    scenarios = generate(scenario_bases(), SCENARIO_NUMBERS, examples) + near_scenarios
     targets = {
-        name: Target(name)
-        for name in (
-            "parse_request",
-            "Scenario.from_data",
-            "image-factory validate",
-            "image-factory run --local (bad request)",
-            "image-factory run --local (bad scenario)",
-            "POST /runs (local API)",
+        name: _target(name, kind)
+        for name, kind in (
+            ("parse_request", pipeline),
+            ("Scenario.from_data", scenario),
+            ("image-factory validate", pipeline),
+            ("image-factory run --local (bad request)", pipeline),
+            ("image-factory run --local (bad scenario)", scenario),
+            ("POST /runs (local API)", pipeline),
         )
     }
-    check_in_process(targets["parse_request"], requests, request_rejection, request_names)
-    check_in_process(targets["Scenario.from_data"], scenarios, scenario_rejection, scenario_names)
+    check_in_process(targets["parse_request"], requests, request_rejection, pipeline)
+    check_in_process(targets["Scenario.from_data"], scenarios, scenario_rejection, scenario)
     with tempfile.TemporaryDirectory() as temporary:
         directory = Path(temporary)
         good_request = directory / "request.json"
@@ -472,7 +505,7 @@ def run_all(examples: int) -> list[Target]:
             request_rejection,
             lambda path: ["validate", str(path)],
             directory,
-            request_names,
+            pipeline,
         )
         check_cli(
             targets["image-factory run --local (bad request)"],
@@ -480,7 +513,8 @@ def run_all(examples: int) -> list[Target]:
             request_rejection,
             lambda path: ["run", "--local", str(path), "--json"],
             directory,
-            request_names,
+            pipeline,
+            starts_a_run=True,
         )
         check_cli(
             targets["image-factory run --local (bad scenario)"],
@@ -488,19 +522,25 @@ def run_all(examples: int) -> list[Target]:
             scenario_rejection,
             lambda path: ["run", "--local", str(good_request), "--scenario", str(path), "--json"],
             directory,
-            scenario_names,
+            scenario,
+            starts_a_run=True,
         )
     with LocalApiServer(LocalEngine(fast_scenario(), settings=FAST_SETTINGS), port=0) as server:
-        check_api(targets["POST /runs (local API)"], requests, server.url, request_names)
-    return list(targets.values()) + lifecycle_targets(examples)
+        check_api(targets["POST /runs (local API)"], requests, server.url, pipeline)
+    for target, near in ((pipeline, near_requests), (scenario, near_scenarios)):
+        for each in targets.values():
+            if each.kind == target:
+                each.near_valid = len(near)
+    return list(targets.values()) + lifecycle_targets(examples, near_limit)
 
 
 def validate_argv(workflow: str) -> Callable[[Path], list[str]]:
     return lambda path: ["validate", "--workflow", workflow, str(path)]
 
 
-def lifecycle_targets(examples: int) -> list[Target]:
-    """The lifecycle workflows' requests, `examples` in all, shared out between the workflows."""
+def lifecycle_targets(examples: int, near_limit: int | None = None) -> list[Target]:
+    """The lifecycle workflows' requests, `examples` malformed in all (shared out between the
+    workflows), plus each workflow's near-valid ones (`near_limit` in all)."""
     model, cli, api = (
         Target("lifecycle request models"),
         Target("image-factory validate --workflow"),
@@ -513,12 +553,17 @@ def lifecycle_targets(examples: int) -> list[Target]:
     ):
         for workflow in lifecycle:
             rejection = lifecycle_rejection(workflow)
-            names = _schema_names(get_workflow(workflow).json_schema())
             share = examples // len(lifecycle)
-            documents = generate(lifecycle_bases(workflow), LIFECYCLE_NUMBERS[workflow], rejection, share)
-            check_in_process(model, documents, rejection, names)
-            check_cli(cli, documents, rejection, validate_argv(workflow), Path(temporary), names)
-            check_api(api, documents, server.url, names, path=f"/workflows/{workflow}/runs")
+            bases = lifecycle_bases(workflow)
+            near = near_valid_documents(
+                workflow, bases, None if near_limit is None else near_limit // len(lifecycle)
+            )
+            documents = generate(bases, LIFECYCLE_NUMBERS[workflow], share) + near
+            check_in_process(model, documents, rejection, workflow)
+            check_cli(cli, documents, rejection, validate_argv(workflow), Path(temporary), workflow)
+            check_api(api, documents, server.url, workflow, path=f"/workflows/{workflow}/runs")
+            for target in (model, cli, api):
+                target.near_valid += len(near)
     return [model, cli, api]
 
 
@@ -531,7 +576,17 @@ def main() -> int:
     args = parser.parse_args()
     targets = run_all(args.examples)
     rows = [
-        [target.name, target.cases, target.rejected, target.accepted, len(target.failures)]
+        [
+            target.name,
+            target.cases,
+            target.near_valid,
+            target.rejected,
+            target.accepted,
+            target.accepted_invalid,
+            target.rejected_valid,
+            target.not_at_fault,
+            len(target.failures),
+        ]
         for target in targets
     ]
     body = "\n\n".join(
@@ -539,13 +594,44 @@ def main() -> int:
             provenance(command_line("bad_input")),
             f"{args.examples} malformed pipeline requests, {args.examples} malformed scenarios and "
             f"{args.examples} malformed lifecycle requests (shared out between the four workflows), drawn by "
-            "Hypothesis (derandomized) from the bundled examples: required fields dropped, wrong types, "
-            "out-of-range numbers (root_volume_gb 0/199/501/10^9 among them), bad patterns, unknown keys, "
-            "100,000-character strings, nulls, nested garbage and non-object documents. Only documents "
-            "`parse_request` / `Scenario.from_data` reject are kept. A failure is a traceback, a 5xx, an "
-            'exit code other than 2, or a rejection naming no field of the document or schema. "Accepted" by '
-            "the API: valid once named with the run's own (shorter) run id, so the run started.",
-            table(["target", "cases", "rejected naming a field", "accepted", "failures"], rows),
+            "Hypothesis (derandomized) from the bundled examples (required fields dropped, wrong types, "
+            "out-of-range numbers, bad patterns, unknown keys, 100,000-character strings, nulls, nested "
+            "garbage, non-object documents), kept whether valid or not; plus every near-valid document "
+            "(`benchmarks/near_valid.py`): each field of each bundled example at and just past each limit "
+            "the published JSON Schema gives it (lengths, patterns, enums, minimum/maximum such as "
+            'root_volume_gb 199/200/500/501, array and map sizes, required and unknown keys, `"200"`, '
+            "`200.0` and `true` for a number), tag keys and values AppStream refuses, and name templates "
+            "that fill to AppStream's longest name and one character more.",
+            "Each verdict is judged by an oracle that does not use the product's models "
+            "(`benchmarks/oracle.py`): the published JSON Schema (`docs/openapi.json`, the workflows' "
+            "request schemas, the scenario schema) through `jsonschema`'s Draft 2020-12 validator, with "
+            "`pattern`'s `$` read as ECMA-262 reads it (the end of the text); AppStream's constraints from "
+            "botocore's service model for the values that reach AppStream (`benchmarks/appstream_limits.py`: "
+            "name, ARN, AMI id and instance-type patterns, lengths, enums, tag key and value patterns), name "
+            "templates filled with the longest run id (40 characters) and, in lifecycle AMI names, a short "
+            "stand-in for `{image}` (the image is known only at run time); and the cross-field rules the "
+            "schemas cannot say, each named in the oracle with the field it puts at fault (one source, "
+            "import settings only with an AMI, security groups and agent mode need a subnet, scripts only in "
+            "agent mode, one snapshot ceiling, expected wait within its ceiling, unique names, "
+            "an IANA time zone, a fault's operation and error in botocore's model, TIMED_OUT only for "
+            "export tasks). Accepted-but-invalid and rejected-but-valid count disagreements with it; "
+            '"not at fault" counts rejections naming no field the oracle found invalid (a field inside '
+            "it counts). `run --local` gets only the documents the oracle finds invalid (a valid one would "
+            "start a run); the API's 2xx and 409 (a running run already makes that image) mean accepted.",
+            table(
+                [
+                    "target",
+                    "cases",
+                    "of them near-valid",
+                    "rejected",
+                    "accepted",
+                    "accepted but invalid",
+                    "rejected but valid",
+                    "not at fault",
+                    "failures",
+                ],
+                rows,
+            ),
         ]
     )
     print(body)

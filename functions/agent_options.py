@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict
 
 
 class ImageAssistantOptions(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
     use_latest_agent_version: bool = False
     enable_dynamic_app_catalog: bool = False

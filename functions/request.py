@@ -32,12 +32,14 @@ from functions.request_fields import ARN as ARN
 from functions.request_fields import PIPELINE_NAME as PIPELINE_NAME
 from functions.request_fields import RESOURCE_NAME as RESOURCE_NAME
 from functions.request_fields import FieldError as FieldError
+from functions.request_fields import JsonInt as JsonInt
 from functions.request_fields import PhaseWait as PhaseWait
 from functions.request_fields import RoleArn as RoleArn
 from functions.request_fields import Section as _Section
 from functions.request_fields import TagKey as TagKey
 from functions.request_fields import Tags as Tags
 from functions.request_fields import TagValue as TagValue
+from functions.request_fields import TimeoutMinutes
 from functions.request_fields import field_errors as field_errors
 
 IMPORT_TEXT = re.compile(r"^[a-zA-Z0-9_.() -]+$")
@@ -73,7 +75,9 @@ class AppCatalogEntry(_Section):
     absolute_icon_path: FilePath | None = None
     absolute_manifest_path: FilePath | None = None
     working_directory: str | None = Field(None, max_length=32767)
-    launch_parameters: SecretStr | None = Field(None, description="sensitive: never logged")
+    launch_parameters: SecretStr | None = Field(
+        None, description="sensitive: never logged", json_schema_extra={"maxLength": 1024}
+    )
 
     @field_validator("launch_parameters")
     @classmethod
@@ -115,7 +119,7 @@ class DomainJoin(_Section):
 
 class BuilderSettings(_Section):
     instance_type: InstanceType
-    root_volume_gb: int = Field(200, ge=200, le=500, description="200 is included in the hourly rate")
+    root_volume_gb: JsonInt = Field(200, ge=200, le=500, description="200 is included in the hourly rate")
     subnet_ids: list[Annotated[str, StringConstraints(pattern=r"^subnet-[0-9a-f]{8,17}$")]] = Field(
         default_factory=list, max_length=1
     )
@@ -150,7 +154,7 @@ class SnapshotSettings(_Section):
     description: str | None = Field(None, max_length=256)
     tags: Tags = Field(default_factory=dict)
     scripts: list[Script] = Field(default_factory=list, max_length=50)
-    timeout_minutes: int | None = Field(None, ge=5, le=10080, description="ceiling of the snapshot wait")
+    timeout_minutes: TimeoutMinutes | None = Field(None, description="ceiling of the snapshot wait")
     image_assistant: ImageAssistantOptions = Field(
         default_factory=ImageAssistantOptions,
         description="agent mode: Image Assistant create-image options the agent passes on",

@@ -10,13 +10,16 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
+from annotated_types import Ge, Le
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
     ValidationError,
+    WithJsonSchema,
     model_validator,
 )
 
@@ -24,12 +27,29 @@ from functions.names import TAG_PREFIX
 
 # Patterns of the AppStream API model (botocore), so a request that passes here is not
 # refused by AppStream for its shape.
-RESOURCE_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,99}$")
+RESOURCE_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,100}$")
 AMI_NAME = re.compile(r"^[a-zA-Z0-9().\-/_]{3,128}$")
 ARN = r"^arn:aws(?:-cn|-iso-b|-iso|-us-gov)?:[A-Za-z0-9][A-Za-z0-9_/.-]{0,62}:[A-Za-z0-9_/.-]{0,63}:[A-Za-z0-9_/.-]{0,63}:[A-Za-z0-9][A-Za-z0-9:_/+=,@.\\-]{0,1023}$"  # noqa: E501
 PIPELINE_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$"
 
 RoleArn = Annotated[str, StringConstraints(pattern=ARN)]
+
+
+def _integral(value: Any) -> Any:
+    """A JSON number with no fraction is an integer (JSON Schema's `integer`): 200.0 reads as 200."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+# An integer field: a JSON integer, or a number with no fraction; never a string or a boolean.
+# An optional one carries its bounds before the validator, so the published schema keeps them.
+JsonInt = Annotated[int, BeforeValidator(_integral)]
+VolumeGb = Annotated[int, Ge(200), Le(500), BeforeValidator(_integral)]
+TimeoutMinutes = Annotated[int, Ge(5), Le(10080), BeforeValidator(_integral)]
+
+
+def _any_case(text: str) -> str:
+    """A pattern matching `text` in any letter case (JSON Schema patterns have no flags)."""
+    return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else re.escape(c) for c in text)
 
 
 def _not_reserved(key: str) -> str:
@@ -38,9 +58,13 @@ def _not_reserved(key: str) -> str:
     return key
 
 
+# AppStream's tag pattern (botocore) allows letters, digits, spaces and _.:/=+-@; whitespace
+# other than a space (a tab, a newline) is refused, so it is refused here too.
+TAG_KEY_PATTERN = r"^[\w _.:/=+\-@]+$"
+TAG_VALUE_PATTERN = r"^[\w _.:/=+\-@]*$"
 TagKey = Annotated[
     str,
-    StringConstraints(min_length=1, max_length=128, pattern=r"^[\w\s_.:/=+\-@]+$"),
+    StringConstraints(min_length=1, max_length=128, pattern=TAG_KEY_PATTERN),
     AfterValidator(_not_reserved),
 ]
 
@@ -52,17 +76,44 @@ def _not_the_factorys(key: str) -> str:
     return key
 
 
-TagValue = Annotated[str, StringConstraints(max_length=256, pattern=r"^[\w\s_.:/=+\-@]*$")]
-# The tags a request puts on what a run makes (a tag filter may name the factory's own).
+TagValue = Annotated[str, StringConstraints(max_length=256, pattern=TAG_VALUE_PATTERN)]
+
+
+def tag_map_schema(reserved: tuple[str, ...], **extra: Any) -> dict[str, Any]:
+    """The published schema of a tag map: the key rules (reserved prefixes, any case) on every key."""
+    return {
+        "type": "object",
+        "propertyNames": {
+            "minLength": 1,
+            "maxLength": 128,
+            "pattern": TAG_KEY_PATTERN,
+            "not": {"anyOf": [{"pattern": "^" + _any_case(prefix) + "[\\s\\S]*$"} for prefix in reserved]},
+        },
+        "additionalProperties": {"type": "string", "maxLength": 256, "pattern": TAG_VALUE_PATTERN},
+        **extra,
+    }
+
+
+# Tags a filter matches (they may name the factory's own).
+TagFilter = Annotated[dict[TagKey, TagValue], WithJsonSchema(tag_map_schema(("aws:",)))]
+# The tags a request puts on what a run makes.
 Tags = Annotated[
     dict[Annotated[TagKey, AfterValidator(_not_the_factorys)], TagValue],
     Field(max_length=40, description=f"at most 40: the factory adds its own ({TAG_PREFIX}...)"),
+    WithJsonSchema(
+        tag_map_schema(
+            ("aws:", TAG_PREFIX),
+            maxProperties=40,
+            description=f"at most 40: the factory adds its own ({TAG_PREFIX}...)",
+        )
+    ),
 ]
 
 
 class Section(BaseModel):
-    # A misspelt key is an error, not a silently ignored setting.
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    # A misspelt key is an error, not a silently ignored setting; a JSON type is never coerced
+    # ("200" is not a number, 1 is not a boolean), as the published schema says.
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, strict=True)
 
 
 class PhaseWait(Section):

@@ -55,8 +55,12 @@ def _request_document(settings: ApiSettings, body: PipelineRequest | ConfiguredP
 
 
 def _validated(document: dict[str, Any], values: NameValues) -> PipelineRequest:
-    """The request checked with this run's own names (a stored request is checked here too)."""
-    result = parse_request(document, values)
+    """The request checked with the longest run id, as `image-factory validate` checks it (whether a
+    request is accepted never depends on its run's id), then with this run's own names (a stored
+    request is checked here too)."""
+    result = parse_request(document)
+    if not isinstance(result, list):
+        result = parse_request(document, values)
     if isinstance(result, list):
         problems = [FieldProblem(field=problem.field, message=problem.message) for problem in result]
         raise InvalidInput("the pipeline request is invalid", problems)

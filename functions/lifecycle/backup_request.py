@@ -7,17 +7,18 @@ from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
+from functions.execution import MAX_RUN_ID
 from functions.lifecycle.plan import LifecycleRequest, RequestSection, json_schema, parse_model
 from functions.placeholders import NameValues, render
 from functions.request_fields import (
     AMI_NAME,
     RESOURCE_NAME,
     FieldError,
+    JsonInt,
     PhaseWait,
     RoleArn,
-    TagKey,
+    TagFilter,
     Tags,
-    TagValue,
 )
 
 # `{image}` is the exported image's name, `{date}` the run's YYYYMMDD, `{run}` the run id.
@@ -32,12 +33,24 @@ def render_ami_name(template: str, image: str, date: str, run: str) -> str:
     return render(template, NameValues(pipeline="", date=date, run=run), {"image": image})
 
 
+def check_ami_template(template: str) -> str:
+    """Reject unknown placeholders, and a template that is not a valid AMI name once filled with
+    the longest run id a run can have (the exported image's name is known only at run time)."""
+    unknown = [name for name in _FIELD.findall(template) if name not in AMI_PLACEHOLDERS]
+    if unknown:
+        allowed = ", ".join("{" + name + "}" for name in AMI_PLACEHOLDERS)
+        raise ValueError(f"unknown placeholder(s) {', '.join('{' + n + '}' for n in unknown)}; use {allowed}")
+    if not AMI_NAME.fullmatch(render_ami_name(template, "image", "20260101", "r" * MAX_RUN_ID)):
+        raise ValueError(f"not a valid AMI name with the longest run id (allowed: {AMI_NAME.pattern})")
+    return template
+
+
 class ImageSelection(RequestSection):
     """One image by name, or every AVAILABLE private image matching a name prefix and/or tags."""
 
     image_name: str | None = Field(None, pattern=RESOURCE_NAME.pattern)
     name_prefix: str | None = Field(None, min_length=1, max_length=100)
-    tags: dict[TagKey, TagValue] = Field(default_factory=dict, description="every tag must match")
+    tags: TagFilter = Field(default_factory=dict, description="every tag must match")
 
     @model_validator(mode="after")
     def _one_way(self) -> ImageSelection:
@@ -64,7 +77,7 @@ class ExportBackupRequest(LifecycleRequest):
     ami_name: str = Field("{image}-{date}-{run}", description="unique per account and region")
     description: str | None = Field(None, max_length=256)
     tags: Tags = Field(default_factory=dict)
-    max_concurrency: int = Field(
+    max_concurrency: JsonInt = Field(
         2, ge=1, le=MAX_CONCURRENCY, description="exports running at once (AppStream's default quota is 5)"
     )
     skip_unchanged: bool = Field(True, description="skip images exported before and unchanged since")
@@ -73,15 +86,7 @@ class ExportBackupRequest(LifecycleRequest):
     @field_validator("ami_name")
     @classmethod
     def _ami_name(cls, template: str) -> str:
-        unknown = [name for name in _FIELD.findall(template) if name not in AMI_PLACEHOLDERS]
-        if unknown:
-            allowed = ", ".join("{" + name + "}" for name in AMI_PLACEHOLDERS)
-            raise ValueError(
-                f"unknown placeholder(s) {', '.join('{' + n + '}' for n in unknown)}; use {allowed}"
-            )
-        if not AMI_NAME.fullmatch(render_ami_name(template, "image", "20260101", "run")):
-            raise ValueError(f"not a valid AMI name (allowed: {AMI_NAME.pattern})")
-        return template
+        return check_ami_template(template)
 
     def summary(self) -> str:
         skip = ", skipping unchanged images" if self.skip_unchanged else ""

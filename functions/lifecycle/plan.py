@@ -19,8 +19,8 @@ M = TypeVar("M", bound=BaseModel)
 
 
 class RequestSection(BaseModel):
-    # A misspelt key is an error, not a silently ignored setting.
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    # A misspelt key is an error, not a silently ignored setting; JSON types are never coerced.
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, strict=True)
 
 
 class LifecycleRequest(RequestSection):

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from pydantic import Field, StringConstraints, field_validator
 
 from functions.lifecycle.plan import LifecycleRequest, RequestSection, json_schema, parse_model
-from functions.request_fields import PIPELINE_NAME, FieldError, PhaseWait
+from functions.request_fields import PIPELINE_NAME, FieldError, JsonInt, PhaseWait
 
 PipelineName = Annotated[str, StringConstraints(pattern=PIPELINE_NAME)]
 # One run deletes at most this many resources (the report and the state stay small); the next run goes on.
@@ -28,8 +28,8 @@ class RetentionRequest(LifecycleRequest):
         max_length=20,
         description="pipelines (or lifecycle jobs) whose resources carry image-factory:pipeline=<name>",
     )
-    keep_images: int = Field(3, ge=1, le=100, description="newest AVAILABLE images kept per pipeline")
-    keep_amis: int = Field(3, ge=1, le=100, description="newest exported AMIs kept per pipeline")
+    keep_images: JsonInt = Field(3, ge=1, le=100, description="newest AVAILABLE images kept per pipeline")
+    keep_amis: JsonInt = Field(3, ge=1, le=100, description="newest exported AMIs kept per pipeline")
     amis: bool = Field(True, description="also apply retention to exported AMIs (EC2), found by tag")
     reap_builders: bool = Field(True, description="delete image builders left by runs no longer active")
     builder_max_age_hours: float = Field(

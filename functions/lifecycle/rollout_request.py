@@ -8,7 +8,7 @@ from pydantic import Field, field_validator, model_validator
 
 from functions.lifecycle.maintenance_window import MaintenanceWindow
 from functions.lifecycle.plan import LifecycleRequest, RequestSection, json_schema, parse_model
-from functions.request_fields import RESOURCE_NAME, FieldError, PhaseWait
+from functions.request_fields import RESOURCE_NAME, FieldError, PhaseWait, VolumeGb
 
 MAX_FLEETS = 50
 
@@ -17,8 +17,8 @@ class FleetTarget(RequestSection):
     """One fleet to point at the image, optionally changing its root volume on the way."""
 
     name: str = Field(pattern=RESOURCE_NAME.pattern)
-    root_volume_gb: int | None = Field(
-        None, ge=200, le=500, description="set RootVolumeConfig (needs the fleet stopped)"
+    root_volume_gb: VolumeGb | None = Field(
+        None, description="set RootVolumeConfig (needs the fleet stopped)"
     )
     remove_root_volume: bool = Field(
         False, description="delete RootVolumeConfig (AttributesToDelete VOLUME_CONFIGURATION; needs a stop)"

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
+from functions.execution import MAX_RUN_ID
+from functions.lifecycle.backup_request import check_ami_template
 from functions.lifecycle.plan import LifecycleRequest, RequestSection, json_schema, parse_model
-from functions.placeholders import check_template
+from functions.placeholders import NameValues, check_template, render
 from functions.request_fields import RESOURCE_NAME, FieldError, PhaseWait, RoleArn, Tags
 
 
@@ -17,6 +19,11 @@ class ThenExport(RequestSection):
     role_arn: RoleArn = Field(description="role AppStream assumes to create the AMI")
     ami_name: str = Field("{image}-{date}-{run}", description="as in an export backup request")
     tags: Tags = Field(default_factory=dict)
+
+    @field_validator("ami_name")
+    @classmethod
+    def _ami_name(cls, template: str) -> str:
+        return check_ami_template(template)
 
 
 class UpdateWaits(RequestSection):
@@ -37,8 +44,13 @@ class ManagedUpdateRequest(LifecycleRequest):
 
     @field_validator("new_image_name")
     @classmethod
-    def _new_image_name(cls, template: str) -> str:
-        return check_template(template, RESOURCE_NAME, "image name")
+    def _new_image_name(cls, template: str, info: ValidationInfo) -> str:
+        template = check_template(template, RESOURCE_NAME, "image name")
+        # Filled with this job's name and the longest run id, it must still be a valid name.
+        values = NameValues(pipeline=str(info.data.get("name", "")), date="20260101", run="r" * MAX_RUN_ID)
+        if not RESOURCE_NAME.fullmatch(render(template, values)):
+            raise ValueError("too long or invalid once filled with the job's name and the longest run id")
+        return template
 
     def flow(self) -> dict[str, Any]:
         return {"export": self.then_export is not None}

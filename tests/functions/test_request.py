@@ -111,7 +111,7 @@ def test_an_exported_image_s_ami_does_not_repeat_the_date_and_run_the_image_name
 
 
 def test_a_name_too_long_after_placeholders_is_named() -> None:
-    raw = request_document(snapshot={"image_name": "x" * 60 + "-{run}"})
+    raw = request_document(snapshot={"image_name": "x" * 61 + "-{run}"})  # 102: AppStream allows 101
     result = parse_request(raw, NameValues(pipeline="golden", date="20260101", run="r" * 40))
     assert fields(result) == {"snapshot.image_name"}
 
