@@ -22,8 +22,8 @@ from functions import clients
 from functions.catalog import LAMBDA_TASKS
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-# The environment Lambda gives a function, as the cold-start benchmark sets it.
-LAMBDA_ENVIRONMENT = ENVIRONMENT
+# The environment Lambda gives a function, as the cold-start benchmark sets it, with its code here.
+LAMBDA_ENVIRONMENT = {**ENVIRONMENT, "LAMBDA_TASK_ROOT": str(PROJECT_ROOT)}
 LIST_MODULES = "import sys, json, {module}; print(json.dumps(sorted(sys.modules)))"
 
 HANDLER_MODULES = {task.name: task.handler.rsplit(".", 1)[0] for task in LAMBDA_TASKS}
