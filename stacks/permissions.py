@@ -86,6 +86,11 @@ def appstream_arn(scope: Construct, resource_type: str) -> str:
     return Stack.of(scope).format_arn(service="appstream", resource=resource_type, resource_name="*")
 
 
+# The item actions the records and the slot transactions use (IAM checks each item of a
+# TransactWriteItems as its own action); indexes are only queried.
+TABLE_ITEM_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
+
+
 @dataclass(frozen=True)
 class TaskGrants:
     """What the task functions of one workflow call in AppStream, EC2 and IAM, and which of the
@@ -99,22 +104,11 @@ class TaskGrants:
     jobs: bool = False  # the builder agent's job and result documents
     publish: bool = False  # the notification topic
     run_events: bool = False  # starts and finishes runs, whose changes go to the event bus
+    table_items: tuple[str, ...] = TABLE_ITEM_ACTIONS  # the runs table's items; its indexes are queried
 
     def appstream_actions(self) -> set[str]:
         tagging = {"appstream:TagResource"} if self.creates else set()
         return {*self.appstream, *tagging, *(FLEET_ACTIONS if self.fleets else ())}
-
-    def __or__(self, other: TaskGrants) -> TaskGrants:
-        return TaskGrants(
-            **{
-                name: (
-                    tuple(dict.fromkeys((*getattr(self, name), *getattr(other, name))))
-                    if isinstance(getattr(self, name), tuple)
-                    else getattr(self, name) or getattr(other, name)
-                )
-                for name in self.__dataclass_fields__
-            }
-        )
 
 
 _DESCRIBE = ("appstream:DescribeImages", "appstream:ListTagsForResource")
@@ -156,6 +150,15 @@ WORKFLOW_TASK_GRANTS: dict[str, TaskGrants] = {
 }
 # The tasks several workflows share (the lifecycle workflows' run records): no AppStream at all.
 SHARED_TASK_GRANTS = TaskGrants(run_events=True)
+# The run API: undoing a cancelled run is the cleanup of the image pipeline (builder, image) and
+# of a managed update (image), which the API still runs itself (functions/api/undoing.py); it
+# creates nothing, passes no role and moves no fleet. It starts no run record either (the
+# workflow's RecordRun does): it reads, updates (cancel, cleanup steps) and releases slots.
+CANCEL_CLEANUP_GRANTS = TaskGrants(
+    appstream=(*_DESCRIBE, "appstream:DescribeImageBuilders", *_REAP),
+    run_events=True,
+    table_items=("dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"),
+)
 
 
 def appstream_statements(scope: Construct, stage: str, grants: TaskGrants) -> list[iam.PolicyStatement]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import functools
-import operator
 from collections.abc import Sequence
 
 from aws_cdk import Arn, ArnFormat, Aws, Duration, Stack
@@ -33,11 +31,6 @@ from stacks.permissions import (
 )
 from stacks.service_roles import ServiceRoles
 from stacks.storage import JobsBucket, Notifications, RunEventBus, RunsTable
-
-# The item actions the records and the slot transactions use (IAM checks each item of a
-# TransactWriteItems as its own action); indexes are only queried.
-TABLE_ITEM_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
-
 
 # The role of the task functions several workflows' definitions name.
 SHARED_TASKS = "shared"
@@ -177,11 +170,9 @@ class ImagePipeline(Construct):
         )
         self.grant_integrations(self.state_machine, definition)
 
-    def grant_task_permissions(self, role: iam.Role, grants: TaskGrants | None = None) -> None:
-        """What tasks need: `grants` (by default every workflow's), the runs table, and per `grants`
-        passing the configured roles, the jobs, notifying and the run events."""
-        if grants is None:
-            grants = functools.reduce(operator.or_, WORKFLOW_TASK_GRANTS.values(), SHARED_TASK_GRANTS)
+    def grant_task_permissions(self, role: iam.Role, grants: TaskGrants) -> None:
+        """What tasks need: `grants` in AppStream and EC2, the runs table, and per `grants` passing
+        the configured roles, the jobs, notifying and the run events."""
         statements = [
             *appstream_statements(self, self._stage, grants),
             *(fleet_statements(self, self._config.rollout_fleets(), self._stage) if grants.fleets else ()),
@@ -196,7 +187,7 @@ class ImagePipeline(Construct):
             arns = dict.fromkeys(passed[kind].role_arn for kind in grants.passes)
             statements.append(pass_role_statement(tuple(arns)))
         statements += [
-            iam.PolicyStatement(actions=list(TABLE_ITEM_ACTIONS), resources=[self._table.table_arn]),
+            iam.PolicyStatement(actions=list(grants.table_items), resources=[self._table.table_arn]),
             iam.PolicyStatement(actions=["dynamodb:Query"], resources=self._table_arns()),
         ]
         if grants.jobs:
