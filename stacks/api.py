@@ -5,8 +5,9 @@ image pipeline run), GET /runs (list), GET /runs/{run_id} (one run with its step
 POST /runs/{run_id}/cancel (stop), GET /workflows, and POST /workflows/WORKFLOW/runs for
 each workflow. The handler may start,
 describe and stop executions of exactly this stage's state machines, whose ARNs it gets
-by environment. The stack adds the API only once the handler module
-`functions.handlers.api` exists.
+by environment; in AppStream only what undoing a cancelled run calls
+(`stacks.permissions.CANCEL_CLEANUP_GRANTS`). The stack adds the API only once the handler
+module `functions.handlers.api` exists.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from stacks.bundling import FUNCTIONS_PACKAGE
 from stacks.config import DeploymentConfig
 from stacks.house import LOG_RETENTION, HouseFunction
 from stacks.nag import acknowledge, spelling
+from stacks.permissions import CANCEL_CLEANUP_GRANTS
 from stacks.workflow import ImagePipeline
 
 # The policy of API Gateway's account-level logging role, when the stack creates that role.
@@ -74,8 +76,8 @@ class RunApi(Construct):
         retention = LOG_RETENTION[settings.log_retention_days]
         machines: dict[str, sfn.StateMachine] = {DEFAULT_WORKFLOW: workflow.state_machine, **lifecycle}
         role = iam.Role(self, "HandlerRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
-        # Cancelling a run cleans up with the workflow's own cleanup service: the task permissions.
-        workflow.grant_task_permissions(role)
+        # Cancelling a run cleans up with the workflow's own cleanup service: what those cleanups call.
+        workflow.grant_task_permissions(role, CANCEL_CLEANUP_GRANTS)
         environment = {
             **workflow.task_environment,
             **{

@@ -12,11 +12,16 @@ puts on what it creates (AppStream's image and image-builder types accept
 customer's fleets that the configuration's rollout jobs name, by ARN, or that carry the
 `image-factory:rollout` tag with this stage's name (how a fleet opts in to rollouts the
 run API starts).
+
+Each workflow's task functions have a role of their own, holding only what its tasks call
+(`WORKFLOW_TASK_GRANTS`): a rollout cannot create builders, a backup cannot move fleets, and
+only the workflows that hand a service role to AppStream may pass it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from aws_cdk import Stack
 from aws_cdk import aws_iam as iam
@@ -81,9 +86,90 @@ def appstream_arn(scope: Construct, resource_type: str) -> str:
     return Stack.of(scope).format_arn(service="appstream", resource=resource_type, resource_name="*")
 
 
-def appstream_statements(scope: Construct, stage: str) -> list[iam.PolicyStatement]:
+# The item actions the records and the slot transactions use (IAM checks each item of a
+# TransactWriteItems as its own action); indexes are only queried.
+TABLE_ITEM_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
+
+
+@dataclass(frozen=True)
+class TaskGrants:
+    """What the task functions of one workflow call in AppStream, EC2 and IAM, and which of the
+    stack's resources they use besides the runs table (every task records its steps there)."""
+
+    appstream: tuple[str, ...] = ()  # scoped ones on the types APPSTREAM_SCOPED_ACTIONS names
+    creates: tuple[str, ...] = ()  # the AppStream resource types created with tags (TagResource)
+    fleets: bool = False  # rollouts: FLEET_ACTIONS on the configured and the tagged fleets
+    ec2: tuple[str, ...] = ()  # of EXPORTED_AMI_ACTIONS
+    passes: tuple[str, ...] = ()  # the service roles (config.ROLE_KINDS) handed to AppStream
+    jobs: bool = False  # the builder agent's job and result documents
+    publish: bool = False  # the notification topic
+    run_events: bool = False  # starts and finishes runs, whose changes go to the event bus
+    table_items: tuple[str, ...] = TABLE_ITEM_ACTIONS  # the runs table's items; its indexes are queried
+
+    def appstream_actions(self) -> set[str]:
+        tagging = {"appstream:TagResource"} if self.creates else set()
+        return {*self.appstream, *tagging, *(FLEET_ACTIONS if self.fleets else ())}
+
+
+_DESCRIBE = ("appstream:DescribeImages", "appstream:ListTagsForResource")
+_EXPORT = (
+    "appstream:CreateExportImageTask",
+    "appstream:GetExportImageTask",
+    "appstream:ListExportImageTasks",
+)
+_REAP = ("appstream:StopImageBuilder", "appstream:DeleteImageBuilder", "appstream:DeleteImage")
+
+# workflow (functions.workflows) -> what its own tasks call; a test checks no role holds more.
+WORKFLOW_TASK_GRANTS: dict[str, TaskGrants] = {
+    # Preflight, import, builder, snapshot, export and the cleanup of what a run created.
+    "image-pipeline": TaskGrants(
+        appstream=(
+            *_DESCRIBE,
+            "appstream:DescribeImageBuilders",
+            "appstream:CreateImportedImage",
+            "appstream:CreateImageBuilder",
+            *_EXPORT,
+            *_REAP,
+        ),
+        creates=("image", "image-builder"),
+        ec2=("ec2:DescribeImages",),
+        passes=("import", "builder", "export"),
+        jobs=True,
+        publish=True,
+        run_events=True,
+    ),
+    "export-backup": TaskGrants(appstream=(*_DESCRIBE, *_EXPORT), passes=("export",)),
+    "managed-update": TaskGrants(
+        appstream=(*_DESCRIBE, "appstream:CreateUpdatedImage", "appstream:DeleteImage"), creates=("image",)
+    ),
+    "fleet-rollout": TaskGrants(appstream=(*_DESCRIBE, "appstream:DescribeFleets"), fleets=True),
+    "retention": TaskGrants(
+        appstream=(*_DESCRIBE, "appstream:DescribeImageBuilders", "appstream:DescribeFleets", *_REAP),
+        ec2=("ec2:DescribeImages", "ec2:DeregisterImage", "ec2:DeleteSnapshot"),
+    ),
+}
+# The tasks several workflows share (the lifecycle workflows' run records): no AppStream at all.
+SHARED_TASK_GRANTS = TaskGrants(run_events=True)
+# The run API: undoing a cancelled run is the cleanup of the image pipeline (builder, image) and
+# of a managed update (image), which the API still runs itself (functions/api/undoing.py); it
+# creates nothing, passes no role and moves no fleet. It starts no run record either (the
+# workflow's RecordRun does): it reads, updates (cancel, cleanup steps) and releases slots.
+CANCEL_CLEANUP_GRANTS = TaskGrants(
+    appstream=(*_DESCRIBE, "appstream:DescribeImageBuilders", *_REAP),
+    run_events=True,
+    table_items=("dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"),
+)
+
+
+def appstream_statements(scope: Construct, stage: str, grants: TaskGrants) -> list[iam.PolicyStatement]:
+    """The AppStream actions of `grants` but the fleet ones (`fleet_statements`)."""
+    wanted = grants.appstream_actions()
     by_grant: dict[tuple[tuple[str, ...], bool], list[str]] = {}
     for action, resource_types in APPSTREAM_SCOPED_ACTIONS.items():
+        if action not in wanted:
+            continue
+        if action == "appstream:TagResource":
+            resource_types = tuple(kind for kind in resource_types if kind in grants.creates)
         tagged = action.startswith(DESTRUCTIVE_PREFIXES)
         by_grant.setdefault((resource_types, tagged), []).append(action)
     statements = [
@@ -94,7 +180,12 @@ def appstream_statements(scope: Construct, stage: str) -> list[iam.PolicyStateme
         )
         for (resource_types, tagged), actions in by_grant.items()
     ]
-    statements.append(iam.PolicyStatement(actions=list(APPSTREAM_UNSCOPED_ACTIONS), resources=["*"]))
+    unscoped = [action for action in APPSTREAM_UNSCOPED_ACTIONS if action in wanted]
+    if unscoped:
+        statements.append(iam.PolicyStatement(actions=unscoped, resources=["*"]))
+    unknown = wanted - set(APPSTREAM_SCOPED_ACTIONS) - set(APPSTREAM_UNSCOPED_ACTIONS) - set(FLEET_ACTIONS)
+    if unknown:
+        raise ValueError(f"say in stacks/permissions.py which resources {sorted(unknown)} accept")
     return statements
 
 
@@ -143,14 +234,23 @@ def snapshot_arn(scope: Construct) -> str:
     return Stack.of(scope).format_arn(service="ec2", account="", resource="snapshot", resource_name="*")
 
 
-def exported_ami_statements(scope: Construct) -> list[iam.PolicyStatement]:
-    """Retention of exported AMIs: list, deregister only AMIs with a pipeline tag, delete their snapshots."""
-    return [
-        iam.PolicyStatement(actions=["ec2:DescribeImages"], resources=["*"]),
-        iam.PolicyStatement(
+EXPORTED_AMI_ACTIONS = ("ec2:DescribeImages", "ec2:DeregisterImage", "ec2:DeleteSnapshot")
+
+
+def exported_ami_statements(scope: Construct, actions: Sequence[str]) -> list[iam.PolicyStatement]:
+    """Exported AMIs: list them (a preflight reads the source AMI too), deregister only AMIs with a
+    pipeline tag, delete their snapshots (retention); `actions` picks which."""
+    if unknown := set(actions) - set(EXPORTED_AMI_ACTIONS):
+        raise ValueError(f"say in stacks/permissions.py which resources {sorted(unknown)} accept")
+    statements = {
+        "ec2:DescribeImages": iam.PolicyStatement(actions=["ec2:DescribeImages"], resources=["*"]),
+        "ec2:DeregisterImage": iam.PolicyStatement(
             actions=["ec2:DeregisterImage"],
             resources=[exported_ami_arn(scope)],
             conditions={"Null": {f"aws:ResourceTag/{names.TAG_PIPELINE}": "false"}},
         ),
-        iam.PolicyStatement(actions=["ec2:DeleteSnapshot"], resources=[snapshot_arn(scope)]),
-    ]
+        "ec2:DeleteSnapshot": iam.PolicyStatement(
+            actions=["ec2:DeleteSnapshot"], resources=[snapshot_arn(scope)]
+        ),
+    }
+    return [statement for action, statement in statements.items() if action in actions]

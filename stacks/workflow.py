@@ -11,12 +11,16 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from functions import agent_documents, catalog, names
+from functions.workflows import DEFAULT_WORKFLOW, WORKFLOWS
 from stacks import asl
 from stacks.config import DeploymentConfig
 from stacks.house import LOG_RETENTION, HouseFunction, HouseStateMachine
 from stacks.nag import X_RAY_AND_LOG_DELIVERY, acknowledge, spelling
 from stacks.permissions import (
     AWS_OWNED_IMAGE,
+    SHARED_TASK_GRANTS,
+    WORKFLOW_TASK_GRANTS,
+    TaskGrants,
     appstream_arn,
     appstream_statements,
     exported_ami_arn,
@@ -28,13 +32,37 @@ from stacks.permissions import (
 from stacks.service_roles import ServiceRoles
 from stacks.storage import JobsBucket, Notifications, RunEventBus, RunsTable
 
-# The item actions the records and the slot transactions use (IAM checks each item of a
-# TransactWriteItems as its own action); indexes are only queried.
-TABLE_ITEM_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
+# The role of the task functions several workflows' definitions name.
+SHARED_TASKS = "shared"
 
 
 class UnsupportedIntegration(ValueError):
     """The ASL calls a service the deployment grants nothing for; the message says which."""
+
+
+def task_owners() -> dict[str, str]:
+    """Task name -> the workflow whose definition names it, or SHARED_TASKS when several do."""
+    owners: dict[str, set[str]] = {}
+    for name, workflow in WORKFLOWS.items():
+        used = asl.placeholders(asl.read_definition(workflow.definition))
+        for task in catalog.LAMBDA_TASKS:
+            if task.placeholder in used:
+                owners.setdefault(task.name, set()).add(name)
+    unused = [task.name for task in catalog.LAMBDA_TASKS if task.name not in owners]
+    if unused:
+        raise UnsupportedIntegration(f"no workflow's definition names task(s) {', '.join(unused)}")
+    if missing := {w for names_ in owners.values() for w in names_} - WORKFLOW_TASK_GRANTS.keys():
+        raise UnsupportedIntegration(f"say in stacks/permissions.py what the tasks of {sorted(missing)} call")
+    return {task: next(iter(names_)) if len(names_) == 1 else SHARED_TASKS for task, names_ in owners.items()}
+
+
+def _role_id(workflow: str) -> str:
+    """The construct id of a workflow's task role; the image pipeline's keeps its first id."""
+    if workflow == DEFAULT_WORKFLOW:
+        return "TaskRole"
+    if workflow == SHARED_TASKS:
+        return "SharedTaskRole"
+    return "".join(part.capitalize() for part in workflow.split("-")) + "TaskRole"
 
 
 class ImagePipeline(Construct):
@@ -70,14 +98,25 @@ class ImagePipeline(Construct):
                 f"catalog names resource variables the stack does not provide: {unknown}"
             )
 
-        self.task_role = iam.Role(
-            self,
-            "TaskRole",
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description="Shared by the image pipeline's task functions",
-        )
-        self.grant_task_permissions(self.task_role)
+        # One role per workflow, holding only what that workflow's tasks call; the tasks several
+        # workflows share (the lifecycle workflows' run records) have a role of their own.
+        self.task_roles: dict[str, iam.Role] = {}
+        for workflow, grants in (*WORKFLOW_TASK_GRANTS.items(), (SHARED_TASKS, SHARED_TASK_GRANTS)):
+            role = iam.Role(
+                self,
+                _role_id(workflow),
+                assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+                description=(
+                    "The task functions several workflows share: their run records"
+                    if workflow == SHARED_TASKS
+                    else f"The task functions of workflow {workflow}"
+                ),
+            )
+            self.grant_task_permissions(role, grants)
+            self.task_roles[workflow] = role
+        self.task_role = self.task_roles[DEFAULT_WORKFLOW]
         self._jobs.restrict_to(builder_role_arn=roles.builder_role.role_arn, workflow_role=self.task_role)
+        owners = task_owners()
 
         environment = {
             **resource_values,
@@ -93,7 +132,7 @@ class ImagePipeline(Construct):
                 f"{task.name}Function",
                 handler=task.handler,
                 code=code,
-                role=self.task_role,
+                role=self.task_roles[owners[task.name]],
                 stage=stage,
                 description=f"Image pipeline task {task.name}",
                 environment=environment,
@@ -131,105 +170,117 @@ class ImagePipeline(Construct):
         )
         self.grant_integrations(self.state_machine, definition)
 
-    def grant_task_permissions(self, role: iam.Role) -> None:
-        """What a task needs: AppStream, passing the configured roles, the table, the jobs, notifying."""
+    def grant_task_permissions(self, role: iam.Role, grants: TaskGrants) -> None:
+        """What tasks need: `grants` in AppStream and EC2, the runs table, and per `grants` passing
+        the configured roles, the jobs, notifying and the run events."""
         statements = [
-            *appstream_statements(self, self._stage),
-            *fleet_statements(self, self._config.rollout_fleets(), self._stage),
-            *exported_ami_statements(self),
+            *appstream_statements(self, self._stage, grants),
+            *(fleet_statements(self, self._config.rollout_fleets(), self._stage) if grants.fleets else ()),
+            *exported_ami_statements(self, grants.ec2),
         ]
+        passed = {
+            "import": self._roles.import_role,
+            "builder": self._roles.builder_role,
+            "export": self._roles.export_role,
+        }
+        if grants.passes:
+            arns = dict.fromkeys(passed[kind].role_arn for kind in grants.passes)
+            statements.append(pass_role_statement(tuple(arns)))
+        statements += [
+            iam.PolicyStatement(actions=list(grants.table_items), resources=[self._table.table_arn]),
+            iam.PolicyStatement(actions=["dynamodb:Query"], resources=self._table_arns()),
+        ]
+        if grants.jobs:
+            statements += [
+                # Writing a builder's job and reading it back on a replay; the lifecycle rule removes it.
+                iam.PolicyStatement(
+                    actions=["s3:PutObject", "s3:GetObject"], resources=[self._jobs.job_documents_arn()]
+                ),
+                # Reading the agent's result; writing it (and its status) is the agent's alone.
+                iam.PolicyStatement(
+                    actions=["s3:GetObject"],
+                    resources=[self._jobs.bucket.arn_for_objects(agent_documents.result_key("*"))],
+                ),
+                # Lets a result not written yet read as NoSuchKey rather than AccessDenied.
+                iam.PolicyStatement(
+                    actions=["s3:ListBucket"],
+                    resources=[self._jobs.bucket.bucket_arn],
+                    conditions={"StringLike": {"s3:prefix": [f"{agent_documents.JOBS_PREFIX}/*"]}},
+                ),
+            ]
         for statement in statements:
             role.add_to_policy(statement)
-        role.add_to_policy(pass_role_statement(tuple(self._roles.passable_role_arns())))
-        role.add_to_policy(
-            iam.PolicyStatement(actions=list(TABLE_ITEM_ACTIONS), resources=[self._table.table_arn])
-        )
-        role.add_to_policy(iam.PolicyStatement(actions=["dynamodb:Query"], resources=self._table_arns()))
-        # Writing a builder's job and reading it back on a replay; the lifecycle rule removes it.
-        role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["s3:PutObject", "s3:GetObject"], resources=[self._jobs.job_documents_arn()]
+        if grants.publish:
+            self._grant_publish(role)
+        if grants.run_events:
+            role.add_to_policy(
+                iam.PolicyStatement(actions=["events:PutEvents"], resources=[self._bus.event_bus_arn])
             )
-        )
-        # Reading the agent's result; writing it (and its status) is the agent's alone.
-        role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["s3:GetObject"],
-                resources=[self._jobs.bucket.arn_for_objects(agent_documents.result_key("*"))],
-            )
-        )
-        # Lets a result not written yet read as NoSuchKey rather than AccessDenied.
-        role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["s3:ListBucket"],
-                resources=[self._jobs.bucket.bucket_arn],
-                conditions={"StringLike": {"s3:prefix": [f"{agent_documents.JOBS_PREFIX}/*"]}},
-            )
-        )
-        self._grant_publish(role)
-        role.add_to_policy(
-            iam.PolicyStatement(actions=["events:PutEvents"], resources=[self._bus.event_bus_arn])
-        )
-        self._acknowledge_task_wildcards(role)
+        self._acknowledge_task_wildcards(role, statements)
 
-    def _acknowledge_task_wildcards(self, role: iam.Role) -> None:
-        acknowledge(
-            role,
-            self._wildcard(appstream_arn(self, "image-builder")),
-            "Image builders are named per run; the image-builder resource type is AppStream's finest scope, "
-            "and stopping and deleting hold only for builders with the image-factory:run-id tag and this "
-            "stage's image-factory:stage tag, which every run puts on what it creates.",
-        )
-        acknowledge(
-            role,
-            self._wildcard(appstream_arn(self, "image")),
-            "Image names come from each run's request ({pipeline}-{date}-{run}); the image resource type "
-            "of this account and region is AppStream's finest scope. DeleteImage holds only for images "
-            "tagged image-factory:pipeline and with this stage; updates and rollouts may start from the "
-            "customer's images.",
-        )
-        acknowledge(
-            role,
-            self._wildcard(appstream_arn(self, "fleet")),
-            "Fleets are the customer's: a rollout may stop, update and start only those the rollout jobs "
-            "name by ARN, and any other only while it carries the image-factory:rollout tag naming this "
-            "stage (a StringEquals condition on the resource tag).",
-        )
-        acknowledge(
-            role,
-            self._wildcard(appstream_arn(self, AWS_OWNED_IMAGE)),
-            "CreateImageBuilder may start from an AWS-owned base image named in the request; those ARNs "
-            "have no account, and only CreateImageBuilder is granted on them.",
-        )
-        acknowledge(
-            role,
-            self._wildcard(exported_ami_arn(self)),
-            "Retention deregisters old exported AMIs; the grant holds only for AMIs tagged "
-            "image-factory:pipeline (a Null condition on the resource tag).",
-        )
-        acknowledge(
-            role,
-            self._wildcard(snapshot_arn(self)),
-            "Retention deletes the EBS snapshots of the exported AMIs it deregisters; their ids are known "
-            "only from the AMI, and snapshot ARNs have no account field (DeleteSnapshot acts only on "
-            "snapshots this account owns).",
-        )
+    def _acknowledge_task_wildcards(self, role: iam.Role, statements: Sequence[iam.PolicyStatement]) -> None:
+        """Acknowledge each wildcard resource `statements` name, and `*` (tracing has it too)."""
+        reasons = {
+            appstream_arn(self, "image-builder"): (
+                "Image builders are named per run; the image-builder resource type is AppStream's finest "
+                "scope, and stopping and deleting hold only for builders with the image-factory:run-id tag "
+                "and this stage's image-factory:stage tag, which every run puts on what it creates."
+            ),
+            appstream_arn(self, "image"): (
+                "Image names come from each run's request ({pipeline}-{date}-{run}); the image resource "
+                "type of this account and region is AppStream's finest scope. DeleteImage holds only for "
+                "images tagged image-factory:pipeline and with this stage; updates and rollouts may start "
+                "from the customer's images."
+            ),
+            appstream_arn(self, "fleet"): (
+                "Fleets are the customer's: a rollout may stop, update and start only those the rollout "
+                "jobs name by ARN, and any other only while it carries the image-factory:rollout tag "
+                "naming this stage (a StringEquals condition on the resource tag)."
+            ),
+            appstream_arn(self, AWS_OWNED_IMAGE): (
+                "CreateImageBuilder may start from an AWS-owned base image named in the request; those "
+                "ARNs have no account, and only CreateImageBuilder is granted on them."
+            ),
+            exported_ami_arn(self): (
+                "Retention deregisters old exported AMIs; the grant holds only for AMIs tagged "
+                "image-factory:pipeline (a Null condition on the resource tag)."
+            ),
+            snapshot_arn(self): (
+                "Retention deletes the EBS snapshots of the exported AMIs it deregisters; their ids are "
+                "known only from the AMI, and snapshot ARNs have no account field (DeleteSnapshot acts "
+                "only on snapshots this account owns)."
+            ),
+            **{
+                self._jobs.bucket.arn_for_objects(document): (
+                    "One job and one result document per image builder, named per run; the grant names "
+                    "the document file, never the whole prefix."
+                )
+                for document in (agent_documents.job_key("*"), agent_documents.result_key("*"))
+            },
+        }
+        spelled = {spelling(self, arn): reason for arn, reason in reasons.items()}
+        unscoped: list[str] = []
+        for statement in statements:
+            for resource in statement.resources:
+                if resource == "*":
+                    unscoped += [a for a in statement.actions if a not in unscoped]
+                    continue
+                name = spelling(self, resource)
+                if "*" not in name:
+                    continue
+                if name not in spelled:
+                    raise UnsupportedIntegration(f"say in stacks/workflow.py why {name} needs a wildcard")
+                acknowledge(role, f"AwsSolutions-IAM5[Resource::{name}]", spelled[name])
         acknowledge(
             role,
             "AwsSolutions-IAM5[Resource::*]",
-            "CreateImportedImage, DescribeImages, DescribeImageBuilders, DescribeFleets, the export-task "
-            "actions, ListTagsForResource and ec2:DescribeImages support no resource-level permissions "
-            "(Service Authorization Reference; "
-            "tests/stacks checks the list), nor do the X-Ray actions of tracing.",
+            (
+                f"{', '.join(unscoped)} support no resource-level permissions (Service Authorization "
+                "Reference; tests/stacks checks the list), nor do the X-Ray actions of tracing."
+                if unscoped
+                else X_RAY_AND_LOG_DELIVERY
+            ),
         )
-        bucket = f"<{Stack.of(self).get_logical_id(self._jobs.bucket.node.default_child)}.Arn>"  # type: ignore[arg-type]
-        for document in (agent_documents.job_key("*"), agent_documents.result_key("*")):
-            acknowledge(
-                role,
-                f"AwsSolutions-IAM5[Resource::{bucket}/{document}]",
-                "One job and one result document per image builder, named per run; the grant names the "
-                "document file, never the whole prefix.",
-            )
 
     def _wildcard(self, arn: str) -> str:
         return f"AwsSolutions-IAM5[Resource::{spelling(self, arn)}]"

@@ -70,3 +70,35 @@ def test_the_api_shows_and_stops_executions_of_those_workflows_only(synth: Synth
         parts = resource["Fn::Join"][1]
         named = [part["Fn::GetAtt"][0] for part in parts if isinstance(part, dict) and "Fn::GetAtt" in part]
         assert len(named) == 1 and named[0] in _state_machines(synth), parts
+
+
+def _actions(synth: Synth) -> set[str]:
+    return {
+        action
+        for statement in _api_statements(synth)
+        for action in (
+            statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        )
+    }
+
+
+def test_the_api_passes_no_role_creates_nothing_and_moves_no_fleet(synth: Synth) -> None:
+    actions = _actions(synth)
+    assert not {a for a in actions if a.startswith(("iam:", "ec2:", "s3:", "sns:", "kms:"))}, actions
+    appstream = {a for a in actions if a.startswith("appstream:")}
+    assert not {a for a in appstream if ":Create" in a or "Fleet" in a or "Export" in a or ":Tag" in a}
+    # What undoing a cancelled pipeline run or managed update calls (functions/api/undoing.py).
+    assert appstream == {
+        "appstream:DescribeImages",
+        "appstream:DescribeImageBuilders",
+        "appstream:ListTagsForResource",
+        "appstream:StopImageBuilder",
+        "appstream:DeleteImageBuilder",
+        "appstream:DeleteImage",
+    }
+
+
+def test_the_api_writes_no_new_run_record(synth: Synth) -> None:
+    """Records are created by the workflows' RecordRun; the API reads, updates and releases."""
+    assert not _granted(synth, "dynamodb:PutItem")
+    assert _granted(synth, "dynamodb:GetItem") and _granted(synth, "dynamodb:Query")
