@@ -32,7 +32,7 @@ def preflight(context: Context, plan: Plan) -> None:
     context.records.step_started(plan.run_id, STEP, checked)
     with failures_recorded(context, plan, STEP):
         _check_roles(plan, context.settings.passable_roles)
-        _check_image_names(_image_names(plan), plan)
+        _check_image_names(context, _image_names(plan), plan)
         if plan.ami_name:
             _check_ami_name(plan.ami_name, plan)
         if plan.request.imports:
@@ -65,15 +65,25 @@ def _check_roles(plan: Plan, passable: tuple[str, ...]) -> None:
         )
 
 
-def _check_image_names(wanted: list[str], plan: Plan) -> None:
-    # One listing for every name (a name can be taken only by this account's own images): a few
-    # calls, whatever the number of names, where DescribeImages is rate limited.
-    for image in inventory.private_images():
-        if image.get("Name") in wanted and not appstream.owned_by(image, plan.tags):
+def _check_image_names(context: Context, wanted: list[str], plan: Plan) -> None:
+    # One DescribeImages by name each: a call per name whatever the account holds, where a
+    # listing of every private image costs a call per 25 of them. A name found free is marked
+    # on the step, so a retry after a throttled call resumes after it: each attempt needs one
+    # call to get through, however tightly DescribeImages is rate limited.
+    step = context.records.get_step(plan.run_id, STEP) or {}
+    for index, name in enumerate(wanted):
+        marker = f"image_name_{index}_free"
+        if marker in step:
+            continue
+        image = appstream.find_image(name)
+        # Only the account's own images can hold a name it creates (AWS's base images are not).
+        private = image is not None and image.get("Visibility", "PRIVATE") == "PRIVATE"
+        if image is not None and private and not appstream.owned_by(image, plan.tags):
             raise ResourceNameConflict(
-                f"{STEP}: an image named {image['Name']!r} already exists ({image.get('State')}) and is not "
+                f"{STEP}: an image named {name!r} already exists ({image.get('State')}) and is not "
                 "this run's; choose another name, or delete that image"
             )
+        context.records.first_time(plan.run_id, STEP, marker)
 
 
 def _check_ami_name(ami_name: str, plan: Plan) -> None:

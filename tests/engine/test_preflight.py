@@ -7,6 +7,7 @@ from typing import Any
 import boto3
 import pytest
 
+from benchmarks.fault_calls import call_log
 from functions import names
 from image_factory.local_engine.engine import LocalEngine
 from stacks.config import DeploymentConfig
@@ -125,3 +126,28 @@ def test_a_configuration_without_roles_passes_the_roles_the_stack_creates() -> N
 
     assert refused.error is not None and refused.error.code == "InvalidPipelineRequest"
     assert accepted.status == "SUCCEEDED", accepted.error
+
+
+@pytest.mark.parametrize("images", [0, 60])
+def test_the_name_checks_cost_one_describe_per_name_whatever_the_account_holds(images: int) -> None:
+    account = [{"name": f"earlier-{index:03d}"} for index in range(images)]
+    scenario = fast_scenario(images=account, quotas={"images": images + 10})
+    with LocalEngine(scenario, settings=FAST_SETTINGS) as engine, call_log(engine) as log:
+        outcome = engine.run(fast_request("reference"))
+
+    assert outcome.status == "SUCCEEDED", outcome.error
+    preflight = [call.operation for call in log if call.function == "Preflight"]
+    # The imported image's name and the snapshot's, not a listing of the account's images.
+    assert preflight.count("DescribeImages") == 2
+
+
+def test_a_preflight_throttled_between_its_name_checks_resumes_after_the_first() -> None:
+    # One DescribeImages a minute, no burst: an attempt gets one call through, so the preflight
+    # only ever finishes because its retry skips the name an earlier attempt found free.
+    limits = {"DescribeImages": {"per_second": 1 / 60, "burst": 1}}
+    with LocalEngine(fast_scenario(rate_limits=limits), settings=FAST_SETTINGS) as engine:
+        outcome = engine.run(fast_request("reference"))
+        step = next(record for record in outcome.step_records if record["step"] == "preflight")
+
+    assert outcome.status == "SUCCEEDED", outcome.error
+    assert step["attempts"] >= 2 and {"image_name_0_free", "image_name_1_free"} <= set(step)
