@@ -41,7 +41,7 @@ $script:Settings = $null
 $script:LogFile = $null
 
 #region generated-document-shapes
-# Generated from functions/agent_documents.py by `python agent/generate.py`: do not edit by hand.
+# Generated from agent_contract/documents.py by `python agent/generate.py`: do not edit by hand.
 $script:SchemaVersion = 1
 $script:JobKeyFormat = 'jobs/{0}/job.json'
 $script:ResultKeyFormat = 'jobs/{0}/result.json'

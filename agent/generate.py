@@ -3,7 +3,7 @@
     .venv/bin/python agent/generate.py          # rewrite what drifted
     .venv/bin/python agent/generate.py --check  # exit 1, naming the files, when something drifted
 
-Derived from `functions.agent_documents` (the single source of the job, result and
+Derived from `agent_contract.documents` (the single source of the job, result and
 status documents) and `stacks.builder_agent_policy`:
 
 * agent/schemas/agent-{job,result,status}.schema.json: the published JSON Schemas;
@@ -31,7 +31,7 @@ if str(ROOT) not in sys.path:  # run as a script from anywhere in the checkout
 # jsii warns on every start that this machine's Node 20 is past end of life; it works.
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
-from functions import agent_documents  # noqa: E402
+from agent_contract import documents as agent_documents  # noqa: E402
 from stacks.builder_agent_policy import builder_agent_policy_document, pipeline_builder_names  # noqa: E402
 
 AGENT_SCRIPT = AGENT_DIR / "BuilderAgent.ps1"
@@ -130,7 +130,7 @@ def shapes_region() -> str:
     """The generated region of BuilderAgent.ps1, markers included."""
     lines = [
         REGION_START,
-        "# Generated from functions/agent_documents.py by `python agent/generate.py`: do not edit by hand.",
+        "# Generated from agent_contract/documents.py by `python agent/generate.py`: do not edit by hand.",
         f"$script:SchemaVersion = {agent_documents.SCHEMA_VERSION}",
         f"$script:JobKeyFormat = {_ps(agent_documents.job_key('{0}'), 0)}",
         f"$script:ResultKeyFormat = {_ps(agent_documents.result_key('{0}'), 0)}",

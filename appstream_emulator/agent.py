@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Protocol
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 
-from functions.agent_documents import (
+from agent_contract.documents import (
     AgentJob,
     AgentResult,
     ImageSpec,

@@ -6,7 +6,7 @@ import collections
 import threading
 from typing import Any
 
-from functions.agent_documents import ImageSpec
+from agent_contract.documents import ImageSpec
 
 from .account import Account, PhaseEnd
 from .agent import BuilderAgent, JobsStore, cannot_create, create_image

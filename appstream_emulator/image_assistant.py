@@ -13,9 +13,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from agent_contract.documents import ImageSpec
 from appstream_emulator.errors import AppStreamError
 from appstream_emulator.wire import Core
-from functions.agent_documents import ImageSpec
 
 ROUTE = "/_emulator/image-assistant/create-image"
 

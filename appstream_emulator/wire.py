@@ -41,7 +41,7 @@ from appstream_emulator.errors import AppStreamError
 from appstream_emulator.service_model import service_model
 
 if TYPE_CHECKING:
-    from functions.agent_documents import ImageSpec
+    from agent_contract.documents import ImageSpec
 
 logger = logging.getLogger(__name__)
 

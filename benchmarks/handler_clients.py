@@ -23,10 +23,10 @@ from typing import Any
 
 import boto3
 
+from agent_contract.documents import ImageSpec
 from benchmarks.fast import FAST_SETTINGS, lifecycle_scenario
 from benchmarks.fault_subjects import SUBJECTS, Subject
 from functions import clients, names
-from functions.agent_documents import ImageSpec
 from functions.catalog import LAMBDA_TASKS
 from image_factory.local_engine.engine import LocalEngine
 from image_factory.local_engine.lambdas import InProcessInvoker

@@ -98,7 +98,7 @@ TAG_ROLLOUT: Final = "image-factory:rollout"
 # Powertools metric counting AppStream throttling the tasks met (the stack alarms on it).
 APPSTREAM_THROTTLED_METRIC: Final = "AppStreamThrottled"
 
-# --- S3 layout of the jobs bucket is owned by functions.agent_documents ---
+# --- S3 layout of the jobs bucket is owned by agent_contract.documents ---
 
 
 def run_tags(run_id: str, pipeline: str, stage: str | None) -> dict[str, str]:

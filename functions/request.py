@@ -22,7 +22,7 @@ from pydantic import (
     model_validator,
 )
 
-from functions.agent_options import ImageAssistantOptions
+from agent_contract.options import ImageAssistantOptions
 from functions.placeholders import NameValues, check_template, render
 
 # The building blocks every request shares live in functions.request_fields; they stay importable

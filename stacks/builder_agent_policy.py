@@ -22,7 +22,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from functions.agent_documents import JOBS_PREFIX, job_key, result_key, status_key
+from agent_contract.documents import JOBS_PREFIX, job_key, result_key, status_key
 from stacks.config import DeploymentConfig
 from stacks.nag import acknowledge, flatten
 

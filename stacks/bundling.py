@@ -1,8 +1,9 @@
 """The task functions' code asset, bundled on this machine without Docker.
 
 pip installs the pinned requirements as wheels built for the Lambda platform (never
-for the machine running the synth), then the `functions` package is copied next to
-them, so handlers import as `functions.handlers.<module>.handler`. When the runtime's
+for the machine running the synth), then the `functions` package and the agent contract it
+writes jobs by (`agent_contract`) are copied next to them, so handlers import as
+`functions.handlers.<module>.handler`. When the runtime's
 Python (e.g. `python3.14`) is on PATH, it compiles the whole bundle to bytecode. All
 functions share the one asset: it is bundled once per synth, and not at all when
 `cdk.out` already holds a bundle with the same hash (functions source + requirements +
@@ -24,6 +25,8 @@ from aws_cdk import aws_lambda as lambda_
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 FUNCTIONS_PACKAGE = PROJECT_ROOT / "functions"
+# Every package the functions import from this project.
+BUNDLED_PACKAGES = (FUNCTIONS_PACKAGE, PROJECT_ROOT / "agent_contract")
 REQUIREMENTS = Path(__file__).with_name("lambda-requirements.txt")
 
 RUNTIME = lambda_.Runtime.PYTHON_3_14
@@ -90,8 +93,8 @@ def compile_bytecode(bundle_dir: Path, version: str) -> bool:
 
 @jsii.implements(ILocalBundling)
 class PipLocalBundling:
-    def __init__(self, *, package_dir: Path, requirements: Path) -> None:
-        self._package_dir = package_dir
+    def __init__(self, *, package_dirs: tuple[Path, ...], requirements: Path) -> None:
+        self._package_dirs = package_dirs
         self._requirements = requirements
 
     def try_bundle(self, output_dir: str, *, image: DockerImage, **_options: Any) -> bool:
@@ -111,22 +114,21 @@ class PipLocalBundling:
         completed = subprocess.run(command, capture_output=True, text=True, check=False)
         if completed.returncode != 0:
             raise BundlingError(f"pip install for the Lambda bundle failed:\n{completed.stderr.strip()}")
-        shutil.copytree(
-            self._package_dir, output / self._package_dir.name, ignore=_SKIPPED, dirs_exist_ok=True
-        )
+        for package_dir in self._package_dirs:
+            shutil.copytree(package_dir, output / package_dir.name, ignore=_SKIPPED, dirs_exist_ok=True)
         compile_bytecode(output, runtime_python_version())
         return True
 
 
-def bundle_hash(package_dir: Path = FUNCTIONS_PACKAGE, requirements: Path = REQUIREMENTS) -> str:
+def bundle_hash(package_dirs: tuple[Path, ...] = BUNDLED_PACKAGES, requirements: Path = REQUIREMENTS) -> str:
     """Changes whenever the bundle would: any source file, the pins, the runtime, the platform,
     or whether it gets bytecode (installing the runtime's Python must replace a cached bundle)."""
     digest = hashlib.sha256()
     bytecode = "bytecode" if runtime_interpreter(runtime_python_version()) else "no bytecode"
     for part in (RUNTIME.name, PIP_PLATFORM, bytecode, requirements.read_text(encoding="utf-8")):
         digest.update(part.encode() + b"\0")
-    for path in sorted(package_dir.rglob("*")):
-        relative = path.relative_to(package_dir)
+    for path in sorted(path for package_dir in package_dirs for path in package_dir.rglob("*")):
+        relative = path.relative_to(PROJECT_ROOT)
         if (
             path.is_file()
             and not _SKIPPED(str(path.parent), [path.name])
@@ -145,6 +147,6 @@ def functions_code() -> lambda_.Code:
         bundling=BundlingOptions(
             # Required by the API, never pulled: local bundling always succeeds or raises.
             image=RUNTIME.bundling_image,
-            local=PipLocalBundling(package_dir=FUNCTIONS_PACKAGE, requirements=REQUIREMENTS),
+            local=PipLocalBundling(package_dirs=BUNDLED_PACKAGES, requirements=REQUIREMENTS),
         ),
     )

@@ -15,7 +15,8 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
-from functions import agent_documents, names
+from agent_contract import documents as agent_documents
+from functions import names
 from stacks.config import DeploymentConfig
 
 

@@ -10,7 +10,8 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from functions import agent_documents, catalog, names
+from agent_contract import documents as agent_documents
+from functions import catalog, names
 from functions.workflows import DEFAULT_WORKFLOW, WORKFLOWS
 from stacks import asl
 from stacks.config import DeploymentConfig

@@ -14,8 +14,8 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 
+from agent_contract.documents import AgentJob, AgentResult, ImageSpec, ScriptRef, job_key, result_key
 from functions import clients, names, timeutil
-from functions.agent_documents import AgentJob, AgentResult, ImageSpec, ScriptRef, job_key, result_key
 from functions.context import Context
 from functions.errors import (
     ImageBuilderFailed,

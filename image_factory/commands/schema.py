@@ -28,9 +28,9 @@ def _workflow_requests() -> dict[str, Callable[[], dict[str, Any]]]:
 SCHEMAS: dict[str, Callable[[], dict[str, Any]]] = {
     "request": _from("functions.request", "request_json_schema"),
     "scenario": _from("appstream_emulator.scenario", "scenario_json_schema"),
-    "agent-job": _from("functions.agent_documents", "job_json_schema"),
-    "agent-result": _from("functions.agent_documents", "result_json_schema"),
-    "agent-status": _from("functions.agent_documents", "status_json_schema"),
+    "agent-job": _from("agent_contract.documents", "job_json_schema"),
+    "agent-result": _from("agent_contract.documents", "result_json_schema"),
+    "agent-status": _from("agent_contract.documents", "status_json_schema"),
     **_workflow_requests(),
 }
 

@@ -23,9 +23,9 @@ import jsonschema
 import pytest
 from moto import mock_aws
 
+from agent_contract import documents as agent_documents
+from agent_contract.documents import AgentJob, AgentStatus, job_key, result_key, status_key
 from appstream_emulator import Emulator, InMemoryJobsStore, ManualClock, S3JobsStore, Scenario
-from functions import agent_documents
-from functions.agent_documents import AgentJob, AgentStatus, job_key, result_key, status_key
 from functions.plan import Execution, build_plan
 from functions.request import PipelineRequest
 from functions.services.snapshots import agent_job

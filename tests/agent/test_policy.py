@@ -18,7 +18,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from cdk_nag import AwsSolutionsChecks
 
-from functions.agent_documents import job_key, result_key, status_key
+from agent_contract.documents import job_key, result_key, status_key
 from stacks.builder_agent_policy import BuilderAgentPolicy, pipeline_builder_names
 from tests.agent.test_documents import plan_with_scripts
 

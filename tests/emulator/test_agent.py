@@ -13,8 +13,7 @@ import pytest
 from moto import mock_aws
 from pydantic import ValidationError
 
-from appstream_emulator import AppStreamError, Emulator, InMemoryJobsStore, ManualClock, S3JobsStore, Scenario
-from functions.agent_documents import (
+from agent_contract.documents import (
     AgentJob,
     AgentResult,
     ImageSpec,
@@ -23,6 +22,7 @@ from functions.agent_documents import (
     result_json_schema,
     result_key,
 )
+from appstream_emulator import AppStreamError, Emulator, InMemoryJobsStore, ManualClock, S3JobsStore, Scenario
 
 BUCKET = "image-factory-jobs"
 BASE = "AppStream-WinServer2022-09-08-2025"

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
+from agent_contract.documents import ImageSpec
 from appstream_emulator import AppStreamError, Emulator, ManualClock, Scenario
-from functions.agent_documents import ImageSpec
 
 ROLE = "arn:aws:iam::123456789012:role/AppStreamImport"
 AMI = "ami-0123456789abcdef0"

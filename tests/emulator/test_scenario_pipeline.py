@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from agent_contract.documents import AgentJob
 from appstream_emulator import Emulator, InMemoryJobsStore, ManualClock, Scenario
-from functions.agent_documents import AgentJob
 
 ROLE = "arn:aws:iam::123456789012:role/AppStreamImageFactory"
 

@@ -10,8 +10,8 @@ from typing import Any
 import boto3
 import pytest
 
+from agent_contract.documents import ImageSpec
 from functions import names
-from functions.agent_documents import ImageSpec
 from tests.engine.pipeline_support import fast_engine, fast_request
 
 NOTICE_TIMEOUT_SECONDS = 60

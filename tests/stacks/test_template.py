@@ -7,7 +7,8 @@ from typing import Any
 
 from aws_cdk.assertions import Match
 
-from functions import agent_documents, catalog, names
+from agent_contract import documents as agent_documents
+from functions import catalog, names
 from stacks import asl
 from stacks.api import api_handler_exists
 from stacks.bundling import RUNTIME

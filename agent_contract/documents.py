@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from functions.agent_options import ImageAssistantOptions
+from agent_contract.options import ImageAssistantOptions
 
 SCHEMA_VERSION = 1
 JOBS_PREFIX = "jobs"
