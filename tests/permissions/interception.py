@@ -63,7 +63,7 @@ class CheckedCalls:
         started = time.perf_counter()
         try:
             policy = self.roles.setdefault(self.policies[handler].role, self.policies[handler])
-            keys = sorted(policy.condition_keys())
+            keys = policy.condition_keys
             for call in requests(model.service_model.signing_name, model.name, params):
                 # The keys are read now: a delete is about to remove the tags a condition reads.
                 context = tuple((key, value) for key in keys if (value := call.context(key)) is not None)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from moto.iam.access_control import IAMPolicyStatement, PermissionResult
@@ -78,9 +79,10 @@ class RolePolicy:
         """The same grants with their conditions dropped."""
         return RolePolicy(self.role, [(grant, {}) for grant, _ in self.grants])
 
-    def condition_keys(self) -> set[str]:
-        """Every condition key a grant of this role reads."""
-        return {key for _, condition in self.grants for keys in condition.values() for key in keys}
+    @cached_property
+    def condition_keys(self) -> list[str]:
+        """Every condition key a grant of this role reads, sorted (read on each checked call)."""
+        return sorted({key for _, condition in self.grants for keys in condition.values() for key in keys})
 
     def allowing(self, action: str, resource: str, context: Context) -> list[Grant]:
         """Every grant that allows the call (empty: the role refuses it)."""
