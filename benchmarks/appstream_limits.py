@@ -20,9 +20,9 @@ from functools import cache
 from typing import Any
 
 from appstream_emulator.service_model import operation_model
-from functions.placeholders import NameValues, render
+from functions.core.placeholders import NameValues, render
 
-# The longest run id functions.execution.run_id_for produces (MAX_RUN_ID characters).
+# The longest run id functions.core.execution.run_id_for produces (MAX_RUN_ID characters).
 LONGEST_RUN = "r" * 40
 SAMPLE_DATE = "20260101"
 

@@ -37,8 +37,8 @@ from benchmarks.fast import FAST_SETTINGS, fast_scenario
 from benchmarks.near_valid import near_valid
 from benchmarks.oracle import SCENARIO, invalid_fields, names_the_fault, schema_of
 from benchmarks.report import command_line, provenance, table, write_section
-from functions.request import FieldError, parse_request
 from functions.workflows import WORKFLOWS, get_workflow
+from functions.workflows.image_pipeline.request import FieldError, parse_request
 from image_factory.cli import main as cli_main
 from image_factory.local_engine.engine import LocalEngine
 from image_factory.local_engine.inputs import example_names, examples, load_request_document

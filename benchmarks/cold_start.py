@@ -3,7 +3,7 @@
     .venv/bin/python -m benchmarks.cold_start [--repeat 5] [--task NAME ...] [--write]
 
 What a cold task function pays before its first answer is importing its handler and creating
-the boto3 clients its code path asks `functions.clients` for (`HANDLER_CLIENTS`, recorded from
+the boto3 clients its code path asks `functions.core.clients` for (`HANDLER_CLIENTS`, recorded from
 runs of every workflow: benchmarks/handler_clients.py). The floor of that handler is what any
 Python Lambda of this kind with the same clients pays anyway: import boto3 and pydantic, and
 create those same clients. Each measurement is a fresh interpreter that times (interpreter
@@ -39,7 +39,7 @@ from pathlib import Path
 
 from benchmarks.handler_clients import HANDLER_CLIENTS
 from benchmarks.report import command_line, median, provenance, table, write_section
-from functions.catalog import LAMBDA_TASKS, LambdaTask
+from functions.workflows import LAMBDA_TASKS, LambdaTask
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CDK_OUT = PROJECT_ROOT / "cdk.out"
@@ -64,7 +64,7 @@ def floor_code(services: Iterable[str]) -> str:
 def handler_code(task: LambdaTask, services: Iterable[str]) -> str:
     """The handler imported, then its clients created the way its code creates them."""
     creates = "".join(f"clients.{service}()\n" for service in services)
-    return f"import {handler_module(task.handler)}\nfrom functions import clients\n{creates}"
+    return f"import {handler_module(task.handler)}\nfrom functions.core import clients\n{creates}"
 
 
 # Runs each stage in turn; prints, after each, the wall and CPU seconds since the first began.
@@ -332,7 +332,7 @@ def timing_section(tasks: Sequence[LambdaTask], repeat: int, code: Code) -> tupl
             "A handler's floor imports boto3 and pydantic and creates a client of each service the "
             "handler creates (the clients column; recorded from runs of every workflow, "
             "benchmarks/handler_clients.py). First request: the handler's import, then its clients "
-            "created through `functions.clients`, what a cold function pays before its first answer "
+            "created through `functions.core.clients`, what a cold function pays before its first answer "
             "less validating the event. CPU ratio: the same by the CPU time the interpreters used, "
             "which a busy machine disturbs far less. A handler meets the target only by both clocks.",
             table(header, [row(task, samples[task.name]) for task in tasks]),

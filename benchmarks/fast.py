@@ -10,7 +10,7 @@ import copy
 from typing import Any
 
 from appstream_emulator.scenario import Scenario
-from functions import names
+from functions.core import names
 from image_factory.local_engine.inputs import load_request_document, load_scenario
 
 FAST_DURATIONS = {

@@ -24,7 +24,7 @@ RUN_TIMEOUT = 120.0  # real seconds
 @dataclass(frozen=True)
 class TaskState:
     name: str
-    function: str  # the Lambda function it invokes (a `functions.catalog` task name)
+    function: str  # the Lambda function it invokes (a `functions.workflows` task name)
     retry: list[dict[str, Any]]
     # Inside a Map or Parallel body whose Catch moves on within the body: the failure becomes
     # that item's result, and the workflow reports failed items in its own words.

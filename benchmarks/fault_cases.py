@@ -25,7 +25,7 @@ from benchmarks.fault_expectations import (
     retries_for,
 )
 from benchmarks.fault_subjects import SUBJECTS, Crash, Settling, Subject
-from functions import errors
+from functions.core import errors
 from functions.workflows import get_workflow
 
 # Retryable by classification (throttled, unavailable, busy, quota) and one no retry can fix.
@@ -91,7 +91,7 @@ def operation_cases(
             else:
                 expected = expect(failing, per_attempt, retries, error)
             if reported is not None and expected.error is not None and _retryable(error):
-                # A terminal error names the run as it is raised (functions/services/steps.py); a
+                # A terminal error names the run as it is raised (functions/core/steps.py); a
                 # retryable one that outlasted the Retry is caught with the item, and reported.
                 expected = Expected(expected.status, reported.__name__, expected.retried_by)
             fault = {"operation": operation, "error": code, "times": failing}

@@ -1,9 +1,9 @@
 """What a fault should do to a run: derived from the state's Retry rules, botocore's and the error taxonomy.
 
-A failing AppStream call is first retried by botocore inside the task (`functions/clients.py`:
+A failing AppStream call is first retried by botocore inside the task (`functions/core/clients.py`:
 standard mode, `max_attempts` retries after the first call for the errors botocore deems
 retryable, one attempt for the others). When every attempt of one call fails, the task raises the named error
-`functions.errors.classify_appstream` gives the code, and the state's first retrier matching that
+`functions.core.errors.classify_appstream` gives the code, and the state's first retrier matching that
 name decides how many more task attempts Step Functions makes. So a fault failing `n` calls in a
 row costs `n // botocore_attempts` failed task attempts: the run goes on when that is at most the
 retrier's MaxAttempts, and fails with the named error otherwise.
@@ -20,8 +20,8 @@ from botocore.exceptions import ClientError
 from botocore.retries.standard import RetryContext, StandardRetryConditions
 
 from appstream_emulator.service_model import COMMON_ERRORS, operation_model
-from functions.clients import _CONFIG as CLIENT_CONFIG
-from functions.errors import classify_appstream
+from functions.core.clients import _CONFIG as CLIENT_CONFIG
+from functions.core.errors import classify_appstream
 
 
 def _total_attempts(retries: Mapping[str, Any]) -> int:

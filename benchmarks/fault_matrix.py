@@ -29,7 +29,7 @@ LEGEND = (
     "Expected outcomes are derived per case, never written down: the first state to call the faulted "
     "operation, the first retrier of its `Retry` matching the error's ASL name, and botocore's attempts "
     f"per call ({BOTOCORE_MAX_ATTEMPTS} for the errors it retries: the client's `max_attempts` counts "
-    "retries after the first call, `functions/clients.py`); a failed Map item and cleanup's passes as "
+    "retries after the first call, `functions/core/clients.py`); a failed Map item and cleanup's passes as "
     'benchmarks/fault_subjects.py describes them. "retried by": who absorbed the failures (expected / '
     "observed). "
     '"created": in a crash case, how many resources the create calls made (1: the replay adopted it, '

@@ -13,7 +13,7 @@ from typing import Any
 
 from appstream_emulator.scenario import Scenario
 from benchmarks.fast import FAST_SETTINGS, fast_request, fast_scenario, lifecycle_request, lifecycle_scenario
-from functions import errors
+from functions.core import errors
 from image_factory.local_engine.engine import LocalEngine
 
 
@@ -27,11 +27,13 @@ class Crash:
     task: str  # the Lambda function that makes the creation
 
 
-APPSTREAM_CALL = ("functions.services.appstream", "call")
+APPSTREAM_CALL = ("functions.core.appstream", "call")
 CRASHES = (
     Crash("CreateImportedImage", *APPSTREAM_CALL, "ImportImage"),
     Crash("CreateImageBuilder", *APPSTREAM_CALL, "CreateBuilder"),
-    Crash("PutObject agent job", "functions.services.snapshots", "_write_job", "StartSnapshot"),
+    Crash(
+        "PutObject agent job", "functions.workflows.image_pipeline.snapshots", "_write_job", "StartSnapshot"
+    ),
     Crash("CreateExportImageTask", *APPSTREAM_CALL, "ExportImage"),
 )
 BACKUP_CRASHES = (Crash("CreateExportImageTask", *APPSTREAM_CALL, "BackupExportImage"),)

@@ -1,7 +1,7 @@
 """The boto3 clients each task function creates: recorded from runs of every workflow in the local engine.
 
-A function creates its clients through `functions.clients` on first use, and a Lambda
-function is its own process: the services a handler asks `functions.clients` for while it
+A function creates its clients through `functions.core.clients` on first use, and a Lambda
+function is its own process: the services a handler asks `functions.core.clients` for while it
 runs are the clients its first call creates. `record_clients` runs each workflow on its
 way to success and on its way to failure (cleanup, rollback and the failure records run
 only then), and a manual snapshot (its notice is the only SNS publish), and keeps, per
@@ -26,12 +26,12 @@ import boto3
 from agent_contract.documents import ImageSpec
 from benchmarks.fast import FAST_SETTINGS, lifecycle_scenario
 from benchmarks.fault_subjects import SUBJECTS, Subject
-from functions import clients, names
-from functions.catalog import LAMBDA_TASKS
+from functions.core import clients, names
+from functions.workflows import LAMBDA_TASKS
 from image_factory.local_engine.engine import LocalEngine
 from image_factory.local_engine.lambdas import InProcessInvoker
 
-# Task name -> the services whose clients its handler creates (functions.clients accessor names).
+# Task name -> the services whose clients its handler creates (functions.core.clients accessor names).
 HANDLER_CLIENTS: dict[str, tuple[str, ...]] = {
     "ValidateRequest": (),
     "RecordRun": ("dynamodb", "events"),
@@ -132,7 +132,7 @@ _running = threading.local()
 
 @contextmanager
 def recorded_clients() -> Iterator[dict[str, set[str]]]:
-    """Handler dotted path -> the services it asked `functions.clients` for, while the block runs."""
+    """Handler dotted path -> the services it asked `functions.core.clients` for, while the block runs."""
     asked: dict[str, set[str]] = {}
     original_client = clients._client
     original_invoke = InProcessInvoker._invoke_once

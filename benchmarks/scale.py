@@ -43,7 +43,7 @@ from typing import Any
 
 from benchmarks.fast import FAST_SETTINGS, fast_request, fast_scenario
 from benchmarks.report import command_line, provenance, table, write_section
-from functions.errors import QUOTA_ERRORS
+from functions.core.errors import QUOTA_ERRORS
 from image_factory.local_engine.engine import LocalEngine
 from image_factory.local_engine.execution import RunTimedOut
 from image_factory.local_engine.lambdas import Invocation

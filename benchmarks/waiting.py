@@ -22,7 +22,7 @@ reported, not judged). The first run: median detection latency <= 300 s, at <= 0
 poll's state transitions. Runs 2-4: <= 60 s, at <= 0.25x. `--check` exits 1 when a target is
 missed.
 
-What was set on which timeline: `LEAD_FRACTION` (functions/planner.py) was tuned on the x1
+What was set on which timeline: `LEAD_FRACTION` (functions/core/waits.py) was tuned on the x1
 timeline; every other timeline is held out. `guess_step_seconds` (300 s) was not tuned: it
 is the first run's latency target itself.
 """
@@ -41,7 +41,7 @@ from typing import Any
 from appstream_emulator.account import PhaseEnd
 from appstream_emulator.scenario import Scenario
 from benchmarks.report import command_line, median, number, provenance, table, write_section
-from functions import names
+from functions.core import names
 from image_factory.local_engine.engine import LocalEngine
 from image_factory.local_engine.inputs import load_request_document, load_scenario
 from image_factory.local_engine.outcome import simulated_epoch_of

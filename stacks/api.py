@@ -7,7 +7,7 @@ each workflow. The handler may start,
 describe and stop executions of exactly this stage's state machines, whose ARNs it gets
 by environment; in AppStream only what undoing a cancelled run calls
 (`stacks.permissions.CANCEL_CLEANUP_GRANTS`). The stack adds the API only once the handler
-module `functions.handlers.api` exists.
+module `functions.api.handler` exists.
 """
 
 from __future__ import annotations
@@ -26,8 +26,9 @@ from aws_cdk import aws_s3_assets as s3_assets
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from functions import catalog, names
+from functions import workflows
 from functions.api.app import openapi_document
+from functions.core import names
 from functions.workflows import DEFAULT_WORKFLOW
 from stacks import api_routes
 from stacks.bundling import FUNCTIONS_PACKAGE
@@ -42,7 +43,7 @@ _PUSH_TO_LOGS = iam.ManagedPolicy.from_aws_managed_policy_name(
     "service-role/AmazonAPIGatewayPushToCloudWatchLogs"
 )
 
-API_HANDLER = catalog.API_FUNCTION.handler
+API_HANDLER = workflows.API_FUNCTION.handler
 # Lambda allows 4 KB of environment in all; larger pipeline configurations go to S3.
 INLINE_PIPELINES_LIMIT = 2048
 
@@ -95,8 +96,8 @@ class RunApi(Construct):
             stage=stage,
             description="Run API: start, list, show and cancel image pipeline and lifecycle runs",
             environment=environment,
-            timeout=Duration.seconds(catalog.API_FUNCTION.timeout_seconds),
-            memory_size=catalog.API_FUNCTION.memory_mb,
+            timeout=Duration.seconds(workflows.API_FUNCTION.timeout_seconds),
+            memory_size=workflows.API_FUNCTION.memory_mb,
             log_retention=retention,
         )
         role.add_to_policy(

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from functions.catalog import INTEGRATION_PLACEHOLDERS, LOCAL_PARTITION, integration_arn
+from functions.workflows import INTEGRATION_PLACEHOLDERS, LOCAL_PARTITION, integration_arn
 from stacks.bundling import PROJECT_ROOT
 
 STATEMACHINES_DIR = PROJECT_ROOT / "statemachines"

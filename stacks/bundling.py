@@ -2,8 +2,8 @@
 
 pip installs the pinned requirements as wheels built for the Lambda platform (never
 for the machine running the synth), then the `functions` package and the agent contract it
-writes jobs by (`agent_contract`) are copied next to them, so handlers import as
-`functions.handlers.<module>.handler`. When the runtime's
+writes jobs by (`agent_contract`) are copied next to them, so a task's handler imports as
+`functions.workflows.<workflow>.tasks.<state>`. When the runtime's
 Python (e.g. `python3.14`) is on PATH, it compiles the whole bundle to bytecode. All
 functions share the one asset: it is bundled once per synth, and not at all when
 `cdk.out` already holds a bundle with the same hash (functions source + requirements +

@@ -20,7 +20,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from functions import names
+from functions.core import names
 from stacks.bundling import ARCHITECTURE, RUNTIME
 
 POWERTOOLS_SERVICE = "image-factory"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aws_cdk import Annotations, CfnOutput, Environment, Stack, Tags, Token
 from constructs import Construct
 
-from functions import names
+from functions.core import names
 from functions.workflows import get_workflow
 from stacks.api import RunApi, api_handler_exists
 from stacks.builder_agent_policy import BuilderAgentPolicy, pinned_script_arns
@@ -103,7 +103,7 @@ class ImageFactoryStack(Stack):
             )
         else:
             Annotations.of(self).add_info(
-                "Run API not deployed: functions/handlers/api.py does not exist yet (stacks/api.py is ready)."
+                "Run API not deployed: functions/api/handler.py does not exist yet (stacks/api.py is ready)."
             )
 
         monitoring = Monitoring(

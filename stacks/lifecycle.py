@@ -2,7 +2,7 @@
 
 They reuse the image pipeline's task functions and resources (one function per catalog
 task, the same substitutions), so a lifecycle workflow is only its ASL file, its
-tasks in `functions.catalog`, and its entry in `functions.workflows`. A workflow that
+tasks in `functions.workflows`, and its entry in `functions.workflows`. A workflow that
 starts another (`${<Workflow>StateMachineArn}`) is built after it and may start it.
 """
 

@@ -19,7 +19,7 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from functions import names
+from functions.core import names
 from functions.workflows import get_workflow
 from stacks.house import POWERTOOLS_SERVICE, metrics_namespace
 

@@ -27,7 +27,7 @@ from aws_cdk import Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from functions import names
+from functions.core import names
 
 APPSTREAM_PRINCIPAL = "appstream.amazonaws.com"
 
@@ -52,8 +52,9 @@ FLEET_ACTIONS = ("appstream:UpdateFleet", "appstream:StopFleet", "appstream:Star
 # Prefixes of the actions that change or destroy the resource they name.
 DESTRUCTIVE_PREFIXES = ("appstream:Delete", "appstream:Stop", "appstream:Start", "appstream:Update")
 
-# The tag of run-created resources (functions.plan puts both on all) that a destructive action
-# requires: the one each selection keys on (retention reaps builders by run id, images by pipeline).
+# The tag of run-created resources (every run's plan, functions.core.plan.RunPlan.tags, puts both
+# on all) that a destructive action requires: the one each selection keys on (retention reaps
+# builders by run id, images by pipeline).
 OWNERSHIP_TAGS = {"image-builder": names.TAG_RUN_ID, "image": names.TAG_PIPELINE}
 
 

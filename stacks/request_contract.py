@@ -1,7 +1,8 @@
 """How the deployment checks a stored pipeline request before any run uses it.
 
 Two checks, each reported as `<field path>: <problem>`:
-* the workflow's own validation (`functions.request.parse_request`, or another workflow's) accepts it;
+* the workflow's own validation (`functions.workflows.image_pipeline.request.parse_request`, or
+  another workflow's) accepts it;
 * every IAM role ARN in it is one of the passable roles (configured, or created by the stack),
   since those are the only roles the workflow is allowed to pass to AppStream.
 """
@@ -12,7 +13,7 @@ import re
 from collections.abc import Callable, Container, Iterable, Iterator
 from typing import Any
 
-from functions.request import parse_request
+from functions.workflows.image_pipeline.request import parse_request
 
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/")
 

@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from functions import names
+from functions.core import names
 from stacks.config import ConfigError, DeploymentConfig
 from stacks.config_lifecycle import RolloutJob, chain_problems
 

@@ -16,12 +16,12 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from agent_contract import documents as agent_documents
-from functions import names
+from functions.core import names
 from stacks.config import DeploymentConfig
 
 
 class RunsTable(dynamodb.Table):
-    """Runs, steps and builder slots, keyed exactly as `functions.names` says."""
+    """Runs, steps and builder slots, keyed exactly as `functions.core.names` says."""
 
     def __init__(self, scope: Construct, construct_id: str, *, retain: bool) -> None:
         string = dynamodb.AttributeType.STRING

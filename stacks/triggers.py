@@ -30,7 +30,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
-from functions import names
+from functions.core import names
 from stacks.config import DeploymentConfig, Pipeline
 from stacks.house import LOG_RETENTION, HouseStateMachine
 from stacks.nag import X_RAY_AND_LOG_DELIVERY, acknowledge, spelling

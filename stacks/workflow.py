@@ -11,7 +11,8 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from agent_contract import documents as agent_documents
-from functions import catalog, names
+from functions import workflows
+from functions.core import names
 from functions.workflows import DEFAULT_WORKFLOW, WORKFLOWS
 from stacks import asl
 from stacks.config import DeploymentConfig
@@ -46,10 +47,10 @@ def task_owners() -> dict[str, str]:
     owners: dict[str, set[str]] = {}
     for name, workflow in WORKFLOWS.items():
         used = asl.placeholders(asl.read_definition(workflow.definition))
-        for task in catalog.LAMBDA_TASKS:
+        for task in workflows.LAMBDA_TASKS:
             if task.placeholder in used:
                 owners.setdefault(task.name, set()).add(name)
-    unused = [task.name for task in catalog.LAMBDA_TASKS if task.name not in owners]
+    unused = [task.name for task in workflows.LAMBDA_TASKS if task.name not in owners]
     if unused:
         raise UnsupportedIntegration(f"no workflow's definition names task(s) {', '.join(unused)}")
     if missing := {w for names_ in owners.values() for w in names_} - WORKFLOW_TASK_GRANTS.keys():
@@ -93,7 +94,7 @@ class ImagePipeline(Construct):
             names.ENV_NOTIFICATION_TOPIC: notifications.topic.topic_arn,
             names.ENV_EVENT_BUS: bus.event_bus_name,
         }
-        unknown = set(catalog.RESOURCE_PLACEHOLDERS.values()) - resource_values.keys()
+        unknown = set(workflows.RESOURCE_PLACEHOLDERS.values()) - resource_values.keys()
         if unknown:
             raise UnsupportedIntegration(
                 f"catalog names resource variables the stack does not provide: {unknown}"
@@ -127,7 +128,7 @@ class ImagePipeline(Construct):
         }
         self.task_environment = environment
         self.functions: dict[str, HouseFunction] = {}
-        for task in catalog.LAMBDA_TASKS:
+        for task in workflows.LAMBDA_TASKS:
             self.functions[task.name] = HouseFunction(
                 self,
                 f"{task.name}Function",
@@ -146,15 +147,15 @@ class ImagePipeline(Construct):
 
         definition = asl.read_definition()
         substitutions = {
-            task.placeholder: self.functions[task.name].function_arn for task in catalog.LAMBDA_TASKS
+            task.placeholder: self.functions[task.name].function_arn for task in workflows.LAMBDA_TASKS
         }
         substitutions |= {
             placeholder: resource_values[variable]
-            for placeholder, variable in catalog.RESOURCE_PLACEHOLDERS.items()
+            for placeholder, variable in workflows.RESOURCE_PLACEHOLDERS.items()
         }
         substitutions |= {
-            placeholder: catalog.integration_arn(integration, Aws.PARTITION)
-            for placeholder, integration in catalog.INTEGRATION_PLACEHOLDERS.items()
+            placeholder: workflows.integration_arn(integration, Aws.PARTITION)
+            for placeholder, integration in workflows.INTEGRATION_PLACEHOLDERS.items()
         }
         # Every function and resource placeholder: the lifecycle workflows' ASL files use them too.
         self.substitutions = dict(substitutions)
@@ -314,7 +315,7 @@ class ImagePipeline(Construct):
             if integration == "lambda:invoke":
                 arns = [
                     self.functions[task.name].function_arn
-                    for task in catalog.LAMBDA_TASKS
+                    for task in workflows.LAMBDA_TASKS
                     if task.placeholder in used
                 ]
                 machine.add_to_role_policy(

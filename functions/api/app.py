@@ -11,13 +11,13 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
-from functions import documents
 from functions.api import routes, workflow_routes
 from functions.api.errors import JSON, ApiError, api_error_response, error_response
 from functions.api.models import ErrorDocument, FieldProblem
 from functions.api.settings import get_api_settings
-from functions.errors import ImageFactoryError
-from functions.observability import logger
+from functions.core import documents
+from functions.core.errors import ImageFactoryError
+from functions.core.observability import logger
 
 TITLE = "AppStream Image Factory run API"
 VERSION = "1.0.0"

@@ -17,14 +17,14 @@ from typing import Any, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from functions import timeutil
 from functions.api import continuation, executions, undoing
 from functions.api.errors import Conflict, NotFound
 from functions.api.models import CancelledRun, RunError, links
 from functions.api.settings import ApiSettings
-from functions.context import Context
-from functions.errors import CleanupIncomplete, ImageFactoryError
-from functions.observability import logger
+from functions.core import timeutil
+from functions.core.context import Context
+from functions.core.errors import CleanupIncomplete, ImageFactoryError
+from functions.core.observability import logger
 
 # Real seconds of cleanup per API call; the rest of the function's 25 s is for the pass under way
 # when the budget runs out, and for the answer.

@@ -1,6 +1,6 @@
 """The workflows' executions through the Step Functions API: start, describe, find, stop.
 
-The client is made lazily and cached like `functions.clients` makes its clients, so tests
+The client is made lazily and cached like `functions.core.clients` makes its clients, so tests
 and the local engine redirect it (`reset()` after re-routing).
 """
 
@@ -15,7 +15,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from functions.errors import classify_dependency, error_code
+from functions.core.errors import classify_dependency, error_code
 
 if TYPE_CHECKING:
     from mypy_boto3_stepfunctions import SFNClient

@@ -20,7 +20,7 @@ from typing import Any
 from functions.api import executions
 from functions.api.errors import Conflict
 from functions.api.settings import ApiSettings
-from functions.placeholders import RUN_NAME_PREFIX, run_name_prefix
+from functions.core.placeholders import RUN_NAME_PREFIX, run_name_prefix
 
 IDEMPOTENCY_KEY = r"^[A-Za-z0-9_.:-]{1,64}$"
 _NAME_ATTEMPTS = 3

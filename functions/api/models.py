@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
 
-from functions.request import PIPELINE_NAME, PipelineRequest
+from functions.workflows.image_pipeline.request import PIPELINE_NAME, PipelineRequest
 
 RUN_ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$"
 RecordedStatus = Literal["RUNNING", "SUCCEEDED", "FAILED", "CANCELLED"]

@@ -18,9 +18,9 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from functions import clients
 from functions.api.settings import ApiSettings
-from functions.errors import classify_dependency
+from functions.core import clients
+from functions.core.errors import classify_dependency
 
 
 class PipelinesConfigError(RuntimeError):

@@ -6,12 +6,12 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from functions import timeutil
 from functions.api import executions, tokens
 from functions.api.errors import NotFound
 from functions.api.models import CurrentWait, RunDetail, RunPage, RunSummary, Step, links
 from functions.api.settings import ApiSettings
-from functions.records import RunRecords
+from functions.core import timeutil
+from functions.core.records import RunRecords
 
 
 def get_run(settings: ApiSettings, records: RunRecords, run_id: str) -> RunDetail:

@@ -21,8 +21,8 @@ from functions.api.models import (
 from functions.api.responses import BAD_INPUT, answer
 from functions.api.settings import get_api_settings
 from functions.api.workflow_routes import IdempotencyKey
-from functions.context import get_context
-from functions.request import PIPELINE_NAME
+from functions.core.context import get_context
+from functions.workflows.image_pipeline.request import PIPELINE_NAME
 
 router = APIGatewayRouter()
 

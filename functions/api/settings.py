@@ -1,8 +1,8 @@
 """What the run API reads from the environment on top of the task functions' settings.
 
 The cancel path runs the workflow's own cleanup service, so the API function gets the
-task functions' environment (`functions.settings`) plus the variables here: the state
-machine of every workflow it may start (`functions.names.env_workflow_state_machine`),
+task functions' environment (`functions.core.settings`) plus the variables here: the state
+machine of every workflow it may start (`functions.core.names.env_workflow_state_machine`),
 and the configured pipelines.
 """
 
@@ -13,8 +13,8 @@ from functools import cache
 
 from pydantic import BaseModel, Field
 
-from functions import names
-from functions.settings import MissingSetting
+from functions.core import names
+from functions.core.settings import MissingSetting
 from functions.workflows import DEFAULT_WORKFLOW, WORKFLOWS
 
 

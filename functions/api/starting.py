@@ -9,11 +9,11 @@ from functions.api import launching, pipelines
 from functions.api.errors import Conflict, InvalidInput, NotFound
 from functions.api.models import ConfiguredPipelineRun, FieldProblem, StartedRun, links
 from functions.api.settings import ApiSettings
-from functions.placeholders import NameValues, render
-from functions.plan import run_id_for
-from functions.records import RunRecords
-from functions.request import PipelineRequest, parse_request
+from functions.core.execution import run_id_for
+from functions.core.placeholders import NameValues, render
+from functions.core.records import RunRecords
 from functions.workflows import DEFAULT_WORKFLOW
+from functions.workflows.image_pipeline.request import PipelineRequest, parse_request
 
 _RUNNING_PAGE = 100
 

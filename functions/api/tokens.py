@@ -11,10 +11,10 @@ import binascii
 import json
 from typing import Any
 
-from functions import names
 from functions.api.errors import InvalidInput
 from functions.api.models import FieldProblem
-from functions.records import list_index
+from functions.core import names
+from functions.core.records import list_index
 
 _MAX_TOKEN = 2048
 

@@ -2,7 +2,8 @@
 
 Each workflow's undo is the cleanup its own failure path runs, one pass at a time:
 
-* image-pipeline: stop and delete the builder, release the slot (`functions.services.cleanup`);
+* image-pipeline: stop and delete the builder, release the slot
+  (`functions.workflows.image_pipeline.cleanup`);
 * managed-update: delete the updated image this run made, once it settles;
 * export-backup, retention: nothing. An export already started finishes by itself
   (AppStream cannot cancel one) and is not recorded as a backup, so the job's next run
@@ -25,16 +26,17 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from functions.api import executions
-from functions.catalog import LAMBDA_TASKS
-from functions.context import Context
-from functions.errors import CleanupIncomplete
-from functions.lifecycle.plan import LifecyclePlan
-from functions.lifecycle.plan import build_plan as build_lifecycle_plan
-from functions.phases import CleanupPhase
-from functions.plan import Execution, Plan, build_plan
-from functions.request import PipelineRequest
-from functions.services import cleanup, managed_updates
-from functions.workflows import get_workflow
+from functions.core.context import Context
+from functions.core.errors import CleanupIncomplete
+from functions.core.execution import Execution
+from functions.core.plan import LifecyclePlan
+from functions.core.plan import build_plan as build_lifecycle_plan
+from functions.workflows import LAMBDA_TASKS, get_workflow
+from functions.workflows.image_pipeline import cleanup
+from functions.workflows.image_pipeline.phases import CleanupPhase
+from functions.workflows.image_pipeline.plan import Plan, build_plan
+from functions.workflows.image_pipeline.request import PipelineRequest
+from functions.workflows.managed_update import updates
 
 # The states of a fleet rollout in which a fleet is being changed or changed back.
 FLEET_MOVING_STATES = {
@@ -105,10 +107,10 @@ def _pipeline_pass(context: Context, run: dict[str, Any], phase: CleanupPhase) -
 
 
 def _update_pass(
-    context: Context, run: dict[str, Any], progress: managed_updates.UpdateCleanup
-) -> managed_updates.UpdateCleanup:
+    context: Context, run: dict[str, Any], progress: updates.UpdateCleanup
+) -> updates.UpdateCleanup:
     plan = lifecycle_plan("managed-update", run, context.settings.stage)
-    return managed_updates.cleanup(context, plan, None, progress, failed=True)
+    return updates.cleanup(context, plan, None, progress, failed=True)
 
 
 def _nothing_pass(context: Context, run: dict[str, Any], phase: CleanupPhase) -> CleanupPhase:
@@ -136,9 +138,9 @@ UNDO: dict[str, Undo] = {
         run_pass=_pipeline_pass,
     ),
     "managed-update": Undo(
-        step=managed_updates.CLEANUP_STEP,
+        step=updates.CLEANUP_STEP,
         settle_seconds=_settle("UpdateCreateImage", "UpdateCleanup"),
-        start=managed_updates.UpdateCleanup,
+        start=updates.UpdateCleanup,
         run_pass=_update_pass,
     ),
     "export-backup": _NOTHING,

@@ -23,7 +23,7 @@ from functions.api.launching import IDEMPOTENCY_KEY
 from functions.api.models import ErrorDocument, StartedRun, StartRunBody, WorkflowList, WorkflowSummary
 from functions.api.responses import BAD_INPUT, answer
 from functions.api.settings import get_api_settings
-from functions.context import get_context
+from functions.core.context import get_context
 from functions.workflows import DEFAULT_WORKFLOW, WORKFLOWS, Workflow
 
 router = APIGatewayRouter()

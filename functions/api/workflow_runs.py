@@ -9,7 +9,7 @@ from functions.api import launching
 from functions.api.errors import Conflict, InvalidInput, NotFound
 from functions.api.models import FieldProblem, StartedRun, links
 from functions.api.settings import ApiSettings
-from functions.records import RunRecords
+from functions.core.records import RunRecords
 from functions.workflows import get_workflow
 
 _RUNNING_PAGE = 100

@@ -26,7 +26,7 @@ def _workflow_requests() -> dict[str, Callable[[], dict[str, Any]]]:
 
 
 SCHEMAS: dict[str, Callable[[], dict[str, Any]]] = {
-    "request": _from("functions.request", "request_json_schema"),
+    "request": _from("functions.workflows.image_pipeline.request", "request_json_schema"),
     "scenario": _from("appstream_emulator.scenario", "scenario_json_schema"),
     "agent-job": _from("agent_contract.documents", "job_json_schema"),
     "agent-result": _from("agent_contract.documents", "result_json_schema"),

@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
-from functions.catalog import INTEGRATION_PLACEHOLDERS, LOCAL_PARTITION, integration_arn
+from functions.workflows import INTEGRATION_PLACEHOLDERS, LOCAL_PARTITION, integration_arn
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 PIPELINE_DEFINITION = PROJECT_ROOT / "statemachines" / "image_pipeline.asl.json"

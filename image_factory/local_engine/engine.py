@@ -35,9 +35,8 @@ from appstream_emulator.agent import S3JobsStore
 from appstream_emulator.core import Emulator
 from appstream_emulator.inprocess import emulated_appstream
 from appstream_emulator.scenario import Scenario
-from functions import names
-from functions.catalog import LAMBDA_TASKS, LambdaTask
-from functions.workflows import DEFAULT_WORKFLOW, get_workflow
+from functions.core import names
+from functions.workflows import DEFAULT_WORKFLOW, LAMBDA_TASKS, LambdaTask, get_workflow
 from image_factory.local_engine.companions import CompanionMachines
 from image_factory.local_engine.definition import load_definition
 from image_factory.local_engine.dynamodb_seams import requests_sized_to_what_they_touch

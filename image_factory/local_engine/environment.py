@@ -6,7 +6,7 @@ import os
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 
-from functions import clients, settings, timeutil
+from functions.core import clients, settings, timeutil
 
 
 @contextmanager
@@ -37,7 +37,7 @@ def fresh_function_caches() -> Iterator[None]:
 
 @contextmanager
 def functions_clock(now_epoch: Callable[[], float]) -> Iterator[None]:
-    """Route `functions.timeutil` (the functions' only source of time) to the simulated clock."""
+    """Route `functions.core.timeutil` (the functions' only source of time) to the simulated clock."""
     timeutil.set_clock(now_epoch)
     try:
         yield

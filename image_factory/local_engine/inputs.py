@@ -13,7 +13,7 @@ from typing import Any, Literal
 import yaml
 
 from appstream_emulator.scenario import Scenario, ScenarioError
-from functions import documents
+from functions.core import documents
 
 Kind = Literal["requests", "scenarios"]
 _SUFFIXES: dict[Kind, tuple[str, ...]] = {
@@ -89,7 +89,8 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 
 
 def load_request_document(reference: str) -> tuple[str, Any]:
-    """(label, raw document) of a request; validation is `functions.request.parse_request`'s job."""
+    """(label, raw document) of a request; validation is the workflow's `parse_request`'s job
+    (`functions.workflows.image_pipeline.request.parse_request` for a pipeline request)."""
     label, text = _resolve("requests", reference)
     return label, _parse(label, text)
 

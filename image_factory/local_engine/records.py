@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from functions.plan import run_id_for
-from functions.records import RunRecords
-from functions.settings import get_settings
-from functions.slots import BuilderSlots
+from functions.core.execution import run_id_for
+from functions.core.records import RunRecords
+from functions.core.settings import get_settings
+from functions.workflows.image_pipeline.slots import BuilderSlots
 
 
 def run_id_of(execution_name: str) -> str:

@@ -1,7 +1,7 @@
 """The emulated account around the workflow: what CDK deploys, created in moto instead.
 
 One role for the state machine and the functions, the runs table with the key
-design of `functions.names`, the jobs bucket, the notification topic, the event
+design of `functions.core.names`, the jobs bucket, the notification topic, the event
 bus, and one moto Lambda function per catalog task (its `Handler` is the dotted
 path the in-process invoker runs). The result is the placeholder values for the
 ASL and the environment the handlers read.
@@ -19,8 +19,8 @@ from typing import Any
 
 import boto3
 
-from functions import names
-from functions.catalog import RESOURCE_PLACEHOLDERS, LambdaTask
+from functions.core import names
+from functions.workflows import RESOURCE_PLACEHOLDERS, LambdaTask
 from stacks.config import ROLE_KINDS, DeploymentConfig, created_role_name, load_config
 
 RESOURCE_PREFIX = "image-factory-local"

@@ -24,8 +24,8 @@ from typing import Any
 import boto3
 
 from appstream_emulator import image_assistant
-from functions import names
-from functions.catalog import API_FUNCTION
+from functions.core import names
+from functions.workflows import API_FUNCTION
 from image_factory.local_engine.engine import LocalEngine
 from image_factory.local_engine.environment import environment_variables
 from image_factory.local_engine.inputs import example_names, load_request_document
@@ -122,7 +122,7 @@ class LocalApiServer:
 
     def invoke(self, event: Mapping[str, Any]) -> dict[str, Any]:
         """Run the API's handler on one event, as Lambda would (one at a time)."""
-        from functions.handlers.api import handler
+        from functions.api.handler import handler
 
         context = LambdaContext(
             function_name=LOCAL_FUNCTION,

@@ -13,8 +13,7 @@ from typing import Any
 
 import boto3
 
-from functions.catalog import LAMBDA_TASKS, RESOURCE_PLACEHOLDERS
-from functions.workflows import DEFAULT_WORKFLOW, WORKFLOWS
+from functions.workflows import DEFAULT_WORKFLOW, LAMBDA_TASKS, RESOURCE_PLACEHOLDERS, WORKFLOWS
 from image_factory.local_engine.definition import load_definition
 from image_factory.local_engine.resources import ROLE, state_machine_name
 

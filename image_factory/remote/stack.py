@@ -6,7 +6,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
-from functions import names
+from functions.core import names
 
 DEFAULT_STACK = "ImageFactory-dev"  # the stack of the default stage (cdk.json: stage=dev)
 

@@ -26,9 +26,10 @@ from moto import mock_aws
 from agent_contract import documents as agent_documents
 from agent_contract.documents import AgentJob, AgentStatus, job_key, result_key, status_key
 from appstream_emulator import Emulator, InMemoryJobsStore, ManualClock, S3JobsStore, Scenario
-from functions.plan import Execution, build_plan
-from functions.request import PipelineRequest
-from functions.services.snapshots import agent_job
+from functions.core.execution import Execution
+from functions.workflows.image_pipeline.plan import build_plan
+from functions.workflows.image_pipeline.request import PipelineRequest
+from functions.workflows.image_pipeline.snapshots import agent_job
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMAS = ROOT / "agent" / "schemas"

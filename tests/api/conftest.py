@@ -11,10 +11,10 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from functions import clients, names, settings
 from functions.api import executions, pipelines
 from functions.api.settings import get_api_settings
-from functions.records import RunRecords
+from functions.core import clients, names, settings
+from functions.core.records import RunRecords
 from functions.workflows import DEFAULT_WORKFLOW, WORKFLOWS
 from image_factory.local_engine.lambdas import LambdaContext
 from image_factory.remote.gateway_events import proxy_answer, proxy_event
@@ -65,7 +65,7 @@ def call_handler(
     content_type: str = "application/json",
     headers: dict[str, str] | None = None,
 ) -> Answer:
-    from functions.handlers.api import handler
+    from functions.api.handler import handler
 
     payload = raw if raw is not None else (json.dumps(body).encode() if body is not None else b"")
     event = proxy_event(method, path, {"Content-Type": content_type, **(headers or {})}, payload)

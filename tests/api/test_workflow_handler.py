@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from functions import names
 from functions.api import executions
+from functions.core import names
 from functions.workflows import WORKFLOWS
 from tests.api.conftest import CONFIGURED, Api
 

@@ -19,8 +19,8 @@ from benchmarks.cold_start import (
     timed_stages,
 )
 from benchmarks.handler_clients import HANDLER_CLIENTS, record_clients
-from functions import clients
-from functions.catalog import LAMBDA_TASKS
+from functions.core import clients
+from functions.workflows import LAMBDA_TASKS
 
 
 def test_stages_are_timed_from_one_start() -> None:
@@ -48,7 +48,8 @@ def test_the_floor_creates_the_clients_the_handler_creates() -> None:
     for service in services:
         assert f"boto3.client({service!r})" in floor
         assert f"clients.{service}()" in handler
-    assert handler.startswith("import functions.handlers.check_snapshot\n")
+    imports = "import functions.workflows.image_pipeline.tasks\nfrom functions.core import clients\n"
+    assert handler.startswith(imports)
     # A handler that creates no client is compared with a floor that creates none.
     assert "client" not in floor_code(HANDLER_CLIENTS["ValidateRequest"])
 

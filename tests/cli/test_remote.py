@@ -8,7 +8,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from functions import names
+from functions.core import names
 from image_factory.remote.client import SigV4Signer
 from image_factory.remote.stack import StackLookupError, api_url
 

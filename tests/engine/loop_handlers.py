@@ -6,7 +6,7 @@ import collections
 import threading
 from typing import Any
 
-from functions import timeutil
+from functions.core import timeutil
 
 calls: collections.Counter[str] = collections.Counter()
 _lock = threading.Lock()

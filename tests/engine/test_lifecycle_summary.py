@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from appstream_emulator.scenario import Scenario
-from functions import names
+from functions.core import names
 from image_factory.local_engine.engine import LocalEngine
 from image_factory.local_engine.inputs import load_request_document, load_scenario
 from image_factory.local_engine.summary import inventory_summary, run_summary

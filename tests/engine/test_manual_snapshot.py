@@ -11,7 +11,7 @@ import boto3
 import pytest
 
 from agent_contract.documents import ImageSpec
-from functions import names
+from functions.core import names
 from tests.engine.pipeline_support import fast_engine, fast_request
 
 NOTICE_TIMEOUT_SECONDS = 60

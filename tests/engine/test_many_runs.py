@@ -13,10 +13,10 @@ from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import Table
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 
-from functions import names
-from functions.catalog import LambdaTask
-from functions.settings import get_settings
-from functions.slots import BuilderSlots
+from functions.core import names
+from functions.core.settings import get_settings
+from functions.workflows import LambdaTask
+from functions.workflows.image_pipeline.slots import BuilderSlots
 from image_factory.local_engine.engine import LocalEngine
 
 LOOP = Path(__file__).parent / "fixtures" / "loop.asl.json"

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 
 from benchmarks.fast import FAST_SETTINGS
-from functions import names
+from functions.core import names
 from image_factory.local_engine.engine import LocalEngine
 from image_factory.local_engine.execution import LocalExecution
 from image_factory.local_engine.summary import left_behind
@@ -111,7 +111,7 @@ def test_a_throttling_storm_is_survived() -> None:
 
 
 def test_every_task_run_twice_creates_nothing_twice() -> None:
-    from functions.catalog import LAMBDA_TASKS
+    from functions.workflows import LAMBDA_TASKS
 
     with fast_engine(replay={task.name for task in LAMBDA_TASKS}) as engine:
         outcome = engine.run(fast_request("reference"))

@@ -8,7 +8,7 @@ import boto3
 import pytest
 
 from benchmarks.fault_calls import call_log
-from functions import names
+from functions.core import names
 from image_factory.local_engine.engine import LocalEngine
 from stacks.config import DeploymentConfig
 from tests.engine.pipeline_support import (

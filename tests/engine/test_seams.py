@@ -14,8 +14,8 @@ from moto.awslambda.models import LambdaFunction
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
 from moto.stepfunctions.parser.utils import TMP_THREADS
 
-from functions import timeutil
-from functions.catalog import LambdaTask
+from functions.core import timeutil
+from functions.workflows import LambdaTask
 from image_factory.local_engine import seams
 from image_factory.local_engine.definition import DefinitionError
 from image_factory.local_engine.engine import EngineBusy, LocalEngine

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from benchmarks.fast import FAST_SETTINGS
-from functions import names
+from functions.core import names
 from image_factory.local_engine.engine import DEFAULT_RUN_TIMEOUT, LocalEngine
 from tests.engine.pipeline_support import fast_request, fast_scenario
 from tests.lifecycle.fleet_support import BASE_IMAGE, INSTANCE_TYPE

@@ -16,10 +16,11 @@ from appstream_emulator.clock import ManualClock
 from appstream_emulator.core import Emulator
 from appstream_emulator.inprocess import emulated_appstream
 from appstream_emulator.scenario import Scenario
-from functions import clients, names, settings, timeutil
-from functions.context import Context, get_context
-from functions.plan import Execution, Plan, build_plan
-from functions.request import PipelineRequest
+from functions.core import clients, names, settings, timeutil
+from functions.core.context import Context, get_context
+from functions.core.execution import Execution
+from functions.workflows.image_pipeline.plan import Plan, build_plan
+from functions.workflows.image_pipeline.request import PipelineRequest
 
 TABLE = "image-factory-runs"
 BUCKET = "image-factory-jobs"

@@ -6,11 +6,12 @@ from __future__ import annotations
 import pytest
 
 from appstream_emulator.scenario import OperationFault, ResourceFault, Scenario
-from functions import clients, names
-from functions.errors import AppStreamUnavailable, CleanupIncomplete, ImageImportFailed
-from functions.phases import CleanupPhase, SlotPhase
-from functions.plan import Plan
-from functions.services import builder_slots, builders, cleanup, imports
+from functions.core import clients, names
+from functions.core.errors import AppStreamUnavailable, CleanupIncomplete, ImageImportFailed
+from functions.workflows.image_pipeline import builders, cleanup, imports, slots
+from functions.workflows.image_pipeline.phases import CleanupPhase, SlotPhase
+from functions.workflows.image_pipeline.plan import Plan
+from functions.workflows.image_pipeline.slots import builder_slots
 from tests.functions.conftest import Account, make_plan, phase_until_done, start_run
 
 EXISTING_IMAGE = "AppStream-WinServer2022-09-08-2025"
@@ -25,7 +26,7 @@ def run_with_builder(account: Account) -> Plan:
     """A recorded run holding a slot, with the builder it created now RUNNING."""
     plan = make_plan(source={"image_name": EXISTING_IMAGE})
     start_run(account, plan)
-    builder_slots.acquire(account.context, plan, SlotPhase())
+    slots.acquire(account.context, plan, SlotPhase())
     builders.create_builder(account.context, plan)
     account.advance(BUILDER_START_SECONDS)
     return plan
@@ -52,7 +53,7 @@ def test_a_builder_appstream_will_not_describe_is_still_stopped_and_deleted_by_n
     assert builders_in_account(account) == []
     assert f"stopped image builder {plan.builder_name!r}" in done.actions
     assert f"deleted image builder {plan.builder_name!r}" in done.actions
-    assert done.slot_released and account.context.slots.in_use() == 0
+    assert done.slot_released and builder_slots(account.context).in_use() == 0
 
 
 @pytest.mark.parametrize("scenario", [failing_always("ListTagsForResource", "ThrottlingException")])
@@ -62,7 +63,7 @@ def test_a_builder_whose_tags_cannot_be_read_is_known_as_the_runs_from_its_recor
     cleanup_until_done(account, plan)
 
     assert builders_in_account(account) == []
-    assert account.context.slots.in_use() == 0
+    assert builder_slots(account.context).in_use() == 0
 
 
 @pytest.mark.parametrize("scenario", [failing_always("DescribeImageBuilders")])
@@ -110,7 +111,7 @@ def test_a_builder_appstream_never_deletes_is_left_stopped_and_named(account: Ac
     assert step["error"]["code"] == "CleanupIncomplete"
     assert "still present: image builder" in step["error"]["message"]
     # The slot is given back: nothing else would ever release it (see cleanup._left_behind).
-    assert account.context.slots.in_use() == 0
+    assert builder_slots(account.context).in_use() == 0
     # The run's own error is decided when the run is recorded as failed, not by cleanup.
     run = account.context.records.get_run(plan.run_id)
     assert run is not None and "error" not in run

@@ -8,8 +8,7 @@ from typing import Any
 import pytest
 
 from appstream_emulator.scenario import Scenario
-from functions import names
-from functions.services import export_tasks
+from functions.core import export_tasks, names
 from tests.functions.conftest import ROLE, Account
 
 STEP = "export"

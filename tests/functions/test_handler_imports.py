@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 
 from benchmarks.cold_start import ENVIRONMENT
-from functions import clients
-from functions.catalog import LAMBDA_TASKS
+from functions.core import clients
+from functions.workflows import LAMBDA_TASKS
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 # The environment Lambda gives a function, as the cold-start benchmark sets it, with its code here.
@@ -27,19 +27,19 @@ LAMBDA_ENVIRONMENT = {**ENVIRONMENT, "LAMBDA_TASK_ROOT": str(PROJECT_ROOT)}
 LIST_MODULES = "import sys, json, {module}; print(json.dumps(sorted(sys.modules)))"
 
 HANDLER_MODULES = {task.name: task.handler.rsplit(".", 1)[0] for task in LAMBDA_TASKS}
-PIPELINE_MODELS = "functions.request"
+PIPELINE_MODELS = "functions.workflows.image_pipeline.request"
 WORKFLOW_SERVICES = {
-    "Backup": "functions.services.export_backups",
-    "Update": "functions.services.managed_updates",
-    "Rollout": "functions.services.fleet_rollout",
-    "Retention": "functions.services.retention",
+    "Backup": "functions.workflows.export_backup.backups",
+    "Update": "functions.workflows.managed_update.updates",
+    "Rollout": "functions.workflows.fleet_rollout.rollout",
+    "Retention": "functions.workflows.retention.policy",
 }
 WORKFLOW_TASKS = sorted(name for name in HANDLER_MODULES if name.startswith(tuple(WORKFLOW_SERVICES)))
 LIFECYCLE_REQUESTS = (
-    "functions.lifecycle.backup_request",
-    "functions.lifecycle.update_request",
-    "functions.lifecycle.rollout_request",
-    "functions.lifecycle.retention_request",
+    "functions.workflows.export_backup.request",
+    "functions.workflows.managed_update.request",
+    "functions.workflows.fleet_rollout.request",
+    "functions.workflows.retention.request",
 )
 
 
@@ -86,11 +86,12 @@ def test_lifecycle_validate_loads_every_lifecycle_request_model_with_the_task() 
 
 
 def test_lifecycle_record_failure_loads_the_failure_recording_with_the_task() -> None:
-    assert "functions.services.runs" in loaded_with(HANDLER_MODULES["LifecycleRecordFailure"])
+    assert "functions.core.failures" in loaded_with(HANDLER_MODULES["LifecycleRecordFailure"])
 
 
 def test_request_building_blocks_stay_importable_from_the_pipeline_request() -> None:
-    from functions import execution, plan, request, request_fields
+    from functions.core import execution, request_fields
+    from functions.workflows.image_pipeline import plan, request
 
     assert request.FieldError is request_fields.FieldError
     assert request.PhaseWait is request_fields.PhaseWait

@@ -6,8 +6,8 @@ import logging
 
 import pytest
 
-from functions.handlers import import_image, preflight, validate_request
-from functions.observability import logger
+from functions.core.observability import logger
+from functions.workflows.image_pipeline import tasks
 from tests.functions.conftest import Account, FakeLambdaContext, request_document
 
 SECRET = "--password=Sup3rS3cret"
@@ -26,14 +26,14 @@ def test_launch_parameters_never_reach_the_logs(
     caplog.set_level(logging.DEBUG)
     raw = request_document(**{"import": {"app_catalog": CATALOG}})
 
-    document = validate_request.handler({"request": raw, "execution": EXECUTION}, FakeLambdaContext())  # type: ignore[arg-type]
-    preflight.handler({"plan": document["plan"]}, FakeLambdaContext())  # type: ignore[arg-type]  # its dry run
-    import_image.handler({"plan": document["plan"]}, FakeLambdaContext())  # type: ignore[arg-type]
+    document = tasks.validate_request({"request": raw, "execution": EXECUTION}, FakeLambdaContext())  # type: ignore[arg-type]
+    tasks.preflight({"plan": document["plan"]}, FakeLambdaContext())  # type: ignore[arg-type]  # its dry run
+    tasks.import_image({"plan": document["plan"]}, FakeLambdaContext())  # type: ignore[arg-type]
     too_long = request_document(
         **{"import": {"app_catalog": [{**CATALOG[0], "launch_parameters": SECRET * 100}]}}
     )
     with pytest.raises(Exception, match="launch_parameters") as rejected:
-        validate_request.handler({"request": too_long, "execution": EXECUTION}, FakeLambdaContext())  # type: ignore[arg-type]
+        tasks.validate_request({"request": too_long, "execution": EXECUTION}, FakeLambdaContext())  # type: ignore[arg-type]
 
     output = capfd.readouterr()
     logged = output.out + output.err + caplog.text

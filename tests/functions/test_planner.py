@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from functions import planner
-from functions.errors import PhaseTimedOut
-from functions.planner import Steps, Timing, expected_duration, first_wait, next_wait
-from functions.services import waits
+from functions.core import waits
+from functions.core.errors import PhaseTimedOut
+from functions.core.waits import Steps, Timing, expected_duration, first_wait, next_wait
+from functions.workflows.image_pipeline import durations
 from tests.functions.conftest import Account, make_plan, start_run
 
 STEPS = Steps(floor_seconds=45, max_step_seconds=900)
@@ -60,20 +60,20 @@ def test_expected_duration_is_the_median_of_past_successful_runs(account: Accoun
     records.record_phase(failed.run_id, "export", 9000, {})
     records.finish_run(failed.run_id, "FAILED", {"step": "export", "code": "ExportFailed", "message": "x"})
 
-    timing = waits.timing_for(make_plan("now"), "export", account.context)
+    timing = durations.timing_for(make_plan("now"), "export", account.context)
     assert timing.expected_seconds == 2000
 
 
 def test_a_configured_expectation_wins_over_history(account: Account) -> None:
     plan = make_plan("now", waits={"export": {"expected_minutes": 10, "ceiling_minutes": 30}})
-    timing = waits.timing_for(plan, "export", account.context)
+    timing = durations.timing_for(plan, "export", account.context)
     assert (timing.expected_seconds, timing.ceiling_seconds) == (600, 1800)
     assert not timing.guessed
 
 
 def test_without_history_or_configuration_the_default_is_a_guess(account: Account) -> None:
-    timing = waits.timing_for(make_plan("first"), "export", account.context)
-    assert timing.guessed and timing.expected_seconds == waits.DEFAULT_EXPECTED["export"]
+    timing = durations.timing_for(make_plan("first"), "export", account.context)
+    assert timing.guessed and timing.expected_seconds == durations.DEFAULT_EXPECTED["export"]
 
 
 def test_while_the_duration_is_a_guess_no_wait_is_longer_than_the_guess_step() -> None:
@@ -91,6 +91,6 @@ def test_while_the_duration_is_a_guess_no_wait_is_longer_than_the_guess_step() -
 
 def test_a_default_ceiling_gives_way_to_a_history_of_longer_runs() -> None:
     history = [9000.0, 10000.0, 12000.0]
-    assert planner.timing(None, history, 2100, 14400).ceiling_seconds == 24000  # twice the longest
-    assert planner.timing(None, [], 2100, 14400).ceiling_seconds == 14400
-    assert planner.timing(None, history, 2100, 14400, configured_ceiling=3600).ceiling_seconds == 3600
+    assert waits.timing(None, history, 2100, 14400).ceiling_seconds == 24000  # twice the longest
+    assert waits.timing(None, [], 2100, 14400).ceiling_seconds == 14400
+    assert waits.timing(None, history, 2100, 14400, configured_ceiling=3600).ceiling_seconds == 3600

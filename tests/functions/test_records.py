@@ -6,8 +6,8 @@ import json
 
 import boto3
 
-from functions import names
-from functions.dynamo import serialize
+from functions.core import names
+from functions.core.dynamo import serialize
 from tests.functions.conftest import TABLE, Account, make_plan, start_run
 
 

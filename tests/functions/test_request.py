@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from functions.lifecycle.backup_request import render_ami_name
-from functions.placeholders import NameValues, render, run_name_prefix
-from functions.request import FieldError, PipelineRequest, parse_request, request_json_schema
+from functions.core.placeholders import NameValues, render, run_name_prefix
+from functions.core.request_fields import render_ami_name
+from functions.workflows.image_pipeline.request import (
+    FieldError,
+    PipelineRequest,
+    parse_request,
+    request_json_schema,
+)
 from tests.functions.conftest import ROLE, make_plan, request_document
 
 

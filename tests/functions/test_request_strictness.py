@@ -10,8 +10,8 @@ from typing import Any
 import jsonschema
 
 from appstream_emulator.scenario import Scenario, ScenarioError, scenario_json_schema
-from functions.lifecycle.update_request import parse_request as parse_update
-from functions.request import parse_request, request_json_schema
+from functions.workflows.image_pipeline.request import parse_request, request_json_schema
+from functions.workflows.managed_update.request import parse_request as parse_update
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "image_factory" / "examples" / "requests"
 

@@ -6,9 +6,11 @@ import json
 
 import pytest
 
-from functions.errors import InvalidPipelineRequest
-from functions.plan import Execution
-from functions.services import runs
+from functions.core import failures
+from functions.core.errors import InvalidPipelineRequest
+from functions.core.execution import Execution
+from functions.workflows.image_pipeline import pipeline_run
+from functions.workflows.image_pipeline.plan import Plan
 from tests.functions.conftest import Account, make_plan, request_document, start_run
 
 EXECUTION = Execution(
@@ -29,12 +31,12 @@ def lambda_error(kind: str, message: str) -> dict[str, str]:
 def test_a_bad_request_is_rejected_naming_every_field_and_recorded(account: Account) -> None:
     raw = request_document(builder={"instance_type": "huge", "root_volume_gb": 900})
     with pytest.raises(InvalidPipelineRequest) as rejected:
-        runs.validate(raw, EXECUTION, "test")
+        pipeline_run.validate(raw, EXECUTION, "test")
     message = str(rejected.value)
     assert "builder.instance_type" in message and "builder.root_volume_gb" in message
 
-    failure = runs.record_failure(
-        account.context, {**raw, "error": lambda_error("InvalidPipelineRequest", message)}, EXECUTION
+    failure = failures.record_failure(
+        account.context, {**raw, "error": lambda_error("InvalidPipelineRequest", message)}, EXECUTION, Plan
     )
     run = account.context.records.get_run("run-1")
     assert run is not None and run["status"] == "FAILED"
@@ -49,9 +51,9 @@ def test_a_failed_step_ends_the_run_with_that_step_and_appstreams_reason(account
     records.step_started(plan.run_id, "export", {})
     message = "export: export of 'x' to AMI 'y' is FAILED: AMI_QUOTA: too many AMIs"
     records.record_run_error(plan.run_id, "export", "ExportFailed", message)
-    document = {**runs.initial_document(plan), "error": lambda_error("ExportFailed", message)}
+    document = {**pipeline_run.initial_document(plan), "error": lambda_error("ExportFailed", message)}
 
-    failure = runs.record_failure(account.context, document, EXECUTION)
+    failure = failures.record_failure(account.context, document, EXECUTION, Plan)
 
     assert (failure.step, failure.error, failure.cause) == ("export", "ExportFailed", message)
     run = records.get_run(plan.run_id)
@@ -63,18 +65,18 @@ def test_a_failure_no_step_recorded_still_names_the_running_step(account: Accoun
     start_run(account, plan)
     account.context.records.step_started(plan.run_id, "builder", {})
     document = {
-        **runs.initial_document(plan),
+        **pipeline_run.initial_document(plan),
         "error": lambda_error("AppStreamThrottled", "CreateImageBuilder: x"),
     }
 
-    failure = runs.record_failure(account.context, document, EXECUTION)
+    failure = failures.record_failure(account.context, document, EXECUTION, Plan)
 
     assert failure.step == "builder"
     assert failure.cause == "builder: CreateImageBuilder: x"
 
 
 def test_the_first_state_document_has_every_phase_the_state_machine_reads() -> None:
-    document = runs.initial_document(make_plan(source={"image_name": "base"}))
+    document = pipeline_run.initial_document(make_plan(source={"image_name": "base"}))
     assert document["flow"] == {"import_image": False, "export": True}
     assert {"plan", "source", "slot", "builder", "snapshot", "export", "cleanup", "error"} <= set(document)
 
@@ -92,9 +94,9 @@ def test_an_error_retries_gave_up_on_names_the_step_it_interrupted_not_cleanup(a
     records.step_started(plan.run_id, "cleanup", {})
     records.step_succeeded(plan.run_id, "cleanup", {}, 60.0)
     message = "CreateExportImageTask 'x': ThrottlingException: Rate exceeded"
-    document = {**runs.initial_document(plan), "error": lambda_error("AppStreamThrottled", message)}
+    document = {**pipeline_run.initial_document(plan), "error": lambda_error("AppStreamThrottled", message)}
 
-    failure = runs.record_failure(account.context, document, EXECUTION)
+    failure = failures.record_failure(account.context, document, EXECUTION, Plan)
 
     assert (failure.step, failure.error) == ("export", "AppStreamThrottled")
     assert failure.cause == f"export: {message}"
@@ -118,9 +120,9 @@ def test_a_crashed_task_closes_its_step_with_the_crash(account: Account) -> None
     records.step_started(plan.run_id, "cleanup", {})
     records.step_succeeded(plan.run_id, "cleanup", {}, 60.0)
     crash = {"Error": "Lambda.Unknown", "Cause": "The Lambda function ran out of time"}
-    document = {**runs.initial_document(plan), "error": crash}
+    document = {**pipeline_run.initial_document(plan), "error": crash}
 
-    failure = runs.record_failure(account.context, document, EXECUTION)
+    failure = failures.record_failure(account.context, document, EXECUTION, Plan)
 
     assert (failure.step, failure.error) == ("builder", "Lambda.Unknown")
     assert steps_by_name(account, plan.run_id)["builder"]["status"] == "FAILED"
@@ -134,9 +136,12 @@ def test_a_cleanup_that_fails_after_a_successful_run_names_cleanup(account: Acco
     records.step_succeeded(plan.run_id, "export", {}, 60.0)
     records.step_started(plan.run_id, "cleanup", {})
     message = "DeleteImageBuilder 'b': InternalFailure: try again"
-    document = {**runs.initial_document(plan), "cleanup_error": lambda_error("AppStreamUnavailable", message)}
+    document = {
+        **pipeline_run.initial_document(plan),
+        "cleanup_error": lambda_error("AppStreamUnavailable", message),
+    }
 
-    failure = runs.record_failure(account.context, document, EXECUTION)
+    failure = failures.record_failure(account.context, document, EXECUTION, Plan)
 
     assert (failure.step, failure.error, failure.cause) == (
         "cleanup",
@@ -155,12 +160,12 @@ def test_a_cleanup_that_also_fails_keeps_the_first_failure_and_closes_both_steps
     records.step_started(plan.run_id, "snapshot", {})
     records.step_started(plan.run_id, "cleanup", {})
     document = {
-        **runs.initial_document(plan),
+        **pipeline_run.initial_document(plan),
         "error": lambda_error("AppStreamBusy", "CreateImage: ConcurrentModificationException"),
         "cleanup_error": lambda_error("AppStreamUnavailable", "DescribeImageBuilders: InternalFailure"),
     }
 
-    failure = runs.record_failure(account.context, document, EXECUTION)
+    failure = failures.record_failure(account.context, document, EXECUTION, Plan)
 
     assert (failure.step, failure.error) == ("snapshot", "AppStreamBusy")
     assert "cleanup also failed: DescribeImageBuilders: InternalFailure" in failure.cause

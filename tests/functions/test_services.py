@@ -7,18 +7,18 @@ import json
 import pytest
 
 from appstream_emulator.scenario import OperationFault, ResourceFault, Scenario
-from functions import clients, names
-from functions.errors import (
+from functions.core import clients, names
+from functions.core.errors import (
     AppStreamThrottled,
     ExportFailed,
     ImageImportFailed,
     ResourceNameConflict,
     SnapshotFailed,
 )
-from functions.handlers import create_builder as create_builder_handler
-from functions.phases import CleanupPhase, SlotPhase
-from functions.plan import Plan
-from functions.services import builder_slots, builders, cleanup, exports, imports, snapshots
+from functions.workflows.image_pipeline import builders, cleanup, exports, imports, slots, snapshots, tasks
+from functions.workflows.image_pipeline.phases import CleanupPhase, SlotPhase
+from functions.workflows.image_pipeline.plan import Plan
+from functions.workflows.image_pipeline.slots import builder_slots
 from tests.functions.conftest import Account, FakeLambdaContext, make_plan, phase_until_done, start_run
 
 EXISTING_IMAGE = "AppStream-WinServer2022-09-08-2025"
@@ -45,7 +45,7 @@ def test_an_ami_goes_all_the_way_to_an_exported_ami(account: Account) -> None:
         account, lambda p: imports.check_source(context, plan, p), imports.start_import(context, plan)
     )
     assert source.state == "AVAILABLE"
-    assert builder_slots.acquire(context, plan, SlotPhase()).done
+    assert slots.acquire(context, plan, SlotPhase()).done
     running_builder(account, plan)
     snapshot = phase_until_done(
         account, lambda p: snapshots.check_snapshot(context, plan, p), snapshots.start_snapshot(context, plan)
@@ -58,7 +58,7 @@ def test_an_ami_goes_all_the_way_to_an_exported_ami(account: Account) -> None:
     done = phase_until_done(account, lambda p: cleanup.cleanup(context, plan, p), CleanupPhase())
 
     assert builder_names(account) == []
-    assert context.slots.in_use() == 0
+    assert builder_slots(context).in_use() == 0
     assert "released the builder slot" in done.actions
     steps = {step["step"]: step["status"] for step in context.records.get_steps(plan.run_id)}
     assert steps == {
@@ -111,7 +111,7 @@ def test_throttling_surfaces_as_the_retryable_error_the_state_machine_retries(
         builders.create_builder(account.context, plan)
     # The handler lets it propagate: the exception's class name is the ASL error name.
     with pytest.raises(AppStreamThrottled):
-        create_builder_handler.handler({"plan": plan.to_state()}, FakeLambdaContext())  # type: ignore[arg-type]
+        tasks.create_builder({"plan": plan.to_state()}, FakeLambdaContext())  # type: ignore[arg-type]
     # ...and the throttling is counted for the stack's alarm (an EMF line on stdout).
     emitted = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
     assert any(document.get(names.APPSTREAM_THROTTLED_METRIC) for document in emitted)
@@ -174,13 +174,13 @@ def test_cleanup_is_done_at_once_when_nothing_was_created(account: Account) -> N
     assert done.done
     assert done.builder_state == "ABSENT"
     assert account.emulator.call_counts["DeleteImageBuilder"] == 0
-    assert context.slots.in_use() == 0
+    assert builder_slots(context).in_use() == 0
 
 
 def test_cleanup_stops_then_deletes_a_running_builder_and_frees_its_slot(account: Account) -> None:
     context, plan = account.context, existing_image_plan()
     start_run(account, plan)
-    builder_slots.acquire(context, plan, SlotPhase())
+    slots.acquire(context, plan, SlotPhase())
     running_builder(account, plan)
     done = phase_until_done(account, lambda p: cleanup.cleanup(context, plan, p), CleanupPhase())
     assert done.actions[:2] == [
@@ -188,7 +188,7 @@ def test_cleanup_stops_then_deletes_a_running_builder_and_frees_its_slot(account
         f"deleted image builder {plan.builder_name!r}",
     ]
     assert builder_names(account) == []
-    assert not context.slots.holds(plan.run_id)
+    assert not builder_slots(context).holds(plan.run_id)
 
 
 @pytest.mark.parametrize(
@@ -200,12 +200,12 @@ def test_cleanup_counts_a_builder_deleted_while_it_looked_as_gone(
 ) -> None:
     context, plan = account.context, existing_image_plan()
     start_run(account, plan)
-    builder_slots.acquire(context, plan, SlotPhase())
+    slots.acquire(context, plan, SlotPhase())
     running_builder(account, plan)
     # The builder is described, then gone when its tags are read (its deletion completed in between).
     done = cleanup.cleanup(context, plan, CleanupPhase())
     assert done.builder_state == "ABSENT" and done.slot_released
-    assert not context.slots.holds(plan.run_id) and context.slots.in_use() == 0
+    assert not builder_slots(context).holds(plan.run_id) and builder_slots(context).in_use() == 0
 
 
 def test_cleanup_leaves_a_builder_that_is_not_the_runs(account: Account) -> None:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from functions.workflows.image_pipeline.slots import builder_slots
 from tests.functions.conftest import Account
 
 ARN = "arn:aws:states:us-east-1:123456789012:execution:image-pipeline:x"
 
 
 def test_no_more_runs_than_the_limit_hold_a_slot(account: Account) -> None:
-    slots = account.context.slots  # the fixture sets the limit to 2
+    slots = builder_slots(account.context)  # the fixture sets the limit to 2
     assert slots.acquire("a", ARN, 3600)
     assert slots.acquire("b", ARN, 3600)
     assert not slots.acquire("c", ARN, 3600)
@@ -16,14 +17,14 @@ def test_no_more_runs_than_the_limit_hold_a_slot(account: Account) -> None:
 
 
 def test_acquiring_again_keeps_one_slot(account: Account) -> None:
-    slots = account.context.slots
+    slots = builder_slots(account.context)
     assert slots.acquire("a", ARN, 3600)
     assert slots.acquire("a", ARN, 3600)
     assert slots.in_use() == 1
 
 
 def test_double_release_is_harmless(account: Account) -> None:
-    slots = account.context.slots
+    slots = builder_slots(account.context)
     slots.acquire("a", ARN, 3600)
     slots.acquire("b", ARN, 3600)
     assert slots.release("a")
@@ -33,7 +34,7 @@ def test_double_release_is_harmless(account: Account) -> None:
 
 
 def test_releasing_a_slot_never_acquired_is_harmless(account: Account) -> None:
-    slots = account.context.slots
+    slots = builder_slots(account.context)
     assert not slots.release("never")
     slots.acquire("a", ARN, 3600)
     assert not slots.release("never")
@@ -41,7 +42,7 @@ def test_releasing_a_slot_never_acquired_is_harmless(account: Account) -> None:
 
 
 def test_a_slot_held_past_its_expiry_is_taken_back(account: Account) -> None:
-    slots = account.context.slots
+    slots = builder_slots(account.context)
     slots.acquire("a", ARN, 600)
     slots.acquire("b", ARN, 7200)
     account.advance(601)
@@ -51,7 +52,7 @@ def test_a_slot_held_past_its_expiry_is_taken_back(account: Account) -> None:
 
 
 def test_a_freed_slot_goes_to_the_run_that_has_waited_longest(account: Account) -> None:
-    slots = account.context.slots  # limit 2
+    slots = builder_slots(account.context)  # limit 2
     assert slots.acquire("a", ARN, 3600) and slots.acquire("b", ARN, 3600)
     assert not slots.acquire("first-waiter", ARN, 3600)
     account.advance(10)
@@ -66,7 +67,7 @@ def test_a_freed_slot_goes_to_the_run_that_has_waited_longest(account: Account) 
 
 
 def test_a_waiter_that_stopped_asking_holds_no_one_up(account: Account) -> None:
-    slots = account.context.slots
+    slots = builder_slots(account.context)
     assert slots.acquire("a", ARN, 3600) and slots.acquire("b", ARN, 3600)
     assert not slots.acquire("vanished", ARN, 3600)  # its run then ends without cleanup
     account.advance(10)
@@ -78,7 +79,7 @@ def test_a_waiter_that_stopped_asking_holds_no_one_up(account: Account) -> None:
 
 
 def test_a_waiter_whose_run_is_cleaned_up_leaves_the_queue(account: Account) -> None:
-    slots = account.context.slots
+    slots = builder_slots(account.context)
     assert slots.acquire("a", ARN, 3600) and slots.acquire("b", ARN, 3600)
     assert not slots.acquire("cancelled", ARN, 3600)
     assert not slots.acquire("waiting", ARN, 3600)

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from appstream_emulator.scenario import Scenario
-from functions import names
-from functions.settings import get_settings
+from functions.core import names
+from functions.core.settings import get_settings
 from functions.workflows import WORKFLOWS, get_workflow
 from image_factory.local_engine.engine import DEFAULT_RUN_TIMEOUT, LocalEngine
 from image_factory.local_engine.inputs import load_scenario

@@ -12,8 +12,8 @@ from tests.readings import every_reading
 
 pytestmark = pytest.mark.slow
 
-UPDATE_CRASH = Crash("CreateUpdatedImage", "functions.services.appstream", "call", "UpdateCreateImage")
-BACKUP_CRASH = Crash("CreateExportImageTask", "functions.services.appstream", "call", "BackupExportImage")
+UPDATE_CRASH = Crash("CreateUpdatedImage", "functions.core.appstream", "call", "UpdateCreateImage")
+BACKUP_CRASH = Crash("CreateExportImageTask", "functions.core.appstream", "call", "BackupExportImage")
 
 
 def test_a_managed_update_that_crashed_after_creating_its_image_adopts_it() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from functions.catalog import LAMBDA_TASKS
+from functions.workflows import LAMBDA_TASKS
 from tests.lifecycle.support import (
     backup_request,
     engine,

@@ -13,7 +13,7 @@ from typing import Any
 import boto3
 import pytest
 
-from functions.lifecycle.rollout_request import FleetRolloutRequest, parse_request
+from functions.workflows.fleet_rollout.request import FleetRolloutRequest, parse_request
 from image_factory.local_engine.resources import EVENT_BUS
 from stacks.rollout_chain import new_image_path, run_succeeded_pattern
 from tests.engine.pipeline_support import fast_engine, fast_request

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from functions.lifecycle.maintenance_window import MaintenanceWindow
-from functions.lifecycle.rollout_request import FleetRolloutRequest, parse_request
+from functions.workflows.fleet_rollout.maintenance_window import MaintenanceWindow
+from functions.workflows.fleet_rollout.request import FleetRolloutRequest, parse_request
 
 
 def at(text: str) -> datetime:

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from functions import names
+from functions.core import names
 from tests.lifecycle.fleet_support import (
     ROLLOUT_DEFINITION,
     ROLLOUT_WAITS,

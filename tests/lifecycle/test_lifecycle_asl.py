@@ -9,13 +9,19 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from functions.catalog import INTEGRATION_PLACEHOLDERS, LAMBDA_INVOKE, LAMBDA_TASKS, RESOURCE_PLACEHOLDERS
-from functions.errors import terminal_error_names
-from functions.services.export_backups import ImageExport, Selection
-from functions.services.fleet_rollout import FleetProgress
-from functions.services.managed_updates import UpdateCheck, UpdateCleanup, UpdatePhase
-from functions.services.retention import RetentionPhase
-from functions.workflows import WORKFLOWS, get_workflow
+from functions.core.errors import terminal_error_names
+from functions.workflows import (
+    INTEGRATION_PLACEHOLDERS,
+    LAMBDA_INVOKE,
+    LAMBDA_TASKS,
+    RESOURCE_PLACEHOLDERS,
+    WORKFLOWS,
+    get_workflow,
+)
+from functions.workflows.export_backup.backups import ImageExport, Selection
+from functions.workflows.fleet_rollout.rollout import FleetProgress
+from functions.workflows.managed_update.updates import UpdateCheck, UpdateCleanup, UpdatePhase
+from functions.workflows.retention.policy import RetentionPhase
 from tests.statemachines.test_image_pipeline_asl import LAMBDA_ERRORS, RETRYABLE, targets
 
 LIFECYCLE = ["export-backup", "managed-update", "fleet-rollout", "retention"]

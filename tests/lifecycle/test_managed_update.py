@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from functions import clients
-from functions.catalog import LAMBDA_TASKS
-from functions.names import TAG_RUN_ID, TAG_VOLUME_GB
+from functions.core import clients
+from functions.core.names import TAG_RUN_ID, TAG_VOLUME_GB
+from functions.workflows import LAMBDA_TASKS
 from tests.lifecycle.support import (
     EXPORT_ROLE,
     engine,

@@ -7,16 +7,15 @@ from typing import Any
 import boto3
 import pytest
 
-from functions import names
-from functions.context import get_context
-from functions.lifecycle.plan import LifecyclePlan
-from functions.lifecycle.runs import validate
-from functions.plan import Execution
-from functions.records import RunRecords
-from functions.request import PipelineRequest, parse_request
-from functions.services import retention as retention_service
-from functions.settings import get_settings
+from functions.core import names
+from functions.core.context import get_context
+from functions.core.execution import Execution
+from functions.core.plan import build_plan
+from functions.core.records import RunRecords
+from functions.core.settings import get_settings
 from functions.workflows import get_workflow
+from functions.workflows.image_pipeline.request import PipelineRequest, parse_request
+from functions.workflows.retention import policy as retention_service
 from image_factory.local_engine import resources
 from image_factory.local_engine.engine import LocalEngine
 from tests.engine.pipeline_support import fast_request
@@ -201,9 +200,10 @@ def pipeline_request(**source: str) -> dict[str, Any]:
 
 
 def record_pipeline_runs(records: RunRecords) -> None:
-    """Image pipeline runs recorded as the pipeline records them (functions/services/{imports,snapshots,
-    exports}.py): one waiting for a builder slot to build from web-2 (no builder yet), one that made
-    web-3 and is exporting it, one that finished after building from web-4."""
+    """Image pipeline runs recorded as the pipeline records them
+    (functions/workflows/image_pipeline/{imports,snapshots,exports}.py): one waiting for a builder
+    slot to build from web-2 (no builder yet), one that made web-3 and is exporting it, one that
+    finished after building from web-4."""
     records.start_run("building-run", "web", "arn:building", pipeline_request(image_name="web-2"))
     records.step_started("building-run", "import", {"image_name": "web-2"})
     records.step_succeeded("building-run", "import", {"image_name": "web-2"}, 1)
@@ -247,13 +247,11 @@ def test_an_image_a_run_names_after_the_plan_is_kept_when_retention_deletes() ->
     with engine_for(DEFINITION) as engine:
         seed(engine)
         request = retention(dry_run=False, keep_images=1, amis=False, reap_builders=False)
-        plan = LifecyclePlan.model_validate(
-            validate(
-                "retention",
-                request,
-                Execution(id="arn:retention", name="late", start_time="2026-11-26T00:00:00Z"),
-                get_settings().stage,
-            )["plan"]
+        plan = build_plan(
+            "retention",
+            get_workflow("retention").parse(request),
+            Execution(id="arn:retention", name="late", start_time="2026-11-26T00:00:00Z"),
+            get_settings().stage,
         )
         context = get_context()
         context.records.start_run(plan.run_id, plan.pipeline, plan.execution_arn, plan.request)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functions.lifecycle.retention_request import RetentionRequest, parse_request
+from functions.workflows.retention.request import RetentionRequest, parse_request
 
 
 def test_retention_is_a_dry_run_unless_the_request_says_otherwise() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from functions import names
+from functions.core import names
 from tests.lifecycle.fleet_support import engine_for, make_builder, make_images, run_with_output
 from tests.lifecycle.test_retention import DEFINITION, STAGE, account, make_ami, retention, seed
 

@@ -1,7 +1,7 @@
 """Checks each call the functions' clients make, attributed to the handler the local engine is running.
 
 The engine runs handlers in-process, on the interpreter's threads, so the running handler is
-kept per thread around `InProcessInvoker._invoke_once`; each client `functions.clients` makes
+kept per thread around `InProcessInvoker._invoke_once`; each client `functions.core.clients` makes
 gets a `before-parameter-build` handler, which sees the call before it is sent (and before a
 delete removes the tags a condition reads). The state machines' own service integrations
 (invoking the functions, starting another workflow) are checked the same way against each
@@ -27,9 +27,9 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state
 )
 from moto.stepfunctions.parser.asl.utils import boto_client as integration_clients
 
-from functions import clients
 from functions.api import executions
-from functions.catalog import API_FUNCTION
+from functions.core import clients
+from functions.workflows import API_FUNCTION
 from image_factory.local_engine.lambdas import InProcessInvoker
 from image_factory.remote.local_server import LocalApiServer
 from tests.permissions.calls import requests

@@ -2,7 +2,7 @@
 
 The template names the runs table, jobs bucket, topic and event bus by logical id; the
 local engine creates them under its own names (image_factory.local_engine.resources). Both
-sides hand them to the handlers through the same environment variables (functions.names),
+sides hand them to the handlers through the same environment variables (functions.core.names),
 so a logical id is mapped to its local name through the variable the template sets from it.
 Intrinsics are resolved with the local engine's partition, region and account.
 """
@@ -16,9 +16,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from functions import names
-from functions.catalog import LAMBDA_TASKS
-from functions.workflows import WORKFLOWS
+from functions.core import names
+from functions.workflows import LAMBDA_TASKS, WORKFLOWS
 from image_factory.local_engine import resources
 from image_factory.local_engine.engine import ACCOUNT_ID, DEFAULT_REGION
 
@@ -53,7 +52,7 @@ _ARN = {  # resource type -> (ARN of a local name, what Ref returns)
 _NAMED_BY_LOGICAL_ID = ("AWS::StepFunctions::StateMachine", "AWS::SQS::Queue")
 # The local engine creates each task function under its task's name.
 _TASK_NAMES = {task.handler: task.name for task in LAMBDA_TASKS}
-SOURCES = ("stacks", "functions/catalog.py", "functions/names.py", "cdk.json")
+SOURCES = ("stacks", "functions/workflows/__init__.py", "functions/core/names.py", "cdk.json")
 
 
 def source_hash() -> str:

@@ -28,7 +28,9 @@ def test_a_run_whose_role_lacks_create_image_builder_is_refused_at_that_call(
     refused = sorted(set(checked.unknown))
     assert refused, "the missing grant went unnoticed"
     assert all(
-        line.startswith("functions.handlers.create_builder.handler: appstream:CreateImageBuilder on ")
+        line.startswith(
+            "functions.workflows.image_pipeline.tasks.create_builder: appstream:CreateImageBuilder on "
+        )
         for line in refused
     )
     assert any(builder in line for line in refused)

@@ -26,7 +26,7 @@ def _allowed(policy: RolePolicy, service: str, operation: str, params: dict[str,
 def test_a_record_write_is_allowed_by_the_deployed_role_and_refused_without_its_grant(
     deployed_policies: dict[str, RolePolicy],
 ) -> None:
-    policy = deployed_policies["functions.handlers.record_run.handler"]
+    policy = deployed_policies["functions.workflows.image_pipeline.tasks.record_run"]
     params = {"TableName": resources.RUNS_TABLE, "Item": {}}
 
     assert _allowed(policy, "dynamodb", "PutItem", params)

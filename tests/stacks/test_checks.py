@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from functions import catalog
+from functions import workflows
 from stacks import asl
 from stacks.bundling import PROJECT_ROOT
 from tests.stacks.conftest import Synth, matrix_params
@@ -73,8 +73,10 @@ def test_asl_validator_accepts_each_definition_as_deployed(path: Path, tmp_path:
     if not ASL_VALIDATOR.exists():
         pytest.fail("node_modules missing: run `npm ci` (make test does)")
     definition = path.read_text()
-    for placeholder, integration in catalog.INTEGRATION_PLACEHOLDERS.items():
-        definition = definition.replace("${" + placeholder + "}", catalog.integration_arn(integration, "aws"))
+    for placeholder, integration in workflows.INTEGRATION_PLACEHOLDERS.items():
+        definition = definition.replace(
+            "${" + placeholder + "}", workflows.integration_arn(integration, "aws")
+        )
     for placeholder in asl.placeholders(definition):
         arn = f"arn:aws:lambda:us-east-1:123456789012:function:{placeholder}"
         definition = definition.replace("${" + placeholder + "}", arn)

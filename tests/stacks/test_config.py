@@ -82,7 +82,7 @@ def test_every_accepted_retention_maps_to_a_log_retention() -> None:
 
 
 def test_the_readme_sizes_a_concurrency_reservation_for_every_task_function() -> None:
-    from functions.catalog import LAMBDA_TASKS
+    from functions.workflows import LAMBDA_TASKS
 
     readme = (PROJECT_ROOT / "README.md").read_text()
     count = len(LAMBDA_TASKS)

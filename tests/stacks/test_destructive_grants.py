@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from functions import names
+from functions.core import names
 from stacks.permissions import DESTRUCTIVE_PREFIXES
 from tests.stacks import policies
 from tests.stacks.conftest import Synth

@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from functions import catalog
+from functions import workflows
 from stacks.bundling import PROJECT_ROOT, runtime_interpreter, runtime_python_version
 
 OUTDIR = PROJECT_ROOT / ".venv" / "cdk-bundled-synth"
@@ -44,7 +44,7 @@ def test_app_synthesizes_with_its_lambda_bundle() -> None:
     for stale in set(OUTDIR.glob("asset.*")) - bundles:  # keep the cache to the current bundle
         shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
     (bundle,) = bundles
-    for task in catalog.LAMBDA_TASKS:
+    for task in workflows.LAMBDA_TASKS:
         module = task.handler.rsplit(".", 1)[0]
         assert bundle.joinpath(*module.split(".")).with_suffix(".py").is_file(), task.handler
     version = runtime_python_version().replace(".", "")

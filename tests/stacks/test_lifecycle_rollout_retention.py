@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from functions import catalog, names
+from functions import workflows
+from functions.core import names
 from functions.workflows import get_workflow
 from stacks import asl
 from stacks.config import load_config
@@ -58,7 +59,7 @@ def test_the_workflow_is_its_asl_file_with_every_task_function_filled_in(synth: 
         key: fn["Properties"]["Handler"] for key, fn in synth.resources("AWS::Lambda::Function").items()
     }
     prefix = "Rollout" if workflow == "fleet-rollout" else "Retention"
-    own = [task for task in catalog.LAMBDA_TASKS if task.name.startswith(prefix)]
+    own = [task for task in workflows.LAMBDA_TASKS if task.name.startswith(prefix)]
     assert own and all(task.placeholder in used for task in own)
     for task in own:
         logical_id, _ = machine["DefinitionSubstitutions"][task.placeholder]["Fn::GetAtt"]

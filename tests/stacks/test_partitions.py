@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from cfnlint.api import ManualArgs, lint
 
-from functions import catalog
+from functions import workflows
 from stacks.application import create_app, stack_name
 from stacks.bundling import PROJECT_ROOT
 from tests.stacks.iam_lint import lint_template
@@ -74,7 +74,7 @@ def test_state_machines_call_their_integrations_in_the_deployed_partition(
     ]
     assert len(machines) >= 5  # the pipeline and the lifecycle workflows, from their ASL files
     for machine in machines:
-        assert catalog.LAMBDA_INVOKE in machine["DefinitionString"]
+        assert workflows.LAMBDA_INVOKE in machine["DefinitionString"]
         assert machine["DefinitionSubstitutions"]["LambdaInvoke"] == {
             "Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":states:::lambda:invoke"]]
         }

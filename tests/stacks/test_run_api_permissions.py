@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from functions import catalog, names
+from functions import workflows
+from functions.core import names
 from functions.workflows import DEFAULT_WORKFLOW, WORKFLOWS
 from tests.stacks.conftest import Synth
 
@@ -15,7 +16,7 @@ def _api_function(synth: Synth) -> dict[str, Any]:
     (function,) = [
         function
         for function in synth.resources("AWS::Lambda::Function").values()
-        if function["Properties"]["Handler"] == catalog.API_FUNCTION.handler
+        if function["Properties"]["Handler"] == workflows.API_FUNCTION.handler
     ]
     return function
 

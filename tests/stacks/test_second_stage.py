@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from functions import names
+from functions.core import names
 from stacks.api import API_HANDLER
 from tests.stacks.conftest import Synth
 

@@ -3,7 +3,7 @@
 Read from the synthesized template: a workflow's state machine names its functions (its
 definition substitutions), each function names its role, and the policies attached to a role
 name what it may do. What the tasks of each workflow call in AppStream, EC2 and IAM is written
-out here from the code (functions/services, functions/lifecycle), apart from the stack's own
+out here from the code (functions/workflows/*), apart from the stack's own
 list, so a grant given to the wrong workflow's role fails here; that the roles allow every call
 the tasks make is what the permission-checked end-to-end runs prove (tests/permissions).
 """

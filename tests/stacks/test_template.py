@@ -8,7 +8,8 @@ from typing import Any
 from aws_cdk.assertions import Match
 
 from agent_contract import documents as agent_documents
-from functions import catalog, names
+from functions import workflows
+from functions.core import names
 from stacks import asl
 from stacks.api import api_handler_exists
 from stacks.bundling import RUNTIME
@@ -54,7 +55,7 @@ def test_state_machine_is_the_asl_file_with_every_placeholder_filled(synth: Synt
     handlers = {
         key: fn["Properties"]["Handler"] for key, fn in synth.resources("AWS::Lambda::Function").items()
     }
-    for task in catalog.LAMBDA_TASKS:
+    for task in workflows.LAMBDA_TASKS:
         if task.placeholder in machine["DefinitionSubstitutions"]:
             logical_id, attribute = machine["DefinitionSubstitutions"][task.placeholder]["Fn::GetAtt"]
             assert (handlers[logical_id], attribute) == (task.handler, "Arn")
@@ -80,7 +81,7 @@ def test_one_function_per_catalog_task_with_house_defaults(synth: Synth) -> None
         fn["Properties"]["Handler"]: fn["Properties"]
         for fn in synth.resources("AWS::Lambda::Function").values()
     }
-    for task in catalog.LAMBDA_TASKS:
+    for task in workflows.LAMBDA_TASKS:
         function = functions[task.handler]
         assert function["Runtime"] == RUNTIME.name
         assert function["Architectures"] == ["arm64"]
@@ -91,7 +92,7 @@ def test_one_function_per_catalog_task_with_house_defaults(synth: Synth) -> None
         assert "ReservedConcurrentExecutions" not in function
         variables = function["Environment"]["Variables"]
         assert {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE"} <= variables.keys()
-        assert set(catalog.RESOURCE_PLACEHOLDERS.values()) <= variables.keys()
+        assert set(workflows.RESOURCE_PLACEHOLDERS.values()) <= variables.keys()
         assert variables[names.ENV_BUILDER_SLOT_LIMIT] == str(EXAMPLE.settings.builder_slot_limit)
 
 
@@ -392,7 +393,7 @@ def test_the_run_api_may_invoke_itself_to_finish_a_long_cancel(synth: Synth) -> 
     (api_function,) = [
         logical_id
         for logical_id, function in synth.resources("AWS::Lambda::Function").items()
-        if function["Properties"]["Handler"] == catalog.API_FUNCTION.handler
+        if function["Properties"]["Handler"] == workflows.API_FUNCTION.handler
     ]
     invokes = [s for s in _statements(synth) if s["Action"] == "lambda:InvokeFunction"]
     assert {"Fn::GetAtt": [api_function, "Arn"]} in [s["Resource"] for s in invokes]
@@ -404,13 +405,13 @@ def test_the_run_api_answers_before_api_gateway_gives_up(synth: Synth) -> None:
     (api_function,) = [
         function["Properties"]
         for function in synth.resources("AWS::Lambda::Function").values()
-        if function["Properties"]["Handler"] == catalog.API_FUNCTION.handler
+        if function["Properties"]["Handler"] == workflows.API_FUNCTION.handler
     ]
     methods = [m["Properties"] for m in synth.resources("AWS::ApiGateway::Method").values()]
     limits = {m["Integration"].get("TimeoutInMillis", 29_000) for m in methods if "Integration" in m}
     # A function still running when API Gateway gives up leaves the caller a bare 504.
-    assert limits == {catalog.API_GATEWAY_LIMIT_SECONDS * 1000}
-    assert api_function["Timeout"] < catalog.API_GATEWAY_LIMIT_SECONDS
+    assert limits == {workflows.API_GATEWAY_LIMIT_SECONDS * 1000}
+    assert api_function["Timeout"] < workflows.API_GATEWAY_LIMIT_SECONDS
     # A cancel stops cleaning up at its budget and still has time for the pass under way.
     assert api_function["Timeout"] >= BUDGET_SECONDS + 10
 

@@ -9,9 +9,16 @@ from typing import Any
 
 import pytest
 
-from functions.catalog import INTEGRATION_PLACEHOLDERS, LAMBDA_INVOKE, LAMBDA_TASKS, RESOURCE_PLACEHOLDERS
-from functions.errors import QUOTA_ERRORS, RETRYABLE_ERRORS, terminal_error_names
-from functions.phases import BuilderPhase, CleanupPhase, ExportPhase, SlotPhase, SnapshotPhase, SourcePhase
+from functions.core.errors import QUOTA_ERRORS, RETRYABLE_ERRORS, terminal_error_names
+from functions.workflows import INTEGRATION_PLACEHOLDERS, LAMBDA_INVOKE, LAMBDA_TASKS, RESOURCE_PLACEHOLDERS
+from functions.workflows.image_pipeline.phases import (
+    BuilderPhase,
+    CleanupPhase,
+    ExportPhase,
+    SlotPhase,
+    SnapshotPhase,
+    SourcePhase,
+)
 
 DEFINITION = Path(__file__).resolve().parents[2] / "statemachines" / "image_pipeline.asl.json"
 LAMBDA_ERRORS = {
@@ -131,7 +138,7 @@ def test_terminal_errors_are_never_retried_and_the_list_matches_the_functions(
         never = [retrier for retrier in state["Retry"] if retrier.get("MaxAttempts") == 0]
         assert len(never) == 1, name
         assert never[0]["ErrorEquals"] == terminal_error_names(), (
-            f"{name}: not the terminal errors of functions/errors.py"
+            f"{name}: not the terminal errors of functions/core/errors.py"
         )
         retried = {error for retrier in retriers_retrying(state) for error in retrier["ErrorEquals"]}
         assert not retried & set(terminal_error_names()), name

@@ -1,1 +1,0 @@
-"""Lifecycle workflows around the image pipeline: export backups, managed updates, rollout, retention."""

@@ -1,0 +1,1 @@
+"""Fleet rollout: point fleets at a new image, stopping a fleet only in its maintenance window."""

@@ -1,0 +1,1 @@
+"""The image pipeline: AMI or image -> image builder -> snapshot -> optional AMI export."""

@@ -1,0 +1,55 @@
+"""The events the image pipeline's state machine sends each task (the `Payload` of its Task state)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from functions.core.execution import Execution
+from functions.workflows.image_pipeline.phases import (
+    BuilderPhase,
+    CleanupPhase,
+    ExportPhase,
+    SlotPhase,
+    SnapshotPhase,
+    SourcePhase,
+)
+from functions.workflows.image_pipeline.plan import Plan
+
+
+class ValidateEvent(BaseModel):
+    request: Any  # the execution input, validated by the task itself
+    execution: Execution
+
+
+class PlanEvent(BaseModel):
+    plan: Plan
+
+
+class SourceEvent(PlanEvent):
+    source: SourcePhase
+
+
+class SlotEvent(PlanEvent):
+    slot: SlotPhase
+
+
+class BuilderEvent(PlanEvent):
+    builder: BuilderPhase
+
+
+class SnapshotEvent(PlanEvent):
+    snapshot: SnapshotPhase
+
+
+class ExportEvent(PlanEvent):
+    export: ExportPhase
+
+
+class CleanupEvent(PlanEvent):
+    cleanup: CleanupPhase
+
+
+class SuccessEvent(PlanEvent):
+    document: dict[str, Any] = Field(description="the whole state: phases and flow")

@@ -1,0 +1,135 @@
+"""The source image: import an EC2 AMI, or use an existing image; wait until it is AVAILABLE."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from functions.core import appstream, clients, waits
+from functions.core.context import Context
+from functions.core.errors import ImageImportFailed, SourceImageNotUsable
+from functions.core.steps import failures_recorded
+from functions.workflows.image_pipeline import durations
+from functions.workflows.image_pipeline.phases import SourcePhase
+from functions.workflows.image_pipeline.plan import Plan
+
+STEP = "import"
+# A run that starts from an existing image imports nothing: its step only checks the image.
+SOURCE_STEP = "source"
+IN_PROGRESS = {"PENDING", "IMPORTING", "VALIDATING", "CREATING", "COPYING"}
+
+
+def import_parameters(plan: Plan) -> dict[str, Any]:
+    request = plan.request
+    settings = request.import_
+    params: dict[str, Any] = {
+        "Name": plan.imported_image_name,
+        "SourceAmiId": request.source.ami_id,
+        "IamRoleArn": request.source.import_role_arn,
+        "Description": f"Imported by image factory pipeline {request.pipeline}",
+        "Tags": plan.tags,
+    }
+    if settings.runtime_validation_instance_type:
+        params["RuntimeValidationConfig"] = {
+            "IntendedInstanceType": settings.runtime_validation_instance_type
+        }
+    if settings.agent_software_version:
+        params["AgentSoftwareVersion"] = settings.agent_software_version
+    if settings.app_catalog:
+        params["AppCatalogConfig"] = [
+            _app(entry.model_dump(context={"reveal_secrets": True})) for entry in settings.app_catalog
+        ]
+    return params
+
+
+def _app(entry: dict[str, Any]) -> dict[str, Any]:
+    keys = {
+        "name": "Name",
+        "display_name": "DisplayName",
+        "absolute_app_path": "AbsoluteAppPath",
+        "absolute_icon_path": "AbsoluteIconPath",
+        "absolute_manifest_path": "AbsoluteManifestPath",
+        "working_directory": "WorkingDirectory",
+        "launch_parameters": "LaunchParameters",
+    }
+    return {api: entry[field] for field, api in keys.items() if entry.get(field) is not None}
+
+
+def dry_run(plan: Plan) -> None:
+    """Ask AppStream whether the import would be accepted (role, AMI, name) without importing."""
+    try:
+        appstream.call(
+            "CreateImportedImage (dry run)",
+            clients.appstream().create_imported_image,
+            **import_parameters(plan),
+            DryRun=True,
+        )
+    except Exception as error:
+        if appstream.appstream_code(error) == "DryRunOperationException":
+            return  # AppStream's way of saying "this would have succeeded"
+        raise
+
+
+def start_import(context: Context, plan: Plan) -> SourcePhase:
+    """Import the AMI; a retried import adopts the image this run already started."""
+    name = str(plan.imported_image_name)
+    context.records.step_started(plan.run_id, STEP, {"image_name": name})
+    with failures_recorded(context, plan, STEP):
+        try:
+            image = appstream.call(
+                f"CreateImportedImage {name!r}",
+                clients.appstream().create_imported_image,
+                **import_parameters(plan),
+            )["Image"]
+        except Exception as error:
+            if not appstream.already_exists(error):
+                raise
+            image = appstream.adopt("imported image", appstream.find_image(name), name, plan.tags)
+        context.records.step_created(plan.run_id, STEP, {"name": name, "arn": image.get("Arn")})
+        phase = SourcePhase(image_name=name, image_arn=image.get("Arn"), state=image.get("State"))
+        return waits.begin(phase, durations.timing_for(plan, "import", context), context)
+
+
+def step_of(plan: Plan) -> str:
+    return STEP if plan.request.imports else SOURCE_STEP
+
+
+def start_source_check(context: Context, plan: Plan) -> SourcePhase:
+    """An existing image: check it straight away."""
+    context.records.step_started(plan.run_id, step_of(plan), {"image_name": plan.source_image_name})
+    phase = SourcePhase(image_name=plan.source_image_name)
+    with failures_recorded(context, plan, step_of(plan)):
+        return waits.begin(phase, durations.timing_for(plan, "import", context), context, check_first=True)
+
+
+def check_source(context: Context, plan: Plan, phase: SourcePhase) -> SourcePhase:
+    step = step_of(plan)
+    with failures_recorded(context, plan, step):
+        if phase.started_at is None:
+            phase = start_source_check(context, plan)
+        image = appstream.find_image(phase.image_name)
+        if image is None:
+            error = ImageImportFailed if plan.request.imports else SourceImageNotUsable
+            raise error(f"{step}: image {phase.image_name!r} does not exist")
+        state = str(image.get("State"))
+        if state == "FAILED":
+            error = ImageImportFailed if plan.request.imports else SourceImageNotUsable
+            raise error(f"{step}: image {phase.image_name!r} is FAILED: {appstream.reason_of(image)}")
+        if state not in IN_PROGRESS and state != "AVAILABLE":
+            raise SourceImageNotUsable(f"{step}: image {phase.image_name!r} is {state}")
+        if state == "AVAILABLE" and image.get("ImageBuilderSupported") is False:
+            raise SourceImageNotUsable(f"{step}: image {phase.image_name!r} cannot start an image builder")
+        phase = phase.model_copy(update={"state": state, "image_arn": image.get("Arn")})
+        phase = waits.checked(
+            phase, state == "AVAILABLE", context, f"{step}: image {phase.image_name!r} ({state})"
+        )
+        context.records.step_polled(plan.run_id, step, phase.polls, state, phase.wait_seconds)
+        if phase.done:
+            _finished(context, plan, phase)
+        return phase
+
+
+def _finished(context: Context, plan: Plan, phase: SourcePhase) -> None:
+    seconds = waits.elapsed(phase)
+    resource = {"image_name": phase.image_name, "image_arn": phase.image_arn}
+    context.records.step_succeeded(plan.run_id, step_of(plan), resource, seconds)
+    context.records.record_phase(plan.run_id, durations.history_key(plan, "import"), seconds, resource)

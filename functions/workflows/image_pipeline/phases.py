@@ -1,0 +1,52 @@
+"""What the image pipeline's state machine carries between tasks for each phase of a run.
+
+Every wait-loop phase is a `WaitProgress` (functions.core.waits).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from functions.core.waits import WaitProgress
+
+PhaseName = Literal["import", "builder_slot", "builder", "snapshot", "export", "cleanup"]
+
+
+class SourcePhase(WaitProgress):
+    image_name: str
+    image_arn: str | None = None
+    state: str | None = None
+
+
+class SlotPhase(WaitProgress):
+    pass
+
+
+class BuilderPhase(WaitProgress):
+    name: str
+    arn: str | None = None
+    state: str | None = None
+
+
+class SnapshotPhase(WaitProgress):
+    image_name: str
+    mode: Literal["agent", "manual"]
+    image_arn: str | None = None
+    state: str | None = None
+    builder_state: str | None = None
+
+
+class ExportPhase(WaitProgress):
+    ami_name: str | None = None
+    task_id: str | None = None
+    ami_id: str | None = None
+    state: str | None = None
+
+
+class CleanupPhase(WaitProgress):
+    builder_state: str | None = None
+    imported_image_state: str | None = None
+    slot_released: bool = False
+    actions: list[str] = Field(default_factory=list)  # what cleanup did, in order

@@ -1,0 +1,284 @@
+"""The pipeline request: what a person writes to run a pipeline, with its published JSON Schema.
+
+`parse_request` is the one entry point for validation (the first state of the workflow
+and `image-factory validate` both use it): it returns the model, or one `FieldError`
+per bad field so a person can fix everything in one go. Error messages never echo
+input values: the request may carry application launch parameters.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    Field,
+    SecretStr,
+    SerializationInfo,
+    StringConstraints,
+    ValidationError,
+    field_serializer,
+    field_validator,
+    model_validator,
+)
+
+from agent_contract.options import ImageAssistantOptions
+from functions.core.placeholders import NameValues, check_template, render
+
+# The building blocks every request shares live in functions.core.request_fields; they stay importable
+# from here, where the pipeline request's users have always found them.
+from functions.core.request_fields import (
+    AMI_NAME,
+    PIPELINE_NAME,
+    RESOURCE_NAME,
+    FieldError,
+    JsonInt,
+    PhaseWait,
+    RoleArn,
+    Tags,
+    TimeoutMinutes,
+    field_errors,
+)
+from functions.core.request_fields import Section as _Section
+
+IMPORT_TEXT = re.compile(r"^[a-zA-Z0-9_.() -]+$")
+INSTANCE_TYPE = r"^[a-zA-Z0-9-]+(\.[a-z0-9-]+)+\.(small|medium|large|xlarge|\d+xlarge|metal)$"
+SECRET_MASK = "**********"
+
+InstanceType = Annotated[str, StringConstraints(pattern=INSTANCE_TYPE)]
+FilePath = Annotated[str, StringConstraints(min_length=1, max_length=32767)]
+
+
+class Source(_Section):
+    """Where the pipeline starts: an EC2 AMI to import, or an existing AppStream image."""
+
+    ami_id: str | None = Field(None, pattern=r"^ami-[a-z0-9]{8,17}$")
+    import_role_arn: RoleArn | None = Field(None, description="role AppStream assumes to read the AMI")
+    image_name: str | None = Field(None, pattern=r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,99}$")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Source:
+        if (self.ami_id is None) == (self.image_name is None):
+            raise ValueError("give either ami_id (with import_role_arn) or image_name")
+        if self.ami_id is not None and self.import_role_arn is None:
+            raise ValueError("import_role_arn is required with ami_id")
+        if self.image_name is not None and self.import_role_arn is not None:
+            raise ValueError("import_role_arn only applies to ami_id")
+        return self
+
+
+class AppCatalogEntry(_Section):
+    name: str = Field(pattern=r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,99}$")
+    display_name: str | None = Field(None, pattern=r"^[a-zA-Z0-9][a-zA-Z0-9_. -]{0,99}$")
+    absolute_app_path: FilePath
+    absolute_icon_path: FilePath | None = None
+    absolute_manifest_path: FilePath | None = None
+    working_directory: str | None = Field(None, max_length=32767)
+    launch_parameters: SecretStr | None = Field(
+        None, description="sensitive: never logged", json_schema_extra={"maxLength": 1024}
+    )
+
+    @field_validator("launch_parameters")
+    @classmethod
+    def _launch_parameters_length(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) > 1024:
+            raise ValueError("launch_parameters must be at most 1024 characters")
+        return value
+
+    @field_serializer("launch_parameters")
+    def _mask(self, value: SecretStr | None, info: SerializationInfo) -> str | None:
+        if value is None:
+            return None
+        return value.get_secret_value() if (info.context or {}).get("reveal_secrets") else SECRET_MASK
+
+
+class ImportSettings(_Section):
+    runtime_validation_instance_type: InstanceType | None = Field(
+        None, description="streams a test instance of this type before the image becomes AVAILABLE"
+    )
+    agent_software_version: Literal["CURRENT_LATEST", "ALWAYS_LATEST"] | None = None
+    app_catalog: list[AppCatalogEntry] = Field(default_factory=list, max_length=50)
+    # Accepted so that earlier requests stay valid: every run's preflight now dry-runs its import.
+    dry_run_first: bool = Field(False, description="no effect: the preflight always dry-runs the import")
+
+    @field_validator("app_catalog")
+    @classmethod
+    def _unique_app_names(cls, entries: list[AppCatalogEntry]) -> list[AppCatalogEntry]:
+        names = [entry.name for entry in entries]
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise ValueError(f"application names must be unique; repeated: {', '.join(duplicates)}")
+        return entries
+
+
+class DomainJoin(_Section):
+    directory_name: str = Field(min_length=1)
+    organizational_unit_distinguished_name: str | None = Field(None, max_length=2000)
+
+
+class BuilderSettings(_Section):
+    instance_type: InstanceType
+    root_volume_gb: JsonInt = Field(200, ge=200, le=500, description="200 is included in the hourly rate")
+    subnet_ids: list[Annotated[str, StringConstraints(pattern=r"^subnet-[0-9a-f]{8,17}$")]] = Field(
+        default_factory=list, max_length=1
+    )
+    security_group_ids: list[Annotated[str, StringConstraints(pattern=r"^sg-[0-9a-f]{8,17}$")]] = Field(
+        default_factory=list, max_length=5
+    )
+    iam_role_arn: RoleArn | None = None
+    enable_default_internet_access: bool = False
+    domain_join: DomainJoin | None = None
+
+    @model_validator(mode="after")
+    def _groups_need_subnet(self) -> BuilderSettings:
+        if self.security_group_ids and not self.subnet_ids:
+            raise ValueError("security_group_ids need subnet_ids")
+        if self.domain_join is not None and not self.subnet_ids:
+            raise ValueError("domain_join needs subnet_ids")
+        return self
+
+
+class Script(_Section):
+    s3_uri: str = Field(pattern=r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.+$")
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="the script runs only if its content matches")
+
+
+class SnapshotSettings(_Section):
+    mode: Literal["agent", "manual"] = Field(
+        "agent",
+        description="agent: the builder agent runs the scripts and Image Assistant; manual: a person does",
+    )
+    image_name: str = Field("{pipeline}-{date}-{run}", description="may use {pipeline}, {date}, {run}")
+    display_name: str | None = Field(None, max_length=100)
+    description: str | None = Field(None, max_length=256)
+    tags: Tags = Field(default_factory=dict)
+    scripts: list[Script] = Field(default_factory=list, max_length=50)
+    timeout_minutes: TimeoutMinutes | None = Field(None, description="ceiling of the snapshot wait")
+    image_assistant: ImageAssistantOptions = Field(
+        default_factory=ImageAssistantOptions,
+        description="agent mode: Image Assistant create-image options the agent passes on",
+    )
+
+    @field_validator("image_name")
+    @classmethod
+    def _image_name(cls, template: str) -> str:
+        return check_template(template, RESOURCE_NAME, "image name")
+
+    @model_validator(mode="after")
+    def _scripts_need_agent(self) -> SnapshotSettings:
+        if self.scripts and self.mode != "agent":
+            raise ValueError("scripts run only in agent mode")
+        return self
+
+
+class ExportSettings(_Section):
+    ami_name: str = Field("{pipeline}-{date}-{run}", description="unique per account and region")
+    role_arn: RoleArn
+    description: str | None = Field(None, max_length=256)
+    tags: Tags = Field(default_factory=dict)
+
+    @field_validator("ami_name")
+    @classmethod
+    def _ami_name(cls, template: str) -> str:
+        return check_template(template, AMI_NAME, "AMI name")
+
+
+class CleanupSettings(_Section):
+    delete_builder: bool = True
+    delete_imported_image: bool = Field(
+        False, description="delete the intermediate imported image at the end"
+    )
+
+
+class Waits(_Section):
+    """Overrides of the expected duration and ceiling of each wait."""
+
+    import_: PhaseWait = Field(default_factory=PhaseWait, alias="import")
+    builder_slot: PhaseWait = Field(default_factory=PhaseWait)
+    builder: PhaseWait = Field(default_factory=PhaseWait)
+    snapshot: PhaseWait = Field(default_factory=PhaseWait)
+    export: PhaseWait = Field(default_factory=PhaseWait)
+    cleanup: PhaseWait = Field(default_factory=PhaseWait)
+
+
+# The agent reads its jobs and scripts from S3 and reports to S3: without a subnet of the
+# customer's VPC the builder has no route there (docs/agent.md, "Network").
+AGENT_NEEDS_A_SUBNET = (
+    "agent mode needs a subnet that reaches S3 (through an S3 gateway endpoint or a NAT "
+    "gateway), or a public subnet with enable_default_internet_access"
+)
+
+
+class PipelineRequest(_Section):
+    """One pipeline run: import (or pick) an image, build on a builder, snapshot, export, clean up."""
+
+    pipeline: str = Field(pattern=PIPELINE_NAME, description="names the pipeline; runs of it share history")
+    source: Source
+    import_: ImportSettings = Field(default_factory=ImportSettings, alias="import")
+    builder: BuilderSettings
+    snapshot: SnapshotSettings = Field(default_factory=SnapshotSettings)
+    export: ExportSettings | None = None
+    cleanup: CleanupSettings = Field(default_factory=CleanupSettings)
+    waits: Waits = Field(default_factory=Waits)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> PipelineRequest:
+        if "import_" in self.model_fields_set and self.source.image_name is not None:
+            raise ValueError("import settings apply only to source.ami_id")
+        if self.snapshot.timeout_minutes and self.waits.snapshot.ceiling_minutes:
+            raise ValueError("set snapshot.timeout_minutes or waits.snapshot.ceiling_minutes, not both")
+        return self
+
+    @property
+    def imports(self) -> bool:
+        return self.source.ami_id is not None
+
+    def to_document(self, reveal_secrets: bool = False) -> dict[str, Any]:
+        """JSON-ready dict by field alias, of what the person wrote (so it validates again to the same
+        request); secrets are masked unless asked for."""
+        return self.model_dump(
+            mode="json", by_alias=True, exclude_unset=True, context={"reveal_secrets": reveal_secrets}
+        )
+
+
+def request_json_schema() -> dict[str, Any]:
+    schema = PipelineRequest.model_json_schema(by_alias=True)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "Image Factory pipeline request"
+    return schema
+
+
+# Longest run id a plan has (functions.core.execution.MAX_RUN_ID); `validate` without a run checks
+# names with it.
+SAMPLE_RUN_ID = "r" * 40
+
+
+def parse_request(raw: Any, values: NameValues | None = None) -> PipelineRequest | list[FieldError]:
+    """The validated request, or every problem with it.
+
+    `values` are the run's placeholder values; without them (validating a file), the
+    names are checked against the longest values a run can have.
+    """
+    try:
+        request = PipelineRequest.model_validate(raw)
+    except ValidationError as error:
+        return field_errors(error)
+    values = values or NameValues(pipeline=request.pipeline, date="20260101", run=SAMPLE_RUN_ID)
+    problems = _rendered_name_problems(request, values)
+    if request.snapshot.mode == "agent" and not request.builder.subnet_ids:
+        problems.append(FieldError(field="builder.subnet_ids", message=AGENT_NEEDS_A_SUBNET))
+    return problems or request
+
+
+def _rendered_name_problems(request: PipelineRequest, values: NameValues) -> list[FieldError]:
+    checks = [("snapshot.image_name", request.snapshot.image_name, RESOURCE_NAME, "image name")]
+    if request.export is not None:
+        checks.append(("export.ami_name", request.export.ami_name, AMI_NAME, "AMI name"))
+    problems = []
+    for field, template, pattern, what in checks:
+        name = render(template, values)
+        if not pattern.fullmatch(name):
+            problems.append(
+                FieldError(field=field, message=f"{what} {name!r} is too long or invalid after placeholders")
+            )
+    return problems

@@ -1,0 +1,194 @@
+"""The snapshot: hand the builder agent its job (or ask a person), then wait for the new image.
+
+Agent mode writes `jobs/<builder>/job.json`; the agent inside the builder runs the
+pinned scripts, writes `result.json` and runs Image Assistant, which snapshots the
+builder into the announced image. Manual mode announces the builder and the image
+name on SNS and waits, with a long ceiling, for a person to do the same.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+from pydantic import ValidationError
+
+from agent_contract.documents import AgentJob, AgentResult, ImageSpec, ScriptRef, job_key, result_key
+from functions.core import appstream, clients, names, timeutil, waits
+from functions.core.context import Context
+from functions.core.errors import ImageBuilderFailed, SnapshotFailed, classify_dependency, error_code
+from functions.core.steps import failures_recorded
+from functions.workflows.image_pipeline import durations
+from functions.workflows.image_pipeline.phases import SnapshotPhase
+from functions.workflows.image_pipeline.plan import Plan
+
+STEP = "snapshot"
+MAX_JOB_MINUTES = 1440  # the longest job the agent accepts
+
+
+def image_tags(plan: Plan) -> dict[str, str]:
+    """The request's tags, the run's, and the image's volume size: its builder's root volume."""
+    return {
+        **plan.request.snapshot.tags,
+        **names.volume_tags(plan.request.builder.root_volume_gb),
+        **plan.tags,
+    }
+
+
+def agent_job(plan: Plan, ceiling_seconds: float) -> AgentJob:
+    snapshot = plan.request.snapshot
+    return AgentJob(
+        run_id=plan.run_id,
+        builder_name=plan.builder_name,
+        image=ImageSpec(
+            name=plan.image_name,
+            display_name=snapshot.display_name,
+            description=snapshot.description,
+            tags=image_tags(plan),
+        ),
+        scripts=[ScriptRef(s3_uri=script.s3_uri, sha256=script.sha256) for script in snapshot.scripts],
+        image_assistant=snapshot.image_assistant,
+        timeout_minutes=max(1, min(MAX_JOB_MINUTES, int(ceiling_seconds // 60))),
+        issued_at=timeutil.now(),
+    )
+
+
+def start_snapshot(context: Context, plan: Plan) -> SnapshotPhase:
+    mode = plan.request.snapshot.mode
+    context.records.step_started(plan.run_id, STEP, {"image_name": plan.image_name, "mode": mode})
+    with failures_recorded(context, plan, STEP):
+        timing = durations.timing_for(plan, "snapshot", context)
+        if mode == "agent":
+            if not _job_written(context, plan):
+                _write_job(context, agent_job(plan, timing.ceiling_seconds))
+        elif context.records.first_time(plan.run_id, STEP, "notified_at"):
+            _announce(context, plan, timing.ceiling_seconds)
+        phase = SnapshotPhase(image_name=plan.image_name, mode=mode)
+        return waits.begin(phase, timing, context)
+
+
+def check_snapshot(context: Context, plan: Plan, phase: SnapshotPhase) -> SnapshotPhase:
+    with failures_recorded(context, plan, STEP):
+        if phase.mode == "agent":
+            _raise_if_agent_failed(context, plan)
+        builder = appstream.find_builder(plan.builder_name)
+        builder_state = str(builder.get("State")) if builder else "MISSING"
+        image = appstream.find_image(phase.image_name)
+        if image is None:
+            if builder_state in {"FAILED", "MISSING", "DELETING"}:
+                reason = appstream.reason_of(builder) if builder else "it was deleted"
+                raise ImageBuilderFailed(
+                    f"{STEP}: image builder {plan.builder_name!r} is {builder_state} before "
+                    f"image {phase.image_name!r} was created: {reason}"
+                )
+            state = "NOT_CREATED"
+        else:
+            if image.get("ImageBuilderName") != plan.builder_name:
+                # An imported image, or one a managed update made, has no builder name: only this
+                # run's tag makes it ours, or the run would export an image it never made.
+                appstream.adopt("snapshot image", image, phase.image_name, plan.tags)
+            state = str(image.get("State"))
+            if state == "FAILED":
+                raise SnapshotFailed(
+                    f"{STEP}: image {phase.image_name!r} is FAILED: {appstream.reason_of(image)}"
+                )
+        phase = phase.model_copy(
+            update={"state": state, "builder_state": builder_state, "image_arn": (image or {}).get("Arn")}
+        )
+        label = f"{STEP}: image {phase.image_name!r} ({state}, builder {builder_state})"
+        phase = waits.checked(phase, state == "AVAILABLE", context, label)
+        context.records.step_polled(
+            plan.run_id, STEP, phase.polls, f"image {state}, builder {builder_state}", phase.wait_seconds
+        )
+        if phase.done:
+            seconds = waits.elapsed(phase)
+            resource = {"image_name": phase.image_name, "image_arn": phase.image_arn}
+            context.records.step_succeeded(plan.run_id, STEP, resource, seconds)
+            context.records.record_phase(
+                plan.run_id, durations.history_key(plan, "snapshot"), seconds, resource
+            )
+        return phase
+
+
+def read_agent_result(context: Context, builder_name: str) -> AgentResult | None:
+    try:
+        body = clients.s3().get_object(Bucket=context.settings.jobs_bucket, Key=result_key(builder_name))[
+            "Body"
+        ]
+        return AgentResult.model_validate_json(body.read())
+    except ClientError as error:
+        if error_code(error) in {"NoSuchKey", "404"}:
+            return None
+        raise classify_dependency(error, "GetObject agent result") from error
+    except BotoCoreError as error:
+        raise classify_dependency(error, "GetObject agent result") from error
+    except ValidationError as error:
+        raise SnapshotFailed(
+            f"{STEP}: the builder agent wrote an unreadable result: {error.error_count()} problem(s)"
+        ) from None
+
+
+def _raise_if_agent_failed(context: Context, plan: Plan) -> None:
+    result = read_agent_result(context, plan.builder_name)
+    if result is None or result.status != "FAILED" or result.run_id not in (plan.run_id, "unknown"):
+        return
+    failed_scripts = [script.s3_uri for script in result.scripts if script.exit_code != 0]
+    detail = f"; failed script(s): {', '.join(failed_scripts)}" if failed_scripts else ""
+    raise SnapshotFailed(f"{STEP}: the builder agent on {plan.builder_name!r} failed: {result.error}{detail}")
+
+
+def _job_written(context: Context, plan: Plan) -> bool:
+    """Whether this run already handed the builder its job (a replayed start adopts it as it is).
+
+    The agent runs a run's job once, whatever is written later; keeping the first document
+    also keeps its `issued_at`, so what the agent reports matches what the run asked.
+    """
+    try:
+        body = clients.s3().get_object(Bucket=context.settings.jobs_bucket, Key=job_key(plan.builder_name))[
+            "Body"
+        ]
+        return AgentJob.model_validate_json(body.read()).run_id == plan.run_id
+    except ClientError as error:
+        if error_code(error) in {"NoSuchKey", "404"}:
+            return False
+        raise classify_dependency(error, "GetObject agent job") from error
+    except BotoCoreError as error:
+        raise classify_dependency(error, "GetObject agent job") from error
+    except ValidationError:
+        return False  # not a job this version can read: write this run's own
+
+
+def _write_job(context: Context, job: AgentJob) -> None:
+    try:
+        clients.s3().put_object(
+            Bucket=context.settings.jobs_bucket,
+            Key=job_key(job.builder_name),
+            Body=job.model_dump_json(indent=2).encode(),
+            ContentType="application/json",
+        )
+    except (ClientError, BotoCoreError) as error:
+        raise classify_dependency(error, "PutObject agent job") from error
+
+
+def _announce(context: Context, plan: Plan, ceiling_seconds: float) -> None:
+    message: dict[str, Any] = {
+        "pipeline": plan.pipeline,
+        "run_id": plan.run_id,
+        "image_builder": plan.builder_name,
+        "image_name": plan.image_name,
+        "image_tags": image_tags(plan),
+        "deadline_minutes": int(ceiling_seconds // 60),
+        "instructions": (
+            f"Connect to image builder {plan.builder_name}, install and configure the applications, "
+            f"then create the image with Image Assistant under the exact name {plan.image_name}."
+        ),
+    }
+    try:
+        clients.sns().publish(
+            TopicArn=context.settings.notification_topic_arn,
+            Subject=f"Image factory: {plan.pipeline} is waiting for image {plan.image_name}"[:100],
+            Message=json.dumps(message, indent=2),
+        )
+    except (ClientError, BotoCoreError) as error:
+        raise classify_dependency(error, "Publish manual snapshot notice") from error

@@ -1,0 +1,129 @@
+"""The image pipeline's Task states (statemachines/image_pipeline.asl.json): one function each, named
+after its state, calling one service."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from functions.core import failures
+from functions.core.context import get_context
+from functions.core.events import FailureEvent
+from functions.core.observability import metrics
+from functions.core.settings import get_settings
+from functions.core.task import task
+from functions.workflows.image_pipeline import builders, exports, imports, pipeline_run, slots, snapshots
+from functions.workflows.image_pipeline import cleanup as cleanup_service
+from functions.workflows.image_pipeline import preflight as preflight_service
+from functions.workflows.image_pipeline.events import (
+    BuilderEvent,
+    CleanupEvent,
+    ExportEvent,
+    PlanEvent,
+    SlotEvent,
+    SnapshotEvent,
+    SourceEvent,
+    SuccessEvent,
+    ValidateEvent,
+)
+from functions.workflows.image_pipeline.phases import (
+    BuilderPhase,
+    CleanupPhase,
+    ExportPhase,
+    SlotPhase,
+    SnapshotPhase,
+    SourcePhase,
+)
+from functions.workflows.image_pipeline.plan import Plan
+
+
+@task(ValidateEvent)
+def validate_request(event: ValidateEvent) -> dict[str, Any]:
+    """The request becomes the run's plan, or the run fails naming every bad field."""
+    return pipeline_run.validate(event.request, event.execution, get_settings().stage)
+
+
+@task(PlanEvent)
+def record_run(event: PlanEvent) -> None:
+    """The run record (RUNNING) and its first state change event."""
+    pipeline_run.record_start(get_context(), event.plan)
+
+
+@task(PlanEvent)
+def preflight(event: PlanEvent) -> None:
+    """Before anything is created: the names are free, the AMI importable, the roles allowed."""
+    preflight_service.preflight(get_context(), event.plan)
+
+
+@task(PlanEvent)
+def import_image(event: PlanEvent) -> SourcePhase:
+    """CreateImportedImage (or its dry run) for the run's source AMI."""
+    return imports.start_import(get_context(), event.plan)
+
+
+@task(SourceEvent)
+def check_image(event: SourceEvent) -> SourcePhase:
+    """Is the source image AVAILABLE yet (imported, or existing)?"""
+    return imports.check_source(get_context(), event.plan, event.source)
+
+
+@task(SlotEvent)
+def acquire_builder_slot(event: SlotEvent) -> SlotPhase:
+    """Take one of the limited image builder slots, or say how long to wait."""
+    return slots.acquire(get_context(), event.plan, event.slot)
+
+
+@task(PlanEvent)
+def create_builder(event: PlanEvent) -> BuilderPhase:
+    """CreateImageBuilder from the source image with the requested root volume."""
+    return builders.create_builder(get_context(), event.plan)
+
+
+@task(BuilderEvent)
+def check_builder(event: BuilderEvent) -> BuilderPhase:
+    """Is the image builder RUNNING yet?"""
+    return builders.check_builder(get_context(), event.plan, event.builder)
+
+
+@task(PlanEvent)
+def start_snapshot(event: PlanEvent) -> SnapshotPhase:
+    """Hand the builder agent its job, or announce the manual snapshot."""
+    return snapshots.start_snapshot(get_context(), event.plan)
+
+
+@task(SnapshotEvent)
+def check_snapshot(event: SnapshotEvent) -> SnapshotPhase:
+    """Has the builder produced the new image, AVAILABLE?"""
+    return snapshots.check_snapshot(get_context(), event.plan, event.snapshot)
+
+
+@task(PlanEvent)
+def export_image(event: PlanEvent) -> ExportPhase:
+    """CreateExportImageTask from the new image to an EC2 AMI."""
+    return exports.start_export(get_context(), event.plan)
+
+
+@task(ExportEvent)
+def check_export(event: ExportEvent) -> ExportPhase:
+    """Has the export task COMPLETED?"""
+    return exports.check_export(get_context(), event.plan, event.export)
+
+
+@task(CleanupEvent)
+def cleanup(event: CleanupEvent) -> CleanupPhase:
+    """One step toward nothing of the run being left behind; the state machine loops until done."""
+    return cleanup_service.cleanup(get_context(), event.plan, event.cleanup)
+
+
+@task(SuccessEvent)
+def record_success(event: SuccessEvent) -> dict[str, Any]:
+    """The run record SUCCEEDED; returns the execution's output."""
+    metrics.add_metric(name="RunSucceeded", unit=MetricUnit.Count, value=1)
+    return pipeline_run.record_success(get_context(), event.plan, event.document)
+
+
+@task(FailureEvent)
+def record_failure(event: FailureEvent) -> failures.Failure:
+    """The run record FAILED (step, code, message); returns the Fail state's Error/Cause."""
+    return failures.reported(failures.record_failure(get_context(), event.document, event.execution, Plan))

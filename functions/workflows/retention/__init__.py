@@ -1,0 +1,2 @@
+"""Retention: keep each pipeline's newest images and exported AMIs, delete the rest, reap forgotten
+builders."""
