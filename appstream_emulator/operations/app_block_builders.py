@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from .. import render
-from ..account import Account
-from ..catalog import APP_BLOCK_BUILDER_INSTANCE_TYPES
+from ..domain.account import Account
+from ..domain.catalog import APP_BLOCK_BUILDER_INSTANCE_TYPES
+from ..domain.resources import AppBlockBuilder
 from ..errors import AppStreamError
-from ..resources import AppBlockBuilder
-from ..validation import documented_violation, out_of_range
 from .paging import page
 from .registry import operation
+from .validation import documented_violation, out_of_range
 
 DESCRIBE_PAGE = 25
 STORED_ATTRIBUTES = (

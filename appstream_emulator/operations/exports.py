@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from .. import render
-from ..account import Account
+from ..domain.account import Account
+from ..domain.resources import ExportTask
 from ..errors import AppStreamError
-from ..resources import ExportTask
 from .paging import page
 from .registry import operation
 

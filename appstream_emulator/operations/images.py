@@ -5,17 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from .. import render
-from ..account import Account
-from ..builder_lifecycle import image_settled
-from ..catalog import AGENT_VERSION, FLEET_INSTANCE_TYPES, instance_type_allowed
+from ..domain.account import Account
+from ..domain.builder_lifecycle import image_settled
+from ..domain.catalog import AGENT_VERSION, FLEET_INSTANCE_TYPES, instance_type_allowed
+from ..domain.faults import Outcome
+from ..domain.resources import Image
+from ..domain.volumes import imported_volume_gb
 from ..errors import AppStreamError
-from ..faults import Outcome
-from ..resources import Image
 from ..scenario import DEFAULT_AMI_ROOT_VOLUME_GB
-from ..validation import missing_member
-from ..volumes import imported_volume_gb
 from .paging import page
 from .registry import operation
+from .validation import missing_member
 
 TRANSITIONAL_IMAGE_STATES = ("IMPORTING", "VALIDATING", "PENDING", "CREATING", "COPYING", "DELETING")
 DESCRIBE_IMAGES_PAGE = 25

@@ -6,9 +6,9 @@ import fnmatch
 from collections import Counter
 from dataclasses import dataclass
 
-from .errors import AppStreamError
-from .scenario import OperationFault, ResourceFault, ResourceKind
-from .service_model import COMMON_ERRORS
+from ..errors import AppStreamError
+from ..scenario import OperationFault, ResourceFault, ResourceKind
+from ..service_model import COMMON_ERRORS
 
 
 class OperationFaults:

@@ -267,7 +267,7 @@ def cannot_create(account: Account, image_name: str) -> str | None:
 
 def create_image(account: Account, builder: ImageBuilder, spec: ImageSpec, start: float) -> None:
     """Image Assistant create-image: builder SNAPSHOTTING -> STOPPED, image PENDING -> AVAILABLE."""
-    from .operations.images import finish_image  # the operations package imports this module's users
+    from ..operations.images import finish_image  # the operations package imports this module's users
 
     source = next((i for i in account.images.values() if i.arn == builder.image_arn), None)
     image = Image(

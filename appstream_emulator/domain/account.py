@@ -7,12 +7,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ..errors import AppStreamError
+from ..scenario import ResourceFault, Scenario, ScenarioError
 from .catalog import AGENT_VERSION, PUBLIC_BASE_IMAGES
-from .errors import AppStreamError
 from .faults import ResourceFaults
 from .randomness import Randomness
 from .resources import AppBlockBuilder, ExportTask, Fleet, Image, ImageBuilder, Resource
-from .scenario import ResourceFault, Scenario, ScenarioError
 from .timeline import Timeline
 
 if TYPE_CHECKING:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hashlib
 
+from ..render import timestamp
 from .account import Account
-from .render import timestamp
 from .resources import Image, ImageBuilder
 
 IMPORT_STATES = ("IMPORTING", "VALIDATING")
