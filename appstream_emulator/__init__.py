@@ -7,7 +7,7 @@ one operation; the in-process and HTTP fronts put boto3 clients and the AWS CLI 
 from .clock import Clock, ManualClock, RealClock, ScaledClock
 from .core import Emulator
 from .domain.account import PhaseEnd
-from .domain.agent import InMemoryJobsStore, JobDocumentError, JobsStore, S3JobsStore
+from .domain.jobs import InMemoryJobsStore, JobDocumentError, JobsStore, S3JobsStore
 from .errors import AppStreamError
 from .scenario import Scenario, ScenarioError, scenario_json_schema
 

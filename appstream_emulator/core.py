@@ -10,10 +10,12 @@ from agent_contract.documents import ImageSpec
 
 from .clock import Clock, RealClock
 from .domain.account import Account, PhaseEnd
-from .domain.agent import BuilderAgent, JobsStore, cannot_create, create_image
-from .domain.faults import OperationFaults
+from .domain.agent import BuilderAgent
+from .domain.image_lifecycle import cannot_create, create_image
+from .domain.jobs import JobsStore
 from .errors import AppStreamError
 from .operations import OPERATIONS
+from .operations.faults import OperationFaults
 from .operations.ratelimit import RateLimiter
 from .operations.validation import validate_request
 from .scenario import OperationFault, Scenario

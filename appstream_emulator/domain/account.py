@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from ..errors import AppStreamError
 from ..scenario import ResourceFault, Scenario, ScenarioError
@@ -15,9 +15,6 @@ from .randomness import Randomness
 from .resources import AppBlockBuilder, ExportTask, Fleet, Image, ImageBuilder, Resource
 from .timeline import Timeline
 
-if TYPE_CHECKING:
-    from .agent import BuilderAgent
-
 
 @dataclass(frozen=True)
 class PhaseEnd:
@@ -26,6 +23,14 @@ class PhaseEnd:
     phase: str
     subject: str | None
     at: float
+
+
+class Agent(Protocol):
+    """The builder agent as the account wakes it (`BuilderAgent`, which itself works on the account)."""
+
+    def builder_running(self, account: Account, builder: ImageBuilder, when: float) -> None: ...
+
+    def poll(self, account: Account, now: float) -> None: ...
 
 
 class Account:
@@ -42,7 +47,7 @@ class Account:
         self.exports: dict[str, ExportTask] = {}
         self.fleets: dict[str, Fleet] = {}
         self.app_block_builders: dict[str, AppBlockBuilder] = {}
-        self.agent: BuilderAgent | None = None
+        self.agent: Agent | None = None
         # When each resource reached its next state: benchmarks compare it with when a run noticed.
         self.phase_ends: list[PhaseEnd] = []
         self._add_public_images()

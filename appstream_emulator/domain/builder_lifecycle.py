@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import hashlib
 
-from ..render import timestamp
 from .account import Account
 from .resources import Image, ImageBuilder
+from .timeline import timestamp
 
 IMPORT_STATES = ("IMPORTING", "VALIDATING")
 

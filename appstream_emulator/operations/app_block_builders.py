@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import render
 from ..domain.account import Account
 from ..domain.catalog import APP_BLOCK_BUILDER_INSTANCE_TYPES
 from ..domain.resources import AppBlockBuilder
 from ..errors import AppStreamError
+from . import render
 from .paging import page
 from .registry import operation
 from .validation import documented_violation, out_of_range

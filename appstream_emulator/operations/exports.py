@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import render
 from ..domain.account import Account
 from ..domain.resources import ExportTask
 from ..errors import AppStreamError
+from . import render
 from .paging import page
 from .registry import operation
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import render
 from ..domain.account import Account
 from ..domain.catalog import ELASTIC_FLEET_INSTANCE_TYPES, FLEET_INSTANCE_TYPES
 from ..domain.resources import Fleet, Image
 from ..domain.volumes import DEFAULT_ROOT_VOLUME_GB, check_floor
 from ..errors import AppStreamError
+from . import render
 from .fleet_requests import check_fleet_update, check_new_fleet
 from .image_builders import check_instance_type, check_root_volume, resolve_image
 from .paging import page

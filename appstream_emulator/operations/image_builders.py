@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import render
 from ..domain.account import Account
 from ..domain.builder_lifecycle import begin_delete, begin_start, begin_stop
 from ..domain.catalog import IMAGE_BUILDER_INSTANCE_TYPES, instance_type_allowed, is_ec2_family_type
 from ..domain.resources import Image, ImageBuilder
 from ..domain.volumes import check_floor
 from ..errors import AppStreamError
+from . import render
 from .builder_requests import agent_version, check_builder_request
 from .paging import page
 from .registry import operation
