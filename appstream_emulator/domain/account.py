@@ -26,7 +26,8 @@ class PhaseEnd:
 
 
 class Agent(Protocol):
-    """The builder agent as the account wakes it (`BuilderAgent`, which itself works on the account)."""
+    """The builder agent as the account wakes it: `agent.BuilderAgent`, which works on the account,
+    so the account names what it needs of the agent instead of importing it."""
 
     def builder_running(self, account: Account, builder: ImageBuilder, when: float) -> None: ...
 
