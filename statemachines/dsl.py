@@ -28,7 +28,7 @@ LAMBDA_SERVICE_ERRORS = [
     "Lambda.TooManyRequestsException",
 ]
 STEP_FUNCTIONS_ERRORS = ["StepFunctions.SdkClientException", "StepFunctions.AWSStepFunctionsException"]
-# What every check task reports about a wait (functions.phases.Progress): how long to sleep, and done.
+# What every task of a wait loop reports (the functions' WaitProgress): how long to sleep, and done.
 PROGRESS = ("started_at", "polls", "wait_seconds", "done", "expected_seconds", "ceiling_seconds", "guessed")
 # The execution a task runs in, from the context object.
 EXECUTION = {
@@ -71,7 +71,7 @@ def outputs(*fields: str) -> JSON:
 # --- Retry and Catch ---
 def backoff(errors: list[str], *, interval: int, attempts: int, max_delay: int, rate: float = 2) -> JSON:
     return {
-        "ErrorEquals": errors,
+        "ErrorEquals": list(errors),
         "IntervalSeconds": interval,
         "MaxAttempts": attempts,
         "BackoffRate": rate,

@@ -28,7 +28,7 @@ COMMENT = (
     " inside the maintenance window; verify it comes back in its state with the new image; on failure"
     " put it back on its previous image."
 )
-# The fleet being rolled out, as every task of the loop leaves it (functions FleetProgress).
+# The fleet being rolled out, as every task of the loop leaves it (the functions' FleetProgress).
 FLEET = outputs(
     *PROGRESS,
     "index",

@@ -31,7 +31,7 @@ COMMENT = (
     " times after a failure nobody named (a crashed or timed-out Lambda: the replay adopts what the"
     " first attempt created), and catches the rest into cleanup and a failure record."
 )
-# Each phase as the run state keeps it (the models of functions/phases.py).
+# Each phase as the run state keeps it (the functions' phase models).
 PHASES = ("source", "slot", "builder", "snapshot", "export", "cleanup")
 SOURCE = outputs(*PROGRESS, "image_name", "image_arn", "state")
 SLOT = outputs(*PROGRESS)
