@@ -4,9 +4,10 @@
 one operation; the in-process and HTTP fronts put boto3 clients and the AWS CLI on top.
 """
 
-from .agent import InMemoryJobsStore, JobDocumentError, JobsStore, S3JobsStore
 from .clock import Clock, ManualClock, RealClock, ScaledClock
 from .core import Emulator
+from .domain.account import PhaseEnd
+from .domain.jobs import InMemoryJobsStore, JobDocumentError, JobsStore, S3JobsStore
 from .errors import AppStreamError
 from .scenario import Scenario, ScenarioError, scenario_json_schema
 
@@ -18,6 +19,7 @@ __all__ = [
     "JobDocumentError",
     "JobsStore",
     "ManualClock",
+    "PhaseEnd",
     "RealClock",
     "S3JobsStore",
     "ScaledClock",

@@ -8,15 +8,17 @@ from typing import Any
 
 from agent_contract.documents import ImageSpec
 
-from .account import Account, PhaseEnd
-from .agent import BuilderAgent, JobsStore, cannot_create, create_image
 from .clock import Clock, RealClock
+from .domain.account import Account, PhaseEnd
+from .domain.agent import BuilderAgent
+from .domain.image_lifecycle import cannot_create, create_image
+from .domain.jobs import JobsStore
 from .errors import AppStreamError
-from .faults import OperationFaults
 from .operations import OPERATIONS
-from .ratelimit import RateLimiter
+from .operations.faults import OperationFaults
+from .operations.ratelimit import RateLimiter
+from .operations.validation import validate_request
 from .scenario import OperationFault, Scenario
-from .validation import validate_request
 
 
 class Emulator:

@@ -38,7 +38,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from appstream_emulator.account import PhaseEnd
+from appstream_emulator import PhaseEnd
 from appstream_emulator.scenario import Scenario
 from benchmarks.report import command_line, median, number, provenance, table, write_section
 from functions.core import names

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import render
-from ..account import Account
-from ..catalog import APP_BLOCK_BUILDER_INSTANCE_TYPES
+from ..domain.account import Account
+from ..domain.app_block_builder_lifecycle import begin_start, begin_stop
+from ..domain.catalog import APP_BLOCK_BUILDER_INSTANCE_TYPES
+from ..domain.resources import AppBlockBuilder
 from ..errors import AppStreamError
-from ..resources import AppBlockBuilder
-from ..validation import documented_violation, out_of_range
+from . import render
 from .paging import page
 from .registry import operation
+from .validation import documented_violation, out_of_range
 
 DESCRIBE_PAGE = 25
 STORED_ATTRIBUTES = (
@@ -147,19 +148,21 @@ def start_app_block_builder(account: Account, params: dict[str, Any]) -> dict[st
             "OperationNotPermittedException",
             f"The app block builder {builder.name} has no app block associated with it.",
         )
-    return _move(
-        account, params["Name"], "is already RUNNING", "STARTING", "RUNNING", "app_block_builder_start"
-    )
+    _check_settles(builder, "RUNNING", "is already RUNNING")
+    begin_start(account, builder)
+    return {"AppBlockBuilder": render.app_block_builder(builder)}
 
 
 @operation("StopAppBlockBuilder")
 def stop_app_block_builder(account: Account, params: dict[str, Any]) -> dict[str, Any]:
-    return _move(account, params["Name"], "is STOPPED", "STOPPING", "STOPPED", "app_block_builder_stop")
+    builder = _builder(account, params["Name"])
+    _check_settles(builder, "STOPPED", "is STOPPED")
+    begin_stop(account, builder)
+    return {"AppBlockBuilder": render.app_block_builder(builder)}
 
 
-def _move(account: Account, name: str, refusal: str, moving: str, settled: str, phase: str) -> dict[str, Any]:
-    """Start or stop: refused mid-change or when already `settled`, else `moving` until `phase` ends."""
-    builder = _builder(account, name)
+def _check_settles(builder: AppBlockBuilder, settled: str, refusal: str) -> None:
+    """A start or stop is refused mid-change, or when the builder is already `settled`."""
     if builder.state in ("STARTING", "STOPPING"):
         raise AppStreamError(
             "ConcurrentModificationException", f"The app block builder {builder.name} is {builder.state}."
@@ -168,9 +171,6 @@ def _move(account: Account, name: str, refusal: str, moving: str, settled: str, 
         raise AppStreamError(
             "OperationNotPermittedException", f"The app block builder {builder.name} {refusal}."
         )
-    builder.redirect(moving)
-    account.after(phase, lambda when: setattr(builder, "state", settled), builder, account.now)
-    return {"AppBlockBuilder": render.app_block_builder(builder)}
 
 
 @operation("DeleteAppBlockBuilder")

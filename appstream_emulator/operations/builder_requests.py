@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..catalog import AGENT_VERSION, LATEST_AGENT, LICENSE_INCLUDED_APPLICATIONS
-from ..validation import documented_violation
+from ..domain.catalog import AGENT_VERSION, LATEST_AGENT, LICENSE_INCLUDED_APPLICATIONS
+from .validation import documented_violation
 
 BUILDER_MAX_SUBNETS = 1  # "You can specify only one subnet." (seed l.2315)
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import render
-from ..account import Account
+from ..domain.account import Account
+from ..domain.export_lifecycle import begin_export
+from ..domain.resources import ExportTask
 from ..errors import AppStreamError
-from ..resources import ExportTask
+from . import render
 from .paging import page
 from .registry import operation
 
@@ -60,19 +61,7 @@ def create_export_image_task(account: Account, params: dict[str, Any]) -> dict[s
         ami_description=params.get("AmiDescription") or None,
         tags=dict(params.get("TagSpecifications") or {}),
     )
-    account.exports[task.task_id] = task
-    outcome = account.resource_faults.take("export_task", image.name, ami_name)
-
-    def finished(when: float) -> None:
-        if outcome is None:
-            task.state = "COMPLETED"
-            task.ami_id = account.random.ami_id()
-        else:
-            task.state = outcome.state
-            code = "EXPORT_TIMED_OUT" if outcome.state == "TIMED_OUT" else "EXPORT_FAILED"
-            task.error_details = [{"ErrorCode": code, "ErrorMessage": outcome.reason}]
-
-    account.after("export", finished, None, account.now, subject=task.task_id)
+    begin_export(account, task)
     return {"ExportImageTask": render.export_task(task)}
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import AppStreamError
-from ..validation import out_of_range
+from .validation import out_of_range
 
 # Member -> (low, high) in seconds (seed l.1521, l.1531, l.1601; UpdateFleet l.7117, l.7127, l.7185).
 TIMEOUT_RANGES = {

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import render
-from ..account import Account
-from ..catalog import ELASTIC_FLEET_INSTANCE_TYPES, FLEET_INSTANCE_TYPES
+from ..domain.account import Account
+from ..domain.catalog import ELASTIC_FLEET_INSTANCE_TYPES, FLEET_INSTANCE_TYPES
+from ..domain.fleet_lifecycle import begin_start, begin_stop, change_image
+from ..domain.resources import Fleet, Image
+from ..domain.volumes import DEFAULT_ROOT_VOLUME_GB, check_floor
 from ..errors import AppStreamError
-from ..resources import Fleet, Image
-from ..volumes import DEFAULT_ROOT_VOLUME_GB, check_floor
+from . import render
 from .fleet_requests import check_fleet_update, check_new_fleet
 from .image_builders import check_instance_type, check_root_volume, resolve_image
 from .paging import page
@@ -197,9 +198,7 @@ def update_fleet(account: Account, params: dict[str, Any]) -> dict[str, Any]:
         if params.get(key) is not None:
             fleet.attributes[key] = params[key]
     if image is not None:
-        fleet.image_name, fleet.image_arn = image.name, image.arn
-        # A RUNNING fleet replaces its instances with the new image at once; a fault makes them fail.
-        fleet.errors = _launch_errors(account, fleet) if fleet.state == "RUNNING" else []
+        change_image(account, fleet, image)
     fleet.instance_type = instance_type
     if root_volume_gb is not None:
         fleet.root_volume_gb = root_volume_gb
@@ -252,23 +251,8 @@ def start_fleet(account: Account, params: dict[str, Any]) -> dict[str, Any]:
             raise AppStreamError(
                 "ResourceNotAvailableException", f"The image of fleet {fleet.name} is not available."
             )
-    fleet.redirect("STARTING")
-    errors = _launch_errors(account, fleet)
-
-    def started(when: float) -> None:
-        # Instances that cannot launch leave the fleet STOPPED with the reason in FleetErrors.
-        fleet.state, fleet.errors = ("STOPPED" if errors else "RUNNING"), errors
-
-    account.after("fleet_start", started, fleet, account.now)
+    begin_start(account, fleet)
     return {}
-
-
-def _launch_errors(account: Account, fleet: Fleet) -> list[dict[str, Any]]:
-    """FleetErrors of instances launched now: empty unless a scenario fault matches the fleet or its image."""
-    outcome = account.resource_faults.take("fleet", fleet.name, fleet.image_name or "")
-    if outcome is None:
-        return []
-    return [{"ErrorCode": "INTERNAL_SERVICE_ERROR", "ErrorMessage": outcome.reason}]
 
 
 @operation("StopFleet")
@@ -276,8 +260,7 @@ def stop_fleet(account: Account, params: dict[str, Any]) -> dict[str, Any]:
     fleet = _fleet(account, params["Name"])
     if fleet.state in ("STOPPED", "STOPPING"):
         return {}  # already on its way down: nothing to do
-    fleet.redirect("STOPPING")
-    account.after("fleet_stop", lambda when: setattr(fleet, "state", "STOPPED"), fleet, account.now)
+    begin_stop(account, fleet)
     return {}
 
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import render
-from ..account import Account
-from ..builder_lifecycle import begin_delete, begin_start, begin_stop
-from ..catalog import IMAGE_BUILDER_INSTANCE_TYPES, instance_type_allowed, is_ec2_family_type
+from ..domain.account import Account
+from ..domain.builder_lifecycle import begin_create, begin_delete, begin_start, begin_stop
+from ..domain.catalog import IMAGE_BUILDER_INSTANCE_TYPES, instance_type_allowed, is_ec2_family_type
+from ..domain.resources import Image, ImageBuilder
+from ..domain.volumes import check_floor
 from ..errors import AppStreamError
-from ..resources import Image, ImageBuilder
-from ..volumes import check_floor
+from . import render
 from .builder_requests import agent_version, check_builder_request
 from .paging import page
 from .registry import operation
@@ -99,10 +99,7 @@ def create_image_builder(account: Account, params: dict[str, Any]) -> dict[str, 
         root_volume_gb=root_volume_gb,
         disable_imdsv1=params.get("DisableIMDSV1"),
     )
-    outcome = account.resource_faults.take("image_builder", name)
-    builder.fails_on_start = outcome.reason if outcome is not None else None
-    account.builders[name] = builder
-    begin_start(account, builder, account.now)
+    begin_create(account, builder)
     return {"ImageBuilder": render.image_builder(builder)}
 
 

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import render
-from ..account import Account
-from ..builder_lifecycle import image_settled
-from ..catalog import AGENT_VERSION, FLEET_INSTANCE_TYPES, instance_type_allowed
+from ..domain.account import Account
+from ..domain.catalog import AGENT_VERSION, FLEET_INSTANCE_TYPES, instance_type_allowed
+from ..domain.image_lifecycle import begin_delete, begin_import, begin_update
+from ..domain.resources import Image
+from ..domain.volumes import imported_volume_gb
 from ..errors import AppStreamError
-from ..faults import Outcome
-from ..resources import Image
 from ..scenario import DEFAULT_AMI_ROOT_VOLUME_GB
-from ..validation import missing_member
-from ..volumes import imported_volume_gb
+from . import render
 from .paging import page
 from .registry import operation
+from .validation import missing_member
 
 TRANSITIONAL_IMAGE_STATES = ("IMPORTING", "VALIDATING", "PENDING", "CREATING", "COPYING", "DELETING")
 DESCRIBE_IMAGES_PAGE = 25
@@ -63,23 +62,8 @@ def create_imported_image(account: Account, params: dict[str, Any]) -> dict[str,
         applications=[_application(app, account.now) for app in params.get("AppCatalogConfig") or []],
         volume_gb=imported_volume_gb(ami_root_volume_gb),
     )
-    account.images[name] = image
-    outcome = account.resource_faults.take("imported_image", name)
     runtime_validation = bool((params.get("RuntimeValidationConfig") or {}).get("IntendedInstanceType"))
-    # Whether VALIDATING is seen without runtime validation is an assumption (docs/emulator-fidelity.md).
-    validates = runtime_validation or account.scenario.assumptions.validating_phase == "always"
-
-    def settles(when: float) -> None:
-        _import_settles(account, image, outcome, runtime_validation, when)
-
-    def imported(when: float) -> None:
-        if validates:
-            image.state = "VALIDATING"
-            account.after("validation", settles, image, when)
-        else:
-            settles(when)
-
-    account.after("import_", imported, image, account.now)
+    begin_import(account, image, runtime_validation)
     return {"Image": render.image(image)}
 
 
@@ -139,21 +123,6 @@ def _application(app: dict[str, Any], now: float) -> dict[str, Any]:
     return {key: value for key, value in entry.items() if value not in (None, "")}
 
 
-def _import_settles(
-    account: Account, image: Image, outcome: Outcome | None, runtime_validation: bool, when: float
-) -> None:
-    if outcome is None:
-        image.state = "AVAILABLE"
-    else:
-        image.state = "FAILED"
-        image.state_reason = {"Code": "IMAGE_IMPORT_FAILURE", "Message": outcome.reason}
-        # VALIDATION_ERROR reports a failed streaming test, so only runtime validation lists one.
-        if runtime_validation:
-            error = {"ErrorCode": "VALIDATION_ERROR", "ErrorMessage": outcome.reason}
-            image.errors = [{**error, "ErrorTimestamp": render.timestamp(when)}]
-    image_settled(account, image, when)
-
-
 @operation("DescribeImages")
 def describe_images(account: Account, params: dict[str, Any]) -> dict[str, Any]:
     names, arns = params.get("Names"), params.get("Arns")
@@ -194,16 +163,7 @@ def delete_image(account: Account, params: dict[str, Any]) -> dict[str, Any]:
             "ConcurrentModificationException",
             f"The image {image.name} is {image.state}; try again when it settles.",
         )
-    image.redirect("DELETING")
-    # How long a deleted image stays listed is an assumption (docs/emulator-fidelity.md, DeleteImage).
-    if account.scenario.assumptions.delete_image == "immediate":
-        del account.images[image.name]
-    else:
-
-        def gone(_: float) -> None:
-            account.images.pop(image.name, None)
-
-        account.after("image_delete", gone, image, account.now)
+    begin_delete(account, image)
     return {"Image": render.image(image)}
 
 
@@ -252,27 +212,5 @@ def create_updated_image(account: Account, params: dict[str, Any]) -> dict[str, 
         from_update=True,
         volume_gb=existing.volume_gb,
     )
-    account.images[new_name] = image
-    outcome = account.resource_faults.take("image", new_name)
-
-    def done(when: float) -> None:
-        finish_image(image, outcome, "IMAGE_UPDATE_FAILURE", when)
-
-    account.after("updated_image", done, image, account.now)
+    begin_update(account, image)
     return {"image": render.image(image), "canUpdateImage": True}
-
-
-def finish_image(image: Image, outcome: Outcome | None, failure_code: str, when: float) -> None:
-    """A new (non-imported) image becomes AVAILABLE, or FAILED as a fault dictates."""
-    if outcome is None:
-        image.state = "AVAILABLE"
-        return
-    image.state = "FAILED"
-    image.state_reason = {"Code": failure_code, "Message": outcome.reason}
-    image.errors = [
-        {
-            "ErrorCode": "INTERNAL_SERVICE_ERROR",
-            "ErrorMessage": outcome.reason,
-            "ErrorTimestamp": render.timestamp(when),
-        }
-    ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ..account import Account
+from ..domain.account import Account
 
 Handler = Callable[[Account, dict[str, Any]], dict[str, Any]]
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..account import Account
+from ..domain.account import Account
+from ..domain.resources import Resource
 from ..errors import AppStreamError
-from ..resources import Resource
 from .registry import operation
 
 

@@ -31,7 +31,7 @@ from moto import mock_aws
 from moto.stepfunctions.parser.utils import TMP_THREADS
 from pydantic import BaseModel
 
-from appstream_emulator.agent import S3JobsStore
+from appstream_emulator import S3JobsStore
 from appstream_emulator.core import Emulator
 from appstream_emulator.inprocess import emulated_appstream
 from appstream_emulator.scenario import Scenario

@@ -16,8 +16,8 @@ from botocore.model import ListShape, MapShape, Shape, StringShape, StructureSha
 
 from appstream_emulator import AppStreamError, Emulator, ManualClock, Scenario
 from appstream_emulator.operations import OPERATIONS
+from appstream_emulator.operations.validation import response_problems
 from appstream_emulator.service_model import allowed_errors, operation_model
-from appstream_emulator.validation import response_problems
 
 ROLE = "arn:aws:iam::123456789012:role/R"
 BAD_ROLE = "arn:aws:iam::123456789012:role/Bad"

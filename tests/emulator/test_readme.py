@@ -1,13 +1,18 @@
-"""The README's account of the emulator matches the emulator."""
+"""The README's and the docs' account of the emulator matches the emulator."""
 
 from __future__ import annotations
 
+import importlib
 import re
 from pathlib import Path
 
 from appstream_emulator.operations import OPERATIONS
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+README = PROJECT_ROOT / "README.md"
+DOCS = [README, *sorted((PROJECT_ROOT / "docs").glob("*.md"))]
+_MODULE_PATH = re.compile(r"appstream_emulator/[\w/]*(?:\.py)?")
+_DOTTED_NAME = re.compile(r"`(appstream_emulator(?:\.\w+)+)")
 
 
 def test_the_readme_counts_the_registered_operations() -> None:
@@ -26,3 +31,27 @@ def test_the_readme_gives_clients_of_the_http_front_credentials_to_sign_with() -
     assert commands
     assert "AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test" in section
     assert "Unable to locate credentials" in section
+
+
+def _resolves(dotted: str) -> bool:
+    """Whether `dotted` is a module of the emulator, or a name in one."""
+    parts = dotted.split(".")
+    for split in range(len(parts), 0, -1):
+        try:
+            found: object = importlib.import_module(".".join(parts[:split]))
+        except ModuleNotFoundError:
+            continue
+        for name in parts[split:]:
+            if not hasattr(found, name):
+                return False
+            found = getattr(found, name)
+        return True
+    return False
+
+
+def test_the_docs_name_emulator_modules_that_exist() -> None:
+    named = [(doc.name, path) for doc in DOCS for path in _MODULE_PATH.findall(doc.read_text("utf-8"))]
+    dotted = [(doc.name, name) for doc in DOCS for name in _DOTTED_NAME.findall(doc.read_text("utf-8"))]
+    assert len(named) > 3 and dotted, "the docs no longer name the emulator's modules: check the patterns"
+    assert [(doc, path) for doc, path in named if not (PROJECT_ROOT / path).exists()] == []
+    assert [(doc, name) for doc, name in dotted if not _resolves(name)] == []

@@ -11,7 +11,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from appstream_emulator.agent import S3JobsStore
+from appstream_emulator import S3JobsStore
 from appstream_emulator.clock import ManualClock
 from appstream_emulator.core import Emulator
 from appstream_emulator.inprocess import emulated_appstream

@@ -5,18 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
+from ..errors import AppStreamError
+from ..scenario import ResourceFault, Scenario, ScenarioError
 from .catalog import AGENT_VERSION, PUBLIC_BASE_IMAGES
-from .errors import AppStreamError
 from .faults import ResourceFaults
 from .randomness import Randomness
 from .resources import AppBlockBuilder, ExportTask, Fleet, Image, ImageBuilder, Resource
-from .scenario import ResourceFault, Scenario, ScenarioError
 from .timeline import Timeline
-
-if TYPE_CHECKING:
-    from .agent import BuilderAgent
 
 
 @dataclass(frozen=True)
@@ -26,6 +23,15 @@ class PhaseEnd:
     phase: str
     subject: str | None
     at: float
+
+
+class Agent(Protocol):
+    """The builder agent as the account wakes it: `agent.BuilderAgent`, which works on the account,
+    so the account names what it needs of the agent instead of importing it."""
+
+    def builder_running(self, account: Account, builder: ImageBuilder, when: float) -> None: ...
+
+    def poll(self, account: Account, now: float) -> None: ...
 
 
 class Account:
@@ -42,7 +48,7 @@ class Account:
         self.exports: dict[str, ExportTask] = {}
         self.fleets: dict[str, Fleet] = {}
         self.app_block_builders: dict[str, AppBlockBuilder] = {}
-        self.agent: BuilderAgent | None = None
+        self.agent: Agent | None = None
         # When each resource reached its next state: benchmarks compare it with when a run noticed.
         self.phase_ends: list[PhaseEnd] = []
         self._add_public_images()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .errors import AppStreamError
-from .scenario import RateLimit
+from ..errors import AppStreamError
+from ..scenario import RateLimit
 
 
 @dataclass

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
-from .catalog import AGENT_VERSION, CUSTOM_INSTANCE_FAMILIES, NATIVE_INSTANCE_FAMILIES
-from .resources import AppBlockBuilder, ExportTask, Fleet, Image, ImageBuilder
-
-
-def timestamp(epoch: float) -> dt.datetime:
-    return dt.datetime.fromtimestamp(epoch, tz=dt.UTC)
+from ..domain.catalog import AGENT_VERSION, CUSTOM_INSTANCE_FAMILIES, NATIVE_INSTANCE_FAMILIES
+from ..domain.resources import AppBlockBuilder, ExportTask, Fleet, Image, ImageBuilder
+from ..domain.timeline import timestamp
 
 
 def _compact(values: dict[str, Any]) -> dict[str, Any]:

@@ -15,8 +15,8 @@ from typing import Any
 
 from botocore.model import ListShape, MapShape, Shape, StringShape, StructureShape
 
-from .errors import AppStreamError
-from .service_model import operation_model
+from ..errors import AppStreamError
+from ..service_model import operation_model
 
 # Python's `re` has no Unicode property classes; inside the model's character classes
 # these stand-ins accept the same letters, digits and separators (plus "_", which every

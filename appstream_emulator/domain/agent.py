@@ -9,104 +9,20 @@ documents through a `JobsStore`.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import logging
-import threading
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
-from pydantic import ValidationError
 
-from agent_contract.documents import (
-    AgentJob,
-    AgentResult,
-    ImageSpec,
-    ScriptResult,
-    StepResult,
-    job_key,
-    result_key,
-)
+from agent_contract.documents import AgentJob, AgentResult, ScriptResult, StepResult
 
-from .resources import AgentRun, Image, ImageBuilder
-from .volumes import builder_volume_gb
-
-if TYPE_CHECKING:
-    from mypy_boto3_s3 import S3Client
-
-    from .account import Account
+from .account import Account
+from .image_lifecycle import cannot_create, create_image
+from .jobs import JobDocumentError, JobsStore
+from .resources import AgentRun, ImageBuilder
+from .timeline import timestamp
 
 logger = logging.getLogger(__name__)
-
-
-class JobDocumentError(ValueError):
-    """A job document exists but is not a valid AgentJob."""
-
-
-class JobsStore(Protocol):
-    def read_job(self, builder_name: str) -> AgentJob | None:
-        """The builder's job, or None when there is none. Raises JobDocumentError for an invalid one."""
-        ...
-
-    def write_result(self, builder_name: str, result: AgentResult) -> None: ...
-
-
-class InMemoryJobsStore:
-    """Jobs and results in a dict: for tests and embedded runs without S3."""
-
-    def __init__(self) -> None:
-        self.jobs: dict[str, AgentJob] = {}
-        self.results: dict[str, AgentResult] = {}
-        self._lock = threading.Lock()
-
-    def put_job(self, job: AgentJob) -> None:
-        with self._lock:
-            self.jobs[job.builder_name] = job
-
-    def read_job(self, builder_name: str) -> AgentJob | None:
-        with self._lock:
-            return self.jobs.get(builder_name)
-
-    def write_result(self, builder_name: str, result: AgentResult) -> None:
-        with self._lock:
-            self.results[builder_name] = result
-
-
-class S3JobsStore:
-    """Jobs and results as `jobs/<builder>/job.json` / `result.json` in an S3 bucket."""
-
-    def __init__(self, bucket: str, s3_client_factory: Callable[[], S3Client]) -> None:
-        self.bucket = bucket
-        self._factory = s3_client_factory
-        self._client: S3Client | None = None
-
-    @property
-    def _s3(self) -> S3Client:
-        if self._client is None:  # created lazily so tests and local runs can redirect it first
-            self._client = self._factory()
-        return self._client
-
-    def read_job(self, builder_name: str) -> AgentJob | None:
-        try:
-            body = self._s3.get_object(Bucket=self.bucket, Key=job_key(builder_name))["Body"].read()
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "NoSuchBucket", "404"):
-                return None
-            raise
-        try:
-            return AgentJob.model_validate_json(body)
-        except ValidationError as error:
-            raise JobDocumentError(str(error)) from None
-
-    def write_result(self, builder_name: str, result: AgentResult) -> None:
-        self._s3.put_object(
-            Bucket=self.bucket,
-            Key=result_key(builder_name),
-            Body=result.model_dump_json(indent=2).encode(),
-            ContentType="application/json",
-        )
-
 
 AGENT_POLL_SECONDS = 30.0  # how often the agent inside a builder looks for its job
 
@@ -121,10 +37,6 @@ def _found_at(job: AgentJob, builder: ImageBuilder, seen: float) -> float:
         return seen
     ready = max(job.issued_at.timestamp(), builder.running_since or seen)
     return min(seen, ready + AGENT_POLL_SECONDS)
-
-
-def _at(epoch: float) -> dt.datetime:
-    return dt.datetime.fromtimestamp(epoch, tz=dt.UTC)
 
 
 class BuilderAgent:
@@ -173,8 +85,8 @@ class BuilderAgent:
             builder_name=builder.name,
             status="FAILED",
             error=f"invalid job document: {problem}",
-            started_at=_at(when),
-            finished_at=_at(when),
+            started_at=timestamp(when),
+            finished_at=timestamp(when),
         )
         self._write(builder, result)
 
@@ -203,8 +115,8 @@ class BuilderAgent:
                 image_name=job.image.name,
                 scripts=scripts,
                 create_image=StepResult(exit_code=0, message=f"Image {job.image.name} is being created."),
-                started_at=_at(start),
-                finished_at=_at(end),
+                started_at=timestamp(start),
+                finished_at=timestamp(end),
             ),
         )
         create_image(account, builder, job.image, end)
@@ -226,8 +138,8 @@ class BuilderAgent:
             scripts=scripts or [],
             create_image=create_image,
             error=message,
-            started_at=_at(start),
-            finished_at=_at(end),
+            started_at=timestamp(start),
+            finished_at=timestamp(end),
         )
 
     def _write(self, builder: ImageBuilder, result: AgentResult) -> None:
@@ -249,53 +161,9 @@ def _script_results(job: AgentJob, start: float, end: float, failure: str | None
                 s3_uri=script.s3_uri,
                 sha256=script.sha256,
                 exit_code=1 if failed else 0,
-                started_at=_at(start + index * share),
-                finished_at=_at(start + (index + 1) * share),
+                started_at=timestamp(start + index * share),
+                finished_at=timestamp(start + (index + 1) * share),
                 output_tail=failure if failed and failure else "",
             )
         )
     return results
-
-
-def cannot_create(account: Account, image_name: str) -> str | None:
-    if image_name in account.images:
-        return f"Image Assistant: an image named {image_name} already exists."
-    if len(account.private_images()) >= account.scenario.quotas.images:
-        return f"Image Assistant: the image quota ({account.scenario.quotas.images}) is reached."
-    return None
-
-
-def create_image(account: Account, builder: ImageBuilder, spec: ImageSpec, start: float) -> None:
-    """Image Assistant create-image: builder SNAPSHOTTING -> STOPPED, image PENDING -> AVAILABLE."""
-    from .operations.images import finish_image  # the operations package imports this module's users
-
-    source = next((i for i in account.images.values() if i.arn == builder.image_arn), None)
-    image = Image(
-        name=spec.name,
-        arn=account.arn("image", spec.name),
-        created=start,
-        state="PENDING",
-        tags=dict(spec.tags),
-        image_type=source.image_type if source is not None else "NATIVE",
-        platform=builder.platform,
-        display_name=spec.display_name or None,
-        description=spec.description or None,
-        base_image_arn=builder.image_arn,
-        image_builder_name=builder.name,
-        agent_version=builder.agent_version,
-        applications=list(source.applications) if source is not None else [],
-        volume_gb=builder_volume_gb(builder, source),
-        # "For private images, this date is the release date of the base image" (seed l.406).
-        released=source.released if source is not None else None,
-    )
-    account.images[image.name] = image
-    outcome = account.resource_faults.take("image", image.name)
-    builder.redirect("SNAPSHOTTING")
-
-    def snapshot_taken(when: float) -> None:
-        builder.state = "STOPPED"
-        account.after(
-            "image_publish", lambda at: finish_image(image, outcome, "INTERNAL_ERROR", at), image, when
-        )
-
-    account.after("snapshot", snapshot_taken, builder, start)

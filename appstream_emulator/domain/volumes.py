@@ -17,7 +17,7 @@ takes the image's size.
 
 from __future__ import annotations
 
-from .errors import AppStreamError
+from ..errors import AppStreamError
 from .resources import Image, ImageBuilder
 
 DEFAULT_ROOT_VOLUME_GB = 200  # "The default is 200 GB" (seed l.7291)

@@ -42,7 +42,7 @@ class Image(Resource):
     state_reason: dict[str, str] | None = None
     errors: list[dict[str, Any]] = field(default_factory=list)
     from_update: bool = False  # made by CreateUpdatedImage (counts against concurrent updates)
-    volume_gb: int = 200  # the image volume size, a root volume floor (appstream_emulator/volumes.py)
+    volume_gb: int = 200  # the image volume size, a root volume floor (domain/volumes.py)
 
 
 @dataclass

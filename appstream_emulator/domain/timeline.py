@@ -7,6 +7,7 @@ fails the builder waiting on it) happen in the order they would have in real tim
 
 from __future__ import annotations
 
+import datetime as dt
 import heapq
 import itertools
 from collections.abc import Callable
@@ -19,6 +20,11 @@ class Redirectable(Protocol):
 
 
 Action = Callable[[float], None]
+
+
+def timestamp(epoch: float) -> dt.datetime:
+    """A time on the timeline (epoch seconds) as the API and the agent's documents give it."""
+    return dt.datetime.fromtimestamp(epoch, tz=dt.UTC)
 
 
 @dataclass(order=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import uuid
 
-from .scenario import Scenario
+from ..scenario import Scenario
 
 
 class Randomness:

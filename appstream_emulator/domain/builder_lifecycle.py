@@ -5,10 +5,18 @@ from __future__ import annotations
 import hashlib
 
 from .account import Account
-from .render import timestamp
 from .resources import Image, ImageBuilder
+from .timeline import timestamp
 
 IMPORT_STATES = ("IMPORTING", "VALIDATING")
+
+
+def begin_create(account: Account, builder: ImageBuilder) -> None:
+    """CreateImageBuilder: the new builder comes up, or fails on its way up as a fault dictates."""
+    outcome = account.resource_faults.take("image_builder", builder.name)
+    builder.fails_on_start = outcome.reason if outcome is not None else None
+    account.builders[builder.name] = builder
+    begin_start(account, builder, account.now)
 
 
 def begin_start(account: Account, builder: ImageBuilder, start: float) -> None:
