@@ -89,7 +89,6 @@ class ImageFactoryStack(Stack):
             config=config,
             code=code,
             table=table,
-            waiting=[workflow.state_machine],
             dead_letters=triggers.dead_letters,
         )
         functions = [*workflow.functions.values(), *signals.functions]

@@ -1,13 +1,12 @@
 """The signals AWS sends that resume a run's waits: one rule per signal, invoking the function that
 sends the waiting task tokens back (functions/signals.py, functions/core/signals.py).
 
-The function may read and remove the tokens in the runs table and resume tasks of this stage's
-state machines that wait for a token, and nothing else.
+The function may read and remove the tokens in the runs table and send tokens back, and nothing
+else. SendTaskSuccess cannot be limited to this stage's state machines (it supports no resource-level
+permissions); the tokens it can send are the ones this stage's waits left in this stage's table.
 """
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 from aws_cdk import Duration
 from aws_cdk import aws_events as events
@@ -15,12 +14,12 @@ from aws_cdk import aws_events_targets as event_targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
-from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from functions.core import names
 from stacks.config import DeploymentConfig
 from stacks.house import LOG_RETENTION, HouseFunction
+from stacks.nag import X_RAY_AND_LOG_DELIVERY, acknowledge
 from stacks.signal_rules import SIGNAL_RULES
 from stacks.storage import RunsTable
 
@@ -35,7 +34,6 @@ class Signals(Construct):
         config: DeploymentConfig,
         code: lambda_.Code,
         table: RunsTable,
-        waiting: Sequence[sfn.IStateMachine],
         dead_letters: sqs.IQueue,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -51,11 +49,14 @@ class Signals(Construct):
                 resources=[table.table_arn],
             )
         )
-        role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["states:SendTaskSuccess"],
-                resources=[machine.state_machine_arn for machine in waiting],
-            )
+        # SendTaskSuccess supports no resource-level permissions (Service Authorization Reference):
+        # the task token is the capability, and only this stage's waits leave theirs in its table.
+        role.add_to_policy(iam.PolicyStatement(actions=["states:SendTaskSuccess"], resources=["*"]))
+        acknowledge(
+            role,
+            "AwsSolutions-IAM5[Resource::*]",
+            "states:SendTaskSuccess supports no resource-level permissions (Service Authorization "
+            f"Reference): a token is redeemable only by whoever holds it. {X_RAY_AND_LOG_DELIVERY}",
         )
         self.functions: list[HouseFunction] = []
         for rule in SIGNAL_RULES:
