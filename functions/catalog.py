@@ -68,6 +68,9 @@ LAMBDA_TASKS: tuple[LambdaTask, ...] = (
     _task("RetentionPlan", "retention_plan", timeout_seconds=300),
     _task("RetentionApply", "retention_apply", timeout_seconds=300),
     _task("RetentionReport", "retention_report"),
+    # ... every workflow: the cleanup execution of a stopped run (functions.cancellation)
+    _task("PlanCancellation", "plan_cancellation"),
+    _task("RecordCancelled", "record_cancelled"),
 )
 
 # The run API's function. It is no workflow task (no ASL state invokes it), so it stays out of

@@ -103,6 +103,11 @@ def record_failure(
     `plan_type` reads the state's plan: any model with `run_id`, `pipeline` and `execution_arn`
     (the lifecycle workflows have their own plan).
     """
+    if isinstance(document.get("cancellation"), dict):  # the cleanup of a cancelled run failed
+        from functions.services import cancellation
+
+        run_id, code, cause = cancellation.cleanup_failed(context, document)
+        return Failure(run_id=run_id, status="CANCELLED", step="cleanup", error=code, cause=cause)
     caught = document.get("error") or document.get("cleanup_error") or {}
     code = str(caught.get("Error") or "Unknown")
     message = cause_message(caught.get("Cause"))
