@@ -274,7 +274,10 @@ def run_cancel(args: argparse.Namespace, client: RunApiClient, out: TextIO) -> i
         print(f"  cleanup needs a person: {answer['error']['message']}", file=out)
         return 1
     if answer["status"] == "CANCELLING":
-        print("  cleanup carries on by itself; follow it with `image-factory status`", file=out)
+        print(
+            f"  stopped; the workflow cleans up after it: follow it with `image-factory watch {answer['run_id']}`",
+            file=out,
+        )
     return 0
 
 
