@@ -7,7 +7,6 @@ import time
 from typing import Any
 
 import boto3
-
 import pytest
 
 from image_factory.remote.local_server import LocalApiServer
