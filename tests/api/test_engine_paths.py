@@ -45,7 +45,9 @@ def test_a_console_stop_mid_cleanup_is_cleaned_up_by_the_workflow_and_a_duplicat
         assert server.engine.builder_slots_in_use() == 0
         _, again = http(server.url, "POST", f"/runs/{run_id}/cancel")
         assert again["status"] == "CANCELLED"
-        assert any(action.startswith("deleted image builder") for action in again["cleanup"]), again
+        # The record keeps what the cleanup that recorded first did (the other may have stopped and
+        # deleted the builder): each releases the slot, which a second release leaves released.
+        assert "released the builder slot" in again["cleanup"], again
 
 
 def wait_until_ended(sfn: Any, arn: str, timeout: float = 60.0) -> dict[str, Any]:
