@@ -151,15 +151,10 @@ WORKFLOW_TASK_GRANTS: dict[str, TaskGrants] = {
 }
 # The tasks several workflows share (the lifecycle workflows' run records): no AppStream at all.
 SHARED_TASK_GRANTS = TaskGrants(run_events=True)
-# The run API: undoing a cancelled run is the cleanup of the image pipeline (builder, image) and
-# of a managed update (image), which the API still runs itself (functions/api/undoing.py); it
-# creates nothing, passes no role and moves no fleet. It starts no run record either (the
-# workflow's RecordRun does): it reads, updates (cancel, cleanup steps) and releases slots.
-CANCEL_CLEANUP_GRANTS = TaskGrants(
-    appstream=(*_DESCRIBE, "appstream:DescribeImageBuilders", *_REAP),
-    run_events=True,
-    table_items=("dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"),
-)
+# The run API reads run records (GetItem, and Query on the table's indexes) and nothing else of the
+# table: starting, cancelling and recording runs is the workflows' own (a stopped run cleans up in
+# its own state machine, stacks/cancel_cleanup.py). Nothing in AppStream or EC2, no role passed.
+RUN_API_GRANTS = TaskGrants(table_items=("dynamodb:GetItem",))
 
 
 def appstream_statements(scope: Construct, stage: str, grants: TaskGrants) -> list[iam.PolicyStatement]:

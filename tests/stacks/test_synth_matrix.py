@@ -179,4 +179,5 @@ def test_one_event_rule_per_image_builder_trigger_and_chained_rollout(
         [json.dumps([{"anything-but": ["image-factory"]}])]  # Start Image Factory Run events
         + [json.dumps(["aws.imagebuilder"])] * len(image_builder)
         + [json.dumps(["image-factory"])] * len(chained)
+        + [json.dumps(["aws.states"])] * 5  # each workflow's stopped runs start their cleanup
     )
