@@ -68,6 +68,8 @@ HANDLER_CLIENTS: dict[str, tuple[str, ...]] = {
     # Deleting an exported AMI would also create an EC2 client: the emulated account exports none.
     "RetentionApply": ("appstream", "dynamodb"),
     "RetentionReport": (),
+    "PlanCancellation": (),
+    "RecordCancelled": ("dynamodb", "events"),
 }
 
 RUN_TIMEOUT = 300.0  # real seconds for one recorded run
@@ -80,6 +82,7 @@ class RecordedRun:
     faults: tuple[dict[str, Any], ...] = ()
     change: Callable[[dict[str, Any]], None] = lambda request: None
     manual: bool = False  # an administrator creates the announced image
+    cancel: bool = False  # stopped once it holds a builder: its own cleanup execution follows
     account: dict[str, Any] | None = None  # changes to the subject's scenario
 
 
@@ -107,6 +110,7 @@ RECORDED_RUNS = (
     RecordedRun("image pipeline", _subject("image-pipeline")),
     RecordedRun("image pipeline, export fails", _subject("image-pipeline"), ({"resource": "export_task"},)),
     RecordedRun("image pipeline, manual snapshot", _subject("image-pipeline"), change=_manual, manual=True),
+    RecordedRun("image pipeline, cancelled", _subject("image-pipeline"), change=_manual, cancel=True),
     RecordedRun("export backup", _subject("export-backup")),
     RecordedRun("export backup, export fails", _subject("export-backup"), ({"resource": "export_task"},)),
     RecordedRun("managed update", _subject("managed-update")),
@@ -163,6 +167,14 @@ def recorded_clients() -> Iterator[dict[str, set[str]]]:
         InProcessInvoker._invoke_once = original_invoke  # type: ignore[method-assign]
 
 
+def _stop_once_it_holds_a_builder(engine: LocalEngine, execution: Any) -> None:
+    """What a cancel does: stop the execution (a manual snapshot waits for a person meanwhile)."""
+    deadline = time.monotonic() + RUN_TIMEOUT
+    while time.monotonic() < deadline and not engine.inventory().get("image_builders"):
+        time.sleep(0.05)
+    execution.stop("cancelled by the recorded run")
+
+
 def _create_announced_image(engine: LocalEngine, execution: Any) -> None:
     """What the administrator does: once the notice is out, create the image it names on its builder."""
     sqs = boto3.client("sqs", region_name=engine.region)
@@ -197,7 +209,12 @@ def record_clients(runs: tuple[RecordedRun, ...] = RECORDED_RUNS) -> dict[str, t
                 execution = engine.start(request)
                 if run.manual:
                     _create_announced_image(engine, execution)
+                if run.cancel:
+                    _stop_once_it_holds_a_builder(engine, execution)
                 execution.wait(RUN_TIMEOUT)
+                for cleanup in engine.event_rules.cleanups:
+                    if cleanup.execution is not None:
+                        cleanup.execution.wait(RUN_TIMEOUT)
     return {by_handler[handler]: tuple(sorted(services)) for handler, services in asked.items()}
 
 

@@ -5,9 +5,9 @@ image pipeline run), GET /runs (list), GET /runs/{run_id} (one run with its step
 POST /runs/{run_id}/cancel (stop), GET /workflows, and POST /workflows/WORKFLOW/runs for
 each workflow. The handler may start,
 describe and stop executions of exactly this stage's state machines, whose ARNs it gets
-by environment; in AppStream only what undoing a cancelled run calls
-(`stacks.permissions.CANCEL_CLEANUP_GRANTS`). The stack adds the API only once the handler
-module `functions.api.handler` exists.
+by environment, and read the runs table (`stacks.permissions.RUN_API_GRANTS`); nothing in
+AppStream or EC2. A stopped run cleans up in its own state machine (stacks/cancel_cleanup.py).
+The stack adds the API only once the handler module `functions.api.handler` exists.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from stacks.bundling import FUNCTIONS_PACKAGE
 from stacks.config import DeploymentConfig
 from stacks.house import LOG_RETENTION, HouseFunction
 from stacks.nag import acknowledge, spelling
-from stacks.permissions import CANCEL_CLEANUP_GRANTS
+from stacks.permissions import RUN_API_GRANTS
 from stacks.workflow import ImagePipeline
 
 # The policy of API Gateway's account-level logging role, when the stack creates that role.
@@ -77,8 +77,8 @@ class RunApi(Construct):
         retention = LOG_RETENTION[settings.log_retention_days]
         machines: dict[str, sfn.StateMachine] = {DEFAULT_WORKFLOW: workflow.state_machine, **lifecycle}
         role = iam.Role(self, "HandlerRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
-        # Cancelling a run cleans up with the workflow's own cleanup service: what those cleanups call.
-        workflow.grant_task_permissions(role, CANCEL_CLEANUP_GRANTS)
+        # Reading runs; the records are written by the workflows alone.
+        workflow.grant_task_permissions(role, RUN_API_GRANTS)
         environment = {
             **workflow.task_environment,
             **{
@@ -106,31 +106,12 @@ class RunApi(Construct):
                 resources=[machine.state_machine_arn for machine in machines.values()],
             )
         )
-        # Cleanup of a cancelled run that outlasts one API call carries on in an asynchronous
-        # invocation of this function. A policy of its own: the function waits for its role's
-        # default policy, so granting its own ARN there would be a dependency cycle.
-        iam.Policy(
-            self,
-            "ContinueCleanup",
-            roles=[role],
-            statements=[
-                iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[self.handler.function_arn])
-            ],
-        )
         role.add_to_policy(
             iam.PolicyStatement(
                 actions=["states:DescribeExecution", "states:StopExecution"],
                 resources=[_executions(role, machine) for machine in machines.values()],
             )
         )
-        # Whether a fleet rollout is moving a fleet (then it is not cancelled) is read from its history.
-        rollout = lifecycle.get("fleet-rollout")
-        if rollout is not None:
-            role.add_to_policy(
-                iam.PolicyStatement(
-                    actions=["states:GetExecutionHistory"], resources=[_executions(role, rollout)]
-                )
-            )
 
         access_logs = logs.LogGroup(
             self, "AccessLogs", retention=retention, removal_policy=RemovalPolicy.DESTROY

@@ -6,10 +6,11 @@ from aws_cdk import Annotations, CfnOutput, Environment, Stack, Tags, Token
 from constructs import Construct
 
 from functions.core import names
-from functions.workflows import get_workflow
+from functions.workflows import DEFAULT_WORKFLOW, get_workflow
 from stacks.api import RunApi, api_handler_exists
 from stacks.builder_agent_policy import BuilderAgentPolicy, pinned_script_arns
 from stacks.bundling import functions_code
+from stacks.cancel_cleanup import CancelCleanups
 from stacks.config import ConfigError, DeploymentConfig
 from stacks.lifecycle import LifecycleWorkflows
 from stacks.monitoring import Monitoring
@@ -80,6 +81,12 @@ class ImageFactoryStack(Stack):
             config=config,
             rollout=lifecycle.state_machines["fleet-rollout"],
             bus=bus,
+            dead_letters=triggers.dead_letters,
+        )
+        CancelCleanups(
+            self,
+            "CancelCleanups",
+            machines={DEFAULT_WORKFLOW: workflow.state_machine, **lifecycle.state_machines},
             dead_letters=triggers.dead_letters,
         )
         signals = Signals(

@@ -87,9 +87,15 @@ def appstream_arn(scope: Construct, resource_type: str) -> str:
     return Stack.of(scope).format_arn(service="appstream", resource=resource_type, resource_name="*")
 
 
-# The item actions the records and the slot transactions use (IAM checks each item of a
-# TransactWriteItems as its own action); indexes are only queried.
-TABLE_ITEM_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
+# The runs table's item actions, by who calls them (IAM checks each item of a TransactWriteItems as
+# its own action); the table and its indexes are only queried. Every task reads and updates its
+# run's and steps' items (functions.core.records); a new item is put only where a run is first
+# recorded (RecordRun, or RecordFailure of a run rejected before it), by the builder slots
+# (functions/workflows/image_pipeline/slots.py, which also delete their waiters) and by export
+# backups' last-export records (functions/workflows/export_backup/backup_records.py).
+READ_UPDATE = ("dynamodb:GetItem", "dynamodb:UpdateItem")
+PUT = ("dynamodb:PutItem",)
+DELETE = ("dynamodb:DeleteItem",)
 
 
 @dataclass(frozen=True)
@@ -105,7 +111,7 @@ class TaskGrants:
     jobs: bool = False  # the builder agent's job and result documents
     publish: bool = False  # the notification topic
     run_events: bool = False  # starts and finishes runs, whose changes go to the event bus
-    table_items: tuple[str, ...] = TABLE_ITEM_ACTIONS  # the runs table's items; its indexes are queried
+    table_items: tuple[str, ...] = READ_UPDATE  # the runs table's items; the table and indexes are queried
 
     def appstream_actions(self) -> set[str]:
         tagging = {"appstream:TagResource"} if self.creates else set()
@@ -138,8 +144,11 @@ WORKFLOW_TASK_GRANTS: dict[str, TaskGrants] = {
         jobs=True,
         publish=True,
         run_events=True,
+        table_items=(*READ_UPDATE, *PUT, *DELETE),
     ),
-    "export-backup": TaskGrants(appstream=(*_DESCRIBE, *_EXPORT), passes=("export",)),
+    "export-backup": TaskGrants(
+        appstream=(*_DESCRIBE, *_EXPORT), passes=("export",), table_items=(*READ_UPDATE, *PUT)
+    ),
     "managed-update": TaskGrants(
         appstream=(*_DESCRIBE, "appstream:CreateUpdatedImage", "appstream:DeleteImage"), creates=("image",)
     ),
@@ -149,17 +158,13 @@ WORKFLOW_TASK_GRANTS: dict[str, TaskGrants] = {
         ec2=("ec2:DescribeImages", "ec2:DeregisterImage", "ec2:DeleteSnapshot"),
     ),
 }
-# The tasks several workflows share (the lifecycle workflows' run records): no AppStream at all.
-SHARED_TASK_GRANTS = TaskGrants(run_events=True)
-# The run API: undoing a cancelled run is the cleanup of the image pipeline (builder, image) and
-# of a managed update (image), which the API still runs itself (functions/api/undoing.py); it
-# creates nothing, passes no role and moves no fleet. It starts no run record either (the
-# workflow's RecordRun does): it reads, updates (cancel, cleanup steps) and releases slots.
-CANCEL_CLEANUP_GRANTS = TaskGrants(
-    appstream=(*_DESCRIBE, "appstream:DescribeImageBuilders", *_REAP),
-    run_events=True,
-    table_items=("dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"),
-)
+# The tasks several workflows share (the lifecycle workflows' run records, a stopped run's
+# cleanup plan and record): no AppStream at all.
+SHARED_TASK_GRANTS = TaskGrants(run_events=True, table_items=(*READ_UPDATE, *PUT))
+# The run API reads run records (GetItem, and Query on the table's indexes) and nothing else of the
+# table: starting, cancelling and recording runs is the workflows' own (a stopped run cleans up in
+# its own state machine, stacks/cancel_cleanup.py). Nothing in AppStream or EC2, no role passed.
+RUN_API_GRANTS = TaskGrants(table_items=("dynamodb:GetItem",))
 
 
 def appstream_statements(scope: Construct, stage: str, grants: TaskGrants) -> list[iam.PolicyStatement]:

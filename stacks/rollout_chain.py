@@ -45,14 +45,14 @@ __all__ = [
 ]
 
 
-def _with_event_fields(value: Any) -> Any:
+def with_event_fields(value: Any) -> Any:
     """The rule's input for CDK: each event path becomes an `EventField` (an input transformer path)."""
     if isinstance(value, EventPath):
         return events.EventField.from_path(value.path)
     if isinstance(value, dict):
-        return {key: _with_event_fields(item) for key, item in value.items()}
+        return {key: with_event_fields(item) for key, item in value.items()}
     if isinstance(value, list):
-        return [_with_event_fields(item) for item in value]
+        return [with_event_fields(item) for item in value]
     return value
 
 
@@ -86,7 +86,7 @@ class RolloutChains(Construct):
             targets=[
                 event_targets.SfnStateMachine(
                     rollout,
-                    input=events.RuleTargetInput.from_object(_with_event_fields(rule.input)),
+                    input=events.RuleTargetInput.from_object(with_event_fields(rule.input)),
                     dead_letter_queue=dead_letters,
                     retry_attempts=3,
                 )

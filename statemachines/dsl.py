@@ -240,6 +240,10 @@ def is_set(variable: str, next: str) -> JSON:
     return {"Variable": variable, "IsNull": False, "Next": next}
 
 
+def is_present(variable: str, next: str) -> JSON:
+    return {"Variable": variable, "IsPresent": True, "Next": next}
+
+
 def equals(variable: str, value: str, next: str) -> JSON:
     return {"Variable": variable, "StringEquals": value, "Next": next}
 

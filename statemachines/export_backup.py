@@ -19,7 +19,13 @@ from statemachines.dsl import (
     until_done,
     wait,
 )
-from statemachines.runs import record_failure, record_run, record_success, validate_lifecycle_request
+from statemachines.runs import (
+    cancellation,
+    record_failure,
+    record_run,
+    record_success,
+    validate_lifecycle_request,
+)
 
 COMMENT = (
     "AppStream Image Factory export backup: select images (skipping those exported unchanged) -> export"
@@ -85,6 +91,7 @@ def definition() -> JSON:
     return machine(
         COMMENT,
         [
+            *cancellation("export-backup", first="ValidateRequest"),
             validate_lifecycle_request(
                 "export-backup",
                 "Validate the export-backup request (every bad field named) and plan the run.",

@@ -21,7 +21,13 @@ from statemachines.dsl import (
     until_done,
     wait,
 )
-from statemachines.runs import record_failure, record_run, record_success, validate_lifecycle_request
+from statemachines.runs import (
+    cancellation,
+    record_failure,
+    record_run,
+    record_success,
+    validate_lifecycle_request,
+)
 
 COMMENT = (
     "AppStream Image Factory fleet rollout: point fleets at a new image one at a time; stop a fleet only"
@@ -50,6 +56,7 @@ def definition() -> JSON:
     return machine(
         COMMENT,
         [
+            *cancellation("fleet-rollout", first="ValidateRequest"),
             validate_lifecycle_request(
                 "fleet-rollout",
                 "Validate the fleet rollout request (every bad field named) into the run's plan.",

@@ -13,6 +13,7 @@ from statemachines.dsl import (
     choice,
     inputs,
     is_false,
+    is_present,
     is_set,
     is_true,
     machine,
@@ -23,7 +24,7 @@ from statemachines.dsl import (
     wait,
     wait_for_signal,
 )
-from statemachines.runs import record_failure, record_run, record_success
+from statemachines.runs import cancellation, record_failure, record_run, record_success
 
 COMMENT = (
     "AppStream Image Factory: AMI -> imported image -> image builder (bigger root volume) -> snapshot"
@@ -47,6 +48,7 @@ def definition() -> JSON:
     return machine(
         COMMENT,
         [
+            *cancellation("image-pipeline", first="ValidateRequest", cleanup="Cleanup"),
             task(
                 "ValidateRequest",
                 "ValidateRequestFunctionArn",
@@ -262,7 +264,11 @@ def definition() -> JSON:
             choice(
                 "CleanupDone?",
                 "Loop until cleanup is done, then record how the run ended.",
-                [is_false("$.cleanup.done", "WaitForCleanup"), is_set("$.error", "RecordFailure")],
+                [
+                    is_false("$.cleanup.done", "WaitForCleanup"),
+                    is_present("$.cancellation", "RecordCancelled"),
+                    is_set("$.error", "RecordFailure"),
+                ],
                 default="RecordSuccess",
             ),
             wait(

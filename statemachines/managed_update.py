@@ -12,6 +12,7 @@ from statemachines.dsl import (
     choice,
     inputs,
     is_false,
+    is_present,
     is_set,
     is_true,
     machine,
@@ -23,7 +24,13 @@ from statemachines.dsl import (
     until_done,
     wait,
 )
-from statemachines.runs import record_failure, record_run, record_success, validate_lifecycle_request
+from statemachines.runs import (
+    cancellation,
+    record_failure,
+    record_run,
+    record_success,
+    validate_lifecycle_request,
+)
 
 COMMENT = (
     "AppStream Image Factory managed update: CreateUpdatedImage dry run (no update available -> done)"
@@ -38,6 +45,7 @@ def definition() -> JSON:
     return machine(
         COMMENT,
         [
+            *cancellation("managed-update", first="ValidateRequest", cleanup="Cleanup"),
             validate_lifecycle_request(
                 "managed-update",
                 "Validate the managed-update request (every bad field named) and plan the run.",
@@ -108,6 +116,7 @@ def definition() -> JSON:
                 "Loop until cleanup is done; then fail, chain the export, or succeed.",
                 [
                     is_false("$.cleanup.done", "WaitForCleanup"),
+                    is_present("$.cancellation", "RecordCancelled"),
                     is_set("$.error", "RecordFailure"),
                     is_true("$.flow.export", "ExportNewImage"),
                 ],

@@ -19,7 +19,13 @@ from statemachines.dsl import (
     until_done,
     wait,
 )
-from statemachines.runs import record_failure, record_run, record_success, validate_lifecycle_request
+from statemachines.runs import (
+    cancellation,
+    record_failure,
+    record_run,
+    record_success,
+    validate_lifecycle_request,
+)
 
 COMMENT = (
     "AppStream Image Factory retention: keep each pipeline's newest images and exported AMIs, delete"
@@ -33,6 +39,7 @@ def definition() -> JSON:
     return machine(
         COMMENT,
         [
+            *cancellation("retention", first="ValidateRequest"),
             validate_lifecycle_request(
                 "retention",
                 "Validate the retention request (every bad field named) into the run's plan.",

@@ -2,12 +2,25 @@
 
 Each workflow records its run in the runs table when it starts (RecordRun), when it succeeds
 (RecordSuccess -> Succeeded) and when it fails (RecordFailure -> Failed, or RunNotRecorded
-when even that record could not be written).
+when even that record could not be written). A stopped run's cleanup execution (started by
+the stage's rule on the run's ABORTED status change, functions.core.cancellation) enters at
+Aborted?, runs the workflow's cleanup if it has one, and ends at RecordCancelled -> Cancelled.
 """
 
 from __future__ import annotations
 
-from statemachines.dsl import EXECUTION, JSON, State, fail, inputs, outputs, task
+from statemachines.dsl import (
+    EXECUTION,
+    JSON,
+    State,
+    choice,
+    fail,
+    inputs,
+    is_present,
+    outputs,
+    succeed,
+    task,
+)
 
 RECORD_FAILURE_COMMENT = "Record the run as FAILED with the step, error code and AppStream's reason."
 
@@ -88,3 +101,56 @@ def validate_lifecycle_request(workflow: str, comment: str, *, result: JSON | No
         on_error="RecordFailure",
         next="RecordRun",
     )
+
+
+def cancellation(workflow: str, *, first: str, cleanup: str | None = None) -> list[State]:
+    """Aborted? (the definition's first state: a stopped run's cleanup, or a new run at `first`),
+    and the cleanup execution's own states. With `cleanup`, the workflow's cleanup loop starting
+    at that state undoes what the run made once the tasks in flight at the stop have ended; its
+    Choice sends a cancellation (`$.cancellation`) on to RecordCancelled."""
+    states = [
+        choice(
+            "Aborted?",
+            "A stopped run's cleanup (the stage's rule on its ABORTED status change starts this state"
+            " machine with the aborted execution), or a new run.",
+            [is_present("$.aborted_execution", "PlanCancellation" if cleanup else "RecordCancelled")],
+            default=first,
+        )
+    ]
+    if cleanup is not None:
+        states += [
+            task(
+                "PlanCancellation",
+                "PlanCancellationFunctionArn",
+                "Plan the stopped run's cleanup from the aborted execution: its names, tags and request.",
+                payload={"workflow": workflow, "aborted.$": "$.aborted_execution"},
+                result_path="$",
+                output_path="$.Payload",
+                on_error="RecordCancelled",
+                error_path="$.cleanup_error",
+                next="WaitForSettle",
+            ),
+            (
+                "WaitForSettle",
+                {
+                    "Type": "Wait",
+                    "Comment": "Until a task in flight at the stop has ended, so cleanup finds what it made.",
+                    "TimestampPath": "$.cancellation.settled_at",
+                    "Next": cleanup,
+                },
+            ),
+        ]
+    return [
+        *states,
+        task(
+            "RecordCancelled",
+            "RecordCancelledFunctionArn",
+            "Record the stopped run as CANCELLED, with what its cleanup did.",
+            payload={"aborted.$": "$$.Execution.Input.aborted_execution", "document.$": "$"},
+            result_path="$.outcome",
+            on_error="RunNotRecorded",
+            error_path="$.record_error",
+            next="Cancelled",
+        ),
+        succeed("Cancelled", "The stopped run is cleaned up and recorded."),
+    ]

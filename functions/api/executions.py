@@ -22,8 +22,6 @@ if TYPE_CHECKING:
 
     from functions.api.settings import ApiSettings
 
-# Newest first: a state's entry is followed by at most a few task events before the next entry.
-_HISTORY_PAGE = 25
 _CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=5, read_timeout=10)
 
 
@@ -74,25 +72,6 @@ def find(settings: ApiSettings, run_id: str) -> tuple[str, dict[str, Any]] | Non
         execution = describe(settings.execution_arn(run_id, workflow))
         if execution is not None:
             return workflow, execution
-    return None
-
-
-def current_state(execution_arn: str) -> str | None:
-    """The state the execution entered last (where it is, or where it stopped); None before any."""
-    try:
-        history = _client().get_execution_history(
-            executionArn=execution_arn, reverseOrder=True, maxResults=_HISTORY_PAGE
-        )
-    except ClientError as error:
-        if error_code(error) in {"ExecutionDoesNotExist", "InvalidArn"}:
-            return None
-        raise classify_dependency(error, "GetExecutionHistory") from error
-    except BotoCoreError as error:
-        raise classify_dependency(error, "GetExecutionHistory") from error
-    for event in history["events"]:
-        entered = event.get("stateEnteredEventDetails")
-        if entered:
-            return str(entered["name"])
     return None
 
 

@@ -159,10 +159,11 @@ class WorkflowList(_Answer):
 class CancelledRun(_Answer):
     run_id: str
     status: Literal["CANCELLING", "CANCELLED"] = Field(
-        description="CANCELLING while cleanup still waits on AppStream; it carries on by itself"
+        description="CANCELLING: the execution is stopped and the workflow's own cleanup runs; the "
+        "run's record ends CANCELLED (follow `links.self`). CANCELLED: the cleanup has run"
     )
-    cleanup: list[str] = Field(default_factory=list, description="what cleanup did so far")
-    error: RunError | None = Field(None, description="a cleanup problem that needs a person")
+    cleanup: list[str] = Field(default_factory=list, description="what the cleanup did, once CANCELLED")
+    error: RunError | None = Field(None, description="a cleanup problem that needs a person, once CANCELLED")
     links: RunLinks
 
 

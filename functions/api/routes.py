@@ -7,7 +7,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
-from functions.api import cancelling, reading, starting
+from functions.api import cancelling, reading, workflow_routes
 from functions.api.models import (
     RUN_ID,
     CancelledRun,
@@ -57,7 +57,7 @@ def start_run(
     body: Annotated[StartRunBody, Body(description="a pipeline request, or a configured pipeline")],
     idempotency_key: IdempotencyKey = None,
 ) -> StartedRun:
-    return starting.start_run(get_api_settings(), get_context().records, body, idempotency_key)
+    return workflow_routes.start_pipeline_run(body, idempotency_key)
 
 
 @router.get(
@@ -109,7 +109,7 @@ def get_run(run_id: RunId) -> RunDetail:
     },
 )
 def cancel_run(run_id: RunId) -> CancelledRun:
-    return cancelling.cancel(get_api_settings(), get_context(), run_id, _caller())
+    return cancelling.cancel(get_api_settings(), get_context().records, run_id, _caller())
 
 
 def _caller() -> str:

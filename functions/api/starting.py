@@ -1,29 +1,40 @@
-"""Starting an image pipeline run: resolve the request, name the execution, refuse a second run of
-the same output."""
+"""Admitting an image pipeline run: resolve the request, check it with the run's names, refuse a
+second run of the same output (functions.api.workflow_runs starts it)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from functions.api import launching, pipelines
+from functions.api import pipelines
 from functions.api.errors import Conflict, InvalidInput, NotFound
-from functions.api.models import ConfiguredPipelineRun, FieldProblem, StartedRun, links
+from functions.api.models import ConfiguredPipelineRun, FieldProblem
 from functions.api.settings import ApiSettings
 from functions.core.execution import run_id_for
 from functions.core.placeholders import NameValues, render
 from functions.core.records import RunRecords
-from functions.workflows import DEFAULT_WORKFLOW
 from functions.workflows.image_pipeline.request import PipelineRequest, parse_request
 
 _RUNNING_PAGE = 100
 
 
-def start_run(
-    settings: ApiSettings,
-    records: RunRecords,
-    body: PipelineRequest | ConfiguredPipelineRun,
-    idempotency_key: str | None = None,
-) -> StartedRun:
+@dataclass(frozen=True)
+class Admission:
+    """A workflow's request admitted to start: the run's name (pipeline or job), the execution input,
+    the check that refuses a clash once the run id is drawn, and the image the run will make."""
+
+    name: str
+    document: dict[str, Any]
+    check: Callable[[str, str], None]
+    image_name: Callable[[str, str], str | None] = lambda run_id, date: None
+
+
+def admit(
+    settings: ApiSettings, records: RunRecords, body: PipelineRequest | ConfiguredPipelineRun
+) -> Admission:
+    """An image pipeline request: resolved (a configured pipeline), checked with the run's names,
+    refused while a running run makes the same image or AMI."""
     document = _request_document(settings, body)
     pipeline = str(document["pipeline"])
 
@@ -31,17 +42,11 @@ def start_run(
         values = NameValues(pipeline=pipeline, date=date, run=run_id)
         _refuse_duplicate_output(records, _validated(document, values), values)
 
-    launch = launching.launch(settings, DEFAULT_WORKFLOW, pipeline, document, idempotency_key, check)
-    values = NameValues(pipeline=pipeline, date=launch.date, run=launch.run_id)
-    request = _validated(document, values)
-    return StartedRun(
-        run_id=launch.run_id,
-        workflow=DEFAULT_WORKFLOW,
-        pipeline=request.pipeline,
-        execution_arn=launch.execution_arn,
-        image_name=render(request.snapshot.image_name, values),
-        links=links(launch.run_id),
-    )
+    def image_name(run_id: str, date: str) -> str:
+        values = NameValues(pipeline=pipeline, date=date, run=run_id)
+        return render(_validated(document, values).snapshot.image_name, values)
+
+    return Admission(name=pipeline, document=document, check=check, image_name=image_name)
 
 
 def _request_document(settings: ApiSettings, body: PipelineRequest | ConfiguredPipelineRun) -> dict[str, Any]:

@@ -2,7 +2,8 @@
 
 Each workflow of `functions.workflows` gets `POST /workflows/<name>/runs` with its own
 request model as the body (so the OpenAPI document carries every request's schema);
-`/workflows/image-pipeline/runs` is `POST /runs` under the name the CLI uses. API Gateway
+`POST /runs` is `/workflows/image-pipeline/runs` under its first name, through the same
+handler and start path (`functions.api.workflow_runs`). API Gateway
 serves only these paths (403 for any other); a path naming no workflow that reaches the
 handler anyway answers 404 listing the known ones (see `functions.api.app`).
 """
@@ -18,7 +19,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Header
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from pydantic import BaseModel
 
-from functions.api import starting, workflow_runs
+from functions.api import workflow_runs
 from functions.api.launching import IDEMPOTENCY_KEY
 from functions.api.models import ErrorDocument, StartedRun, StartRunBody, WorkflowList, WorkflowSummary
 from functions.api.responses import BAD_INPUT, answer
@@ -116,7 +117,9 @@ def start_pipeline_run(
     body: Annotated[StartRunBody, Body(description="a pipeline request, or a configured pipeline")],
     idempotency_key: IdempotencyKey = None,
 ) -> StartedRun:
-    return starting.start_run(get_api_settings(), get_context().records, body, idempotency_key)
+    return workflow_runs.start_run(
+        get_api_settings(), get_context().records, DEFAULT_WORKFLOW, body, idempotency_key
+    )
 
 
 def _operation_id(workflow: str) -> str:

@@ -1,16 +1,18 @@
-"""Starting a lifecycle workflow's run: validate the request with the workflow's own model, refuse a
-second run of a job that is still running, then start it under a run id like a pipeline run."""
+"""Starting a run of any workflow: the one start path behind `POST /workflows/{workflow}/runs`
+(and `POST /runs`, the image pipeline's). The workflow's admission checks the request and
+refuses a clash with a running run; launching names the execution and starts it once."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from functions.api import launching
+from functions.api import launching, starting
 from functions.api.errors import Conflict, InvalidInput, NotFound
 from functions.api.models import FieldProblem, StartedRun, links
 from functions.api.settings import ApiSettings
+from functions.api.starting import Admission
 from functions.core.records import RunRecords
-from functions.workflows import get_workflow
+from functions.workflows import DEFAULT_WORKFLOW, get_workflow
 
 _RUNNING_PAGE = 100
 
@@ -19,25 +21,38 @@ def start_run(
     settings: ApiSettings,
     records: RunRecords,
     workflow: str,
-    document: Any,
+    body: Any,
     idempotency_key: str | None = None,
 ) -> StartedRun:
-    if workflow not in settings.workflow_state_machines:
+    """`body`: the image pipeline's StartRunBody, or a lifecycle request document as written."""
+    if workflow not in settings.state_machines:
         raise NotFound(f"workflow {workflow!r} is not deployed with this API")
+    admission = (
+        starting.admit(settings, records, body)
+        if workflow == DEFAULT_WORKFLOW
+        else _admit(settings, records, workflow, body)
+    )
+    launch = launching.launch(
+        settings, workflow, admission.name, admission.document, idempotency_key, admission.check
+    )
+    return StartedRun(
+        run_id=launch.run_id,
+        workflow=workflow,
+        pipeline=admission.name,
+        execution_arn=launch.execution_arn,
+        image_name=admission.image_name(launch.run_id, launch.date),
+        links=links(launch.run_id),
+    )
+
+
+def _admit(settings: ApiSettings, records: RunRecords, workflow: str, document: Any) -> Admission:
     request = _validated(workflow, document)
     job = str(request["name"])
 
     def check(run_id: str, date: str) -> None:
         _refuse_running_job(settings, records, workflow, job)
 
-    launch = launching.launch(settings, workflow, job, request, idempotency_key, check)
-    return StartedRun(
-        run_id=launch.run_id,
-        workflow=workflow,
-        pipeline=job,
-        execution_arn=launch.execution_arn,
-        links=links(launch.run_id),
-    )
+    return Admission(name=job, document=request, check=check)
 
 
 def _validated(workflow: str, document: Any) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel
 
+from functions.core import cancellation
 from functions.core.causes import cause_message
 from functions.core.context import Context
 from functions.core.execution import Execution, run_id_for
@@ -38,6 +39,9 @@ def record_failure(
     failure is recorded against it rather than the last task's step. `plan_type` reads the
     state's plan (each workflow's plan is a `RunPlan`).
     """
+    if isinstance(document.get("cancellation"), dict):  # the cleanup of a cancelled run failed
+        run_id, code, cause = cancellation.cleanup_failed(context, document)
+        return Failure(run_id=run_id, status="CANCELLED", step="cleanup", error=code, cause=cause)
     step, caught, planned = document.get("failed_step"), document.get("error"), document.get("plan")
     if isinstance(step, str) and isinstance(caught, dict) and isinstance(planned, dict):
         run_id, code = str(planned["run_id"]), str(caught.get("Error") or "Unknown")

@@ -65,6 +65,9 @@ RUN_PIPELINE_PK: Final = "pipeline_pk"  # the pipeline name
 RUN_STATUS_PK: Final = "status_pk"  # the run status
 RUN_PIPELINE_STATUS_PK: Final = "pipeline_status_pk"  # "<pipeline>#<status>": history for the planner
 RUN_STARTED_SK: Final = "started_sk"  # "<ISO-8601 start>#<run_id>": sorts by start time
+# Set on a run while stopping it would leave something half done (a fleet rollout moving a fleet):
+# the reason the run API gives for refusing to cancel it.
+RUN_CANCEL_HELD: Final = "cancel_held"
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
@@ -11,9 +12,16 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 # cold start, for calls the functions never make.
 TRACED_MODULES = ("botocore",)
 
-logger = Logger()
-tracer = Tracer(patch_modules=TRACED_MODULES)
-metrics = Metrics()
+# Lambda's environment names the service and the metrics namespace (stacks/house.py) before any
+# function module is imported. A local process may import one first (the local engine reads the
+# builder slots with the functions' own code): it gets these names, where Powertools would log as
+# "service_undefined" and refuse to flush metrics with no namespace, failing the task.
+SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME") or "image-factory"
+NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "ImageFactory"
+
+logger = Logger(service=SERVICE)
+tracer = Tracer(service=SERVICE, patch_modules=TRACED_MODULES)
+metrics = Metrics(service=SERVICE, namespace=NAMESPACE)
 
 # botocore logs every request's parameters at DEBUG, sensitive members included (the app
 # catalog's launch parameters): keep the SDK at INFO even when a function runs at DEBUG.

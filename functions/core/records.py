@@ -160,14 +160,29 @@ class RunRecords:
     def get_run(self, run_id: str) -> dict[str, Any] | None:
         return self._get(_run_key(run_id))
 
-    def request_cancel(self, run_id: str, requested_by: str) -> bool:
-        """Mark a RUNNING run as being cancelled; True only for the first request."""
+    def request_cancel(self, run_id: str, requested_by: str, at: datetime | None = None) -> bool:
+        """Mark a RUNNING run as being cancelled (at its stop); True only for the first request."""
         return self._update_run(
             run_id,
             "SET cancel_requested_at = :now, cancel_requested_by = :by",
             "#status = :running AND attribute_not_exists(cancel_requested_at)",
             {"#status": "status"},
-            {":now": timeutil.iso(timeutil.now()), ":by": requested_by, ":running": "RUNNING"},
+            {":now": timeutil.iso(at or timeutil.now()), ":by": requested_by, ":running": "RUNNING"},
+        )
+
+    def hold_cancel(self, run_id: str, reason: str) -> None:
+        """While set, the run is not stopped: cutting it now would leave something half done."""
+        self._update_run(
+            run_id,
+            f"SET {names.RUN_CANCEL_HELD} = :reason",
+            "#status = :running",
+            {"#status": "status"},
+            {":reason": reason, ":running": "RUNNING"},
+        )
+
+    def release_cancel(self, run_id: str) -> None:
+        self._update_run(
+            run_id, f"REMOVE {names.RUN_CANCEL_HELD}", f"attribute_exists({names.PARTITION_KEY})", {}, {}
         )
 
     def list_runs(
@@ -412,13 +427,18 @@ class RunRecords:
     ) -> bool:
         """Apply a conditional update; False when the condition says it was already applied."""
         try:
+            # DynamoDB refuses empty name and value maps: an expression without any leaves them out.
+            optional: dict[str, Any] = {}
+            if attr_names:
+                optional["ExpressionAttributeNames"] = attr_names
+            if values:
+                optional["ExpressionAttributeValues"] = serialize(values)
             clients.dynamodb().update_item(
                 TableName=self.table,
                 Key=serialize(key),
                 UpdateExpression=expression,
                 ConditionExpression=condition,
-                ExpressionAttributeNames=attr_names,
-                ExpressionAttributeValues=serialize(values),
+                **optional,
             )
         except ClientError as error:
             if is_condition_failure(error):

@@ -147,11 +147,15 @@ class LambdaTask:
     memory_mb: int = 512
 
 
+# The modules of states several workflows share (beside the five workflows' `tasks`).
+_SHARED = ("lifecycle", "cancellation")
+
+
 def _task(name: str, handler: str, timeout_seconds: int = 60) -> LambdaTask:
     """Task `name` (its Lambda's name, kept from the deployed template), handled by `handler`: a
     function named after the Task state, in its workflow's `tasks` module (`workflow.state`)."""
     workflow, _, function = handler.rpartition(".")
-    module = "lifecycle" if workflow == "lifecycle" else f"{workflow}.tasks"
+    module = workflow if workflow in _SHARED else f"{workflow}.tasks"
     return LambdaTask(name, f"functions.workflows.{module}.{function}", f"{name}FunctionArn", timeout_seconds)
 
 
@@ -197,6 +201,9 @@ LAMBDA_TASKS: tuple[LambdaTask, ...] = (
     _task("RetentionPlan", "retention.plan_retention", timeout_seconds=300),
     _task("RetentionApply", "retention.apply_retention", timeout_seconds=300),
     _task("RetentionReport", "retention.report"),
+    # ... every workflow: the cleanup execution of a stopped run (functions.workflows.cancellation)
+    _task("PlanCancellation", "cancellation.plan_cancellation"),
+    _task("RecordCancelled", "cancellation.record_cancelled"),
 )
 
 # The run API's function. It is no workflow task (no ASL state invokes it), so it stays out of

@@ -23,6 +23,7 @@ from functions.core.events import (
     LifecycleSuccessEvent,
     LifecycleValidateEvent,
 )
+from functions.core.execution import Execution
 from functions.core.observability import metrics
 from functions.core.plan import LifecyclePlan, build_plan
 from functions.core.request_fields import LifecycleRequest
@@ -40,15 +41,18 @@ for lifecycle_workflow in WORKFLOWS.values():
 
 @task(LifecycleValidateEvent, keys={"workflow": "workflow"})
 def validate_request(event: LifecycleValidateEvent) -> dict[str, Any]:
+    return validate(event.workflow, event.request, event.execution, get_settings().stage)
+
+
+def validate(workflow: str, raw: Any, execution: Execution, stage: str) -> dict[str, Any]:
     """The run's first state document, or InvalidPipelineRequest naming every bad field."""
-    workflow = event.workflow
-    result = get_workflow(workflow).parse(event.request)
+    result = get_workflow(workflow).parse(raw)
     if isinstance(result, list):
         raise InvalidPipelineRequest(
             f"invalid {workflow} request: " + "; ".join(str(problem) for problem in result)
         )
     assert isinstance(result, LifecycleRequest)
-    plan = build_plan(workflow, result, event.execution, get_settings().stage)
+    plan = build_plan(workflow, result, execution, stage)
     # Filled by Catch: the Choice after cleanup tells success from failure by `error`.
     return {
         "plan": plan.model_dump(mode="json"),

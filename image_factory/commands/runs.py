@@ -274,7 +274,8 @@ def run_cancel(args: argparse.Namespace, client: RunApiClient, out: TextIO) -> i
         print(f"  cleanup needs a person: {answer['error']['message']}", file=out)
         return 1
     if answer["status"] == "CANCELLING":
-        print("  cleanup carries on by itself; follow it with `image-factory status`", file=out)
+        follow_it = f"`image-factory watch {answer['run_id']}`"
+        print(f"  stopped; the workflow cleans up after it: follow it with {follow_it}", file=out)
     return 0
 
 

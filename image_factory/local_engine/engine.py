@@ -49,7 +49,7 @@ from image_factory.local_engine.environment import (
     fresh_function_caches,
     functions_clock,
 )
-from image_factory.local_engine.event_rules import RunEventRules, run_event_rules
+from image_factory.local_engine.event_rules import RunEventRules, put_cancel_rules, run_event_rules
 from image_factory.local_engine.execution import LocalExecution
 from image_factory.local_engine.history import state_transitions
 from image_factory.local_engine.interpreter_caches import interpreter_caches
@@ -60,6 +60,7 @@ from image_factory.local_engine.output import collected_interpreter_log, routed_
 from image_factory.local_engine.records import builder_slots_in_use
 from image_factory.local_engine.resources import STAGE, passable_role_arns, provision, state_machine_name
 from image_factory.local_engine.seams import patched_interpreter, verify_seams
+from image_factory.local_engine.status_events import StatusEvents, status_change_events
 from image_factory.local_engine.timewarp import SimulatedTime
 from stacks.config import DeploymentConfig
 from stacks.rollout_rules import chain_rules
@@ -119,6 +120,7 @@ class LocalEngine:
         self._naming = threading.Lock()  # event rules start runs from the interpreter's threads
         # The deployment's chain rules, delivered on the local run event bus once running.
         self.event_rules = RunEventRules(chain_rules(config) if config is not None else ())
+        self.status_events = StatusEvents()
         self.interpreter_log: list[str] = []
         self.aws_signals = AwsSignals()
 
@@ -186,6 +188,9 @@ class LocalEngine:
                 start=self._start_delivered,
             )
         )
+        # A stopped run cleans up in its own state machine, started by the stage's cancel rule.
+        self.status_events = stack.enter_context(status_change_events(ACCOUNT_ID, self.region))
+        self.deploy_cancel_rules()
         # The signals AWS sends (EC2's AMI state change) resume the waits on them.
         self.aws_signals = stack.enter_context(
             aws_signals(self._emulator, self.time, region=self.region, functions=resources.placeholders)
@@ -202,11 +207,16 @@ class LocalEngine:
 
     def _stop_everything(self) -> None:
         """Stop running executions and let their threads finish while the mock still answers them."""
+        self.status_events.sending = False  # closing is no cancel: nothing to clean up after
         for execution in self._executions:
             if execution.is_running():
                 execution.stop("engine closed")
         for thread in TMP_THREADS[self._threads_before :]:
             thread.join(timeout=10)
+
+    def deploy_cancel_rules(self) -> None:
+        """A cancel rule for each workflow's state machine in the account (call after creating one)."""
+        put_cancel_rules(self.event_rules, self.region)
 
     # --- clients -----------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""The deployment's chain rules on the local run event bus, delivering to state machines.
+"""The deployment's rules on the local event buses, delivering to state machines.
 
 The stack chains fleet rollouts after the runs that make images with EventBridge rules
 (stacks/rollout_rules.py). Here the same rules are put on the local bus, with the fleet
@@ -11,6 +11,11 @@ Delivery is synchronous (EventBridge's is not): the chained run has started befo
 run that published the event records its end, so whoever waits for that run finds the
 chained one already started. A rollout that cannot start (a request it refuses) is
 recorded as an undelivered event, where EventBridge would retry and then dead-letter it.
+
+The stage's cancel rules (stacks/cancel_rules.py) go on the default bus, where Step
+Functions sends its status change events (status_events.py sends them here): a stopped
+run's state machine starts its cleanup. Their deliveries are kept apart (`cleanups`), as
+they are no chained runs.
 """
 
 from __future__ import annotations
@@ -27,11 +32,12 @@ from typing import Any
 import boto3
 from moto.events.models import Rule
 
-from functions.workflows import get_workflow
+from functions.workflows import WORKFLOWS, get_workflow
 from image_factory.local_engine.definition import load_definition
 from image_factory.local_engine.execution import LocalExecution
 from image_factory.local_engine.resources import EVENT_BUS, state_machine_name
 from image_factory.local_engine.seams import EngineIncompatible, replaced
+from stacks.cancel_rules import DEFAULT_BUS, cancel_rule
 from stacks.rollout_rules import ROLLOUT_WORKFLOW, ChainRule, input_transformer
 
 # Starts an execution of a state machine (ARN) with a request; the engine names and follows it.
@@ -51,6 +57,8 @@ class RunEventRules:
     def __init__(self, rules: Sequence[ChainRule]) -> None:
         self.rules = tuple(rules)
         self.deliveries: list[Delivery] = []
+        self.cancel_rules: dict[str, str] = {}  # rule name -> the state machine it cleans up after
+        self.cleanups: list[Delivery] = []
 
 
 def verify() -> None:
@@ -71,11 +79,8 @@ def run_event_rules(
     """Put `rules` on the local run event bus and deliver what they match until the block ends."""
     verify()
     state = RunEventRules(rules)
-    if not rules:
-        yield state
-        return
-    target = _deployed(ROLLOUT_WORKFLOW, region, role_arn, placeholders)
     bus: Any = boto3.client("events", region_name=region)
+    target = _deployed(ROLLOUT_WORKFLOW, region, role_arn, placeholders) if rules else ""
     for rule in rules:
         bus.put_rule(Name=rule.rule_id, EventBusName=EVENT_BUS, EventPattern=json.dumps(rule.pattern))
         bus.put_targets(
@@ -85,6 +90,26 @@ def run_event_rules(
         )
     with replaced(Rule, "send_to_targets", _delivering(Rule.send_to_targets, state, start)):
         yield state
+
+
+def put_cancel_rules(state: RunEventRules, region: str) -> None:
+    """The cancel rule of every workflow's local state machine that has none yet, as the stack
+    deploys one for each of its state machines."""
+    sfn = boto3.client("stepfunctions", region_name=region)
+    bus: Any = boto3.client("events", region_name=region)
+    by_name = {state_machine_name(name): name for name in WORKFLOWS}
+    for machine in sfn.list_state_machines()["stateMachines"]:
+        workflow, arn = by_name.get(machine["name"]), str(machine["stateMachineArn"])
+        if workflow is None or arn in state.cancel_rules.values():
+            continue
+        rule = cancel_rule(workflow, arn)
+        bus.put_rule(Name=rule.rule_id, EventBusName=DEFAULT_BUS, EventPattern=json.dumps(rule.pattern))
+        bus.put_targets(
+            Rule=rule.rule_id,
+            EventBusName=DEFAULT_BUS,
+            Targets=[{"Id": "Target0", "Arn": arn, "InputTransformer": input_transformer(rule.input)}],
+        )
+        state.cancel_rules[rule.rule_id] = arn
 
 
 def _deployed(workflow: str, region: str, role_arn: str, placeholders: Mapping[str, str]) -> str:
@@ -112,13 +137,14 @@ def _delivering(original: Callable[..., None], state: RunEventRules, start: Star
             original(rest, original_event, transform_input)
         if not machines or not self.event_pattern.matches_event(original_event):
             return
+        delivered = state.cleanups if self.name in state.cancel_rules else state.deliveries
         for target in machines:
             try:
                 execution = start(str(target["Arn"]), target_input(target, original_event))
             except Exception as error:  # a refused start must not fail the run that published
-                state.deliveries.append(Delivery(self.name, None, f"{type(error).__name__}: {error}"))
+                delivered.append(Delivery(self.name, None, f"{type(error).__name__}: {error}"))
             else:
-                state.deliveries.append(Delivery(self.name, execution))
+                delivered.append(Delivery(self.name, execution))
 
     return send_to_targets
 

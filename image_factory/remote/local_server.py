@@ -55,18 +55,15 @@ class LocalApiServer:
         *,
         port: int = 0,
         configured_pipelines: list[dict[str, Any]] | None = None,
-        cancel_budget_seconds: float | None = None,
     ) -> None:
         self.engine = engine or LocalEngine()
         self._port = port
         self._pipelines = bundled_pipelines() if configured_pipelines is None else configured_pipelines
-        self._cancel_budget = cancel_budget_seconds
         self._stack: ExitStack | None = None
         self._server: ThreadingHTTPServer | None = None
         self._lock = threading.Lock()
         # What the API's handler prints (logs, metrics): its CloudWatch Logs, kept off the console.
         self.function_log: list[str] = []
-        self._continuations: list[threading.Thread] = []
         self._state_machine_arns: list[str] = []
         self.served: list[tuple[str, re.Pattern[str]]] = []  # API Gateway's resources and methods
 
@@ -83,7 +80,7 @@ class LocalApiServer:
             stack.enter_context(self.engine)
             # Imported once the engine has set the environment: the functions' Powertools objects
             # read their settings (metrics namespace, service name) when first imported.
-            from functions.api import cancelling, continuation, executions, pipelines
+            from functions.api import executions, pipelines
             from functions.api.app import openapi_document
             from functions.api.settings import get_api_settings
 
@@ -94,14 +91,6 @@ class LocalApiServer:
             for forget in (get_api_settings.cache_clear, pipelines.forget, executions.reset):
                 forget()
                 stack.callback(forget)
-            pacing = _EnginePacing(self.engine)
-            if self._cancel_budget is None:
-                cancelling.set_pacing(pacing)
-            else:
-                cancelling.set_pacing(pacing, self._cancel_budget)
-            stack.callback(cancelling.reset_pacing)
-            continuation.set_scheduler(self._continue_in_background)
-            stack.callback(continuation.reset_scheduler)
             self._server = _Server(("127.0.0.1", self._port), self)
             thread = threading.Thread(target=self._server.serve_forever, name="local-run-api", daemon=True)
             thread.start()
@@ -143,43 +132,21 @@ class LocalApiServer:
         )
         lifecycle = deploy_lifecycle_workflows(self.engine.region)
         self._state_machine_arns = [pipeline, *lifecycle.values()]
+        self.engine.deploy_cancel_rules()  # as the stack deploys one for each of its state machines
         return {
             names.ENV_PIPELINE_STATE_MACHINE: pipeline,
             **{names.env_workflow_state_machine(workflow): arn for workflow, arn in lifecycle.items()},
             names.ENV_PIPELINES_CONFIG: json.dumps({"pipelines": self._pipelines}),
         }
 
-    def _continue_in_background(self, run_id: str, wait_seconds: float) -> None:
-        from functions.api.continuation import continuation_event
-
-        event = continuation_event(run_id, wait_seconds)
-        thread = threading.Thread(target=self.invoke, args=(event,), name=f"cancel-{run_id}", daemon=True)
-        self._continuations.append(thread)
-        thread.start()
-
     def _stop_runs(self) -> None:
         """Executions the API started are not the engine's own: stop them before the engine closes."""
-        for thread in self._continuations:
-            thread.join(timeout=30)
+        self.engine.status_events.sending = False  # closing is no cancel: nothing to clean up after
         sfn = boto3.client("stepfunctions", region_name=self.engine.region)
         for machine in self._state_machine_arns:
             running = sfn.list_executions(stateMachineArn=machine, statusFilter="RUNNING")["executions"]
             for execution in running:
                 sfn.stop_execution(executionArn=execution["executionArn"], cause="local API server closed")
-
-
-class _EnginePacing:
-    """The cancel path's cleanup waits on the engine's simulated clock, as the workflow's Waits do."""
-
-    def __init__(self, engine: LocalEngine) -> None:
-        self._time = engine.time
-
-    def sleep(self, seconds: float) -> None:
-        self._time.sleep(seconds)
-
-    def real_seconds(self, seconds: float) -> float:
-        # At least this long: simulated time stands still while executions work.
-        return seconds / self._time.scale
 
 
 class _Server(ThreadingHTTPServer):

@@ -6,7 +6,6 @@ from typing import Any
 
 import pytest
 
-from functions.api import continuation
 from tests.api.conftest import Api
 
 ROLE = "arn:aws:iam::123456789012:role/AppStreamImport"
@@ -210,14 +209,3 @@ def test_a_body_with_a_key_written_twice_is_refused(api: Api) -> None:
     (problem,) = answer.document["error"]["fields"]
     assert problem["field"] == "(body)" and "'pipeline'" in problem["message"]
     assert api.executions() == []
-
-
-@pytest.mark.parametrize(
-    ("wait", "read"),
-    [(42.5, 42.5), (0, 0.0), (-3, 0.0), ("soon", 0.0), (True, 0.0), (None, 0.0)],
-)
-def test_a_continuation_carries_the_wait_left_and_a_bad_one_is_no_wait(wait: Any, read: float) -> None:
-    event = continuation.continuation_event("office-1", 42.5)
-    event[continuation.EVENT_KEY]["wait_seconds"] = wait
-    assert continuation.continued_run(event) == ("office-1", read)
-    assert continuation.continued_run({"httpMethod": "GET"}) is None

@@ -69,15 +69,16 @@ def test_a_managed_update_run_is_cancelled_and_its_new_image_deleted(server: Loc
     waiting = wait_for(server.url, run_id, lambda run: _new_image(server, run_id) is not None or ended(run))
     assert waiting["status"] == "RUNNING", waiting
 
-    status, cancelled = http(server.url, "POST", f"/runs/{run_id}/cancel")
+    status, cancelling = http(server.url, "POST", f"/runs/{run_id}/cancel")
 
-    assert status == 200, cancelled
-    assert cancelled["status"] == "CANCELLED"
-    assert any(action.startswith("deleted") for action in cancelled["cleanup"]), cancelled
-    assert _new_image(server, run_id) is None
-    _, run = http(server.url, "GET", f"/runs/{run_id}")
+    assert (status, cancelling["status"]) == (200, "CANCELLING"), cancelling
+    run = wait_for(server.url, run_id, lambda run: run["status"] != "RUNNING")
     assert (run["status"], run["workflow"]) == ("CANCELLED", "managed-update")
     assert run["cancel_requested_at"]
+    assert _new_image(server, run_id) is None
+    _, cancelled = http(server.url, "POST", f"/runs/{run_id}/cancel")
+    assert cancelled["status"] == "CANCELLED"
+    assert any(action.startswith("deleted") for action in cancelled["cleanup"]), cancelled
 
 
 def test_a_second_run_of_a_running_job_is_409_and_a_retried_key_answers_the_first(
@@ -95,8 +96,10 @@ def test_a_second_run_of_a_running_job_is_409_and_a_retried_key_answers_the_firs
 
     assert twin_status == 409, twin
     assert first["run_id"] in twin["error"]["message"]
-    status, cancelled = http(server.url, "POST", f"/runs/{first['run_id']}/cancel")
-    assert (status, cancelled["status"]) == (200, "CANCELLED")
+    status, cancelling = http(server.url, "POST", f"/runs/{first['run_id']}/cancel")
+    assert (status, cancelling["status"]) == (200, "CANCELLING")
+    run = wait_for(server.url, first["run_id"], lambda run: run["status"] != "RUNNING")
+    assert run["status"] == "CANCELLED", run
 
 
 def _new_image(server: LocalApiServer, run_id: str) -> str | None:

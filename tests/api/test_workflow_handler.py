@@ -5,11 +5,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import boto3
 import pytest
 
-from functions.api import executions
-from functions.core import names
+from functions.core import cancellation, names
+from functions.core.cancellation import ABORTED_KEY, AbortedExecution
+from functions.core.context import get_context
 from functions.workflows import WORKFLOWS
+from image_factory.local_engine.event_rules import target_input
+from stacks.cancel_rules import DETAIL_TYPE, SOURCE, cancel_rule
+from stacks.rollout_rules import input_transformer
 from tests.api.conftest import CONFIGURED, Api
 
 CONFIGURED_REQUEST = CONFIGURED["pipelines"][0]["request"]
@@ -202,36 +207,96 @@ def recorded(api: Api, workflow: str) -> str:
     return str(run["run_id"])
 
 
-def test_cancelling_a_lifecycle_run_stops_it_and_ends_it_cancelled(api: Api) -> None:
+def delivered(api: Api, execution: dict[str, Any], workflow: str) -> AbortedExecution:
+    """What the stage's rule gives the cleanup execution for this stopped execution: the deployed
+    rule's pattern and input transformer applied to the status change event Step Functions sends."""
+    arn = str(execution["executionArn"])
+    detail = {
+        "executionArn": arn,
+        "stateMachineArn": execution["stateMachineArn"],
+        "name": execution["name"],
+        "status": execution["status"],
+        "startDate": int(execution["startDate"].timestamp() * 1000),
+        "stopDate": int(execution["stopDate"].timestamp() * 1000),
+        "input": execution["input"],
+        "inputDetails": {"included": True},
+        "error": "RunCancelled",
+        "cause": "cancelled by arn:aws:iam::123456789012:user/alice",
+    }
+    event = {"source": SOURCE, "detail-type": DETAIL_TYPE, "resources": [arn], "detail": detail}
+    rule = cancel_rule(workflow, str(execution["stateMachineArn"]))
+    assert rule.pattern["detail"]["status"] == ["ABORTED"] and rule.pattern["source"] == [SOURCE]
+    target = {"Arn": execution["stateMachineArn"], "InputTransformer": input_transformer(rule.input)}
+    return AbortedExecution.model_validate(target_input(target, event)[ABORTED_KEY])
+
+
+def test_cancelling_a_lifecycle_run_stops_it_and_its_cleanup_ends_it_cancelled(api: Api) -> None:
     run_id = recorded(api, "retention")
 
     answer = api.call("POST", f"/runs/{run_id}/cancel")
 
     assert answer.status == 200, answer.document
-    assert answer.document["status"] == "CANCELLED"
+    assert (answer.document["status"], answer.document["cleanup"]) == ("CANCELLING", [])
     (execution,) = api.executions("retention")
     assert execution["status"] == "ABORTED"
+    # The cleanup execution's RecordCancelled, for the event the stop sent (delivered twice: at
+    # least once, says EventBridge); the second finds the run ended and changes nothing.
+    aborted = delivered(api, execution, "retention")
+    for _ in range(2):
+        cancellation.record_cancelled(get_context(), aborted, {})
     run = api.call("GET", f"/runs/{run_id}").document
     assert (run["status"], run["workflow"]) == ("CANCELLED", "retention")
+    assert run["cancel_requested_at"] and run.get("error") is None
     assert [(step["step"], step["status"]) for step in run["steps"]] == [("plan", "CANCELLED")]
+    again = api.call("POST", f"/runs/{run_id}/cancel")
+    assert (again.status, again.document["status"]) == (200, "CANCELLED")
 
 
-@pytest.mark.parametrize(
-    ("state", "status"), [("WaitForFleetMove", 409), ("RollbackFleet", 409), ("WaitForFleet", 200)]
-)
-def test_a_fleet_rollout_is_cancelled_only_while_no_fleet_moves(
-    api: Api, monkeypatch: pytest.MonkeyPatch, state: str, status: int
-) -> None:
+def test_a_stop_whose_event_was_lost_is_cleaned_up_again_by_a_second_cancel_once(api: Api) -> None:
+    run_id = recorded(api, "retention")
+    assert api.call("POST", f"/runs/{run_id}/cancel").document["status"] == "CANCELLING"
+
+    # No cleanup came (Step Functions' events are best effort): cancelling again starts it, once.
+    for _ in range(2):
+        answer = api.call("POST", f"/runs/{run_id}/cancel")
+        assert (answer.status, answer.document["status"]) == (200, "CANCELLING")
+
+    listed = sorted(api.executions("retention"), key=lambda execution: execution["name"])
+    assert [execution["name"] for execution in listed] == [run_id, f"{run_id}-cancelled"]
+    cleanup_input = json.loads(listed[1]["input"])
+    assert cleanup_input[ABORTED_KEY] == delivered(api, listed[0], "retention").model_dump(mode="json") | {
+        "cause": None
+    }
+
+
+@pytest.mark.parametrize("held", [True, False])
+def test_a_fleet_rollout_is_cancelled_only_while_no_fleet_moves(api: Api, held: bool) -> None:
     run_id = recorded(api, "fleet-rollout")
-    monkeypatch.setattr(executions, "current_state", lambda arn: state)
+    if held:  # as the rollout records it while it moves a fleet
+        api.records.hold_cancel(run_id, "fleet 'web' is being changed")
 
     answer = api.call("POST", f"/runs/{run_id}/cancel")
 
-    assert answer.status == status, answer.document
+    assert answer.status == (409 if held else 200), answer.document
     (execution,) = api.executions("fleet-rollout")
     run = api.call("GET", f"/runs/{run_id}").document
-    if status == 409:
-        assert "fleet is being changed" in answer.document["error"]["message"]
+    if held:
+        assert "fleet 'web' is being changed" in answer.document["error"]["message"]
         assert (execution["status"], run["status"]) == ("RUNNING", "RUNNING")
     else:
-        assert (execution["status"], run["status"]) == ("ABORTED", "CANCELLED")
+        assert (execution["status"], run["status"]) == ("ABORTED", "RUNNING")
+
+
+def test_a_rollout_stopped_while_a_fleet_moved_ends_cancelled_naming_it(api: Api) -> None:
+    run_id = recorded(api, "fleet-rollout")
+    (execution,) = api.executions("fleet-rollout")
+    api.records.hold_cancel(run_id, "fleet 'web' is being changed")
+    boto3.client("stepfunctions").stop_execution(executionArn=execution["executionArn"])  # the console
+
+    (stopped,) = api.executions("fleet-rollout")
+    cancellation.record_cancelled(get_context(), delivered(api, stopped, "fleet-rollout"), {})
+
+    run = api.call("GET", f"/runs/{run_id}").document
+    assert run["status"] == "CANCELLED"
+    assert run["error"]["code"] == "CleanupIncomplete"
+    assert "fleet 'web' is being changed" in run["error"]["message"]

@@ -77,7 +77,8 @@ def test_cancel_ends_the_run_cancelled_and_watch_says_so(
     wait_for(server.url, run_id, lambda run: step_status(run, "snapshot") == "RUNNING")
 
     assert main(cli(server, "cancel", run_id)) == 0
-    assert f"{run_id}: CANCELLED" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert f"{run_id}: CANCELLING" in out and f"image-factory watch {run_id}" in out
 
     assert main([*cli(server, "watch", run_id), "--interval", "0.05"]) == 1
     assert f"{run_id}: CANCELLED" in capsys.readouterr().out

@@ -57,7 +57,10 @@ def definition(request: pytest.FixtureRequest) -> dict[str, Any]:
 
 def test_it_is_jsonpath_and_starts_by_validating_its_own_request(definition: dict[str, Any]) -> None:
     assert definition.get("QueryLanguage", "JSONPath") == "JSONPath"
-    start = definition["States"][definition["StartAt"]]
+    # A stopped run's cleanup (functions.core.cancellation) is routed first; a request is validated.
+    aborted = definition["States"][definition["StartAt"]]
+    assert aborted["Type"] == "Choice" and aborted["Choices"][0]["Variable"] == "$.aborted_execution"
+    start = definition["States"][aborted["Default"]]
     assert start["Parameters"]["FunctionName"] == "${LifecycleValidateFunctionArn}"
     assert start["Parameters"]["Payload"]["workflow"] in WORKFLOWS
 

@@ -180,5 +180,6 @@ def test_one_event_rule_per_image_builder_trigger_and_chained_rollout(
         [json.dumps([{"anything-but": ["image-factory"]}])]  # Start Image Factory Run events
         + [json.dumps(["aws.imagebuilder"])] * len(image_builder)
         + [json.dumps(["image-factory"])] * len(chained)
+        + [json.dumps(["aws.states"])] * 5  # each workflow's stopped runs start their cleanup
         + [json.dumps(rule.pattern["source"]) for rule in SIGNAL_RULES]  # signals that resume waits
     )

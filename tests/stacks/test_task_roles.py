@@ -65,6 +65,20 @@ CALLED: dict[str, set[str]] = {
         "ec2:DeleteSnapshot",
     },
 }
+# workflow -> the runs table's actions its own tasks call: every task reads and updates its run's
+# and steps' items and queries them (functions/core/records.py); the builder slots put and delete
+# items (image_pipeline/slots.py), and so do an export backup's last-export records
+# (export_backup/backup_records.py: a put).
+_RECORDS = {"dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Query"}
+TABLE_CALLED: dict[str, set[str]] = {
+    "image-pipeline": {*_RECORDS, "dynamodb:PutItem", "dynamodb:DeleteItem"},
+    "export-backup": {*_RECORDS, "dynamodb:PutItem"},
+    "managed-update": _RECORDS,
+    "fleet-rollout": _RECORDS,
+    "retention": _RECORDS,
+}
+# The shared tasks first record a run (RecordRun, or RecordFailure of a rejected run): a put.
+SHARED_TABLE_CALLED = {*_RECORDS, "dynamodb:PutItem"}
 # workflow -> the service roles (config.ROLE_KINDS) its tasks hand to AppStream
 PASSES = {"image-pipeline": {"import", "builder", "export"}, "export-backup": {"export"}}
 
@@ -143,6 +157,14 @@ def test_a_workflows_role_grants_exactly_what_its_own_tasks_call(synth: Synth, w
     granted = _actions(synth, role, "appstream:", "ec2:", "iam:")
     assert not granted - CALLED[workflow], f"{workflow}: none of its tasks calls {granted - CALLED[workflow]}"
     assert not CALLED[workflow] - granted, f"{workflow}: its tasks call {CALLED[workflow] - granted}"
+
+
+@pytest.mark.parametrize("workflow", list(WORKFLOWS))
+def test_a_workflows_role_uses_the_runs_table_only_as_its_tasks_do(synth: Synth, workflow: str) -> None:
+    own, shared = _workflow_roles(synth)
+    assert _actions(synth, own[workflow], "dynamodb:") == TABLE_CALLED[workflow]
+    for role in shared:
+        assert _actions(synth, role, "dynamodb:") == SHARED_TABLE_CALLED, role
 
 
 @pytest.mark.parametrize("workflow", list(WORKFLOWS))

@@ -13,8 +13,10 @@ from functions.core import names
 from stacks import asl
 from stacks.api import api_handler_exists
 from stacks.bundling import RUNTIME
+from stacks.cancel_rules import CLEANUP_INPUT, DETAIL_TYPE, SOURCE
 from stacks.config import load_config
 from stacks.permissions import APPSTREAM_SCOPED_ACTIONS, APPSTREAM_UNSCOPED_ACTIONS, FLEET_ACTIONS
+from stacks.rollout_rules import input_transformer
 from stacks.triggers import START_RUN_DETAIL_TYPE
 from tests.stacks.conftest import Synth
 from tests.stacks.policies import resolve
@@ -389,19 +391,33 @@ def test_run_api_is_deployed_once_its_handler_exists(synth: Synth) -> None:
     assert (names.OUTPUT_RUN_API_URL in synth.raw["Outputs"]) == bool(expected)
 
 
-def test_the_run_api_may_invoke_itself_to_finish_a_long_cancel(synth: Synth) -> None:
-    (api_function,) = [
+def test_a_stopped_run_of_every_workflow_starts_its_own_state_machine(synth: Synth) -> None:
+    machines = {
         logical_id
-        for logical_id, function in synth.resources("AWS::Lambda::Function").items()
-        if function["Properties"]["Handler"] == workflows.API_FUNCTION.handler
+        for logical_id, machine in synth.resources("AWS::StepFunctions::StateMachine").items()
+        if machine["Properties"].get("StateMachineType") != "EXPRESS"
+    }
+    rules = [
+        rule["Properties"]
+        for rule in synth.resources("AWS::Events::Rule").values()
+        if rule["Properties"]["EventPattern"].get("source") == [SOURCE]
     ]
-    invokes = [s for s in _statements(synth) if s["Action"] == "lambda:InvokeFunction"]
-    assert {"Fn::GetAtt": [api_function, "Arn"]} in [s["Resource"] for s in invokes]
+    assert len(rules) == len(machines) == 5
+    for rule in rules:
+        assert "EventBusName" not in rule  # the default bus, where Step Functions sends its events
+        pattern = rule["EventPattern"]
+        assert pattern["detail-type"] == [DETAIL_TYPE] and pattern["detail"]["status"] == ["ABORTED"]
+        (watched,) = pattern["detail"]["stateMachineArn"]
+        (target,) = rule["Targets"]
+        assert target["Arn"] == watched  # the stopped run's own state machine cleans up after it
+        assert target["DeadLetterConfig"] and target["RetryPolicy"]
+        transformer = target["InputTransformer"]
+        # The transformer the local engine applies (tests/engine) is the one deployed.
+        assert transformer == input_transformer(CLEANUP_INPUT)
+    assert {rule["EventPattern"]["detail"]["stateMachineArn"][0]["Ref"] for rule in rules} == machines
 
 
 def test_the_run_api_answers_before_api_gateway_gives_up(synth: Synth) -> None:
-    from functions.api.cancelling import BUDGET_SECONDS
-
     (api_function,) = [
         function["Properties"]
         for function in synth.resources("AWS::Lambda::Function").values()
@@ -412,8 +428,6 @@ def test_the_run_api_answers_before_api_gateway_gives_up(synth: Synth) -> None:
     # A function still running when API Gateway gives up leaves the caller a bare 504.
     assert limits == {workflows.API_GATEWAY_LIMIT_SECONDS * 1000}
     assert api_function["Timeout"] < workflows.API_GATEWAY_LIMIT_SECONDS
-    # A cancel stops cleaning up at its budget and still has time for the pass under way.
-    assert api_function["Timeout"] >= BUDGET_SECONDS + 10
 
 
 def _starter_states(synth: Synth) -> dict[str, Any]:

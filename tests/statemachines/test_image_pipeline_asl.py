@@ -34,7 +34,9 @@ LAMBDA_ERRORS = {
     "Lambda.TooManyRequestsException",
 }
 RETRYABLE = {"AppStreamThrottled", "AppStreamBusy", "AppStreamUnavailable", "DependencyUnavailable"}
-FAILURE_PATH = {"Cleanup", "RecordFailure", "RunNotRecorded"}
+FAILURE_PATH = {"Cleanup", "RecordFailure", "RunNotRecorded", "RecordCancelled"}
+# The states a stopped run's cleanup execution adds (functions.core.cancellation).
+CANCELLATION = {"PlanCancellation", "WaitForSettle", "RecordCancelled"}
 PHASE_MODELS = {
     "source": SourcePhase,
     "slot": SlotPhase,
@@ -83,7 +85,12 @@ def targets(state: dict[str, Any]) -> set[str]:
 
 def test_it_is_jsonpath_and_starts_by_validating(definition: dict[str, Any]) -> None:
     assert definition.get("QueryLanguage", "JSONPath") == "JSONPath"
-    assert definition["StartAt"] == "ValidateRequest"
+    # A stopped run's cleanup goes to PlanCancellation; every other input is a run's request.
+    first = definition["States"][definition["StartAt"]]
+    assert first["Type"] == "Choice" and first["Default"] == "ValidateRequest"
+    assert first["Choices"] == [
+        {"Variable": "$.aborted_execution", "IsPresent": True, "Next": "PlanCancellation"}
+    ]
     assert "JSONata" not in DEFINITION.read_text()
     assert not any("Assign" in state for state in definition["States"].values())
 
@@ -190,7 +197,7 @@ def test_every_task_catches_into_the_failure_path(states: dict[str, dict[str, An
 def test_tasks_that_can_leave_resources_behind_are_caught_into_cleanup(
     states: dict[str, dict[str, Any]],
 ) -> None:
-    unrecorded_or_final = {"ValidateRequest", "Cleanup", "RecordSuccess", "RecordFailure"}
+    unrecorded_or_final = {"ValidateRequest", "Cleanup", "RecordSuccess", "RecordFailure", *CANCELLATION}
     for name, state in lambda_tasks(states).items():
         if name not in unrecorded_or_final:
             assert state["Catch"][0]["Next"] == "Cleanup", name
@@ -202,6 +209,9 @@ def test_every_wait_loop_goes_through_a_check_task_and_a_choice(states: dict[str
     assert waits, "the workflow has no waits"
     fallbacks = {state["Catch"][-1]["Next"]: name for name, state in signal_waits(states).items()}
     for name, wait in {**waits, **signal_waits(states)}.items():
+        if name == "WaitForSettle":  # a cancellation's one wait, until the stop has settled
+            assert wait["TimestampPath"] == "$.cancellation.settled_at" and wait["Next"] == "Cleanup"
+            continue
         planned = wait.get("SecondsPath") or wait.get("TimeoutSecondsPath")
         assert planned and "Seconds" not in wait, f"{name} must wait as planned by its check"
         check = states[wait["Next"]]

@@ -121,6 +121,9 @@ def inspect(context: Context, plan: LifecyclePlan, progress: FleetProgress) -> F
         schedule = waits.phase_timing(
             context, plan.pipeline, step, request.waits.fleet, EXPECTED[key], CEILING[key]
         )
+        # From the first move until the fleet is back in its state (or rolled back), the run is not
+        # cancelled: stopping it then would leave the fleet stopped or half updated.
+        context.records.hold_cancel(plan.run_id, f"fleet {target.name!r} is being changed")
         # The first move happens at once; waits come between the moves.
         return waits.begin(started, schedule, context, check_first=True)
 
@@ -138,6 +141,7 @@ def apply(context: Context, plan: LifecyclePlan, progress: FleetProgress) -> Fle
             resource = _resource(request, progress, "UPDATED")
             context.records.step_succeeded(plan.run_id, step, resource, seconds)
             context.records.record_phase(plan.run_id, step, seconds, resource)
+            context.records.release_cancel(plan.run_id)
         return progress
 
 
@@ -168,6 +172,7 @@ def rollback(
         context.records.step_succeeded(
             plan.run_id, step, {"fleet": progress.name, "outcome": "NOT_ROLLED_BACK"}, 0
         )
+        context.records.release_cancel(plan.run_id)
         return progress.model_copy(update={"rollback": undo.model_copy(update={"done": True})})
     previous = FleetTarget(
         name=progress.name,
@@ -192,6 +197,7 @@ def rollback(
         if undo.done:
             resource = {"fleet": progress.name, "image": progress.previous_image, "outcome": "ROLLED_BACK"}
             context.records.step_succeeded(plan.run_id, step, resource, waits.elapsed(undo))
+            context.records.release_cancel(plan.run_id)
         return progress.model_copy(update={"rollback": undo})
 
 
