@@ -47,5 +47,5 @@ def ami_state_change(event: dict[str, Any], context: LambdaContext) -> dict[str,
     """
     change = AmiStateChange.model_validate(event)
     resumed = signals.resume(_runs_table(), signals.AMI_STATE)
-    logger.info("AMI state change", extra={"ami": change.detail.image_id, "resumed": resumed})
+    logger.debug("AMI state change", extra={"ami": change.detail.image_id, "resumed": resumed})
     return {"resumed": resumed}
