@@ -30,6 +30,7 @@ from functions.core.settings import get_settings
 from functions.core.task import is_lambda_handler, task
 from functions.workflows import DEFAULT_WORKFLOW, WORKFLOWS, get_workflow
 
+
 @task(LifecycleValidateEvent, keys={"workflow": "workflow"})
 def validate_request(event: LifecycleValidateEvent) -> dict[str, Any]:
     """The run's first state document, or InvalidPipelineRequest naming every bad field."""
