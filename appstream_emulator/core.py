@@ -11,6 +11,7 @@ from agent_contract.documents import ImageSpec
 from .clock import Clock, RealClock
 from .domain.account import Account, PhaseEnd
 from .domain.agent import BuilderAgent
+from .domain.aws_events import AwsEvent
 from .domain.image_lifecycle import cannot_create, create_image
 from .domain.jobs import JobsStore
 from .errors import AppStreamError
@@ -103,6 +104,18 @@ class Emulator:
             if problem is not None:
                 raise AppStreamError("OperationNotPermittedException", problem)
             create_image(account, builder, image, account.now)
+
+    def take_events(self) -> list[AwsEvent]:
+        """The events other services sent about the account since the last take (settled first)."""
+        with self._lock:
+            self._account.settle(self.clock.now())
+            taken, self._account.outbox = self._account.outbox, []
+            return taken
+
+    def next_change(self) -> float | None:
+        """When the next scheduled transition is due (None: nothing is scheduled)."""
+        with self._lock:
+            return self._account.timeline.next_due()
 
     def phase_ends(self) -> list[PhaseEnd]:
         """Every phase that has ended so far, in time order (when resources reached their states)."""

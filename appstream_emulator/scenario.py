@@ -228,6 +228,10 @@ class Assumptions(_Strict):
         "only_with_runtime_validation",
         description="CreateImportedImage shows VALIDATING only with RuntimeValidationConfig, or always",
     )
+    aws_events: Literal["delivered", "dropped", "delayed"] = Field(
+        "delivered",
+        description="events AWS sends best effort (EC2 AMI State Change): at once, never, or 90 s late",
+    )
 
 
 class Scenario(_Strict):

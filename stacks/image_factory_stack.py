@@ -16,6 +16,7 @@ from stacks.lifecycle import LifecycleWorkflows
 from stacks.monitoring import Monitoring
 from stacks.rollout_chain import RolloutChains
 from stacks.service_roles import ServiceRoles
+from stacks.signals import Signals
 from stacks.storage import JobsBucket, Notifications, RunEventBus, RunsTable
 from stacks.triggers import Triggers
 from stacks.workflow import ImagePipeline
@@ -88,7 +89,16 @@ class ImageFactoryStack(Stack):
             machines={DEFAULT_WORKFLOW: workflow.state_machine, **lifecycle.state_machines},
             dead_letters=triggers.dead_letters,
         )
-        functions = list(workflow.functions.values())
+        signals = Signals(
+            self,
+            "Signals",
+            stage=stage,
+            config=config,
+            code=code,
+            table=table,
+            dead_letters=triggers.dead_letters,
+        )
+        functions = [*workflow.functions.values(), *signals.functions]
 
         self.api: RunApi | None = None
         if include_api if include_api is not None else api_handler_exists():

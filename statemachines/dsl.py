@@ -188,6 +188,37 @@ def wait(name: str, phase: str, comment: str, *, next: str) -> State:
     return name, {"Type": "Wait", "Comment": comment, "SecondsPath": f"$.{phase}.wait_seconds", "Next": next}
 
 
+def wait_for_signal(
+    name: str, function: str, phase: str, comment: str, *, payload: JSON, fallback: str, next: str
+) -> State:
+    """Wait until a signal resumes the wait, at most as long as the last task of `phase` planned.
+
+    The function of placeholder `${function}` gets `payload` and the wait's task token
+    (`$$.Task.Token`) and leaves the token where the signal's rule finds it
+    (functions.core.signals); the wait ends when the token comes back or after
+    `$.<phase>.wait_seconds`, whichever is first, and goes on to `next` (the check) either way:
+    a lost signal costs what polling costs. The signal's answer is dropped. If the function
+    fails, the wait falls back to `fallback`, a plain Wait of the same length, rather than
+    checking again at once.
+    """
+    return name, {
+        "Type": "Task",
+        "Comment": comment,
+        "Resource": "${LambdaInvokeWaitForTaskToken}",
+        "Parameters": {
+            "FunctionName": f"${{{function}}}",
+            "Payload": {**payload, "token.$": "$$.Task.Token"},
+        },
+        "TimeoutSecondsPath": f"$.{phase}.wait_seconds",
+        "ResultPath": None,
+        "Catch": [
+            {"ErrorEquals": ["States.Timeout"], "ResultPath": None, "Next": next},
+            {"ErrorEquals": ["States.ALL"], "ResultPath": None, "Next": fallback},
+        ],
+        "Next": next,
+    }
+
+
 def until_done(name: str, phase: str, comment: str, *, then: str, otherwise: str) -> State:
     """The Choice closing a wait loop: `$.<phase>.done` goes on to `then`, else `otherwise`."""
     return choice(name, comment, [is_true(f"$.{phase}.done", then)], default=otherwise)

@@ -22,13 +22,15 @@ from statemachines.dsl import (
     task,
     until_done,
     wait,
+    wait_for_signal,
 )
 from statemachines.runs import cancellation, record_failure, record_run, record_success
 
 COMMENT = (
     "AppStream Image Factory: AMI -> imported image -> image builder (bigger root volume) -> snapshot"
     " -> AMI export -> cleanup. Every wait is a check task -> Choice -> Wait(SecondsPath) loop with a"
-    " ceiling; every task retries transient errors, never retries terminal ones, tries again a few"
+    " ceiling (the export's wait also ends on EC2's AMI state change, polling kept as the safety net);"
+    " every task retries transient errors, never retries terminal ones, tries again a few"
     " times after a failure nobody named (a crashed or timed-out Lambda: the replay adopts what the"
     " first attempt created), and catches the rest into cleanup and a failure record."
 )
@@ -213,7 +215,21 @@ def definition() -> JSON:
                 on_error="Cleanup",
                 next="WaitForExport",
             ),
-            wait("WaitForExport", "export", "Sleep as long as CheckExport planned.", next="CheckExport"),
+            wait_for_signal(
+                "WaitForExport",
+                "WaitForExportFunctionArn",
+                "export",
+                "Wait for EC2's AMI state change (best effort), at most as long as CheckExport planned.",
+                payload=inputs("plan", "export"),
+                fallback="SleepForExport",
+                next="CheckExport",
+            ),
+            wait(
+                "SleepForExport",
+                "export",
+                "The wait could not leave its token: sleep as long as CheckExport planned.",
+                next="CheckExport",
+            ),
             task(
                 "CheckExport",
                 "CheckExportFunctionArn",

@@ -9,6 +9,7 @@ from typing import Protocol
 
 from ..errors import AppStreamError
 from ..scenario import ResourceFault, Scenario, ScenarioError
+from .aws_events import DELAY_SECONDS, AwsEvent
 from .catalog import AGENT_VERSION, PUBLIC_BASE_IMAGES
 from .faults import ResourceFaults
 from .randomness import Randomness
@@ -51,6 +52,8 @@ class Account:
         self.agent: Agent | None = None
         # When each resource reached its next state: benchmarks compare it with when a run noticed.
         self.phase_ends: list[PhaseEnd] = []
+        # What other services have sent about this account and the host has not taken yet.
+        self.outbox: list[AwsEvent] = []
         self._add_public_images()
         self._add_existing_images()
         self._add_existing_fleets()
@@ -86,6 +89,18 @@ class Account:
 
         self.timeline.at(when, end, owner)
         return when
+
+    # --- events other services send ---------------------------------------------------------
+
+    def send(self, event: AwsEvent) -> None:
+        """Put `event` in the outbox as best effort delivers it (`assumptions.aws_events`)."""
+        delivery = self.scenario.assumptions.aws_events
+        if delivery == "dropped":
+            return
+        if delivery == "delayed":
+            self.timeline.at(event.at + DELAY_SECONDS, lambda _at: self.outbox.append(event))
+            return
+        self.outbox.append(event)
 
     # --- names -------------------------------------------------------------------------------
 

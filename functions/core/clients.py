@@ -80,6 +80,11 @@ def events() -> EventBridgeClient:
     return _client("events")
 
 
+def states() -> Any:
+    """Step Functions, to resume a wait with its task token (SendTaskSuccess)."""
+    return _client("stepfunctions")
+
+
 def ec2() -> Any:
     """EC2, for the AMIs that exports made (retention deregisters old ones); no stubs are installed for it."""
     return _client("ec2")

@@ -171,6 +171,7 @@ LAMBDA_TASKS: tuple[LambdaTask, ...] = (
     _task("StartSnapshot", "image_pipeline.start_snapshot"),
     _task("CheckSnapshot", "image_pipeline.check_snapshot"),
     _task("ExportImage", "image_pipeline.export_image"),
+    _task("WaitForExport", "image_pipeline.wait_for_export"),
     _task("CheckExport", "image_pipeline.check_export"),
     # One cleanup step makes a few AppStream calls; the state machine loops, so it stays short.
     _task("Cleanup", "image_pipeline.cleanup", timeout_seconds=120),
@@ -212,15 +213,28 @@ LAMBDA_TASKS: tuple[LambdaTask, ...] = (
 API_GATEWAY_LIMIT_SECONDS = 29
 API_FUNCTION = LambdaTask("RunApi", "functions.api.handler.handler", "RunApiFunctionArn", timeout_seconds=25)
 
+# The functions EventBridge rules invoke with a signal AWS sends (functions.core.signals): no ASL
+# state invokes them, so they stay out of LAMBDA_TASKS too.
+AMI_STATE_FUNCTION = LambdaTask(
+    "ResumeOnAmiState",
+    "functions.signals.ami_state_change",
+    "ResumeOnAmiStateFunctionArn",
+    timeout_seconds=30,
+)
+SIGNAL_FUNCTIONS: tuple[LambdaTask, ...] = (AMI_STATE_FUNCTION,)
+
 # The service integrations a Task calls, each named by a placeholder that is the whole `Resource`:
 # the ARN's partition differs per region (arn:aws-us-gov:states:::lambda:invoke), and cfn-lint
 # checks a Resource unless all of it is substituted. The stack fills in AWS::Partition; the local
 # engine runs on moto, whose partition is aws.
 INTEGRATION_PLACEHOLDERS: dict[str, str] = {
     "LambdaInvoke": "lambda:invoke",
+    # A wait that ends when its function's task token comes back (functions.core.signals).
+    "LambdaInvokeWaitForTaskToken": "lambda:invoke.waitForTaskToken",
     "StartExecutionSync": "states:startExecution.sync:2",
 }
 LAMBDA_INVOKE = "${LambdaInvoke}"
+LAMBDA_INVOKE_WAIT_FOR_TOKEN = "${LambdaInvokeWaitForTaskToken}"
 LOCAL_PARTITION = "aws"
 
 

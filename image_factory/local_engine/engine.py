@@ -5,6 +5,9 @@
         outcomes = engine.run_many(requests)     # parallel executions in one account
         engine.counters(), engine.inventory()
 
+The stack's signal rules sit on the default bus (aws_signals.py): the emulator's export sends
+EC2's AMI state change, which resumes the run's wait for it.
+
 Given the deployment configuration, the engine also puts the stack's chain rules on its
 run event bus (event_rules.py): a run that makes an image starts the chained fleet rollout.
 
@@ -36,7 +39,8 @@ from appstream_emulator.core import Emulator
 from appstream_emulator.inprocess import emulated_appstream
 from appstream_emulator.scenario import Scenario
 from functions.core import names
-from functions.workflows import DEFAULT_WORKFLOW, LAMBDA_TASKS, LambdaTask, get_workflow
+from functions.workflows import DEFAULT_WORKFLOW, LAMBDA_TASKS, SIGNAL_FUNCTIONS, LambdaTask, get_workflow
+from image_factory.local_engine.aws_signals import AwsSignals, aws_signals
 from image_factory.local_engine.companions import CompanionMachines
 from image_factory.local_engine.definition import load_definition
 from image_factory.local_engine.dynamodb_seams import requests_sized_to_what_they_touch
@@ -118,6 +122,7 @@ class LocalEngine:
         self.event_rules = RunEventRules(chain_rules(config) if config is not None else ())
         self.status_events = StatusEvents()
         self.interpreter_log: list[str] = []
+        self.aws_signals = AwsSignals()
 
     # --- lifetime ----------------------------------------------------------------------------
 
@@ -151,8 +156,9 @@ class LocalEngine:
         }
         stack.enter_context(environment_variables(base_environment))
         stack.enter_context(fresh_function_caches())
-        self.invoker.preload(task.handler for task in self._tasks)
-        resources = provision(self.region, self._tasks, self._settings)
+        functions = (*self._tasks, *SIGNAL_FUNCTIONS)
+        self.invoker.preload(task.handler for task in functions)
+        resources = provision(self.region, functions, self._settings)
         stack.enter_context(environment_variables(resources.environment))
         jobs = S3JobsStore(resources.environment[names.ENV_JOBS_BUCKET], self._s3_client)
         self._emulator = Emulator(
@@ -185,6 +191,10 @@ class LocalEngine:
         # A stopped run cleans up in its own state machine, started by the stage's cancel rule.
         self.status_events = stack.enter_context(status_change_events(ACCOUNT_ID, self.region))
         self.deploy_cancel_rules()
+        # The signals AWS sends (EC2's AMI state change) resume the waits on them.
+        self.aws_signals = stack.enter_context(
+            aws_signals(self._emulator, self.time, region=self.region, functions=resources.placeholders)
+        )
         self._threads_before = len(TMP_THREADS)
         stack.callback(self._stop_everything)
 

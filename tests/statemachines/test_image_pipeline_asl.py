@@ -10,7 +10,13 @@ from typing import Any
 import pytest
 
 from functions.core.errors import QUOTA_ERRORS, RETRYABLE_ERRORS, terminal_error_names
-from functions.workflows import INTEGRATION_PLACEHOLDERS, LAMBDA_INVOKE, LAMBDA_TASKS, RESOURCE_PLACEHOLDERS
+from functions.workflows import (
+    INTEGRATION_PLACEHOLDERS,
+    LAMBDA_INVOKE,
+    LAMBDA_INVOKE_WAIT_FOR_TOKEN,
+    LAMBDA_TASKS,
+    RESOURCE_PLACEHOLDERS,
+)
 from functions.workflows.image_pipeline.phases import (
     BuilderPhase,
     CleanupPhase,
@@ -55,6 +61,21 @@ def of_type(states: dict[str, dict[str, Any]], kind: str) -> dict[str, dict[str,
     return {name: state for name, state in states.items() if state["Type"] == kind}
 
 
+def lambda_tasks(states: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The Task states that do work (not the waits for a signal, `signal_waits`)."""
+    return {
+        name: state for name, state in of_type(states, "Task").items() if state["Resource"] == LAMBDA_INVOKE
+    }
+
+
+def signal_waits(states: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {
+        name: state
+        for name, state in of_type(states, "Task").items()
+        if state["Resource"] == LAMBDA_INVOKE_WAIT_FOR_TOKEN
+    }
+
+
 def targets(state: dict[str, Any]) -> set[str]:
     found = {state[key] for key in ("Next", "Default") if key in state}
     found |= {choice["Next"] for choice in state.get("Choices", [])}
@@ -93,7 +114,7 @@ def test_every_task_invokes_a_catalog_function_through_the_lambda_integration(
 ) -> None:
     placeholders = {task.placeholder for task in LAMBDA_TASKS}
     for name, state in of_type(states, "Task").items():
-        assert state["Resource"] == LAMBDA_INVOKE, name
+        assert state["Resource"] in {LAMBDA_INVOKE, LAMBDA_INVOKE_WAIT_FOR_TOKEN}, name
         function = re.fullmatch(r"\$\{(\w+)\}", state["Parameters"]["FunctionName"])
         assert function is not None and function.group(1) in placeholders, name
         assert "Payload" in state["Parameters"] or "Payload.$" in state["Parameters"], name
@@ -117,7 +138,7 @@ def retriers_retrying(state: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def test_every_task_retries_transient_errors_with_full_jitter(states: dict[str, dict[str, Any]]) -> None:
-    for name, state in of_type(states, "Task").items():
+    for name, state in lambda_tasks(states).items():
         retriers = retriers_retrying(state)
         retried = {error for retrier in retriers for error in retrier["ErrorEquals"]}
         assert retried >= LAMBDA_ERRORS | RETRYABLE, name
@@ -132,7 +153,7 @@ def test_the_retryable_errors_are_the_ones_the_functions_call_retryable(
 ) -> None:
     retryable = {error.__name__ for error in RETRYABLE_ERRORS}
     quota = {error.__name__ for error in QUOTA_ERRORS}
-    for name, state in of_type(states, "Task").items():
+    for name, state in lambda_tasks(states).items():
         lists = [set(retrier["ErrorEquals"]) for retrier in retriers_retrying(state)]
         assert retryable in lists, name
         assert all(not errors & quota or errors == quota for errors in lists), name
@@ -141,7 +162,7 @@ def test_the_retryable_errors_are_the_ones_the_functions_call_retryable(
 def test_terminal_errors_are_never_retried_and_the_list_matches_the_functions(
     states: dict[str, dict[str, Any]],
 ) -> None:
-    for name, state in of_type(states, "Task").items():
+    for name, state in lambda_tasks(states).items():
         never = [retrier for retrier in state["Retry"] if retrier.get("MaxAttempts") == 0]
         assert len(never) == 1, name
         assert never[0]["ErrorEquals"] == terminal_error_names(), (
@@ -158,7 +179,7 @@ def test_a_task_that_crashed_or_timed_out_is_tried_again_a_bounded_number_of_tim
 ) -> None:
     # A crashed Lambda reaches the workflow as Lambda.Unknown, States.Timeout or the exception's
     # own errorType: only States.ALL, which must come last and alone, matches them all.
-    for name, state in of_type(states, "Task").items():
+    for name, state in lambda_tasks(states).items():
         last = state["Retry"][-1]
         assert last["ErrorEquals"] == ["States.ALL"], name
         assert 1 <= last["MaxAttempts"] <= 3, name
@@ -166,7 +187,7 @@ def test_a_task_that_crashed_or_timed_out_is_tried_again_a_bounded_number_of_tim
 
 
 def test_every_task_catches_into_the_failure_path(states: dict[str, dict[str, Any]]) -> None:
-    for name, state in of_type(states, "Task").items():
+    for name, state in lambda_tasks(states).items():
         catchers = state.get("Catch", [])
         assert [catcher["ErrorEquals"] for catcher in catchers] == [["States.ALL"]], name
         assert catchers[0]["Next"] in FAILURE_PATH, name
@@ -177,7 +198,7 @@ def test_tasks_that_can_leave_resources_behind_are_caught_into_cleanup(
     states: dict[str, dict[str, Any]],
 ) -> None:
     unrecorded_or_final = {"ValidateRequest", "Cleanup", "RecordSuccess", "RecordFailure", *CANCELLATION}
-    for name, state in of_type(states, "Task").items():
+    for name, state in lambda_tasks(states).items():
         if name not in unrecorded_or_final:
             assert state["Catch"][0]["Next"] == "Cleanup", name
             assert state["Catch"][0]["ResultPath"] == "$.error", name
@@ -186,19 +207,42 @@ def test_tasks_that_can_leave_resources_behind_are_caught_into_cleanup(
 def test_every_wait_loop_goes_through_a_check_task_and_a_choice(states: dict[str, dict[str, Any]]) -> None:
     waits = of_type(states, "Wait")
     assert waits, "the workflow has no waits"
-    for name, wait in waits.items():
+    fallbacks = {state["Catch"][-1]["Next"]: name for name, state in signal_waits(states).items()}
+    for name, wait in {**waits, **signal_waits(states)}.items():
         if name == "WaitForSettle":  # a cancellation's one wait, until the stop has settled
             assert wait["TimestampPath"] == "$.cancellation.settled_at" and wait["Next"] == "Cleanup"
             continue
-        assert "SecondsPath" in wait and "Seconds" not in wait, f"{name} must sleep as planned by its check"
+        planned = wait.get("SecondsPath") or wait.get("TimeoutSecondsPath")
+        assert planned and "Seconds" not in wait, f"{name} must wait as planned by its check"
         check = states[wait["Next"]]
         assert check["Type"] == "Task", name
         choice = states[check["Next"]]
         assert choice["Type"] == "Choice", name
-        assert name in targets(choice), f"{name} is not a loop"
-        phase = wait["SecondsPath"].split(".")[1]
+        assert fallbacks.get(name, name) in targets(choice), f"{name} is not a loop"
+        phase = planned.split(".")[1]
         assert any(rule["Variable"] == f"$.{phase}.done" for rule in choice["Choices"]), name
         assert check["ResultPath"] == f"$.{phase}", f"{name}: the check must update the phase it waits on"
+
+
+def test_a_wait_for_a_signal_goes_on_to_its_check_however_it_ends(states: dict[str, dict[str, Any]]) -> None:
+    waits = signal_waits(states)
+    assert set(waits) == {"WaitForExport"}
+    for name, wait in waits.items():
+        phase = wait["TimeoutSecondsPath"].split(".")[1]
+        check = wait["Next"]
+        assert wait["Parameters"]["Payload"]["token.$"] == "$$.Task.Token", name
+        assert wait["ResultPath"] is None, f"{name}: the signal's answer must not touch the run state"
+        assert "Retry" not in wait, f"{name}: a retried wait would outlast its plan"
+        timeout, everything = wait["Catch"]
+        assert timeout == {"ErrorEquals": ["States.Timeout"], "ResultPath": None, "Next": check}, name
+        assert everything["ErrorEquals"] == ["States.ALL"] and everything["ResultPath"] is None, name
+        fallback = states[everything["Next"]]
+        assert fallback == {
+            **fallback,
+            "Type": "Wait",
+            "SecondsPath": f"$.{phase}.wait_seconds",
+            "Next": check,
+        }
 
 
 def test_each_phase_is_stored_with_all_its_fields(states: dict[str, dict[str, Any]]) -> None:

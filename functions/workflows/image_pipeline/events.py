@@ -47,6 +47,10 @@ class ExportEvent(PlanEvent):
     export: ExportPhase
 
 
+class ExportWaitEvent(ExportEvent):
+    token: str = Field(description="the task token of the wait ($$.Task.Token)")
+
+
 class CleanupEvent(PlanEvent):
     cleanup: CleanupPhase
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functions.core import appstream, export_tasks, waits
+from functions.core import appstream, export_tasks, signals, timeutil, waits
 from functions.core.context import Context
 from functions.core.errors import ExportFailed
 from functions.core.steps import failures_recorded
@@ -32,6 +32,15 @@ def start_export(context: Context, plan: Plan) -> ExportPhase:
         )
         phase = ExportPhase(ami_name=plan.ami_name, task_id=task.get("TaskId"), state=task.get("State"))
         return waits.begin(phase, durations.timing_for(plan, "export", context), context)
+
+
+def wait_for_export(context: Context, plan: Plan, phase: ExportPhase, token: str) -> None:
+    """Leave the wait's token for the AMI's state change: the wait ends when EC2 says the AMI is
+    available or failed, or when the planned interval is up (the state machine's timeout)."""
+    assert phase.ami_name is not None, "the export names its AMI"
+    signals.store_token(
+        context.settings.runs_table, signals.AMI_STATE, phase.ami_name, token, now=timeutil.now_epoch()
+    )
 
 
 def check_export(context: Context, plan: Plan, phase: ExportPhase) -> ExportPhase:

@@ -20,6 +20,7 @@ from functions.workflows.image_pipeline.events import (
     BuilderEvent,
     CleanupEvent,
     ExportEvent,
+    ExportWaitEvent,
     PlanEvent,
     SlotEvent,
     SnapshotEvent,
@@ -102,6 +103,12 @@ def check_snapshot(event: SnapshotEvent) -> SnapshotPhase:
 def export_image(event: PlanEvent) -> ExportPhase:
     """CreateExportImageTask from the new image to an EC2 AMI."""
     return exports.start_export(get_context(), event.plan)
+
+
+@task(ExportWaitEvent)
+def wait_for_export(event: ExportWaitEvent) -> None:
+    """Wait for the AMI's state change, at most as long as CheckExport planned."""
+    exports.wait_for_export(get_context(), event.plan, event.export, event.token)
 
 
 @task(ExportEvent)
