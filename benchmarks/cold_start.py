@@ -78,6 +78,7 @@ for stage in {stages!r}:
     print(time.perf_counter() - wall, time.process_time() - cpu)
 """
 # What Lambda's environment provides, plus the variables the stack sets; nothing reaches AWS.
+# (`_HANDLER`, the handler a function runs, is set per handler: timed_stages.)
 ENVIRONMENT = {
     "AWS_REGION": "us-east-1",
     "AWS_DEFAULT_REGION": "us-east-1",
@@ -110,10 +111,13 @@ class Code:
     words: str  # what was measured, for the section
 
 
-def timed_stages(*stages: str, code: Code | None = None) -> list[Timing]:
-    """Seconds from the start of the first stage to the end of each, in one fresh interpreter."""
+def timed_stages(*stages: str, code: Code | None = None, handler: str | None = None) -> list[Timing]:
+    """Seconds from the start of the first stage to the end of each, in one fresh interpreter;
+    with `handler`, the interpreter is that handler's function (Lambda names it in `_HANDLER`)."""
     code = code or Code(PROJECT_ROOT, sys.executable, False, "the dev virtualenv")
-    environment = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+    environment = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "_HANDLER")}
+    if handler is not None:
+        environment["_HANDLER"] = handler
     completed = subprocess.run(
         [code.interpreter, *(["-S"] if code.isolated else []), "-c",
          TIMED.format(code_dir=str(code.directory), stages=stages)],
@@ -273,7 +277,7 @@ def measure(tasks: Sequence[LambdaTask], repeat: int, code: Code | None = None) 
             taken, services = samples[task.name], HANDLER_CLIENTS[task.name]
             taken.floor += timed_stages(floor_code(services), code=code)
             module, creates = handler_code(task, services).split("\n", 1)
-            imported, first_request = timed_stages(module, creates, code=code)
+            imported, first_request = timed_stages(module, creates, code=code, handler=task.handler)
             taken.handler.append(imported)
             taken.first_request.append(first_request)
     return samples

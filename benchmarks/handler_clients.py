@@ -216,7 +216,7 @@ def record_clients(runs: tuple[RecordedRun, ...] = RECORDED_RUNS) -> dict[str, t
                 for cleanup in engine.event_rules.cleanups:
                     if cleanup.execution is not None:
                         cleanup.execution.wait(RUN_TIMEOUT)
-    # The functions EventBridge rules invoke (functions.signals) are no task: not recorded here.
+    # The function EventBridge rules invoke (image_pipeline.signals) is no task: not recorded here.
     return {
         by_handler[handler]: tuple(sorted(services))
         for handler, services in asked.items()

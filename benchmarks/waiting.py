@@ -81,7 +81,7 @@ HISTORY_RUNS = slice(1, 4)  # runs 2-4
 
 # Step -> (where its resource name is, phases whose last end puts the resource in its target state).
 DETECTED_PHASES: dict[str, tuple[str, str, frozenset[str]]] = {
-    "import": ("import", "image_name", frozenset({"import_", "validation"})),
+    "source": ("source", "image_name", frozenset({"import_", "validation"})),
     "builder": ("builder", "builder_name", frozenset({"builder_start"})),
     "snapshot": ("snapshot", "image_name", frozenset({"image_publish"})),
     "export": ("export", "task_id", frozenset({"export"})),

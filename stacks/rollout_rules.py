@@ -7,7 +7,7 @@ of the run events it matches and the input it starts the rollout with. The stack
 so a chain behaves alike in both places. Nothing here needs CDK.
 
 Every run publishes its state changes on the run event bus, and a run that made an image
-names it in its resources: the pipeline's snapshot phase (`resources.snapshot_<mode>.image_name`),
+names it in its resources: the pipeline's snapshot phase (`resources.snapshot.image_name`),
 the managed update's update phase (`resources.update.image_name`).
 """
 
@@ -60,9 +60,9 @@ def run_succeeded_pattern(pipeline: str) -> dict[str, Any]:
     }
 
 
-def new_image_path(snapshot_mode: str) -> str:
-    """Where that event names the new image: the snapshot phase's resource, recorded per mode."""
-    return f"$.detail.resources.snapshot_{snapshot_mode}.image_name"
+def new_image_path() -> str:
+    """Where that event names the new image: the snapshot step's resource, in either snapshot mode."""
+    return "$.detail.resources.snapshot.image_name"
 
 
 def update_made_image_pattern(job: str) -> dict[str, Any]:
@@ -91,14 +91,13 @@ def chain_rules(config: DeploymentConfig) -> list[ChainRule]:
     for job in config.lifecycle.fleet_rollouts if config.lifecycle else ():
         if job.after_pipeline is not None:
             pipeline = pipelines[job.after_pipeline]
-            mode = pipeline.request.get("snapshot", {}).get("mode", "agent")
             rules.append(
                 ChainRule(
                     f"{job.name}-after-{pipeline.name}",
                     f"Rolls out each image of pipeline {pipeline.name} (rollout job {job.name})",
                     job.name,
                     run_succeeded_pattern(pipeline.name),
-                    rollout_input(job, EventPath(new_image_path(mode))),
+                    rollout_input(job, EventPath(new_image_path())),
                 )
             )
         elif job.after_managed_update is not None:

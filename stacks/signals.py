@@ -1,5 +1,5 @@
 """The signals AWS sends that resume a run's waits: one rule per signal, invoking the function that
-sends the waiting task tokens back (functions/signals.py, functions/core/signals.py).
+sends the waiting task tokens back (functions/workflows/image_pipeline/signals.py, functions/core/signals.py).
 
 The function may read and remove the tokens in the runs table and send tokens back, and nothing
 else. SendTaskSuccess cannot be limited to this stage's state machines (it supports no resource-level

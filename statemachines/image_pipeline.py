@@ -35,7 +35,7 @@ COMMENT = (
     " first attempt created), and catches the rest into cleanup and a failure record."
 )
 # Each phase as the run state keeps it (the functions' phase models).
-PHASES = ("source", "slot", "builder", "snapshot", "export", "cleanup")
+PHASES = ("source", "builder_slot", "builder", "snapshot", "export", "cleanup")
 SOURCE = outputs(*PROGRESS, "image_name", "image_arn", "state")
 SLOT = outputs(*PROGRESS)
 BUILDER = outputs(*PROGRESS, "name", "arn", "state")
@@ -114,22 +114,22 @@ def definition() -> JSON:
                 "AcquireBuilderSlot",
                 "AcquireBuilderSlotFunctionArn",
                 "Take a builder slot (DynamoDB counter under the builder quota), or plan the next try.",
-                payload=inputs("plan", "slot"),
+                payload=inputs("plan", "builder_slot"),
                 result=SLOT,
-                result_path="$.slot",
+                result_path="$.builder_slot",
                 on_error="Cleanup",
                 next="BuilderSlotAcquired?",
             ),
             until_done(
                 "BuilderSlotAcquired?",
-                "slot",
+                "builder_slot",
                 "Did this run get a builder slot?",
                 then="CreateBuilder",
                 otherwise="WaitForBuilderSlot",
             ),
             wait(
                 "WaitForBuilderSlot",
-                "slot",
+                "builder_slot",
                 "All slots are taken: try again later.",
                 next="AcquireBuilderSlot",
             ),

@@ -21,10 +21,16 @@ from functions.core.run_events import publish_run_change
 
 RunStatus = Literal["RUNNING", "SUCCEEDED", "FAILED", "CANCELLED"]
 STEP_ORDER = (
-    "validate", "preflight", "import", "source", "builder_slot", "builder", "snapshot", "export", "cleanup"
+    "validate", "preflight", "source", "builder_slot", "builder", "snapshot", "export", "cleanup"
 )  # fmt: skip
 # A step's checks kept one by one (a waits' ceiling allows far fewer; a check takes about 60 bytes).
 CHECKS_KEPT = 500
+
+
+def history_key(step: str, variant: str | None = None) -> str:
+    """The name a step's durations are kept under: the step's own name, and `step:variant` where
+    variants of the step take different times (functions.workflows.image_pipeline.durations)."""
+    return f"{step}:{variant}" if variant else step
 
 
 def request_digest(document: dict[str, Any]) -> str:
@@ -137,13 +143,16 @@ class RunRecords:
             {":error": {"step": step, "code": code, "message": message}, ":running": "RUNNING"},
         )
 
-    def record_phase(self, run_id: str, phase: str, seconds: float, resource: dict[str, Any]) -> None:
-        """A finished phase's duration (history for the planner) and the resources it produced."""
+    def record_phase(
+        self, run_id: str, step: str, seconds: float, resource: dict[str, Any], variant: str | None = None
+    ) -> None:
+        """A finished step's duration, kept under its history key (history for the planner), and the
+        resources it produced, kept under the step's name."""
         self._update_run(
             run_id,
-            "SET phase_seconds.#phase = :seconds, resources.#phase = :resource",
+            "SET phase_seconds.#key = :seconds, resources.#step = :resource",
             "attribute_exists(phase_seconds) AND attribute_exists(resources)",
-            {"#phase": phase},
+            {"#key": history_key(step, variant), "#step": step},
             {":seconds": round(seconds, 1), ":resource": resource},
         )
 

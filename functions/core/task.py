@@ -13,6 +13,7 @@ of the event (`@task(FleetEvent, keys={"fleet": "fleet.name"})`).
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
@@ -41,6 +42,13 @@ def task(
         return handler
 
     return wrap
+
+
+def is_lambda_handler(handler: Callable[..., Any]) -> bool:
+    """Whether this process is the Lambda function whose handler is `handler`: Lambda names the
+    handler it runs ("module.function") in `_HANDLER`. A module shared by several functions loads
+    what only one of them needs at that function's init, and no other's."""
+    return os.environ.get("_HANDLER") == f"{handler.__module__}.{handler.__qualname__}"
 
 
 def log_keys(event: BaseModel, keys: Mapping[str, str]) -> dict[str, Any]:

@@ -217,7 +217,7 @@ API_FUNCTION = LambdaTask("RunApi", "functions.api.handler.handler", "RunApiFunc
 # state invokes them, so they stay out of LAMBDA_TASKS too.
 AMI_STATE_FUNCTION = LambdaTask(
     "ResumeOnAmiState",
-    "functions.signals.ami_state_change",
+    "functions.workflows.image_pipeline.signals.ami_state_change",
     "ResumeOnAmiStateFunctionArn",
     timeout_seconds=30,
 )

@@ -28,15 +28,8 @@ from functions.core.observability import metrics
 from functions.core.plan import LifecyclePlan, build_plan
 from functions.core.request_fields import LifecycleRequest
 from functions.core.settings import get_settings
-from functions.core.task import task
+from functions.core.task import is_lambda_handler, task
 from functions.workflows import DEFAULT_WORKFLOW, WORKFLOWS, get_workflow
-
-# ValidateRequest validates the requests of every lifecycle workflow, whose models the workflow
-# registry would import on first use: load them with the task, so the first request of each
-# workflow does not pay for building them.
-for lifecycle_workflow in WORKFLOWS.values():
-    if lifecycle_workflow.name != DEFAULT_WORKFLOW:
-        importlib.import_module(lifecycle_workflow.parser.rpartition(".")[0])
 
 
 @task(LifecycleValidateEvent, keys={"workflow": "workflow"})
@@ -61,6 +54,16 @@ def validate(workflow: str, raw: Any, execution: Execution, stage: str) -> dict[
         "error": None,
         "cleanup_error": None,
     }
+
+
+# ValidateRequest validates the requests of every lifecycle workflow, whose models the workflow
+# registry would import on first use: its function loads them at init, so the first request of
+# each workflow does not pay for building them. The other lifecycle functions never validate a
+# request: their cold start skips the four models (elsewhere the registry imports them on first use).
+if is_lambda_handler(validate_request):
+    for lifecycle_workflow in WORKFLOWS.values():
+        if lifecycle_workflow.name != DEFAULT_WORKFLOW:
+            importlib.import_module(lifecycle_workflow.parser.rpartition(".")[0])
 
 
 @task(LifecyclePlanEvent, keys={"workflow": "plan.workflow"})

@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 _WAITS_FOR = {
-    "import": "the imported image to be AVAILABLE",
-    "source": "the source image to be AVAILABLE",
+    "source": "the source image (imported or existing) to be AVAILABLE",
     "builder_slot": "a free image builder slot",
     "builder": "the image builder to be RUNNING",
     "snapshot": "the new image to be AVAILABLE",

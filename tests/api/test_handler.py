@@ -114,15 +114,15 @@ def test_a_started_run_shows_as_starting_until_it_records_itself(api: Api) -> No
 def test_a_run_shows_its_steps_and_current_wait(api: Api) -> None:
     records = api.records
     records.start_run("office-1", "office", "arn:aws:states:::execution:x:office-1", request())
-    records.step_started("office-1", "import", {"image_name": "x"})
-    records.step_polled("office-1", "import", 1, "IMPORTING", 300)
+    records.step_started("office-1", "source", {"image_name": "x"})
+    records.step_polled("office-1", "source", 1, "IMPORTING", 300)
     run = api.call("GET", "/runs/office-1").document
     assert run["status"] == "RUNNING"
     assert [(step["step"], step["status"], step["last_state"]) for step in run["steps"]] == [
-        ("import", "RUNNING", "IMPORTING")
+        ("source", "RUNNING", "IMPORTING")
     ]
     wait = run["current_wait"]
-    assert wait["step"] == "import" and wait["polls"] == 1
+    assert wait["step"] == "source" and wait["polls"] == 1
     assert wait["next_check_at"] > run["started_at"]
     # Asked at once, the next check is about the planned 300 s away.
     assert 290 <= wait["next_check_in_seconds"] <= 300

@@ -34,7 +34,7 @@ def test_a_run_started_over_http_is_followed_to_success(server: LocalApiServer) 
     run = wait_for(server.url, started["run_id"], ended)
     assert run["status"] == "SUCCEEDED", run
     assert [step["step"] for step in run["steps"]] == [
-        "preflight", "import", "builder_slot", "builder", "snapshot", "export", "cleanup"
+        "preflight", "source", "builder_slot", "builder", "snapshot", "export", "cleanup"
     ]  # fmt: skip
     assert all(step["status"] == "SUCCEEDED" and step["next_check_at"] is None for step in run["steps"])
     assert run["current_wait"] is None

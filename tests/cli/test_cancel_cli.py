@@ -31,7 +31,7 @@ def test_a_cancelled_import_is_named_with_when_and_how_to_remove_it(
     request.write_text(json.dumps(fast_request("reference")), encoding="utf-8")
     assert main(["start", str(request), *local]) == 0
     run_id = capsys.readouterr().out.split()[1]
-    wait_for(server.url, run_id, lambda run: step_status(run, "import") == "RUNNING")
+    wait_for(server.url, run_id, lambda run: step_status(run, "source") == "RUNNING")
 
     assert main(["cancel", run_id, *local]) == 0
     assert main(["watch", run_id, "--interval", "0.05", *local]) == 1

@@ -55,7 +55,7 @@ def test_the_pipeline_run_starts_the_chained_rollout_which_moves_the_fleet_to_it
     assert main(run(BUNDLED_CHAINS, "--json")) == 0
 
     report = json.loads(capsys.readouterr().out)
-    new_image = report["resources"]["snapshot_agent"]["image_name"]
+    new_image = report["resources"]["snapshot"]["image_name"]
     (chained,) = report["chained"]
     assert chained["rule"] == "web-test-rollout-after-from-existing-image"
     assert chained["status"] == "SUCCEEDED"

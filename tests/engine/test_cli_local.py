@@ -52,7 +52,7 @@ def test_a_successful_run_prints_its_record_counters_and_inventory(
     steps = report["steps"]
     assert [s["step"] for s in steps] == [
         "preflight",
-        "import",
+        "source",
         "builder_slot",
         "builder",
         "snapshot",
@@ -169,7 +169,7 @@ def test_the_progress_view_shows_every_check_in_time_order(
     times = [seconds(clock) for clock, _ in progress]
     assert times == sorted(times)
     assert output.count("simulated time") == 1
-    for step in ("import", "builder", "snapshot", "export", "cleanup"):
+    for step in ("source", "builder", "snapshot", "export", "cleanup"):
         checks = [text for _, text in progress if text.startswith(f"step   {step}: check ")]
         numbers = [int(text.split("check ")[1].split(":")[0]) for text in checks]
         (ended,) = [text for _, text in progress if text.startswith(f"step   {step}: SUCCEEDED")]

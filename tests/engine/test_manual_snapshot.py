@@ -59,5 +59,5 @@ def test_the_run_finishes_once_the_administrator_creates_the_announced_image() -
         outcome = execution.wait(timeout=120)
 
     assert outcome.status == "SUCCEEDED", outcome.error
-    assert outcome.resources["snapshot_manual"]["image_name"] == notice["image_name"]
+    assert outcome.resources["snapshot"]["image_name"] == notice["image_name"]
     assert [builder["name"] for builder in engine.inventory()["image_builders"]] == []

@@ -34,14 +34,19 @@ def test_a_pipeline_runs_to_the_end(request_name: str, imports: bool, exports: b
         inventory = engine.inventory()
         slots = engine.builder_slots_in_use()
         record = run_record(engine, outcome.run_id)
-        made = outcome.resources["snapshot_agent"]["image_arn"]
+        made = outcome.resources["snapshot"]["image_arn"]
         made_tags = engine.emulator.call("ListTagsForResource", {"ResourceArn": made})["Tags"]
 
     assert outcome.status == "SUCCEEDED", outcome.error
     assert {step.status for step in outcome.steps} == {"SUCCEEDED"}
-    # The source phase always runs: it imports the AMI, or only checks the existing image.
-    assert ("import" if imports else "source") in [step.name for step in outcome.steps]
-    assert ("import" in [step.name for step in outcome.steps]) is imports
+    # The source step always runs: it imports the AMI, or only checks the existing image; its
+    # history key tells the two apart.
+    assert "source" in [step.name for step in outcome.steps]
+    history = set((outcome.record or {})["phase_seconds"])
+    (source_key,) = [key for key in history if key.split(":")[0] == "source"]
+    assert (source_key in {"source:import", "source:import_validated"}) is imports
+    assert (source_key == "source:existing") is not imports
+    assert {"snapshot:agent", "builder"} <= history
     cleanup = next(step for step in outcome.steps if step.name == "cleanup")
     assert ("imported image" in str(cleanup.detail)) is imports
     assert ("export" in [step.name for step in outcome.steps]) is exports
@@ -63,7 +68,7 @@ def test_a_pipeline_runs_to_the_end(request_name: str, imports: bool, exports: b
     [
         # The preflight's dry run refuses the AMI before anything is imported.
         ("import-fails", "preflight", "AppStreamRequestRejected", "two EBS volumes"),
-        ("validation-fails", "import", "ImageImportFailed", "VALIDATION_ERROR"),
+        ("validation-fails", "source", "ImageImportFailed", "VALIDATION_ERROR"),
         ("builder-fails", "builder", "ImageBuilderFailed", "could not be launched"),
         ("agent-job-fails", "snapshot", "SnapshotFailed", "exited with code 1603"),
         ("image-fails", "snapshot", "SnapshotFailed", "could not be captured"),

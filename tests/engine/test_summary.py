@@ -34,7 +34,7 @@ def test_an_export_backup_names_every_ami_it_made() -> None:
         "export:app-two": {"ami_name": "app-two-x", "ami_id": "ami-2"},
         "ami_id": "ami-2",
     }
-    text = run_summary(outcome([step("select")], resources))
+    text = run_summary(outcome([step("selection")], resources))
     assert "AMIs: ami-1 (export:app-one), ami-2 (export:app-two)" in text
 
 

@@ -125,7 +125,7 @@ def test_steps_outside_the_pipeline_order_come_in_the_order_they_started(account
     records = account.context.records
     plan = make_plan()
     start_run(account, plan)
-    for name in ("select", "export:zeta", "export:alpha"):
+    for name in ("selection", "export:zeta", "export:alpha"):
         records.step_started(plan.run_id, name, {})
         account.advance(1)
-    assert [s["step"] for s in records.get_steps(plan.run_id)] == ["select", "export:zeta", "export:alpha"]
+    assert [s["step"] for s in records.get_steps(plan.run_id)] == ["selection", "export:zeta", "export:alpha"]

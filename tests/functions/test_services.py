@@ -62,7 +62,7 @@ def test_an_ami_goes_all_the_way_to_an_exported_ami(account: Account) -> None:
     assert "released the builder slot" in done.actions
     steps = {step["step"]: step["status"] for step in context.records.get_steps(plan.run_id)}
     assert steps == {
-        name: "SUCCEEDED" for name in ("import", "builder_slot", "builder", "snapshot", "export", "cleanup")
+        name: "SUCCEEDED" for name in ("source", "builder_slot", "builder", "snapshot", "export", "cleanup")
     }
 
 
@@ -130,7 +130,7 @@ def test_a_failed_import_is_terminal_with_appstreams_reason(account: Account) ->
         )
     run = context.records.get_run(plan.run_id)
     assert run is not None and run["error"]["code"] == "ImageImportFailed"
-    assert run["error"]["step"] == "import"
+    assert run["error"]["step"] == "source"
 
 
 @pytest.mark.parametrize(

@@ -72,7 +72,7 @@ def test_a_succeeded_pipeline_run_rolls_its_new_image_out_to_the_chained_fleet(t
         untouched = fleet(engine, "web-elastic")
 
     assert built.status == "SUCCEEDED", built.error
-    new_image = built.resources["snapshot_agent"]["image_name"]
+    new_image = built.resources["snapshot"]["image_name"]
     assert rollout.request == {
         "fleets": [{"name": "web-always-on"}],
         "name": "web-test-rollout",

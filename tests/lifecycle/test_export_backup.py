@@ -64,7 +64,7 @@ def test_a_missing_image_fails_the_run_at_selection_with_nothing_started() -> No
 
     assert outcome.status == "FAILED"
     assert outcome.error is not None
-    assert (outcome.error.step, outcome.error.code) == ("select", "AppStreamRequestRejected")
+    assert (outcome.error.step, outcome.error.code) == ("selection", "AppStreamRequestRejected")
     assert "no-such-image" in outcome.error.message
     assert inventory["export_tasks"] == []
     assert record["status"] == "FAILED"
@@ -93,7 +93,7 @@ def test_a_failed_export_fails_only_its_image_and_the_next_run_retries_only_that
     assert (failed.error.step, failed.error.code) == ("export:app-two", "ExportFailed")
     assert reason in failed.error.message
     assert {step.name: step.status for step in failed.steps} == {
-        "select": "SUCCEEDED",
+        "selection": "SUCCEEDED",
         "export:app-one": "SUCCEEDED",
         "export:app-three": "SUCCEEDED",
         "export:app-two": "FAILED",

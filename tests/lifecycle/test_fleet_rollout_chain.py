@@ -45,8 +45,8 @@ def test_a_succeeded_run_names_its_new_image_where_the_chain_reads_it() -> None:
     assert len(messages) == 1  # only the run's SUCCEEDED change matches, not RUNNING
     event: dict[str, Any] = json.loads(messages[0]["Body"])
     found: Any = event
-    for key in new_image_path("agent").removeprefix("$.").split("."):  # a plain path, as EventBridge reads it
+    for key in new_image_path().removeprefix("$.").split("."):  # a plain path, as EventBridge reads it
         found = found[key]
-    assert found == outcome.resources["snapshot_agent"]["image_name"]
+    assert found == outcome.resources["snapshot"]["image_name"]
     chained = parse_request({"name": "after-build", "image_name": found, "fleets": [{"name": "test"}]})
     assert isinstance(chained, FleetRolloutRequest)

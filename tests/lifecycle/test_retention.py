@@ -205,8 +205,8 @@ def record_pipeline_runs(records: RunRecords) -> None:
     slot to build from web-2 (no builder yet), one that made web-3 and is exporting it, one that
     finished after building from web-4."""
     records.start_run("building-run", "web", "arn:building", pipeline_request(image_name="web-2"))
-    records.step_started("building-run", "import", {"image_name": "web-2"})
-    records.step_succeeded("building-run", "import", {"image_name": "web-2"}, 1)
+    records.step_started("building-run", "source", {"image_name": "web-2"})
+    records.step_succeeded("building-run", "source", {"image_name": "web-2"}, 1)
     records.step_started("building-run", "builder_slot", {})
 
     records.start_run(
@@ -215,11 +215,11 @@ def record_pipeline_runs(records: RunRecords) -> None:
         "arn:exporting",
         pipeline_request(ami_id=SOURCE_AMI, import_role_arn=IMPORT_ROLE),
     )
-    records.record_phase("exporting-run", "snapshot_agent", 60, {"image_name": "web-3", "mode": "agent"})
+    records.record_phase("exporting-run", "snapshot", 60, {"image_name": "web-3", "mode": "agent"}, "agent")
     records.step_started("exporting-run", "export", {"ami_name": "web-ami-5", "image_name": "web-3"})
 
     records.start_run("finished-run", "web", "arn:finished", pipeline_request(image_name="web-4"))
-    records.step_started("finished-run", "import", {"image_name": "web-4"})
+    records.step_started("finished-run", "source", {"image_name": "web-4"})
     records.finish_run("finished-run", "SUCCEEDED")
 
 

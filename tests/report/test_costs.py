@@ -63,6 +63,6 @@ def test_what_the_records_cannot_tell_is_unknown_not_zero() -> None:
 
 
 def test_a_run_that_makes_no_builder_pays_for_none() -> None:
-    cost = run_cost({"run_id": "r", "status": "SUCCEEDED", "steps": [{"step": "select"}]}, PRICES)
+    cost = run_cost({"run_id": "r", "status": "SUCCEEDED", "steps": [{"step": "selection"}]}, PRICES)
 
     assert [item.what for item in cost.items] == ["state transitions", "Lambda"]

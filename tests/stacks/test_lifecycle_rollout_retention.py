@@ -118,7 +118,7 @@ def test_a_chained_job_rolls_out_each_image_its_pipeline_makes(synth: Synth) -> 
         assert rule["EventPattern"] == run_succeeded_pattern(str(job.after_pipeline))
         target = rule["Targets"][0]
         transformer = target["InputTransformer"]
-        assert list(transformer["InputPathsMap"].values()) == [new_image_path("agent")]
+        assert list(transformer["InputPathsMap"].values()) == [new_image_path()]
         assert "DeadLetterConfig" in target
         template = transformer["InputTemplate"]
         for key in job.request:

@@ -48,7 +48,7 @@ def test_an_import_dry_run_refused_past_its_retries_names_the_preflight_step() -
     assert "dry run" in run["error"]["message"]
     by_name = {step["step"]: step for step in steps}
     assert by_name["preflight"]["status"] == "FAILED"
-    assert "import" not in by_name  # nothing was imported
+    assert "source" not in by_name  # nothing was imported
 
 
 @pytest.mark.slow
@@ -56,4 +56,4 @@ def test_a_preflight_then_import_counts_one_import_attempt() -> None:
     status, _, steps = run_with([])
 
     assert status == "SUCCEEDED"
-    assert {step["step"]: step for step in steps}["import"]["attempts"] == 1
+    assert {step["step"]: step for step in steps}["source"]["attempts"] == 1

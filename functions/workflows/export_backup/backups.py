@@ -25,7 +25,7 @@ from functions.core.waits import WaitProgress
 from functions.workflows.export_backup.backup_records import BackupRecords, unchanged
 from functions.workflows.export_backup.request import ExportBackupRequest
 
-SELECT_STEP = "select"
+SELECTION_STEP = "selection"
 DEFAULT_EXPECTED = 2100.0
 DEFAULT_CEILING = 4 * 3600.0
 
@@ -63,8 +63,8 @@ def _records(context: Context) -> BackupRecords:
 
 def select_images(context: Context, plan: LifecyclePlan) -> Selection:
     request = plan.typed(ExportBackupRequest)
-    context.records.step_started(plan.run_id, SELECT_STEP, {"images": request.images.describe()})
-    with failures_recorded(context, plan, SELECT_STEP):
+    context.records.step_started(plan.run_id, SELECTION_STEP, {"images": request.images.describe()})
+    with failures_recorded(context, plan, SELECTION_STEP):
         candidates = _candidates(request)
         last = _records(context).last_exports(plan.pipeline) if request.skip_unchanged else {}
         items, skipped = [], []
@@ -85,7 +85,7 @@ def select_images(context: Context, plan: LifecyclePlan) -> Selection:
             items.append(item)
     selection = Selection(items=items, skipped=skipped, max_concurrency=request.max_concurrency)
     context.records.step_succeeded(
-        plan.run_id, SELECT_STEP, {"selected": len(items), "skipped": len(skipped)}, None
+        plan.run_id, SELECTION_STEP, {"selected": len(items), "skipped": len(skipped)}, None
     )
     return selection
 
@@ -96,7 +96,7 @@ def _candidates(request: ExportBackupRequest) -> list[dict[str, Any]]:
         image = appstream.find_image(selection.image_name)
         if image is None or image.get("Visibility") == "PUBLIC":
             raise AppStreamRequestRejected(
-                f"{SELECT_STEP}: image {selection.image_name!r} does not exist in this account"
+                f"{SELECTION_STEP}: image {selection.image_name!r} does not exist in this account"
             )
         return [image]
     matching = [

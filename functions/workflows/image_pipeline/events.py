@@ -32,7 +32,7 @@ class SourceEvent(PlanEvent):
 
 
 class SlotEvent(PlanEvent):
-    slot: SlotPhase
+    builder_slot: SlotPhase
 
 
 class BuilderEvent(PlanEvent):

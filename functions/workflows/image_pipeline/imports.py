@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from functions.core import appstream, clients, waits
 from functions.core.context import Context
@@ -12,9 +12,9 @@ from functions.workflows.image_pipeline import durations
 from functions.workflows.image_pipeline.phases import SourcePhase
 from functions.workflows.image_pipeline.plan import Plan
 
-STEP = "import"
-# A run that starts from an existing image imports nothing: its step only checks the image.
-SOURCE_STEP = "source"
+# One step whether the run imports its source or starts from an existing image (which it only
+# checks); the history key tells the two apart (durations.variant).
+STEP: Final = "source"
 IN_PROGRESS = {"PENDING", "IMPORTING", "VALIDATING", "CREATING", "COPYING"}
 
 
@@ -86,43 +86,38 @@ def start_import(context: Context, plan: Plan) -> SourcePhase:
             image = appstream.adopt("imported image", appstream.find_image(name), name, plan.tags)
         context.records.step_created(plan.run_id, STEP, {"name": name, "arn": image.get("Arn")})
         phase = SourcePhase(image_name=name, image_arn=image.get("Arn"), state=image.get("State"))
-        return waits.begin(phase, durations.timing_for(plan, "import", context), context)
-
-
-def step_of(plan: Plan) -> str:
-    return STEP if plan.request.imports else SOURCE_STEP
+        return waits.begin(phase, durations.timing_for(plan, "source", context), context)
 
 
 def start_source_check(context: Context, plan: Plan) -> SourcePhase:
     """An existing image: check it straight away."""
-    context.records.step_started(plan.run_id, step_of(plan), {"image_name": plan.source_image_name})
+    context.records.step_started(plan.run_id, STEP, {"image_name": plan.source_image_name})
     phase = SourcePhase(image_name=plan.source_image_name)
-    with failures_recorded(context, plan, step_of(plan)):
-        return waits.begin(phase, durations.timing_for(plan, "import", context), context, check_first=True)
+    with failures_recorded(context, plan, STEP):
+        return waits.begin(phase, durations.timing_for(plan, "source", context), context, check_first=True)
 
 
 def check_source(context: Context, plan: Plan, phase: SourcePhase) -> SourcePhase:
-    step = step_of(plan)
-    with failures_recorded(context, plan, step):
+    with failures_recorded(context, plan, STEP):
         if phase.started_at is None:
             phase = start_source_check(context, plan)
         image = appstream.find_image(phase.image_name)
         if image is None:
             error = ImageImportFailed if plan.request.imports else SourceImageNotUsable
-            raise error(f"{step}: image {phase.image_name!r} does not exist")
+            raise error(f"{STEP}: image {phase.image_name!r} does not exist")
         state = str(image.get("State"))
         if state == "FAILED":
             error = ImageImportFailed if plan.request.imports else SourceImageNotUsable
-            raise error(f"{step}: image {phase.image_name!r} is FAILED: {appstream.reason_of(image)}")
+            raise error(f"{STEP}: image {phase.image_name!r} is FAILED: {appstream.reason_of(image)}")
         if state not in IN_PROGRESS and state != "AVAILABLE":
-            raise SourceImageNotUsable(f"{step}: image {phase.image_name!r} is {state}")
+            raise SourceImageNotUsable(f"{STEP}: image {phase.image_name!r} is {state}")
         if state == "AVAILABLE" and image.get("ImageBuilderSupported") is False:
-            raise SourceImageNotUsable(f"{step}: image {phase.image_name!r} cannot start an image builder")
+            raise SourceImageNotUsable(f"{STEP}: image {phase.image_name!r} cannot start an image builder")
         phase = phase.model_copy(update={"state": state, "image_arn": image.get("Arn")})
         phase = waits.checked(
-            phase, state == "AVAILABLE", context, f"{step}: image {phase.image_name!r} ({state})"
+            phase, state == "AVAILABLE", context, f"{STEP}: image {phase.image_name!r} ({state})"
         )
-        context.records.step_polled(plan.run_id, step, phase.polls, state, phase.wait_seconds)
+        context.records.step_polled(plan.run_id, STEP, phase.polls, state, phase.wait_seconds)
         if phase.done:
             _finished(context, plan, phase)
         return phase
@@ -131,5 +126,5 @@ def check_source(context: Context, plan: Plan, phase: SourcePhase) -> SourcePhas
 def _finished(context: Context, plan: Plan, phase: SourcePhase) -> None:
     seconds = waits.elapsed(phase)
     resource = {"image_name": phase.image_name, "image_arn": phase.image_arn}
-    context.records.step_succeeded(plan.run_id, step_of(plan), resource, seconds)
-    context.records.record_phase(plan.run_id, durations.history_key(plan, "import"), seconds, resource)
+    context.records.step_succeeded(plan.run_id, STEP, resource, seconds)
+    context.records.record_phase(plan.run_id, STEP, seconds, resource, durations.variant(plan, STEP))

@@ -11,7 +11,7 @@ from pydantic import Field
 
 from functions.core.waits import WaitProgress
 
-PhaseName = Literal["import", "builder_slot", "builder", "snapshot", "export", "cleanup"]
+PhaseName = Literal["source", "builder_slot", "builder", "snapshot", "export", "cleanup"]
 
 
 class SourcePhase(WaitProgress):

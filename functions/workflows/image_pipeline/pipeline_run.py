@@ -49,7 +49,7 @@ def initial_document(plan: Plan) -> dict[str, Any]:
     )
     phases: dict[str, BaseModel] = {
         "source": SourcePhase(image_name=plan.source_image_name),
-        "slot": SlotPhase(),
+        "builder_slot": SlotPhase(),
         "builder": BuilderPhase(name=plan.builder_name),
         "snapshot": SnapshotPhase(image_name=plan.image_name, mode=request.snapshot.mode),
         "export": ExportPhase(ami_name=plan.ami_name),

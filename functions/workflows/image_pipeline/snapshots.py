@@ -9,7 +9,7 @@ name on SNS and waits, with a long ceiling, for a person to do the same.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Final
 
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
@@ -23,7 +23,7 @@ from functions.workflows.image_pipeline import durations
 from functions.workflows.image_pipeline.phases import SnapshotPhase
 from functions.workflows.image_pipeline.plan import Plan
 
-STEP = "snapshot"
+STEP: Final = "snapshot"
 MAX_JOB_MINUTES = 1440  # the longest job the agent accepts
 
 
@@ -105,9 +105,7 @@ def check_snapshot(context: Context, plan: Plan, phase: SnapshotPhase) -> Snapsh
             seconds = waits.elapsed(phase)
             resource = {"image_name": phase.image_name, "image_arn": phase.image_arn}
             context.records.step_succeeded(plan.run_id, STEP, resource, seconds)
-            context.records.record_phase(
-                plan.run_id, durations.history_key(plan, "snapshot"), seconds, resource
-            )
+            context.records.record_phase(plan.run_id, STEP, seconds, resource, durations.variant(plan, STEP))
         return phase
 
 

@@ -72,7 +72,7 @@ def check_image(event: SourceEvent) -> SourcePhase:
 @task(SlotEvent)
 def acquire_builder_slot(event: SlotEvent) -> SlotPhase:
     """Take one of the limited image builder slots, or say how long to wait."""
-    return slots.acquire(get_context(), event.plan, event.slot)
+    return slots.acquire(get_context(), event.plan, event.builder_slot)
 
 
 @task(PlanEvent)

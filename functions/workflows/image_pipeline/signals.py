@@ -1,4 +1,4 @@
-"""The functions EventBridge rules invoke with a signal AWS sends: each resumes the waits it concerns.
+"""The function the stack's rule on "EC2 AMI State Change" invokes: it resumes the export waits.
 
 The signal is a hint: the wait's check task reads the state from AppStream, so resuming a wait
 that the event did not concern costs one check, and an event that resumes nothing is no error.
