@@ -12,7 +12,9 @@ would send in an outbox (`Emulator.take_events`), and two seams carry them the r
   moto waits for the token in real time. The seam waits on the simulated clock instead, and since
   the emulator moves only when called, it wakes at each of the emulator's scheduled changes,
   settles them and delivers the events they sent (the wait stands for everything EC2 and
-  EventBridge would be doing meanwhile). The wait ends when the token comes back, or times out.
+  EventBridge would be doing meanwhile). The wait ends when the token comes back, when moto
+  interrupts it (a `.sync` task's companion wait, once the nested execution has ended), or when
+  it times out.
 
 moto's interpreter supports `.waitForTaskToken` on Lambda tasks, TimeoutSecondsPath and
 SendTaskSuccess as they are; `verify` checks what the seams rely on, so an upgrade fails loudly.
@@ -23,6 +25,7 @@ from __future__ import annotations
 import copy
 import inspect
 import json
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from typing import Any
@@ -42,6 +45,8 @@ from image_factory.local_engine.timewarp import SimulatedTime
 from stacks.signal_rules import SIGNAL_RULES
 
 _TOKEN_WAIT = "_wait_for_task_token_timeout"
+# Set by a token's outcome and by `interrupt_all`: either ends the wait.
+_NOTIFIED = "_notify_event"
 
 
 def verify() -> None:
@@ -51,10 +56,10 @@ def verify() -> None:
         raise EngineIncompatible(
             f"moto's StateTaskServiceCallback.{_TOKEN_WAIT} changed: re-check {__name__}"
         )
-    if not callable(getattr(CallbackEndpoint, "wait", None)) or not callable(
-        getattr(CallbackEndpoint, "get_outcome", None)
+    if not callable(getattr(CallbackEndpoint, "wait", None)) or not isinstance(
+        getattr(CallbackEndpoint("verify"), _NOTIFIED, None), threading.Event
     ):
-        raise EngineIncompatible(f"moto's CallbackEndpoint lacks wait/get_outcome: re-check {__name__}")
+        raise EngineIncompatible(f"moto's CallbackEndpoint lacks wait/{_NOTIFIED}: re-check {__name__}")
     parameters = list(inspect.signature(Rule.send_to_targets).parameters)
     if parameters != ["self", "original_event", "transform_input"]:
         raise EngineIncompatible(f"moto's Rule.send_to_targets{parameters} changed: re-check {__name__}")
@@ -66,6 +71,7 @@ class AwsSignals:
     def __init__(self) -> None:
         self.published: list[dict[str, Any]] = []
         self.invocations: list[tuple[str, dict[str, Any]]] = []
+        self.open = True  # false once the engine closes: a wait still going then ends, delivering nothing
 
 
 @contextmanager
@@ -96,10 +102,15 @@ def aws_signals(
         )
         stack.enter_context(
             replaced(
-                callback.StateTaskServiceCallback, _TOKEN_WAIT, _simulated_token_wait(warp, emulator, deliver)
+                callback.StateTaskServiceCallback,
+                _TOKEN_WAIT,
+                _simulated_token_wait(warp, emulator, deliver, state),
             )
         )
-        yield state
+        try:
+            yield state
+        finally:
+            state.open = False
 
 
 def _invoking_functions(original: Callable[..., None], state: AwsSignals, region: str) -> Callable[..., None]:
@@ -123,15 +134,16 @@ def _invoking_functions(original: Callable[..., None], state: AwsSignals, region
 
 
 def _simulated_token_wait(
-    warp: SimulatedTime, emulator: Emulator, deliver: Callable[[], None]
+    warp: SimulatedTime, emulator: Emulator, deliver: Callable[[], None], state: AwsSignals
 ) -> Callable[[Any, int, CallbackEndpoint], Any]:
     def wait_for_task_token_timeout(
         self: Any, timeout_seconds: int, callback_endpoint: CallbackEndpoint
     ) -> Any:
         deadline = warp.now() + timeout_seconds
+        notified: threading.Event = getattr(callback_endpoint, _NOTIFIED)
 
         def waiting() -> bool:
-            return callback_endpoint.get_outcome() is None
+            return state.open and not notified.is_set()
 
         while waiting() and warp.now() < deadline:
             change = emulator.next_change()

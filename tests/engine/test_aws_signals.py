@@ -6,6 +6,7 @@ drops it or delays it (docs/emulator-fidelity.md). Whatever it does, the run end
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
@@ -13,7 +14,9 @@ import pytest
 from benchmarks.waiting import DETECTED_PHASES, detection_latencies
 from image_factory.local_engine import aws_signals
 from image_factory.local_engine.engine import LocalEngine
+from image_factory.local_engine.inputs import load_scenario
 from tests.engine.pipeline_support import fast_engine, fast_request, fast_scenario
+from tests.engine.test_lifecycle_summary import RUN_TIMEOUT, example
 
 pytestmark = pytest.mark.slow
 EXPORT = list(DETECTED_PHASES).index("export")
@@ -72,3 +75,17 @@ def test_a_late_event_resumes_nothing_and_is_no_error() -> None:
 
 def test_the_seams_are_where_the_engine_expects_them() -> None:
     aws_signals.verify()
+
+
+def test_a_nested_execution_s_wait_ends_with_it_and_leaves_no_thread_behind() -> None:
+    """A `.sync` task waits on its nested execution and on a token at once; moto interrupts the token
+    wait when the execution ends, and a wait left running would hold a CPU for the rest of the process."""
+    before = set(threading.enumerate())
+    with LocalEngine(load_scenario("existing-images"), workflow="managed-update") as engine:
+        outcome = engine.run(example("managed-update-then-export"), timeout=RUN_TIMEOUT)
+
+    assert outcome.succeeded, outcome.error
+    left = [thread for thread in set(threading.enumerate()) - before if thread.is_alive()]
+    for thread in left:
+        thread.join(timeout=10)
+    assert [thread.name for thread in left if thread.is_alive()] == []
