@@ -2,6 +2,8 @@
 
 A fleet is stopped only inside the maintenance window; a failure on a fleet (InspectFleet,
 ApplyFleet) puts it back on its previous image (RollbackFleet) before the run is recorded failed.
+Two steps, each with its state path and its records per fleet: `$.rollout` (`rollout:<fleet>`)
+and `$.rollback` (`rollback:<fleet>`).
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ COMMENT = (
     " put it back on its previous image."
 )
 # The fleet being rolled out, as every task of the loop leaves it (the functions' FleetProgress).
-FLEET = outputs(
+ROLLOUT = outputs(
     *PROGRESS,
     "index",
     "name",
@@ -48,8 +50,9 @@ FLEET = outputs(
     "state",
     "waiting_since",
     "actions",
-    "rollback",
 )
+# The failed fleet's way back (RollbackProgress).
+ROLLBACK = outputs(*PROGRESS, "state", "start_requested", "actions")
 
 
 def definition() -> JSON:
@@ -68,7 +71,7 @@ def definition() -> JSON:
                 "Fleets are rolled out one at a time, in the order of the request: a bad image stops at"
                 " the first fleet it breaks.",
                 {"index": 0},
-                result_path="$.fleet",
+                result_path="$.rollout",
                 next="InspectFleet",
             ),
             task(
@@ -76,10 +79,10 @@ def definition() -> JSON:
                 "RolloutInspectFleetFunctionArn",
                 "Look at the fleet: already on the image, needs a stop outside the maintenance window"
                 " (wait for it or skip), busy, or ready; `done` after the last fleet.",
-                payload=inputs("plan", "fleet"),
-                result=FLEET,
-                result_path="$.fleet",
-                on_error="RollbackFleet",
+                payload=inputs("plan", "rollout"),
+                result=ROLLOUT,
+                result_path="$.rollout",
+                on_error="BeginRollback",
                 next="FleetAction?",
             ),
             choice(
@@ -87,15 +90,15 @@ def definition() -> JSON:
                 "Update the fleet, wait (window or a busy fleet), or go on to the next fleet (unchanged or"
                 " skipped).",
                 [
-                    equals("$.fleet.action", "apply", "ApplyFleet"),
-                    equals("$.fleet.action", "wait", "WaitForFleet"),
-                    equals("$.fleet.action", "done", "Report"),
+                    equals("$.rollout.action", "apply", "ApplyFleet"),
+                    equals("$.rollout.action", "wait", "WaitForFleet"),
+                    equals("$.rollout.action", "done", "Report"),
                 ],
                 default="NextFleet",
             ),
             wait(
                 "WaitForFleet",
-                "fleet",
+                "rollout",
                 "Until the maintenance window opens, or the fleet is no longer STARTING/STOPPING.",
                 next="InspectFleet",
             ),
@@ -105,30 +108,30 @@ def definition() -> JSON:
                 "One move towards the new image: StopFleet (if a stop is needed), UpdateFleet (image,"
                 " RootVolumeConfig or AttributesToDelete VOLUME_CONFIGURATION), StartFleet; done once the"
                 " fleet is back in its state with the new image and no FleetErrors.",
-                payload=inputs("plan", "fleet"),
-                result=FLEET,
-                result_path="$.fleet",
-                on_error="RollbackFleet",
+                payload=inputs("plan", "rollout"),
+                result=ROLLOUT,
+                result_path="$.rollout",
+                on_error="BeginRollback",
                 next="FleetUpdated?",
             ),
             until_done(
                 "FleetUpdated?",
-                "fleet",
+                "rollout",
                 "Is the fleet back in its state with the new image?",
                 then="NextFleet",
                 otherwise="WaitForFleetMove",
             ),
             wait(
                 "WaitForFleetMove",
-                "fleet",
+                "rollout",
                 "Sleep as long as RolloutApplyFleet planned (the fleet is stopping or starting).",
                 next="ApplyFleet",
             ),
             pass_parameters(
                 "NextFleet",
                 "On to the next fleet of the request.",
-                {"index.$": "States.MathAdd($.fleet.index, 1)"},
-                result_path="$.fleet",
+                {"index.$": "States.MathAdd($.rollout.index, 1)"},
+                result_path="$.rollout",
                 next="InspectFleet",
             ),
             task(
@@ -144,28 +147,35 @@ def definition() -> JSON:
             record_success("LifecycleRecordSuccessFunctionArn", inputs("result")),
             succeed("Succeeded", "Output: run id, image, and each fleet's outcome."),
             # --- a failed fleet goes back to its previous image ---
+            pass_result(
+                "BeginRollback",
+                "The failed fleet's way back starts with no move made.",
+                {},
+                result_path="$.rollback",
+                next="RollbackFleet",
+            ),
             task(
                 "RollbackFleet",
                 "RolloutRollbackFleetFunctionArn",
                 "One move of the failed fleet back to its previous image and root volume (nothing to do"
                 " when it was not changed yet).",
-                payload=inputs("plan", "fleet", "error"),
-                result=FLEET,
-                result_path="$.fleet",
+                payload=inputs("plan", "rollout", "rollback", "error"),
+                result=ROLLBACK,
+                result_path="$.rollback",
                 on_error="RecordFailure",
                 error_path="$.cleanup_error",
                 next="RolledBack?",
             ),
             until_done(
                 "RolledBack?",
-                "fleet.rollback",
+                "rollback",
                 "Is the fleet back on its previous image?",
                 then="RecordFailure",
                 otherwise="WaitForRollback",
             ),
             wait(
                 "WaitForRollback",
-                "fleet.rollback",
+                "rollback",
                 "Sleep as long as RolloutRollbackFleet planned.",
                 next="RollbackFleet",
             ),

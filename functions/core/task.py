@@ -7,7 +7,7 @@ parsed event and nothing of Lambda, so a task is one line: call its service.
 
 Log keys: `run_id` and `pipeline` of an event carrying a plan, `execution` of one carrying
 only the execution (a run not yet planned), plus `keys`: a log key per dotted attribute path
-of the event (`@task(FleetEvent, keys={"fleet": "fleet.name"})`).
+of the event (`@task(RolloutEvent, keys={"fleet": "rollout.name"})`).
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from functions.workflows import (
     get_workflow,
 )
 from functions.workflows.export_backup.backups import ImageExport, Selection
-from functions.workflows.fleet_rollout.rollout import FleetProgress
+from functions.workflows.fleet_rollout.rollout import FleetProgress, RollbackProgress
 from functions.workflows.managed_update.updates import UpdateCheck, UpdateCleanup, UpdatePhase
 from functions.workflows.retention.policy import RetentionPhase
 from tests.statemachines.test_image_pipeline_asl import LAMBDA_ERRORS, RETRYABLE, targets
@@ -36,7 +36,7 @@ RESULT_MODELS: dict[str, type[BaseModel]] = {
     "Cleanup": UpdateCleanup,
     "InspectFleet": FleetProgress,
     "ApplyFleet": FleetProgress,
-    "RollbackFleet": FleetProgress,
+    "RollbackFleet": RollbackProgress,
     "PlanRetention": RetentionPhase,
     "ApplyRetention": RetentionPhase,
 }

@@ -5,9 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from functions.core.events import LifecyclePlanEvent
-from functions.workflows.fleet_rollout.rollout import FleetProgress
+from functions.workflows.fleet_rollout.rollout import FleetProgress, RollbackProgress
 
 
-class FleetEvent(LifecyclePlanEvent):
-    fleet: FleetProgress
+class RolloutEvent(LifecyclePlanEvent):
+    rollout: FleetProgress
+
+
+class RollbackEvent(RolloutEvent):
+    rollback: RollbackProgress
     error: dict[str, Any] | None = None  # the caught error a rollback undoes (Error, Cause)

@@ -5,8 +5,10 @@ window?), then move it a call at a time (stop, update, start) until it is back i
 state with the new image, or put it back on its previous image when that fails. A fleet
 that needs a stop is stopped only inside the maintenance window: outside it, the fleet
 waits for the window (up to `waits.window_hours`) or is SKIPPED, as the request says.
-Every fleet has its own step record (`rollout:<fleet>`, `rollback:<fleet>`) whose
-resource says what happened to it; the run's output lists them.
+Two steps, each with the state path of its name: the rollout (`$.rollout`, FleetProgress) and
+the failed fleet's rollback (`$.rollback`, RollbackProgress). Every fleet has its own record of
+each (`rollout:<fleet>`, `rollback:<fleet>`) whose resource says what happened to it; the run's
+output lists them.
 """
 
 from __future__ import annotations
@@ -64,7 +66,6 @@ class FleetProgress(MoveProgress):
     previous_image: str | None = None
     previous_root_volume_gb: int | None = None
     waiting_since: float | None = None
-    rollback: RollbackProgress = Field(default_factory=RollbackProgress)
 
 
 def inspect(context: Context, plan: LifecyclePlan, progress: FleetProgress) -> FleetProgress:
@@ -146,8 +147,12 @@ def apply(context: Context, plan: LifecyclePlan, progress: FleetProgress) -> Fle
 
 
 def rollback(
-    context: Context, plan: LifecyclePlan, progress: FleetProgress, error: dict[str, Any] | None = None
-) -> FleetProgress:
+    context: Context,
+    plan: LifecyclePlan,
+    progress: FleetProgress,
+    undo: RollbackProgress,
+    error: dict[str, Any] | None = None,
+) -> RollbackProgress:
     """One move of the failed fleet back to its previous image (and root volume); done when it is back.
 
     `error` is what the rollout step failed with: kept as the run's error before the rollback
@@ -155,10 +160,9 @@ def rollback(
     nowhere else).
     """
     request = plan.typed(FleetRolloutRequest)
-    undo = progress.rollback
     if progress.action != "apply" or progress.name is None or progress.previous_image is None:
         # Nothing was changed yet (the failure came before the first move): nothing to undo.
-        return progress.model_copy(update={"rollback": undo.model_copy(update={"done": True})})
+        return undo.model_copy(update={"done": True})
     step = ROLLBACK_STEP + progress.name
     if undo.started_at is None and error:
         context.records.record_run_error(
@@ -173,7 +177,7 @@ def rollback(
             plan.run_id, step, {"fleet": progress.name, "outcome": "NOT_ROLLED_BACK"}, 0
         )
         context.records.release_cancel(plan.run_id)
-        return progress.model_copy(update={"rollback": undo.model_copy(update={"done": True})})
+        return undo.model_copy(update={"done": True})
     previous = FleetTarget(
         name=progress.name,
         root_volume_gb=progress.previous_root_volume_gb,
@@ -198,7 +202,7 @@ def rollback(
             resource = {"fleet": progress.name, "image": progress.previous_image, "outcome": "ROLLED_BACK"}
             context.records.step_succeeded(plan.run_id, step, resource, waits.elapsed(undo))
             context.records.release_cancel(plan.run_id)
-        return progress.model_copy(update={"rollback": undo})
+        return undo
 
 
 def _moved(

@@ -10,28 +10,28 @@ from functions.core.context import get_context
 from functions.core.events import LifecyclePlanEvent
 from functions.core.task import task
 from functions.workflows.fleet_rollout import rollout
-from functions.workflows.fleet_rollout.events import FleetEvent
-from functions.workflows.fleet_rollout.rollout import FleetProgress
+from functions.workflows.fleet_rollout.events import RollbackEvent, RolloutEvent
+from functions.workflows.fleet_rollout.rollout import FleetProgress, RollbackProgress
 
-FLEET = {"fleet": "fleet.name"}
+FLEET = {"fleet": "rollout.name"}
 
 
-@task(FleetEvent, keys=FLEET)
-def inspect_fleet(event: FleetEvent) -> FleetProgress:
+@task(RolloutEvent, keys=FLEET)
+def inspect_fleet(event: RolloutEvent) -> FleetProgress:
     """The next fleet, and whether it is updated, waits for its window or is skipped."""
-    return rollout.inspect(get_context(), event.plan, event.fleet)
+    return rollout.inspect(get_context(), event.plan, event.rollout)
 
 
-@task(FleetEvent, keys=FLEET)
-def apply_fleet(event: FleetEvent) -> FleetProgress:
+@task(RolloutEvent, keys=FLEET)
+def apply_fleet(event: RolloutEvent) -> FleetProgress:
     """One move (stop, update, start) of the fleet towards the new image, then verify."""
-    return rollout.apply(get_context(), event.plan, event.fleet)
+    return rollout.apply(get_context(), event.plan, event.rollout)
 
 
-@task(FleetEvent, keys=FLEET)
-def rollback_fleet(event: FleetEvent) -> FleetProgress:
+@task(RollbackEvent, keys=FLEET)
+def rollback_fleet(event: RollbackEvent) -> RollbackProgress:
     """One move of a failed fleet back to its previous image."""
-    return rollout.rollback(get_context(), event.plan, event.fleet, event.error)
+    return rollout.rollback(get_context(), event.plan, event.rollout, event.rollback, event.error)
 
 
 @task(LifecyclePlanEvent)
