@@ -21,6 +21,7 @@ from agent_contract.options import ImageAssistantOptions
 
 SCHEMA_VERSION = 1
 JOBS_PREFIX = "jobs"
+RESULT_FILE = "result.json"
 
 _NAME = r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,100}$"  # AppStream's Name pattern (images and image builders)
 
@@ -30,7 +31,7 @@ def job_key(builder_name: str) -> str:
 
 
 def result_key(builder_name: str) -> str:
-    return f"{JOBS_PREFIX}/{builder_name}/result.json"
+    return f"{JOBS_PREFIX}/{builder_name}/{RESULT_FILE}"
 
 
 def status_key(builder_name: str) -> str:

@@ -113,9 +113,9 @@ class Emulator:
             return taken
 
     def next_change(self) -> float | None:
-        """When the next scheduled transition is due (None: nothing is scheduled)."""
+        """When the account next changes by itself (None: nothing is scheduled)."""
         with self._lock:
-            return self._account.timeline.next_due()
+            return self._account.next_change()
 
     def phase_ends(self) -> list[PhaseEnd]:
         """Every phase that has ended so far, in time order (when resources reached their states)."""

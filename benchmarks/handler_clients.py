@@ -42,6 +42,7 @@ HANDLER_CLIENTS: dict[str, tuple[str, ...]] = {
     "CreateBuilder": ("appstream", "dynamodb"),
     "CheckBuilder": ("appstream", "dynamodb"),
     "StartSnapshot": ("dynamodb", "s3", "sns"),
+    "WaitForSnapshot": ("dynamodb",),
     "CheckSnapshot": ("appstream", "dynamodb", "s3"),
     "ExportImage": ("appstream", "dynamodb"),
     "WaitForExport": ("dynamodb",),

@@ -96,6 +96,7 @@ class ImageFactoryStack(Stack):
             config=config,
             code=code,
             table=table,
+            jobs_bucket=jobs.bucket,
             dead_letters=triggers.dead_letters,
         )
         functions = [*workflow.functions.values(), *signals.functions]

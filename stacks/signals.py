@@ -13,14 +13,16 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as event_targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from agent_contract.documents import result_key
 from functions.core import names
 from stacks.config import DeploymentConfig
 from stacks.house import LOG_RETENTION, HouseFunction
-from stacks.nag import X_RAY_AND_LOG_DELIVERY, acknowledge
-from stacks.signal_rules import SIGNAL_RULES
+from stacks.nag import X_RAY_AND_LOG_DELIVERY, acknowledge, spelling
+from stacks.signal_rules import signal_rules
 from stacks.storage import RunsTable
 
 
@@ -34,6 +36,7 @@ class Signals(Construct):
         config: DeploymentConfig,
         code: lambda_.Code,
         table: RunsTable,
+        jobs_bucket: s3.IBucket,
         dead_letters: sqs.IQueue,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -49,6 +52,15 @@ class Signals(Construct):
                 resources=[table.table_arn],
             )
         )
+        # An agent's result says whether its job failed (only a failure resumes the snapshot's wait).
+        results = jobs_bucket.arn_for_objects(result_key("*"))
+        role.add_to_policy(iam.PolicyStatement(actions=["s3:GetObject"], resources=[results]))
+        acknowledge(
+            role,
+            f"AwsSolutions-IAM5[Resource::{spelling(self, results)}]",
+            "Reads the agents' results only (jobs/<builder>/result.json): a builder's name is known only"
+            " when its result is written.",
+        )
         # SendTaskSuccess supports no resource-level permissions (Service Authorization Reference):
         # the task token is the capability, and only this stage's waits leave theirs in its table.
         role.add_to_policy(iam.PolicyStatement(actions=["states:SendTaskSuccess"], resources=["*"]))
@@ -59,7 +71,7 @@ class Signals(Construct):
             f"Reference): a token is redeemable only by whoever holds it. {X_RAY_AND_LOG_DELIVERY}",
         )
         self.functions: list[HouseFunction] = []
-        for rule in SIGNAL_RULES:
+        for rule in signal_rules(jobs_bucket.bucket_name):
             function = HouseFunction(
                 self,
                 f"{rule.function.name}Function",

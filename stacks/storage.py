@@ -35,6 +35,7 @@ class RunsTable(dynamodb.Table):
                 point_in_time_recovery_enabled=True
             ),
             encryption=dynamodb.TableEncryption.AWS_MANAGED,
+            time_to_live_attribute=names.TTL_ATTRIBUTE,  # the waits' spent task tokens
             deletion_protection=retain,
             removal_policy=RemovalPolicy.RETAIN if retain else RemovalPolicy.DESTROY,
         )
@@ -95,6 +96,14 @@ class JobsBucket(Construct):
             ],
             removal_policy=removal,
             auto_delete_objects=not settings.retain_data,
+        )
+        # S3 sends the bucket's object events to the default bus, where the agent's result resumes its
+        # run's snapshot wait (stacks/signal_rules.py). Set on the bucket itself: the construct's
+        # `event_bridge_enabled` would add a custom resource and its function for the same setting.
+        cfn_bucket = self.bucket.node.default_child
+        assert isinstance(cfn_bucket, s3.CfnBucket)
+        cfn_bucket.add_property_override(
+            "NotificationConfiguration.EventBridgeConfiguration.EventBridgeEnabled", True
         )
 
     def job_documents_arn(self) -> str:

@@ -39,7 +39,7 @@ PHASES = ("source", "builder_slot", "builder", "snapshot", "export", "cleanup")
 SOURCE = outputs(*PROGRESS, "image_name", "image_arn", "state")
 SLOT = outputs(*PROGRESS)
 BUILDER = outputs(*PROGRESS, "name", "arn", "state")
-SNAPSHOT = outputs(*PROGRESS, "image_name", "mode", "image_arn", "state", "builder_state")
+SNAPSHOT = outputs(*PROGRESS, "image_name", "mode", "image_arn", "state", "builder_state", "agent_reported")
 EXPORT = outputs(*PROGRESS, "ami_name", "task_id", "ami_id", "state")
 CLEANUP = outputs(*PROGRESS, "builder_state", "imported_image_state", "slot_released", "actions")
 
@@ -176,8 +176,21 @@ def definition() -> JSON:
                 on_error="Cleanup",
                 next="WaitForSnapshot",
             ),
+            wait_for_signal(
+                "WaitForSnapshot",
+                "WaitForSnapshotFunctionArn",
+                "snapshot",
+                "Wait for S3's word that the agent wrote its result (best effort), at most as long as"
+                " CheckSnapshot planned.",
+                payload=inputs("plan", "snapshot"),
+                fallback="SleepForSnapshot",
+                next="CheckSnapshot",
+            ),
             wait(
-                "WaitForSnapshot", "snapshot", "Sleep as long as CheckSnapshot planned.", next="CheckSnapshot"
+                "SleepForSnapshot",
+                "snapshot",
+                "The wait could not leave its token: sleep as long as CheckSnapshot planned.",
+                next="CheckSnapshot",
             ),
             task(
                 "CheckSnapshot",

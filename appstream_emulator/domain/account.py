@@ -34,6 +34,8 @@ class Agent(Protocol):
 
     def poll(self, account: Account, now: float) -> None: ...
 
+    def next_poll(self, account: Account, now: float) -> float | None: ...
+
 
 class Account:
     def __init__(self, scenario: Scenario, account_id: str, region: str, now: float) -> None:
@@ -67,6 +69,14 @@ class Account:
         if self.agent is not None:
             self.agent.poll(self, self.now)
             self.timeline.settle(self.now)
+
+    def next_change(self) -> float | None:
+        """When the account next changes by itself: a scheduled transition, or an agent's next look
+        for its job (a host that waits for changes wakes then, as the agent would)."""
+        due = [self.timeline.next_due()]
+        if self.agent is not None:
+            due.append(self.agent.next_poll(self, self.now))
+        return min((when for when in due if when is not None), default=None)
 
     def after(
         self,

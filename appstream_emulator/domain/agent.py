@@ -48,6 +48,11 @@ class BuilderAgent:
         builder.running_since = when
         self._look_for_job(account, builder, when)
 
+    def next_poll(self, account: Account, now: float) -> float | None:
+        """The next look for a job, while a running builder's agent has none (every poll period)."""
+        idle = any(b.state == "RUNNING" and b.agent_run is None for b in account.builders.values())
+        return now + AGENT_POLL_SECONDS if idle else None
+
     def poll(self, account: Account, now: float) -> None:
         for builder in list(account.builders.values()):
             if builder.state == "RUNNING" and builder.agent_run is None:

@@ -45,6 +45,9 @@ OUTPUT_RUN_API_URL: Final = "RunApiUrl"  # base URL of the run API's stage, e.g.
 
 # --- runs table: one item per run, one per step, plus the builder slot items ---
 PARTITION_KEY: Final = "pk"
+# The table's time-to-live attribute (epoch seconds): only items nothing else counts carry it (the
+# waits' task tokens); a builder slot's holder expires by its own `expires_at`, beside its counter.
+TTL_ATTRIBUTE: Final = "ttl"
 SORT_KEY: Final = "sk"
 RUN_PK_PREFIX: Final = "RUN#"  # pk of a run and of its steps: RUN#<run_id>
 RUN_SK: Final = "RUN"  # sk of the run item

@@ -24,6 +24,8 @@ from functions.core.errors import error_code
 
 # The export's AMI changed state (EC2's "EC2 AMI State Change" event).
 AMI_STATE = "ami-state"
+# The builder agent wrote its result (S3's "Object Created" event for `jobs/<builder>/result.json`).
+AGENT_RESULT = "agent-result"
 # A token outlives its wait by this much, then the table's TTL may remove it.
 TOKEN_TTL_SECONDS = 24 * 3600
 # What SendTaskSuccess answers for a token it cannot resume: nothing is waiting for it any more.
@@ -41,7 +43,7 @@ def store_token(table: str, signal: str, subject: str, token: str, *, now: float
         names.SORT_KEY: subject,
         "token": token,
         "stored_at": now,
-        "expires_at": int(now + TOKEN_TTL_SECONDS),
+        names.TTL_ATTRIBUTE: int(now + TOKEN_TTL_SECONDS),
     }
     try:
         clients.dynamodb().put_item(TableName=table, Item=dynamo.serialize(item))

@@ -124,6 +124,17 @@ def next_wait(timing: Timing, steps: Steps, elapsed: float, phase: str) -> int:
     return _bounded(min(wait, _longest(timing, steps)), elapsed, timing, steps)
 
 
+def progressed_wait(timing: Timing, steps: Steps, elapsed: float, phase: str) -> int:
+    """The wait after a check that found the phase further on (a progress state it had not seen:
+    VALIDATING after IMPORTING, the agent's result, the builder STOPPED after SNAPSHOTTING): what is
+    left is planned as a phase of its own, its first look `LEAD_FRACTION` before its expected end."""
+    to_go = timing.expected_seconds - elapsed
+    if to_go <= 0:  # late already: as after any check (PhaseTimedOut at the ceiling)
+        return next_wait(timing, steps, elapsed, phase)
+    rest = Timing(to_go, timing.ceiling_seconds - elapsed, guessed=timing.guessed)
+    return first_wait(rest, steps)
+
+
 def _longest(timing: Timing, steps: Steps) -> int:
     return min(steps.max_step_seconds, steps.guess_step_seconds) if timing.guessed else steps.max_step_seconds
 
@@ -185,8 +196,9 @@ def elapsed(progress: WaitProgress) -> float:
     )
 
 
-def checked(progress: P, done: bool, context: Context, label: str) -> P:
-    """After a check: finished, or the next wait (PhaseTimedOut at the ceiling)."""
+def checked(progress: P, done: bool, context: Context, label: str, *, progressed: bool = False) -> P:
+    """After a check: finished, or the next wait (PhaseTimedOut at the ceiling); `progressed`: the
+    check saw a progress state the last one had not (`progressed_wait`)."""
     polls = progress.polls + 1
     if done:
         return progress.model_copy(update={"polls": polls, "done": True, "wait_seconds": 0})
@@ -195,5 +207,6 @@ def checked(progress: P, done: bool, context: Context, label: str) -> P:
         progress.ceiling_seconds or FALLBACK_CEILING,
         guessed=progress.guessed,
     )
-    wait = next_wait(timing, steps(context.settings), elapsed(progress), label)
+    plan_wait = progressed_wait if progressed else next_wait
+    wait = plan_wait(timing, steps(context.settings), elapsed(progress), label)
     return progress.model_copy(update={"polls": polls, "done": False, "wait_seconds": wait})

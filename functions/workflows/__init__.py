@@ -169,6 +169,7 @@ LAMBDA_TASKS: tuple[LambdaTask, ...] = (
     _task("CreateBuilder", "image_pipeline.create_builder"),
     _task("CheckBuilder", "image_pipeline.check_builder"),
     _task("StartSnapshot", "image_pipeline.start_snapshot"),
+    _task("WaitForSnapshot", "image_pipeline.wait_for_snapshot"),
     _task("CheckSnapshot", "image_pipeline.check_snapshot"),
     _task("ExportImage", "image_pipeline.export_image"),
     _task("WaitForExport", "image_pipeline.wait_for_export"),
@@ -221,7 +222,13 @@ AMI_STATE_FUNCTION = LambdaTask(
     "ResumeOnAmiStateFunctionArn",
     timeout_seconds=30,
 )
-SIGNAL_FUNCTIONS: tuple[LambdaTask, ...] = (AMI_STATE_FUNCTION,)
+AGENT_RESULT_FUNCTION = LambdaTask(
+    "ResumeOnAgentResult",
+    "functions.workflows.image_pipeline.signals.agent_result_written",
+    "ResumeOnAgentResultFunctionArn",
+    timeout_seconds=30,
+)
+SIGNAL_FUNCTIONS: tuple[LambdaTask, ...] = (AMI_STATE_FUNCTION, AGENT_RESULT_FUNCTION)
 
 # The service integrations a Task calls, each named by a placeholder that is the whole `Resource`:
 # the ARN's partition differs per region (arn:aws-us-gov:states:::lambda:invoke), and cfn-lint

@@ -191,9 +191,15 @@ class LocalEngine:
         # A stopped run cleans up in its own state machine, started by the stage's cancel rule.
         self.status_events = stack.enter_context(status_change_events(ACCOUNT_ID, self.region))
         self.deploy_cancel_rules()
-        # The signals AWS sends (EC2's AMI state change) resume the waits on them.
+        # The signals AWS sends (EC2's AMI state change, S3's agent result) resume the waits on them.
         self.aws_signals = stack.enter_context(
-            aws_signals(self._emulator, self.time, region=self.region, functions=resources.placeholders)
+            aws_signals(
+                self._emulator,
+                self.time,
+                region=self.region,
+                functions=resources.placeholders,
+                delivery=self.scenario.assumptions.aws_events,
+            )
         )
         self._threads_before = len(TMP_THREADS)
         stack.callback(self._stop_everything)

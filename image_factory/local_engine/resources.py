@@ -94,6 +94,10 @@ def provision(region: str, tasks: Sequence[LambdaTask], settings: dict[str, str]
         s3.create_bucket(Bucket=JOBS_BUCKET)
     else:
         s3.create_bucket(Bucket=JOBS_BUCKET, CreateBucketConfiguration={"LocationConstraint": region})  # type: ignore[typeddict-item]
+    # As the stack sets it: S3 sends the bucket's object events to the default bus (stacks/storage.py).
+    s3.put_bucket_notification_configuration(
+        Bucket=JOBS_BUCKET, NotificationConfiguration={"EventBridgeConfiguration": {}}
+    )
     topic_arn = boto3.client("sns", region_name=region).create_topic(Name=NOTIFICATION_TOPIC)["TopicArn"]
     boto3.client("events", region_name=region).create_event_bus(Name=EVENT_BUS)
 

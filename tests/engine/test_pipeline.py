@@ -125,9 +125,10 @@ def test_every_task_run_twice_creates_nothing_twice() -> None:
         slots = engine.builder_slots_in_use()
 
     assert outcome.status == "SUCCEEDED", outcome.error
-    # Besides the tasks, the AMI state change invoked the function that resumed the export's wait.
+    # Besides the tasks, the agent's result and the AMI state change invoked the functions that
+    # resumed the snapshot's and the export's waits.
     signals = len(engine.aws_signals.invocations)
-    assert signals == 1
+    assert signals == 2
     assert counters.lambda_invocations == 2 * outcome.lambda_attempts + signals
     assert len(inventory["images"]) == 2
     assert len(inventory["export_tasks"]) == 1

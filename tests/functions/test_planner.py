@@ -6,7 +6,7 @@ import pytest
 
 from functions.core import waits
 from functions.core.errors import PhaseTimedOut
-from functions.core.waits import Steps, Timing, expected_duration, first_wait, next_wait
+from functions.core.waits import Steps, Timing, expected_duration, first_wait, next_wait, progressed_wait
 from functions.workflows.image_pipeline import durations
 from tests.functions.conftest import Account, make_plan, start_run
 
@@ -34,6 +34,20 @@ def test_checks_close_in_on_the_expected_end_down_to_the_floor() -> None:
         elapsed += wait
     assert waits_before_end == sorted(waits_before_end, reverse=True)
     assert min(waits_before_end) == STEPS.floor_seconds
+
+
+def test_a_phase_seen_further_on_is_next_checked_shortly_before_its_expected_end() -> None:
+    timing = Timing(expected_seconds=3600, ceiling_seconds=14400)
+    # 600 s in, the agent has reported: what is left (3000 s) is planned as a phase of its own,
+    # where a check that saw nothing new closes in by halves.
+    assert progressed_wait(timing, STEPS, 600, "snapshot") == first_wait(
+        Timing(expected_seconds=3000, ceiling_seconds=13800), STEPS
+    )
+    assert progressed_wait(timing, STEPS, 600, "snapshot") > next_wait(timing, STEPS, 600, "snapshot")
+    # Late already, it is any late check; at the ceiling, it is the same named timeout.
+    assert progressed_wait(timing, STEPS, 4000, "snapshot") == next_wait(timing, STEPS, 4000, "snapshot")
+    with pytest.raises(PhaseTimedOut, match="snapshot"):
+        progressed_wait(timing, STEPS, 14400, "snapshot")
 
 
 def test_a_late_phase_is_checked_less_and_less_often_but_never_past_the_ceiling() -> None:

@@ -22,7 +22,7 @@ import yaml
 from stacks.bundling import PROJECT_ROOT
 from stacks.config import DeploymentConfig, Settings, load_config
 from stacks.house import LOG_GROUP_NAME_LIMIT, VENDED_LOGS_PREFIX
-from stacks.signal_rules import SIGNAL_RULES
+from stacks.signal_rules import signal_rules
 from tests.stacks.conftest import CONFIGS, EXAMPLE, Synth, matrix_params
 
 LEAN = pytest.mark.xdist_group("synth-lean")
@@ -181,5 +181,5 @@ def test_one_event_rule_per_image_builder_trigger_and_chained_rollout(
         + [json.dumps(["aws.imagebuilder"])] * len(image_builder)
         + [json.dumps(["image-factory"])] * len(chained)
         + [json.dumps(["aws.states"])] * 5  # each workflow's stopped runs start their cleanup
-        + [json.dumps(rule.pattern["source"]) for rule in SIGNAL_RULES]  # signals that resume waits
+        + [json.dumps(rule.pattern["source"]) for rule in signal_rules("jobs")]  # signals that resume waits
     )

@@ -107,6 +107,8 @@ def test_runs_table_keys_come_from_the_names_module(synth: Synth) -> None:
             "BillingMode": "PAY_PER_REQUEST",
             "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
             "SSESpecification": {"SSEEnabled": True},
+            # Spent task tokens expire; nothing a counter counts carries the attribute.
+            "TimeToLiveSpecification": {"AttributeName": names.TTL_ATTRIBUTE, "Enabled": True},
         },
     )
     (table,) = synth.resources("AWS::DynamoDB::Table").values()
@@ -133,6 +135,8 @@ def test_jobs_bucket_is_private_versioned_and_expires_old_jobs(synth: Synth) -> 
                 "RestrictPublicBuckets": True,
             },
             "LoggingConfiguration": Match.object_like({"LogFilePrefix": "jobs-bucket/"}),
+            # Its object events go to the default bus: an agent's failed result resumes its run's wait.
+            "NotificationConfiguration": {"EventBridgeConfiguration": {"EventBridgeEnabled": True}},
             "LifecycleConfiguration": {
                 "Rules": Match.array_with(
                     [

@@ -226,7 +226,7 @@ def test_every_wait_loop_goes_through_a_check_task_and_a_choice(states: dict[str
 
 def test_a_wait_for_a_signal_goes_on_to_its_check_however_it_ends(states: dict[str, dict[str, Any]]) -> None:
     waits = signal_waits(states)
-    assert set(waits) == {"WaitForExport"}
+    assert set(waits) == {"WaitForSnapshot", "WaitForExport"}
     for name, wait in waits.items():
         phase = wait["TimeoutSecondsPath"].split(".")[1]
         check = wait["Next"]

@@ -43,6 +43,10 @@ class SnapshotEvent(PlanEvent):
     snapshot: SnapshotPhase
 
 
+class SnapshotWaitEvent(SnapshotEvent):
+    token: str = Field(description="the task token of the wait ($$.Task.Token)")
+
+
 class ExportEvent(PlanEvent):
     export: ExportPhase
 

@@ -113,9 +113,15 @@ def check_source(context: Context, plan: Plan, phase: SourcePhase) -> SourcePhas
             raise SourceImageNotUsable(f"{STEP}: image {phase.image_name!r} is {state}")
         if state == "AVAILABLE" and image.get("ImageBuilderSupported") is False:
             raise SourceImageNotUsable(f"{STEP}: image {phase.image_name!r} cannot start an image builder")
+        # The import is over and the validation runs: what is left is planned afresh.
+        progressed = state == "VALIDATING" and phase.state != "VALIDATING"
         phase = phase.model_copy(update={"state": state, "image_arn": image.get("Arn")})
         phase = waits.checked(
-            phase, state == "AVAILABLE", context, f"{STEP}: image {phase.image_name!r} ({state})"
+            phase,
+            state == "AVAILABLE",
+            context,
+            f"{STEP}: image {phase.image_name!r} ({state})",
+            progressed=progressed,
         )
         context.records.step_polled(plan.run_id, STEP, phase.polls, state, phase.wait_seconds)
         if phase.done:

@@ -36,6 +36,7 @@ class SnapshotPhase(WaitProgress):
     image_arn: str | None = None
     state: str | None = None
     builder_state: str | None = None
+    agent_reported: bool = False  # the agent wrote this run's result (its scripts ran)
 
 
 class ExportPhase(WaitProgress):

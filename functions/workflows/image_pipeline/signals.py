@@ -1,4 +1,5 @@
-"""The function the stack's rule on "EC2 AMI State Change" invokes: it resumes the export waits.
+"""The functions the stack's signal rules invoke: "EC2 AMI State Change" resumes the export waits,
+S3's "Object Created" for an agent's failed `result.json` resumes the snapshot wait of that builder.
 
 The signal is a hint: the wait's check task reads the state from AppStream, so resuming a wait
 that the event did not concern costs one check, and an event that resumes nothing is no error.
@@ -10,9 +11,11 @@ import os
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, ConfigDict, Field
+from botocore.exceptions import BotoCoreError, ClientError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from functions.core import names, signals
+from agent_contract.documents import JOBS_PREFIX, RESULT_FILE, AgentResult
+from functions.core import clients, names, signals
 from functions.core.observability import logger
 
 
@@ -49,3 +52,60 @@ def ami_state_change(event: dict[str, Any], context: LambdaContext) -> dict[str,
     resumed = signals.resume(_runs_table(), signals.AMI_STATE)
     logger.debug("AMI state change", extra={"ami": change.detail.image_id, "resumed": resumed})
     return {"resumed": resumed}
+
+
+class S3Bucket(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    name: str
+
+
+class S3Object(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    key: str
+
+
+class ObjectCreatedDetail(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    bucket: S3Bucket
+    object: S3Object
+
+
+class ObjectCreated(BaseModel):
+    """S3's "Object Created" event (https://docs.aws.amazon.com/AmazonS3/latest/userguide/ev-events.html)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    detail: ObjectCreatedDetail
+
+
+@logger.inject_lambda_context(log_event=False, clear_state=True)
+def agent_result_written(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """A builder's agent wrote `jobs/<builder>/result.json`: if its job failed, resume that builder's
+    snapshot wait, so the run fails (and its builder goes) at once.
+
+    A job that succeeded resumes nothing: the snapshot comes next, and its wait is planned from
+    the phase's expected end (a check now would only see it begin).
+    """
+    detail = ObjectCreated.model_validate(event).detail
+    parts = detail.object.key.split("/")
+    if len(parts) != 3 or parts[0] != JOBS_PREFIX or parts[2] != RESULT_FILE or not parts[1]:
+        logger.debug("not an agent result", extra={"key": detail.object.key})
+        return {"resumed": []}
+    builder = parts[1]
+    if _status(detail.bucket.name, detail.object.key) == "SUCCEEDED":
+        return {"resumed": []}
+    resumed = signals.resume(_runs_table(), signals.AGENT_RESULT, builder)
+    logger.debug("agent result", extra={"builder": builder, "resumed": resumed})
+    return {"resumed": resumed}
+
+
+def _status(bucket: str, key: str) -> str:
+    """The result's status; a result that cannot be read resumes the wait, whose check finds out why."""
+    try:
+        body = clients.s3().get_object(Bucket=bucket, Key=key)["Body"].read()
+        return AgentResult.model_validate_json(body).status
+    except (ClientError, BotoCoreError, ValidationError):
+        return "UNREADABLE"

@@ -15,7 +15,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 
 from agent_contract.documents import AgentJob, AgentResult, ImageSpec, ScriptRef, job_key, result_key
-from functions.core import appstream, clients, names, timeutil, waits
+from functions.core import appstream, clients, names, signals, timeutil, waits
 from functions.core.context import Context
 from functions.core.errors import ImageBuilderFailed, SnapshotFailed, classify_dependency, error_code
 from functions.core.steps import failures_recorded
@@ -68,10 +68,23 @@ def start_snapshot(context: Context, plan: Plan) -> SnapshotPhase:
         return waits.begin(phase, timing, context)
 
 
+def wait_for_snapshot(context: Context, plan: Plan, phase: SnapshotPhase, token: str) -> None:
+    """Leave the wait's token for the agent's result: the wait ends when S3 says the agent wrote
+    `result.json`, or when the planned interval is up (the state machine's timeout). Once the agent
+    has reported, or with no agent (manual mode), no document is coming: the interval alone ends it."""
+    if phase.mode == "agent" and not phase.agent_reported:
+        signals.store_token(
+            context.settings.runs_table,
+            signals.AGENT_RESULT,
+            plan.builder_name,
+            token,
+            now=timeutil.now_epoch(),
+        )
+
+
 def check_snapshot(context: Context, plan: Plan, phase: SnapshotPhase) -> SnapshotPhase:
     with failures_recorded(context, plan, STEP):
-        if phase.mode == "agent":
-            _raise_if_agent_failed(context, plan)
+        reported = phase.mode == "agent" and _agent_reported(context, plan)
         builder = appstream.find_builder(plan.builder_name)
         builder_state = str(builder.get("State")) if builder else "MISSING"
         image = appstream.find_image(phase.image_name)
@@ -93,11 +106,21 @@ def check_snapshot(context: Context, plan: Plan, phase: SnapshotPhase) -> Snapsh
                 raise SnapshotFailed(
                     f"{STEP}: image {phase.image_name!r} is FAILED: {appstream.reason_of(image)}"
                 )
+        # The agent's scripts are done (the builder snapshots next), or the snapshot is (the image is
+        # published next): what is left is planned afresh.
+        progressed = (reported and not phase.agent_reported) or (
+            builder_state == "STOPPED" and phase.builder_state != "STOPPED"
+        )
         phase = phase.model_copy(
-            update={"state": state, "builder_state": builder_state, "image_arn": (image or {}).get("Arn")}
+            update={
+                "state": state,
+                "builder_state": builder_state,
+                "agent_reported": reported,
+                "image_arn": (image or {}).get("Arn"),
+            }
         )
         label = f"{STEP}: image {phase.image_name!r} ({state}, builder {builder_state})"
-        phase = waits.checked(phase, state == "AVAILABLE", context, label)
+        phase = waits.checked(phase, state == "AVAILABLE", context, label, progressed=progressed)
         context.records.step_polled(
             plan.run_id, STEP, phase.polls, f"image {state}, builder {builder_state}", phase.wait_seconds
         )
@@ -127,10 +150,13 @@ def read_agent_result(context: Context, builder_name: str) -> AgentResult | None
         ) from None
 
 
-def _raise_if_agent_failed(context: Context, plan: Plan) -> None:
+def _agent_reported(context: Context, plan: Plan) -> bool:
+    """Whether the agent wrote this run's result; SnapshotFailed when that result is a failure."""
     result = read_agent_result(context, plan.builder_name)
-    if result is None or result.status != "FAILED" or result.run_id not in (plan.run_id, "unknown"):
-        return
+    if result is None or result.run_id not in (plan.run_id, "unknown"):
+        return False
+    if result.status != "FAILED":
+        return True
     failed_scripts = [script.s3_uri for script in result.scripts if script.exit_code != 0]
     detail = f"; failed script(s): {', '.join(failed_scripts)}" if failed_scripts else ""
     raise SnapshotFailed(f"{STEP}: the builder agent on {plan.builder_name!r} failed: {result.error}{detail}")

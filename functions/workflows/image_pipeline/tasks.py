@@ -24,6 +24,7 @@ from functions.workflows.image_pipeline.events import (
     PlanEvent,
     SlotEvent,
     SnapshotEvent,
+    SnapshotWaitEvent,
     SourceEvent,
     SuccessEvent,
     ValidateEvent,
@@ -103,6 +104,12 @@ def check_snapshot(event: SnapshotEvent) -> SnapshotPhase:
 def export_image(event: PlanEvent) -> ExportPhase:
     """CreateExportImageTask from the new image to an EC2 AMI."""
     return exports.start_export(get_context(), event.plan)
+
+
+@task(SnapshotWaitEvent)
+def wait_for_snapshot(event: SnapshotWaitEvent) -> None:
+    """Wait for the agent's result, at most as long as CheckSnapshot planned."""
+    snapshots.wait_for_snapshot(get_context(), event.plan, event.snapshot, event.token)
 
 
 @task(ExportWaitEvent)
