@@ -14,8 +14,9 @@ notifications on. Two seams carry them the rest of the way:
   the scenario's `assumptions.aws_events` says (at once, never, or `DELAY_SECONDS` later), as the
   emulator delivers EC2's.
 * `StateTaskServiceCallback._eval_wait_for_task_token(self, env, timeout_seconds, endpoint,
-  heartbeat)`: moto waits for the token in real time. The seam waits on the simulated clock instead, and since
-  the emulator moves only when called, it wakes at each of the emulator's scheduled changes,
+  heartbeat)`: moto waits for the token in real time. The seam waits on the simulated clock
+  instead, and since the emulator moves only when called, it wakes at each of its changes
+  (a scheduled transition, an agent's next look for its job, a held event),
   settles them and delivers the events they sent (the wait stands for everything EC2 and
   EventBridge would be doing meanwhile). The wait ends when the token comes back, when moto
   interrupts it (a `.sync` task's companion wait, once the nested execution has ended), when the
@@ -84,9 +85,8 @@ class AwsSignals:
         self.published: list[dict[str, Any]] = []
         self.invocations: list[tuple[str, dict[str, Any]]] = []
         self.open = True  # false once the engine closes: a wait still going then ends, delivering nothing
-        self.held: list[
-            tuple[float, Any, dict[str, Any]]
-        ] = []  # S3 events delivered late: (due, rule, event)
+        # S3's events held back by `assumptions.aws_events: delayed`: (due, rule, event).
+        self.held: list[tuple[float, Any, dict[str, Any]]] = []
 
 
 @contextmanager
