@@ -11,6 +11,7 @@ from statemachines.dsl import (
     JSON,
     PROGRESS,
     choice,
+    equals,
     inputs,
     is_false,
     is_present,
@@ -174,7 +175,13 @@ def definition() -> JSON:
                 result=SNAPSHOT,
                 result_path="$.snapshot",
                 on_error="Cleanup",
-                next="WaitForSnapshot",
+                next="AgentReports?",
+            ),
+            choice(
+                "AgentReports?",
+                "Only the builder agent writes a result S3 can announce; a person's snapshot is slept on.",
+                [equals("$.snapshot.mode", "agent", "WaitForSnapshot")],
+                default="SleepForSnapshot",
             ),
             wait_for_signal(
                 "WaitForSnapshot",
@@ -189,7 +196,7 @@ def definition() -> JSON:
             wait(
                 "SleepForSnapshot",
                 "snapshot",
-                "The wait could not leave its token: sleep as long as CheckSnapshot planned.",
+                "Manual mode, or the wait could not leave its token: sleep as long as CheckSnapshot planned.",
                 next="CheckSnapshot",
             ),
             task(
@@ -208,7 +215,7 @@ def definition() -> JSON:
                 "snapshot",
                 "Is the new image AVAILABLE?",
                 then="ExportRequested?",
-                otherwise="WaitForSnapshot",
+                otherwise="AgentReports?",
             ),
             # --- AMI export ---
             choice(
