@@ -11,12 +11,13 @@ import os
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from botocore.exceptions import BotoCoreError, ClientError
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from agent_contract.documents import JOBS_PREFIX, RESULT_FILE, AgentResult
-from functions.core import clients, names, signals
+from agent_contract.documents import JOBS_PREFIX, RESULT_FILE
+from functions.core import names, signals
+from functions.core.errors import ImageFactoryError
 from functions.core.observability import logger
+from functions.workflows.image_pipeline.agent_results import read_agent_result
 
 
 class AmiStateDetail(BaseModel):
@@ -95,17 +96,17 @@ def agent_result_written(event: dict[str, Any], context: LambdaContext) -> dict[
         logger.debug("not an agent result", extra={"key": detail.object.key})
         return {"resumed": []}
     builder = parts[1]
-    if _status(detail.bucket.name, detail.object.key) == "SUCCEEDED":
+    if _status(detail.bucket.name, builder) == "SUCCEEDED":
         return {"resumed": []}
     resumed = signals.resume(_runs_table(), signals.AGENT_RESULT, builder)
     logger.debug("agent result", extra={"builder": builder, "resumed": resumed})
     return {"resumed": resumed}
 
 
-def _status(bucket: str, key: str) -> str:
+def _status(bucket: str, builder: str) -> str:
     """The result's status; a result that cannot be read resumes the wait, whose check finds out why."""
     try:
-        body = clients.s3().get_object(Bucket=bucket, Key=key)["Body"].read()
-        return AgentResult.model_validate_json(body).status
-    except (ClientError, BotoCoreError, ValidationError):
+        result = read_agent_result(bucket, builder)
+    except ImageFactoryError:
         return "UNREADABLE"
+    return result.status if result else "UNREADABLE"

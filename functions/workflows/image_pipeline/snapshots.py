@@ -14,12 +14,13 @@ from typing import Any, Final
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 
-from agent_contract.documents import AgentJob, AgentResult, ImageSpec, ScriptRef, job_key, result_key
+from agent_contract.documents import AgentJob, ImageSpec, ScriptRef, job_key
 from functions.core import appstream, clients, names, signals, timeutil, waits
 from functions.core.context import Context
 from functions.core.errors import ImageBuilderFailed, SnapshotFailed, classify_dependency, error_code
 from functions.core.steps import failures_recorded
 from functions.workflows.image_pipeline import durations
+from functions.workflows.image_pipeline.agent_results import read_agent_result
 from functions.workflows.image_pipeline.phases import SnapshotPhase
 from functions.workflows.image_pipeline.plan import Plan
 
@@ -71,8 +72,9 @@ def start_snapshot(context: Context, plan: Plan) -> SnapshotPhase:
 def wait_for_snapshot(context: Context, plan: Plan, phase: SnapshotPhase, token: str) -> None:
     """Leave the wait's token for the agent's result: the wait ends when S3 says the agent wrote
     `result.json`, or when the planned interval is up (the state machine's timeout). Once the agent
-    has reported, or with no agent (manual mode), no document is coming: the interval alone ends it."""
-    if phase.mode == "agent" and not phase.agent_reported:
+    has reported, no document is coming: the interval alone ends it (AgentReports? sends a manual
+    snapshot to a plain Wait)."""
+    if not phase.agent_reported:
         signals.store_token(
             context.settings.runs_table,
             signals.AGENT_RESULT,
@@ -132,27 +134,9 @@ def check_snapshot(context: Context, plan: Plan, phase: SnapshotPhase) -> Snapsh
         return phase
 
 
-def read_agent_result(context: Context, builder_name: str) -> AgentResult | None:
-    try:
-        body = clients.s3().get_object(Bucket=context.settings.jobs_bucket, Key=result_key(builder_name))[
-            "Body"
-        ]
-        return AgentResult.model_validate_json(body.read())
-    except ClientError as error:
-        if error_code(error) in {"NoSuchKey", "404"}:
-            return None
-        raise classify_dependency(error, "GetObject agent result") from error
-    except BotoCoreError as error:
-        raise classify_dependency(error, "GetObject agent result") from error
-    except ValidationError as error:
-        raise SnapshotFailed(
-            f"{STEP}: the builder agent wrote an unreadable result: {error.error_count()} problem(s)"
-        ) from None
-
-
 def _agent_reported(context: Context, plan: Plan) -> bool:
     """Whether the agent wrote this run's result; SnapshotFailed when that result is a failure."""
-    result = read_agent_result(context, plan.builder_name)
+    result = read_agent_result(context.settings.jobs_bucket, plan.builder_name)
     if result is None or result.run_id not in (plan.run_id, "unknown"):
         return False
     if result.status != "FAILED":
