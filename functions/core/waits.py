@@ -29,14 +29,15 @@ from functions.core.errors import PhaseTimedOut
 from functions.core.request_fields import PhaseWait
 from functions.core.settings import Settings
 
-# The first look comes this fraction of the expected duration before the expected end
-# (tuned so a run needs about a quarter of the state transitions of a 60 s poll; the
-# detection latency that costs is measured in docs/BENCHMARKS.md).
-LEAD_FRACTION = 0.2
+# The first look comes this fraction of the expected duration before the expected end.
+# LEAD_FRACTION and LATE_FRACTION were tuned together on a timeline the benchmark does not
+# score (benchmarks/waiting.py), for few state transitions at a detection latency well
+# inside its target; both are measured in docs/BENCHMARKS.md.
+LEAD_FRACTION = 0.1
 # Before the expected end, each wait covers this fraction of the time still to go.
 APPROACH_FRACTION = 0.5
 # After the expected end, each wait is this fraction of how late the phase already is.
-LATE_FRACTION = 0.15
+LATE_FRACTION = 0.3
 # A default ceiling gives way to this many times the longest successful run in the history.
 HISTORY_CEILING_FACTOR = 2.0
 HOUR = 3600.0

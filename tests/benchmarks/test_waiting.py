@@ -67,3 +67,12 @@ def test_each_timeline_scales_the_reference_durations() -> None:
     assert skewed.durations.import_ == 0.5 * base.durations.import_
     assert skewed.durations.validation == 2 * base.durations.validation
     assert (doubled.jitter, doubled.seed) == (base.jitter, base.seed)
+
+
+def test_the_tuning_draw_is_another_seed_and_never_written(capsys: pytest.CaptureFixture[str]) -> None:
+    assert waiting.reference_scenario(waiting.TUNING_SEED).seed != waiting.reference_scenario().seed
+
+    with pytest.raises(SystemExit) as refused:
+        waiting.main(["--seed", str(waiting.TUNING_SEED), "--timeline", "x1", "--write"])
+    assert refused.value.code == 2
+    assert "--write reports the whole matrix of seed 2026" in capsys.readouterr().err
