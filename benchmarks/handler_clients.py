@@ -56,6 +56,7 @@ HANDLER_CLIENTS: dict[str, tuple[str, ...]] = {
     "LifecycleRecordFailure": ("dynamodb", "events"),
     "BackupSelectImages": ("appstream", "dynamodb"),
     "BackupExportImage": ("appstream", "dynamodb"),
+    "BackupWaitForExport": ("dynamodb",),
     "BackupCheckExport": ("appstream", "dynamodb"),
     "BackupReport": (),
     "UpdateCheckAvailable": ("appstream", "dynamodb"),

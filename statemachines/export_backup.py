@@ -18,6 +18,7 @@ from statemachines.dsl import (
     task,
     until_done,
     wait,
+    wait_for_signal,
 )
 from statemachines.runs import (
     cancellation,
@@ -49,7 +50,21 @@ def export_one_image() -> list[State]:
             on_error="ImageNotExported",
             next="WaitForExport",
         ),
-        wait("WaitForExport", "export", "Sleep as long as the last task planned.", next="CheckExport"),
+        wait_for_signal(
+            "WaitForExport",
+            "BackupWaitForExportFunctionArn",
+            "export",
+            "Wait for EC2's AMI state change (best effort), at most as long as the last task planned.",
+            payload=inputs("plan", "export"),
+            fallback="SleepForExport",
+            next="CheckExport",
+        ),
+        wait(
+            "SleepForExport",
+            "export",
+            "The wait could not leave its token: sleep as long as the last task planned.",
+            next="CheckExport",
+        ),
         task(
             "CheckExport",
             "BackupCheckExportFunctionArn",

@@ -186,6 +186,7 @@ LAMBDA_TASKS: tuple[LambdaTask, ...] = (
     # ... export backups (export_backup.asl.json); selecting reads every image's tags when filtering by tag
     _task("BackupSelectImages", "export_backup.select_images", timeout_seconds=300),
     _task("BackupExportImage", "export_backup.export_image"),
+    _task("BackupWaitForExport", "export_backup.wait_for_export"),
     _task("BackupCheckExport", "export_backup.check_export"),
     _task("BackupReport", "export_backup.report"),
     # ... managed updates (managed_update.asl.json)

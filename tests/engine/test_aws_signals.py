@@ -66,6 +66,20 @@ def test_the_export_wait_resumes_when_ec2_says_the_ami_is_available() -> None:
     assert latency is not None and latency <= 1
 
 
+def test_an_export_backup_s_waits_resume_on_the_ami_state_change_too() -> None:
+    with LocalEngine(load_scenario("existing-images"), workflow="export-backup") as engine:
+        outcome = engine.run(example("export-backup-nightly"), timeout=RUN_TIMEOUT)
+        waits = _waits(engine)
+        exported = [key for key in outcome.resources if key.startswith("export:")]
+
+    assert outcome.succeeded, outcome.error
+    # Each image's export ends its wait when EC2 says its AMI is available, not at the planned check
+    # (the backup's only token waits; the Map's images interleave in the history, so count by kind).
+    assert len(exported) >= 2
+    assert sum(count for (_, kind), count in waits.items() if kind == "resumed") >= len(exported)
+    assert all(target.endswith("ResumeOnAmiState") for target, _ in engine.aws_signals.invocations)
+
+
 def test_a_failed_agent_job_resumes_the_snapshot_wait_and_fails_the_run_at_once() -> None:
     faults = [{"resource": "agent_job", "reason": "install.ps1 exited 1603"}]
     with fast_engine(fast_scenario(faults=faults)) as engine:

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from functions.core import appstream, clients, export_tasks, waits
+from functions.core import appstream, clients, export_tasks, signals, timeutil, waits
 from functions.core.causes import cause_message
 from functions.core.context import Context
 from functions.core.errors import AppStreamRequestRejected, ExportFailed
@@ -156,6 +156,14 @@ def start_export(context: Context, plan: LifecyclePlan, image: BackupImage) -> I
             context, plan.pipeline, "export", request.waits.export, DEFAULT_EXPECTED, DEFAULT_CEILING
         )
         return waits.begin(export, wait, context)
+
+
+def wait_for_export(context: Context, export: ImageExport, token: str) -> None:
+    """Leave the wait's token for the AMI's state change (EC2 names the AMI once it is available or
+    failed); the wait ends then, or when the planned interval is up."""
+    signals.store_token(
+        context.settings.runs_table, signals.AMI_STATE, export.image.ami_name, token, now=timeutil.now_epoch()
+    )
 
 
 def check_export(context: Context, plan: LifecyclePlan, export: ImageExport) -> ImageExport:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import Field
+
 from functions.core.events import LifecyclePlanEvent
 from functions.workflows.export_backup.backups import BackupImage, ImageExport, Selection
 
@@ -14,6 +16,10 @@ class BackupImageEvent(LifecyclePlanEvent):
 
 class BackupExportEvent(LifecyclePlanEvent):
     export: ImageExport
+
+
+class BackupExportWaitEvent(BackupExportEvent):
+    token: str = Field(description="the task token of the wait ($$.Task.Token)")
 
 
 class BackupReportEvent(LifecyclePlanEvent):

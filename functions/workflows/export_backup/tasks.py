@@ -11,7 +11,12 @@ from functions.core.events import LifecyclePlanEvent
 from functions.core.task import task
 from functions.workflows.export_backup import backups
 from functions.workflows.export_backup.backups import ImageExport, Selection
-from functions.workflows.export_backup.events import BackupExportEvent, BackupImageEvent, BackupReportEvent
+from functions.workflows.export_backup.events import (
+    BackupExportEvent,
+    BackupExportWaitEvent,
+    BackupImageEvent,
+    BackupReportEvent,
+)
 
 
 @task(LifecyclePlanEvent)
@@ -24,6 +29,12 @@ def select_images(event: LifecyclePlanEvent) -> Selection:
 def export_image(event: BackupImageEvent) -> ImageExport:
     """CreateExportImageTask for one selected image (adopted on a retry)."""
     return backups.start_export(get_context(), event.plan, event.image)
+
+
+@task(BackupExportWaitEvent, keys={"image": "export.image.image_name"})
+def wait_for_export(event: BackupExportWaitEvent) -> None:
+    """Wait for the AMI's state change, at most as long as CheckExport planned."""
+    backups.wait_for_export(get_context(), event.export, event.token)
 
 
 @task(BackupExportEvent, keys={"image": "export.image.image_name"})

@@ -1,5 +1,6 @@
-"""The functions the stack's signal rules invoke: "EC2 AMI State Change" resumes the export waits,
-S3's "Object Created" for an agent's failed `result.json` resumes the snapshot wait of that builder.
+"""The functions the stack's signal rules invoke: "EC2 AMI State Change" resumes the export waits
+(the image pipeline's and the export backups'), S3's "Object Created" for an agent's failed
+`result.json` resumes the snapshot wait of that builder.
 
 The signal is a hint: the wait's check task reads the state from AppStream, so resuming a wait
 that the event did not concern costs one check, and an event that resumes nothing is no error.
@@ -44,7 +45,8 @@ def _runs_table() -> str:
 
 @logger.inject_lambda_context(log_event=False, clear_state=True)
 def ami_state_change(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """An AMI became available or failed: resume every export wait of this stage.
+    """An AMI became available or failed: resume every export wait of this stage (pipelines' and
+    backups' alike: both leave their tokens under the AMI's name).
 
     The event names only the AMI's id, and an export's AMI id is known only once the export has
     completed, so the waits cannot be told apart by it: each one's check finds out.
