@@ -11,7 +11,10 @@ switches threads. These seams change that, and only that:
   on the simulated clock, so simulated time passes only while every execution
   waits (a Wait state, a Retry interval, a botocore backoff). The interpreter's
   own processing between states then costs no simulated time, as on AWS, where
-  a Wait ends when its time is up and the next state starts at once.
+  a Wait ends when its time is up and the next state starts at once. While it
+  runs, the execution's `Environment.set_error` leaves a stopped execution
+  stopped: Step Functions ends a stopped execution ABORTED, where moto lets an
+  error raised after the stop (a task still running then) make it FAILED.
 * Work is lent across the interpreter's threads (`SimulatedTime.lent`), so the
   instants between one thread starting another and the other running cost no
   simulated time either, however busy the machine:
@@ -74,6 +77,8 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state
     StateTaskService,
 )
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
+from moto.stepfunctions.parser.asl.eval.environment import Environment
+from moto.stepfunctions.parser.asl.eval.program_state import ProgramStopped
 from moto.stepfunctions.parser.backend import execution_worker
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
@@ -101,6 +106,7 @@ def verify_seams() -> None:
         ),
         "WaitFunction._wait_interval": getattr(WaitFunction, "_wait_interval", None),
         "Program._eval_body": getattr(Program, "_eval_body", None),
+        "Environment.set_error": getattr(Environment, "set_error", None),
         "ExecutionState._evaluate_with_timeout": getattr(ExecutionState, "_evaluate_with_timeout", None),
         "StepFunctionsParserBackend.start_execution": StepFunctionsParserBackend.__dict__.get(
             "start_execution"
@@ -139,6 +145,17 @@ def _simulated_wait(warp: SimulatedTime) -> Callable[[Any, Any, int], None]:
         warp.wait_until(warp.now() + wait_seconds, env.program_state_event.wait, env.is_running)
 
     return wait_interval
+
+
+def _stays_stopped(env: Any) -> None:
+    """`env`'s errors after a stop are dropped: its execution stays stopped (ABORTED)."""
+    set_error = env.set_error
+
+    def set_error_unless_stopped(error: Any) -> None:
+        if not isinstance(env.program_state(), ProgramStopped):
+            set_error(error)
+
+    env.set_error = set_error_unless_stopped
 
 
 def _serialized_dynamodb(original: Callable[..., Any]) -> Callable[..., Any]:
@@ -191,6 +208,7 @@ def patched_interpreter(invoker: LambdaInvoker, warp: SimulatedTime, seed: int |
     evaluate_with_timeout = ExecutionState._evaluate_with_timeout
 
     def working_state_loop(self: Any, env: Any) -> None:
+        _stays_stopped(env)
         with warp.working():
             eval_body(self, env)
 

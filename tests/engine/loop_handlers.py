@@ -6,6 +6,8 @@ import collections
 import threading
 from typing import Any
 
+import boto3
+
 from functions.core import timeutil
 
 calls: collections.Counter[str] = collections.Counter()
@@ -20,6 +22,10 @@ class Broken(Exception):
     """Caught by the workflow."""
 
 
+class AfterStop(Exception):
+    """Raised by a task of an execution stopped while the task ran (no Catch takes it)."""
+
+
 def _count(key: str) -> int:
     with _lock:
         calls[key] += 1
@@ -30,6 +36,10 @@ def prepare(event: dict[str, Any], context: Any) -> dict[str, Any]:
     print("prepare says hello")  # must not reach the CLI's stdout
     request = event["request"]
     _count(f"{event['run']}:prepare")
+    if request.get("stop_then_fail"):
+        sfn = boto3.client("stepfunctions")
+        sfn.stop_execution(executionArn=event["execution"], cause="stopped by a person")
+        raise AfterStop("the task failed after its execution was stopped")
     return {
         "run": event["run"],
         "table": event["table"],

@@ -77,6 +77,19 @@ def test_an_error_the_workflow_catches_ends_the_run_with_its_name(engine: LocalE
     assert "the check cannot go on" in failures[0]["cause"]
 
 
+def test_an_execution_stopped_while_a_task_runs_ends_aborted_whatever_the_task_then_raises(
+    engine: LocalEngine,
+) -> None:
+    # Step Functions ends a stopped execution ABORTED; moto's interpreter would let the error the
+    # task raised after the stop overwrite that, and the run would read FAILED.
+    outcome = engine.run({"stop_then_fail": True})
+    (execution,) = [run for run in engine.executions if run.arn == outcome.execution_arn]
+
+    assert execution.status() == "ABORTED"
+    assert [event["type"] for event in execution.history()][-1] == "ExecutionAborted"
+    assert outcome.error is not None and outcome.error.code == "ABORTED"
+
+
 def test_placeholders_are_filled_with_local_resources(engine: LocalEngine) -> None:
     engine.run({"checks": 1})
     prepared = _task_outputs(engine)[0]
