@@ -144,7 +144,9 @@ def record_cancelled(
     problem = _problem(run, state)
     if problem is not None:
         context.records.record_run_error(run_id, *problem)
-    context.records.record_result(run_id, RESULT_KEY, {"actions": actions, "cleaned_up_at": _now()})
+    context.records.record_result(
+        run_id, RESULT_KEY, {"actions": actions, "cleaned_up_at": timeutil.iso(timeutil.now())}
+    )
     context.records.finish_run(run_id, "CANCELLED")
     return {**answer, "actions": actions}
 
@@ -165,10 +167,6 @@ def _problem(run: dict[str, Any], state: dict[str, Any]) -> tuple[str, str, str]
 def _who(aborted: AbortedExecution) -> str:
     cause = aborted.cause or ""
     return cause.removeprefix("cancelled by ") if cause.startswith("cancelled by ") else STOPPED_OUTSIDE
-
-
-def _now() -> str:
-    return timeutil.iso(timeutil.now())
 
 
 def cleanup_failed(context: Context, document: dict[str, Any]) -> tuple[str, str, str]:

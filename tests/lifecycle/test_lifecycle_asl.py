@@ -22,7 +22,13 @@ from functions.workflows.export_backup.backups import ImageExport, Selection
 from functions.workflows.fleet_rollout.rollout import FleetProgress, RollbackProgress
 from functions.workflows.managed_update.updates import UpdateCheck, UpdateCleanup, UpdatePhase
 from functions.workflows.retention.policy import RetentionPhase
-from tests.statemachines.test_image_pipeline_asl import LAMBDA_ERRORS, RETRYABLE, targets
+from tests.statemachines.test_image_pipeline_asl import (
+    LAMBDA_ERRORS,
+    RETRYABLE,
+    assert_goes_on_to_its_check_however_it_ends,
+    signal_waits,
+    targets,
+)
 
 LIFECYCLE = ["export-backup", "managed-update", "fleet-rollout", "retention"]
 # Task state -> the model its ResultSelector must carry whole (the next task validates it).
@@ -85,8 +91,9 @@ def test_every_lambda_task_retries_with_full_jitter_and_catches_everything(
     definition: dict[str, Any],
 ) -> None:
     placeholders = {task.placeholder for task in LAMBDA_TASKS}
+    waits = signal_waits(every_state(definition))
     for name, state in every_state(definition).items():
-        if state["Type"] != "Task":
+        if state["Type"] != "Task" or name in waits:  # a wait for a signal: the next test
             continue
         assert {c["ErrorEquals"][0] for c in state["Catch"]} == {"States.ALL"}, name
         retrying = [retrier for retrier in state["Retry"] if retrier.get("MaxAttempts") != 0]
@@ -97,6 +104,15 @@ def test_every_lambda_task_retries_with_full_jitter_and_catches_everything(
         assert function is not None and function.group(1) in placeholders, name
         retried = {error for retrier in state["Retry"] for error in retrier["ErrorEquals"]}
         assert retried >= LAMBDA_ERRORS | RETRYABLE, name
+
+
+@pytest.mark.parametrize("workflow", LIFECYCLE)
+def test_an_export_backup_s_wait_for_its_ami_goes_on_to_its_check_however_it_ends(workflow: str) -> None:
+    states = every_state(json.loads(get_workflow(workflow).definition.read_text()))
+    waits = signal_waits(states)
+    assert set(waits) == ({"WaitForExport"} if workflow == "export-backup" else set())
+    for name, wait in waits.items():
+        assert_goes_on_to_its_check_however_it_ends(name, wait, states)
 
 
 def test_a_crashed_task_is_tried_again_but_a_terminal_error_is_not(definition: dict[str, Any]) -> None:

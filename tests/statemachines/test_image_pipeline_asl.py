@@ -229,25 +229,33 @@ def test_every_wait_loop_goes_through_a_check_task_and_a_choice(states: dict[str
         assert check["ResultPath"] == f"$.{phase}", f"{name}: the check must update the phase it waits on"
 
 
+def assert_goes_on_to_its_check_however_it_ends(
+    name: str, wait: dict[str, Any], states: dict[str, dict[str, Any]]
+) -> None:
+    """A wait for a signal: its token in the payload, its answer dropped, no retry; a timeout goes on
+    to the check, any other error to a plain Wait of the same length before the check."""
+    phase = wait["TimeoutSecondsPath"].split(".")[1]
+    check = wait["Next"]
+    assert wait["Parameters"]["Payload"]["token.$"] == "$$.Task.Token", name
+    assert wait["ResultPath"] is None, f"{name}: the signal's answer must not touch the run state"
+    assert "Retry" not in wait, f"{name}: a retried wait would outlast its plan"
+    timeout, everything = wait["Catch"]
+    assert timeout == {"ErrorEquals": ["States.Timeout"], "ResultPath": None, "Next": check}, name
+    assert everything["ErrorEquals"] == ["States.ALL"] and everything["ResultPath"] is None, name
+    fallback = states[everything["Next"]]
+    assert fallback == {
+        **fallback,
+        "Type": "Wait",
+        "SecondsPath": f"$.{phase}.wait_seconds",
+        "Next": check,
+    }
+
+
 def test_a_wait_for_a_signal_goes_on_to_its_check_however_it_ends(states: dict[str, dict[str, Any]]) -> None:
     waits = signal_waits(states)
     assert set(waits) == {"WaitForSnapshot", "WaitForExport"}
     for name, wait in waits.items():
-        phase = wait["TimeoutSecondsPath"].split(".")[1]
-        check = wait["Next"]
-        assert wait["Parameters"]["Payload"]["token.$"] == "$$.Task.Token", name
-        assert wait["ResultPath"] is None, f"{name}: the signal's answer must not touch the run state"
-        assert "Retry" not in wait, f"{name}: a retried wait would outlast its plan"
-        timeout, everything = wait["Catch"]
-        assert timeout == {"ErrorEquals": ["States.Timeout"], "ResultPath": None, "Next": check}, name
-        assert everything["ErrorEquals"] == ["States.ALL"] and everything["ResultPath"] is None, name
-        fallback = states[everything["Next"]]
-        assert fallback == {
-            **fallback,
-            "Type": "Wait",
-            "SecondsPath": f"$.{phase}.wait_seconds",
-            "Next": check,
-        }
+        assert_goes_on_to_its_check_however_it_ends(name, wait, states)
 
 
 def test_each_phase_is_stored_with_all_its_fields(states: dict[str, dict[str, Any]]) -> None:

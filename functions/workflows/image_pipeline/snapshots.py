@@ -17,10 +17,10 @@ from pydantic import ValidationError
 from agent_contract.documents import AgentJob, ImageSpec, ScriptRef, job_key
 from functions.core import appstream, clients, names, signals, timeutil, waits
 from functions.core.context import Context
-from functions.core.errors import ImageBuilderFailed, SnapshotFailed, classify_dependency, error_code
+from functions.core.errors import ImageBuilderFailed, SnapshotFailed, classify_dependency
 from functions.core.steps import failures_recorded
 from functions.workflows.image_pipeline import durations
-from functions.workflows.image_pipeline.agent_results import read_agent_result
+from functions.workflows.image_pipeline.agent_results import read_agent_result, read_document
 from functions.workflows.image_pipeline.phases import SnapshotPhase
 from functions.workflows.image_pipeline.plan import Plan
 
@@ -152,17 +152,11 @@ def _job_written(context: Context, plan: Plan) -> bool:
     The agent runs a run's job once, whatever is written later; keeping the first document
     also keeps its `issued_at`, so what the agent reports matches what the run asked.
     """
+    body = read_document(context.settings.jobs_bucket, job_key(plan.builder_name), "GetObject agent job")
+    if body is None:
+        return False
     try:
-        body = clients.s3().get_object(Bucket=context.settings.jobs_bucket, Key=job_key(plan.builder_name))[
-            "Body"
-        ]
-        return AgentJob.model_validate_json(body.read()).run_id == plan.run_id
-    except ClientError as error:
-        if error_code(error) in {"NoSuchKey", "404"}:
-            return False
-        raise classify_dependency(error, "GetObject agent job") from error
-    except BotoCoreError as error:
-        raise classify_dependency(error, "GetObject agent job") from error
+        return AgentJob.model_validate_json(body).run_id == plan.run_id
     except ValidationError:
         return False  # not a job this version can read: write this run's own
 
