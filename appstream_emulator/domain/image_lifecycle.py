@@ -85,6 +85,7 @@ def create_image(account: Account, builder: ImageBuilder, spec: ImageSpec, start
         agent_version=builder.agent_version,
         applications=list(source.applications) if source is not None else [],
         volume_gb=builder_volume_gb(builder, source),
+        managed_software=list(builder.managed_software),
         # "For private images, this date is the release date of the base image" (seed l.406).
         released=source.released if source is not None else None,
     )

@@ -43,6 +43,7 @@ class Image(Resource):
     errors: list[dict[str, Any]] = field(default_factory=list)
     from_update: bool = False  # made by CreateUpdatedImage (counts against concurrent updates)
     volume_gb: int = 200  # the image volume size, a root volume floor (domain/volumes.py)
+    managed_software: list[str] = field(default_factory=list)  # license-included applications on it
 
 
 @dataclass
@@ -69,6 +70,9 @@ class ImageBuilder(Resource):
     access_endpoints: list[dict[str, Any]] | None = None
     root_volume_gb: int | None = None
     disable_imdsv1: bool | None = None
+    # License-included applications on the builder: its image's, with SoftwaresToInstall added and
+    # SoftwaresToUninstall taken away; an image it makes includes them.
+    managed_software: list[str] = field(default_factory=list)
     network_access: dict[str, str] | None = None  # NetworkAccessConfiguration: its ENI, once it has run
     state_reason: dict[str, str] | None = None
     errors: list[dict[str, Any]] = field(default_factory=list)

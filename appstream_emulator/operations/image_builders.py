@@ -11,7 +11,7 @@ from ..domain.resources import Image, ImageBuilder
 from ..domain.volumes import check_floor
 from ..errors import AppStreamError
 from . import render
-from .builder_requests import agent_version, check_builder_request
+from .builder_requests import agent_version, check_builder_request, managed_software
 from .paging import page
 from .registry import operation
 
@@ -98,6 +98,7 @@ def create_image_builder(account: Account, params: dict[str, Any]) -> dict[str, 
         access_endpoints=params.get("AccessEndpoints"),
         root_volume_gb=root_volume_gb,
         disable_imdsv1=params.get("DisableIMDSV1"),
+        managed_software=managed_software(image, params),
     )
     begin_create(account, builder)
     return {"ImageBuilder": render.image_builder(builder)}

@@ -211,6 +211,7 @@ def create_updated_image(account: Account, params: dict[str, Any]) -> dict[str, 
         released=existing.released,  # the base image's release date carries over (seed l.406)
         from_update=True,
         volume_gb=existing.volume_gb,
+        managed_software=list(existing.managed_software),
     )
     begin_update(account, image)
     return {"image": render.image(image), "canUpdateImage": True}

@@ -41,7 +41,7 @@ def image(item: Image) -> dict[str, Any]:
             else NATIVE_INSTANCE_FAMILIES,
             "DynamicAppProvidersEnabled": "DISABLED",
             "ImageSharedWithOthers": "FALSE" if item.visibility != "PUBLIC" else None,
-            "ManagedSoftwareIncluded": False,
+            "ManagedSoftwareIncluded": bool(item.managed_software),
             "ImageType": item.image_type,
         }
     )

@@ -316,3 +316,32 @@ def test_retired_graphics_design_and_pro_types_are_refused(instance_type: str) -
     assert error_of(emulator, "CreateImageBuilder", params) == "InvalidParameterCombinationException"
     fleet = {**params, "ComputeCapacity": {"DesiredInstances": 1}}
     assert error_of(emulator, "CreateFleet", fleet) == "InvalidParameterCombinationException"
+
+
+def test_an_image_includes_the_license_included_applications_of_its_builder() -> None:
+    """ManagedSoftwareIncluded: 'whether the image includes license-included applications' (seed l.478)."""
+    from agent_contract.documents import ImageSpec
+
+    emulator, clock = make()
+    office = "Microsoft_Office_2024_LTSC_Standard_64Bit"
+    create(emulator, "with-office", SoftwaresToInstall=[office, "Microsoft_Visio_2024_LTSC_Standard_64Bit"])
+    create(emulator, "plain", SoftwaresToUninstall=[office])  # the base image has none to remove
+    clock.advance(720)
+    emulator.run_image_assistant("with-office", ImageSpec(name="office"))
+    emulator.run_image_assistant("plain", ImageSpec(name="plain"))
+    clock.advance(3600)
+    # An image made from the Office image and rid of both applications includes none.
+    create(
+        emulator,
+        "rid",
+        ImageName="office",
+        SoftwaresToUninstall=[office, "Microsoft_Visio_2024_LTSC_Standard_64Bit"],
+    )
+    clock.advance(720)
+    emulator.run_image_assistant("rid", ImageSpec(name="rid"))
+    clock.advance(3600)
+    images = {i["Name"]: i for i in emulator.call("DescribeImages", {"Type": "PRIVATE"})["Images"]}
+    included = {name: image["ManagedSoftwareIncluded"] for name, image in images.items()}
+    assert included == {"office": True, "plain": False, "rid": False}
+    base = emulator.call("DescribeImages", {"Names": [BASE]})["Images"][0]
+    assert base["ManagedSoftwareIncluded"] is False

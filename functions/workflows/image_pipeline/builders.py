@@ -50,6 +50,11 @@ def builder_parameters(plan: Plan) -> dict[str, Any]:
                 settings.domain_join.organizational_unit_distinguished_name
             )
         params["DomainJoinInfo"] = join
+    apps = settings.license_included_apps
+    if apps is not None and apps.install:
+        params["SoftwaresToInstall"] = apps.install
+    if apps is not None and apps.uninstall:
+        params["SoftwaresToUninstall"] = apps.uninstall
     return params
 
 

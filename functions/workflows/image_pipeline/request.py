@@ -40,6 +40,7 @@ from functions.core.request_fields import (
     field_errors,
 )
 from functions.core.request_fields import Section as _Section
+from functions.workflows.image_pipeline.builder_settings import LicenseIncludedApps
 
 IMPORT_TEXT = re.compile(r"^[a-zA-Z0-9_.() -]+$")
 INSTANCE_TYPE = r"^[a-zA-Z0-9-]+(\.[a-z0-9-]+)+\.(small|medium|large|xlarge|\d+xlarge|metal)$"
@@ -128,6 +129,9 @@ class BuilderSettings(_Section):
     iam_role_arn: RoleArn | None = None
     enable_default_internet_access: bool = False
     domain_join: DomainJoin | None = None
+    license_included_apps: LicenseIncludedApps | None = Field(
+        None, description="Microsoft Office, Visio or Project installed or removed by AppStream"
+    )
 
     @model_validator(mode="after")
     def _groups_need_subnet(self) -> BuilderSettings:
