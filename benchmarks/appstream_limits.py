@@ -42,6 +42,7 @@ def _tags(field: str, operation: str, member: str) -> list[Limit]:
 
 PIPELINE = [
     Limit("source.ami_id", "CreateImportedImage", "SourceAmiId"),
+    Limit("source.workspace_image_id", "CreateImportedImage", "WorkspaceImageId"),
     Limit("source.import_role_arn", "CreateImportedImage", "IamRoleArn"),
     Limit("source.image_name", "CreateImageBuilder", "ImageName"),
     Limit(

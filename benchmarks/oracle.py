@@ -109,6 +109,14 @@ def _repeated(values: Any, key: Callable[[Any], Any] = lambda value: value) -> b
     return len(set(hashable)) != len(hashable)
 
 
+def _overlap(first: Any, second: Any) -> bool:
+    if not isinstance(first, list) or not isinstance(second, list):
+        return False
+    return bool(
+        {item for item in first if isinstance(item, str)} & {item for item in second if isinstance(item, str)}
+    )
+
+
 def _waits(document: Any) -> set[str]:
     """Every phase wait: expected_minutes at most ceiling_minutes. At fault: the wait."""
     waits = _at(document, "waits")
@@ -134,28 +142,38 @@ def _rule(field: str, broken: Callable[[dict[str, Any]], bool]) -> Callable[[Any
 
 PIPELINE_RULES: list[Rule] = [
     (
-        "source: exactly one of ami_id and image_name",
+        "source: exactly one origin: an import (ami_id or workspace_image_id) or image_name",
         _rule(
             "source",
             lambda d: (
                 isinstance(d.get("source"), dict)
-                and _given(_at(d, "source.ami_id")) == _given(_at(d, "source.image_name"))
+                and (_given(_at(d, "source.ami_id")) or _given(_at(d, "source.workspace_image_id")))
+                == _given(_at(d, "source.image_name"))
             ),
         ),
     ),
     (
-        "source: import_role_arn exactly when ami_id",
+        "source.workspace_image_id: not with ami_id",
+        _rule(
+            "source.workspace_image_id",
+            lambda d: _given(_at(d, "source.ami_id")) and _given(_at(d, "source.workspace_image_id")),
+        ),
+    ),
+    (
+        "source: import_role_arn with ami_id, never with image_name",
         _rule(
             "source",
             lambda d: (
                 isinstance(d.get("source"), dict)
-                and (_given(_at(d, "source.ami_id")) or _given(_at(d, "source.image_name")))
-                and _given(_at(d, "source.import_role_arn")) != _given(_at(d, "source.ami_id"))
+                and (
+                    (_given(_at(d, "source.ami_id")) and not _given(_at(d, "source.import_role_arn")))
+                    or (_given(_at(d, "source.image_name")) and _given(_at(d, "source.import_role_arn")))
+                )
             ),
         ),
     ),
     (
-        "import settings only with source.ami_id",
+        "import settings only with an import",
         _rule(TOP, lambda d: "import" in d and _given(_at(d, "source.image_name"))),
     ),
     (
@@ -172,6 +190,16 @@ PIPELINE_RULES: list[Rule] = [
             lambda d: (
                 not _at(d, "builder.subnet_ids")
                 and (bool(_at(d, "builder.security_group_ids")) or _given(_at(d, "builder.domain_join")))
+            ),
+        ),
+    ),
+    (
+        "builder.license_included_apps: no application both installed and uninstalled",
+        _rule(
+            "builder.license_included_apps",
+            lambda d: _overlap(
+                _at(d, "builder.license_included_apps.install"),
+                _at(d, "builder.license_included_apps.uninstall"),
             ),
         ),
     ),

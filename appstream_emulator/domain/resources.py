@@ -9,6 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+# Image types CreateImportedImage makes (model `ImageType`): from an EC2 AMI, from a WorkSpaces image.
+IMPORTED_IMAGE_TYPES = ("CUSTOM", "BYOL")
+
 
 @dataclass
 class Resource:
@@ -28,7 +31,7 @@ class Resource:
 @dataclass
 class Image(Resource):
     visibility: str = "PRIVATE"  # PUBLIC for AWS-owned base images
-    image_type: str = "NATIVE"  # CUSTOM for imported images and their descendants
+    image_type: str = "NATIVE"  # CUSTOM (an AMI) or BYOL (a WorkSpaces image) imported, and descendants
     platform: str = "WINDOWS_SERVER_2022"
     display_name: str | None = None
     description: str | None = None
@@ -44,6 +47,11 @@ class Image(Resource):
     from_update: bool = False  # made by CreateUpdatedImage (counts against concurrent updates)
     volume_gb: int = 200  # the image volume size, a root volume floor (domain/volumes.py)
     managed_software: list[str] = field(default_factory=list)  # license-included applications on it
+
+    @property
+    def imported(self) -> bool:
+        """Made by CreateImportedImage (or from such an image): it takes the EC2 instance families."""
+        return self.image_type in IMPORTED_IMAGE_TYPES
 
 
 @dataclass

@@ -44,12 +44,12 @@ def resolve_image(account: Account, params: dict[str, Any]) -> Image:
 
 
 def check_instance_type(instance_type: str, offered: frozenset[str], image: Image, what: str) -> None:
-    if instance_type_allowed(instance_type, offered, image.image_type == "CUSTOM"):
+    if instance_type_allowed(instance_type, offered, image.imported):
         return
     if is_ec2_family_type(instance_type):
         raise AppStreamError(
             "IncompatibleImageException",
-            f"The instance type {instance_type} needs an imported (CUSTOM) image; {image.name} is "
+            f"The instance type {instance_type} needs an imported (CUSTOM or BYOL) image; {image.name} is "
             f"{image.image_type}.",
         )
     raise AppStreamError(

@@ -46,20 +46,25 @@ def create_imported_image(account: Account, params: dict[str, Any]) -> dict[str,
             "DryRunOperationException", "Request would have succeeded, but DryRun flag is set."
         )
 
+    # A WorkSpaces image is the customer's own Windows desktop licence: the model's type BYOL (the
+    # seed's enum has only CUSTOM and NATIVE); its platform is an assumption (docs/emulator-fidelity.md).
+    image_type, platform = ("CUSTOM", "WINDOWS_SERVER_2022") if ami_id is not None else ("BYOL", "WINDOWS_11")
     image = Image(
         name=name,
         arn=account.arn("image", name),
         created=account.now,
         state="IMPORTING",
         tags=dict(params.get("Tags") or {}),
-        image_type="CUSTOM",
-        platform="WINDOWS_SERVER_2022",
+        image_type=image_type,
+        platform=platform,
         display_name=params.get("DisplayName") or None,
         description=params.get("Description") or None,
         source_ami_id=ami_id,
         agent_version=AGENT_VERSION,
         always_latest_agent=params.get("AgentSoftwareVersion") == "ALWAYS_LATEST",
-        applications=[_application(app, account.now) for app in params.get("AppCatalogConfig") or []],
+        applications=[
+            _application(app, account.now, platform) for app in params.get("AppCatalogConfig") or []
+        ],
         volume_gb=imported_volume_gb(ami_root_volume_gb),
     )
     runtime_validation = bool((params.get("RuntimeValidationConfig") or {}).get("IntendedInstanceType"))
@@ -109,7 +114,7 @@ def _check_source_ami(account: Account, ami_id: str) -> int:
     return ami.root_volume_gb
 
 
-def _application(app: dict[str, Any], now: float) -> dict[str, Any]:
+def _application(app: dict[str, Any], now: float, platform: str) -> dict[str, Any]:
     entry = {
         "Name": app["Name"],
         "DisplayName": app.get("DisplayName") or app["Name"],
@@ -117,7 +122,7 @@ def _application(app: dict[str, Any], now: float) -> dict[str, Any]:
         "LaunchParameters": app.get("LaunchParameters"),
         "WorkingDirectory": app.get("WorkingDirectory"),
         "Enabled": True,
-        "Platforms": ["WINDOWS_SERVER_2022"],
+        "Platforms": [platform],
         "CreatedTime": render.timestamp(now),
     }
     return {key: value for key, value in entry.items() if value not in (None, "")}

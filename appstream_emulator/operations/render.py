@@ -37,7 +37,7 @@ def image(item: Image) -> dict[str, Any]:
             "ImageErrors": item.errors,
             "LatestAppstreamAgentVersion": "TRUE" if item.agent_version == AGENT_VERSION else "FALSE",
             "SupportedInstanceFamilies": CUSTOM_INSTANCE_FAMILIES
-            if item.image_type == "CUSTOM"
+            if item.imported
             else NATIVE_INSTANCE_FAMILIES,
             "DynamicAppProvidersEnabled": "DISABLED",
             "ImageSharedWithOthers": "FALSE" if item.visibility != "PUBLIC" else None,

@@ -48,7 +48,8 @@ def validate_command(args: argparse.Namespace) -> int:
     if workflow.name != DEFAULT_WORKFLOW:
         print(f"{label}: valid: {workflow.name} {result.name}: {result.summary()}")
         return 0
-    source = f"import {result.source.ami_id}" if result.imports else f"image {result.source.image_name}"
+    origin = result.source.ami_id or result.source.workspace_image_id
+    source = f"import {origin}" if result.imports else f"image {result.source.image_name}"
     export = "export to an AMI" if result.export is not None else "no export"
     print(
         f"{label}: valid: pipeline {result.pipeline}: {source}, builder {result.builder.instance_type} "

@@ -148,6 +148,10 @@ def test_a_workspaces_image_needs_no_ami_and_no_role() -> None:
         "Image"
     ]
     assert image["State"] == "IMPORTING"
+    # A WorkSpaces image is imported as BYOL (model `ImageType`) and takes the EC2 families an
+    # imported image takes.
+    assert (image["ImageType"], image["Platform"]) == ("BYOL", "WINDOWS_11")
+    assert image["SupportedInstanceFamilies"] == import_image(emulator)["SupportedInstanceFamilies"]
 
 
 @pytest.mark.parametrize(

@@ -166,3 +166,20 @@ def test_agent_mode_needs_a_subnet_that_reaches_s3_and_manual_mode_does_not() ->
     assert isinstance(refused, list) and "reaches S3" in refused[0].message
     manual = parse_request(request_document(builder=no_subnet, snapshot={"mode": "manual"}))
     assert isinstance(manual, PipelineRequest)
+
+
+def test_a_workspaces_image_is_imported_instead_of_an_ami() -> None:
+    from functions.workflows.image_pipeline.imports import import_parameters
+
+    byol = {"workspace_image_id": "wsi-0123456789abcdef"}
+    request = parse_request(request_document(source=byol))
+    assert isinstance(request, PipelineRequest) and request.imports
+    params = import_parameters(make_plan(source=byol))
+    assert params["WorkspaceImageId"] == "wsi-0123456789abcdef"
+    assert "SourceAmiId" not in params and "IamRoleArn" not in params
+    with_ami = request_document(source={**byol, "ami_id": "ami-0123456789abcdef0", "import_role_arn": ROLE})
+    assert fields(parse_request(with_ami)) == {"source.workspace_image_id"}
+    assert fields(parse_request(request_document(source={"workspace_image_id": "ws-1"}))) == {
+        "source.workspace_image_id"
+    }
+    assert fields(parse_request(request_document(source={**byol, "image_name": "base"}))) == {"source"}

@@ -50,9 +50,18 @@ LicenseIncludedApp = Annotated[
     AfterValidator(_offered),
     WithJsonSchema({"type": "string", "enum": list(LICENSE_INCLUDED_APPLICATIONS)}),
 ]
+
+
+def _each_once(names: list[str]) -> list[str]:
+    if len(set(names)) != len(names):
+        raise ValueError("names an application twice")
+    return names
+
+
 AppList = Annotated[
     list[LicenseIncludedApp],
     Field(max_length=len(LICENSE_INCLUDED_APPLICATIONS), json_schema_extra={"uniqueItems": True}),
+    AfterValidator(_each_once),
 ]
 
 
@@ -64,10 +73,7 @@ class LicenseIncludedApps(Section):
     uninstall: AppList = Field(default_factory=list, description="of those the source image includes")
 
     @model_validator(mode="after")
-    def _each_once(self) -> LicenseIncludedApps:
-        for field, names in (("install", self.install), ("uninstall", self.uninstall)):
-            if len(set(names)) != len(names):
-                raise ValueError(f"{field} names an application twice")
+    def _install_or_uninstall(self) -> LicenseIncludedApps:
         if set(self.install) & set(self.uninstall):
             raise ValueError("an application cannot be both installed and uninstalled")
         return self

@@ -1,4 +1,5 @@
-"""The source image: import an EC2 AMI, or use an existing image; wait until it is AVAILABLE."""
+"""The source image: import an EC2 AMI or a WorkSpaces image, or use an existing image; wait until it is
+AVAILABLE."""
 
 from __future__ import annotations
 
@@ -23,11 +24,16 @@ def import_parameters(plan: Plan) -> dict[str, Any]:
     settings = request.import_
     params: dict[str, Any] = {
         "Name": plan.imported_image_name,
-        "SourceAmiId": request.source.ami_id,
-        "IamRoleArn": request.source.import_role_arn,
         "Description": f"Imported by image factory pipeline {request.pipeline}",
         "Tags": plan.tags,
     }
+    # An EC2 AMI, or a WorkSpaces BYOL image (which AppStream imports as a BYOL image).
+    if request.source.workspace_image_id is not None:
+        params["WorkspaceImageId"] = request.source.workspace_image_id
+    else:
+        params["SourceAmiId"] = request.source.ami_id
+    if request.source.import_role_arn is not None:
+        params["IamRoleArn"] = request.source.import_role_arn
     if settings.runtime_validation_instance_type:
         params["RuntimeValidationConfig"] = {
             "IntendedInstanceType": settings.runtime_validation_instance_type

@@ -17,6 +17,7 @@ from pydantic import (
     SerializationInfo,
     StringConstraints,
     ValidationError,
+    ValidationInfo,
     field_serializer,
     field_validator,
     model_validator,
@@ -51,20 +52,34 @@ FilePath = Annotated[str, StringConstraints(min_length=1, max_length=32767)]
 
 
 class Source(_Section):
-    """Where the pipeline starts: an EC2 AMI to import, or an existing AppStream image."""
+    """Where the pipeline starts: an EC2 AMI or a WorkSpaces image to import, or an existing image."""
 
     ami_id: str | None = Field(None, pattern=r"^ami-[a-z0-9]{8,17}$")
+    workspace_image_id: str | None = Field(
+        None,
+        pattern=r"^wsi-[0-9a-z]{8,63}$",
+        description="a WorkSpaces BYOL image to import (CreateImportedImage's WorkspaceImageId)",
+    )
     import_role_arn: RoleArn | None = Field(None, description="role AppStream assumes to read the AMI")
     image_name: str | None = Field(None, pattern=r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,99}$")
 
+    @field_validator("workspace_image_id")
+    @classmethod
+    def _not_with_an_ami(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # CreateImportedImage imports one of the two (docs/emulator-fidelity.md).
+        if value is not None and info.data.get("ami_id") is not None:
+            raise ValueError("give either ami_id or workspace_image_id, not both")
+        return value
+
     @model_validator(mode="after")
     def _one_source(self) -> Source:
-        if (self.ami_id is None) == (self.image_name is None):
-            raise ValueError("give either ami_id (with import_role_arn) or image_name")
+        imports = self.ami_id is not None or self.workspace_image_id is not None
+        if imports == (self.image_name is not None):
+            raise ValueError("give one of ami_id (with import_role_arn), workspace_image_id or image_name")
         if self.ami_id is not None and self.import_role_arn is None:
             raise ValueError("import_role_arn is required with ami_id")
         if self.image_name is not None and self.import_role_arn is not None:
-            raise ValueError("import_role_arn only applies to ami_id")
+            raise ValueError("import_role_arn only applies to an import")
         return self
 
 
@@ -228,14 +243,16 @@ class PipelineRequest(_Section):
     @model_validator(mode="after")
     def _consistent(self) -> PipelineRequest:
         if "import_" in self.model_fields_set and self.source.image_name is not None:
-            raise ValueError("import settings apply only to source.ami_id")
+            raise ValueError(
+                "import settings apply only to an import (source.ami_id or source.workspace_image_id)"
+            )
         if self.snapshot.timeout_minutes and self.waits.snapshot.ceiling_minutes:
             raise ValueError("set snapshot.timeout_minutes or waits.snapshot.ceiling_minutes, not both")
         return self
 
     @property
     def imports(self) -> bool:
-        return self.source.ami_id is not None
+        return self.source.ami_id is not None or self.source.workspace_image_id is not None
 
     def to_document(self, reveal_secrets: bool = False) -> dict[str, Any]:
         """JSON-ready dict by field alias, of what the person wrote (so it validates again to the same
