@@ -55,6 +55,8 @@ PIPELINE = [
     Limit("builder.instance_type", "CreateImageBuilder", "InstanceType"),
     Limit("builder.security_group_ids", "CreateImageBuilder", "VpcConfig.SecurityGroupIds"),
     Limit("builder.iam_role_arn", "CreateImageBuilder", "IamRoleArn"),
+    Limit("builder.access_endpoints", "CreateImageBuilder", "AccessEndpoints"),
+    Limit("builder.appstream_agent_version", "CreateImageBuilder", "AppstreamAgentVersion"),
     Limit(
         "builder.domain_join.organizational_unit_distinguished_name",
         "CreateImageBuilder",

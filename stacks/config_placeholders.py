@@ -16,7 +16,7 @@ from stacks.request_contract import strings
 PLACEHOLDER_ACCOUNT = "123456789012"
 _PLACEHOLDERS = (
     (re.compile(rf"^arn:[a-z-]+:[a-z0-9-]+:[a-z0-9-]*:{PLACEHOLDER_ACCOUNT}:"), "the example's account"),
-    (re.compile(r"^(ami|subnet|sg|vpc)-0123456789abcdef0$"), "the example's id"),
+    (re.compile(r"^(ami|subnet|sg|vpc|vpce)-0123456789abcdef0$"), "the example's id"),
 )
 
 

@@ -59,3 +59,24 @@ def test_an_unknown_license_included_application_is_refused_by_its_field() -> No
     assert outcome.error.code == "InvalidPipelineRequest"
     assert "builder.license_included_apps.install.1" in outcome.error.message
     assert "CreateImageBuilder" not in calls
+
+
+@pytest.mark.usefixtures("deployed_permissions")
+def test_the_builder_streams_through_its_access_endpoints_and_runs_the_agent_asked_for() -> None:
+    document = fast_request("from-existing-image")
+    endpoints = [{"vpce_id": "vpce-0123456789abcdef0"}]
+    document["builder"] = {
+        **document["builder"],
+        "access_endpoints": endpoints,
+        "appstream_agent_version": "1.1.1000",
+    }
+    document["cleanup"] = {"delete_builder": False}  # left behind to be looked at
+    with fast_engine() as engine:
+        outcome = engine.run(document)
+        (builder,) = engine.emulator.call("DescribeImageBuilders", {})["ImageBuilders"]
+        image = made_image(engine, outcome.resources["snapshot"]["image_arn"])
+
+    assert outcome.status == "SUCCEEDED", outcome.error
+    assert builder["AccessEndpoints"] == [{"EndpointType": "STREAMING", "VpceId": "vpce-0123456789abcdef0"}]
+    assert builder["AppstreamAgentVersion"] == image["AppstreamAgentVersion"] == "1.1.1000"
+    assert image["LatestAppstreamAgentVersion"] == "FALSE"

@@ -53,3 +53,22 @@ def test_license_included_applications_are_passed_to_create_image_builder() -> N
     assert (params["SoftwaresToInstall"], params["SoftwaresToUninstall"]) == ([OFFICE], [PROJECT])
     assert "SoftwaresToInstall" not in builder_parameters(make_plan())
     assert isinstance(parse_request(request_document(builder=builder())), PipelineRequest)
+
+
+def test_access_endpoints_and_the_agent_version_are_checked_as_appstream_constrains_them() -> None:
+    endpoint = {"vpce_id": "vpce-0123456789abcdef0"}
+    assert set(problems(access_endpoints=[])) == {"builder.access_endpoints"}  # 1 to 4
+    assert set(problems(access_endpoints=[endpoint] * 5)) == {"builder.access_endpoints"}
+    bad_type = problems(access_endpoints=[{**endpoint, "endpoint_type": "ADMIN"}, {"vpce_id": "vpc-1"}])
+    assert set(bad_type) == {"builder.access_endpoints.0.endpoint_type", "builder.access_endpoints.1.vpce_id"}
+    assert set(problems(appstream_agent_version="")) == {"builder.appstream_agent_version"}
+    assert set(problems(appstream_agent_version="1" * 101)) == {"builder.appstream_agent_version"}
+
+
+def test_access_endpoints_and_the_agent_version_are_passed_to_create_image_builder() -> None:
+    endpoints = [{"vpce_id": "vpce-0123456789abcdef0"}]
+    plan = make_plan(builder=builder(access_endpoints=endpoints, appstream_agent_version="[LATEST]"))
+    params = builder_parameters(plan)
+    assert params["AccessEndpoints"] == [{"EndpointType": "STREAMING", "VpceId": "vpce-0123456789abcdef0"}]
+    assert params["AppstreamAgentVersion"] == "[LATEST]"
+    assert not {"AccessEndpoints", "AppstreamAgentVersion"} & set(builder_parameters(make_plan()))

@@ -1,12 +1,12 @@
 """The builder settings a request may add to CreateImageBuilder beyond the instance and its network:
-license-included applications.
+license-included applications and the interface VPC endpoints administrators stream it through.
 
 Kept beside the request (`request.py`), which builds `BuilderSettings` from them.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, WithJsonSchema, model_validator
 
@@ -77,3 +77,15 @@ class LicenseIncludedApps(Section):
         if set(self.install) & set(self.uninstall):
             raise ValueError("an application cannot be both installed and uninstalled")
         return self
+
+
+class AccessEndpoint(Section):
+    """An interface VPC endpoint of the customer's VPC: administrators reach the builder only through the
+    endpoints it is given (CreateImageBuilder's AccessEndpoints), so it needs no internet access."""
+
+    endpoint_type: Literal["STREAMING"] = Field("STREAMING", description="the only type AppStream has")
+    # The model asks only for a non-empty VpceId; an interface endpoint's id is how EC2 writes it.
+    vpce_id: str = Field(pattern=r"^vpce-[0-9a-f]{8,17}$")
+
+    def to_api(self) -> dict[str, Any]:
+        return {"EndpointType": self.endpoint_type, "VpceId": self.vpce_id}

@@ -50,6 +50,10 @@ def builder_parameters(plan: Plan) -> dict[str, Any]:
                 settings.domain_join.organizational_unit_distinguished_name
             )
         params["DomainJoinInfo"] = join
+    if settings.access_endpoints:
+        params["AccessEndpoints"] = [endpoint.to_api() for endpoint in settings.access_endpoints]
+    if settings.appstream_agent_version:
+        params["AppstreamAgentVersion"] = settings.appstream_agent_version
     apps = settings.license_included_apps
     if apps is not None and apps.install:
         params["SoftwaresToInstall"] = apps.install

@@ -41,7 +41,7 @@ from functions.core.request_fields import (
     field_errors,
 )
 from functions.core.request_fields import Section as _Section
-from functions.workflows.image_pipeline.builder_settings import LicenseIncludedApps
+from functions.workflows.image_pipeline.builder_settings import AccessEndpoint, LicenseIncludedApps
 
 IMPORT_TEXT = re.compile(r"^[a-zA-Z0-9_.() -]+$")
 INSTANCE_TYPE = r"^[a-zA-Z0-9-]+(\.[a-z0-9-]+)+\.(small|medium|large|xlarge|\d+xlarge|metal)$"
@@ -146,6 +146,16 @@ class BuilderSettings(_Section):
     domain_join: DomainJoin | None = None
     license_included_apps: LicenseIncludedApps | None = Field(
         None, description="Microsoft Office, Visio or Project installed or removed by AppStream"
+    )
+    # 1 to 4 when given, as AppStream's AccessEndpointList.
+    access_endpoints: list[AccessEndpoint] | None = Field(
+        None, min_length=1, max_length=4, description="interface VPC endpoints for streaming to the builder"
+    )
+    appstream_agent_version: str | None = Field(
+        None,
+        min_length=1,
+        max_length=100,
+        description="[LATEST] or an agent version; AppStream's default if unset",
     )
 
     @model_validator(mode="after")
