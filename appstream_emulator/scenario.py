@@ -172,6 +172,12 @@ class ExistingImage(_Strict):
     age_days: float = Field(1.0, ge=0, description="how long before the start it was created")
     up_to_date: bool = Field(False, description="has the latest software: no managed update available")
     volume_gb: JsonInt = Field(200, ge=200, le=500, description="the image volume size, a root volume floor")
+    shared_by: str | None = Field(
+        None, pattern=r"^\d{12}$", description="the account that owns the image and shares it with this one"
+    )
+    allow_image_builder: bool = Field(
+        True, description="a shared image: whether image builders may start from it"
+    )
 
 
 class ExistingFleet(_Strict):

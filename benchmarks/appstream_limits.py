@@ -45,6 +45,7 @@ PIPELINE = [
     Limit("source.workspace_image_id", "CreateImportedImage", "WorkspaceImageId"),
     Limit("source.import_role_arn", "CreateImportedImage", "IamRoleArn"),
     Limit("source.image_name", "CreateImageBuilder", "ImageName"),
+    Limit("source.image_arn", "CreateImageBuilder", "ImageArn"),
     Limit(
         "import.runtime_validation_instance_type",
         "CreateImportedImage",

@@ -140,15 +140,16 @@ def _rule(field: str, broken: Callable[[dict[str, Any]], bool]) -> Callable[[Any
     return lambda document: {field} if isinstance(document, dict) and broken(document) else set()
 
 
+ORIGINS = ("ami_id", "workspace_image_id", "image_name", "image_arn")
+
 PIPELINE_RULES: list[Rule] = [
     (
-        "source: exactly one origin: an import (ami_id or workspace_image_id) or image_name",
+        "source: exactly one origin of ami_id, workspace_image_id, image_name and image_arn",
         _rule(
             "source",
             lambda d: (
                 isinstance(d.get("source"), dict)
-                and (_given(_at(d, "source.ami_id")) or _given(_at(d, "source.workspace_image_id")))
-                == _given(_at(d, "source.image_name"))
+                and sum(_given(_at(d, f"source.{origin}")) for origin in ORIGINS) != 1
             ),
         ),
     ),
@@ -167,14 +168,23 @@ PIPELINE_RULES: list[Rule] = [
                 isinstance(d.get("source"), dict)
                 and (
                     (_given(_at(d, "source.ami_id")) and not _given(_at(d, "source.import_role_arn")))
-                    or (_given(_at(d, "source.image_name")) and _given(_at(d, "source.import_role_arn")))
+                    or (
+                        _given(_at(d, "source.import_role_arn"))
+                        and not _given(_at(d, "source.ami_id"))
+                        and not _given(_at(d, "source.workspace_image_id"))
+                    )
                 )
             ),
         ),
     ),
     (
         "import settings only with an import",
-        _rule(TOP, lambda d: "import" in d and _given(_at(d, "source.image_name"))),
+        _rule(
+            TOP,
+            lambda d: (
+                "import" in d and (_given(_at(d, "source.image_name")) or _given(_at(d, "source.image_arn")))
+            ),
+        ),
     ),
     (
         "import.app_catalog: names unique",

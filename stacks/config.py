@@ -11,10 +11,10 @@ import json
 import re
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, StringConstraints, ValidationError, field_validator, model_validator
 
 from stacks.config_lifecycle import LifecycleConfig, chain_problems, lifecycle_problems
 from stacks.config_prices import Prices
@@ -161,6 +161,19 @@ class Settings(Strict):
         "setting, retained on delete): only for an account that has none yet",
     )
     termination_protection: bool = False
+    # Widens CreateImageBuilder's grant, and only it, to these accounts' images (source.image_arn).
+    shared_image_accounts: tuple[Annotated[str, StringConstraints(pattern=r"^\d{12}$")], ...] = Field(
+        (),
+        description="accounts whose images, shared with this one, a run may start its builder from "
+        "(source.image_arn)",
+    )
+
+    @field_validator("shared_image_accounts")
+    @classmethod
+    def _accounts_once(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        if len(set(values)) != len(values):
+            raise ValueError("an account is listed twice")
+        return values
 
     @field_validator("notification_emails")
     @classmethod

@@ -14,8 +14,12 @@ from stacks.config import DeploymentConfig, field_path
 from stacks.request_contract import strings
 
 PLACEHOLDER_ACCOUNT = "123456789012"
+# The account the example shares images from (settings.shared_image_accounts).
+PLACEHOLDER_SHARING_ACCOUNT = "111122223333"
+_ACCOUNTS = f"(?:{PLACEHOLDER_ACCOUNT}|{PLACEHOLDER_SHARING_ACCOUNT})"
 _PLACEHOLDERS = (
-    (re.compile(rf"^arn:[a-z-]+:[a-z0-9-]+:[a-z0-9-]*:{PLACEHOLDER_ACCOUNT}:"), "the example's account"),
+    (re.compile(rf"^arn:[a-z-]+:[a-z0-9-]+:[a-z0-9-]*:{_ACCOUNTS}:"), "the example's account"),
+    (re.compile(rf"^{_ACCOUNTS}$"), "the example's account"),
     (re.compile(r"^(ami|subnet|sg|vpc|vpce)-0123456789abcdef0$"), "the example's id"),
 )
 

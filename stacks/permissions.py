@@ -79,6 +79,18 @@ APPSTREAM_UNSCOPED_ACTIONS: tuple[str, ...] = (
 )
 
 
+# The one action a shared image is named in: a builder starts from it (CreateImageBuilder's ImageArn).
+SHARED_IMAGE_ACTION = "appstream:CreateImageBuilder"
+
+
+def shared_image_arns(scope: Construct, accounts: Sequence[str]) -> list[str]:
+    """The images of `accounts` (in this region), shared with this one."""
+    return [
+        Stack.of(scope).format_arn(service="appstream", account=account, resource="image", resource_name="*")
+        for account in accounts
+    ]
+
+
 def appstream_arn(scope: Construct, resource_type: str) -> str:
     if resource_type == AWS_OWNED_IMAGE:
         return Stack.of(scope).format_arn(
@@ -167,8 +179,11 @@ SHARED_TASK_GRANTS = TaskGrants(run_events=True, table_items=(*READ_UPDATE, *PUT
 RUN_API_GRANTS = TaskGrants(table_items=("dynamodb:GetItem",))
 
 
-def appstream_statements(scope: Construct, stage: str, grants: TaskGrants) -> list[iam.PolicyStatement]:
-    """The AppStream actions of `grants` but the fleet ones (`fleet_statements`)."""
+def appstream_statements(
+    scope: Construct, stage: str, grants: TaskGrants, shared_image_accounts: Sequence[str] = ()
+) -> list[iam.PolicyStatement]:
+    """The AppStream actions of `grants` but the fleet ones (`fleet_statements`); CreateImageBuilder
+    also on the images of `shared_image_accounts`."""
     wanted = grants.appstream_actions()
     by_grant: dict[tuple[tuple[str, ...], bool], list[str]] = {}
     for action, resource_types in APPSTREAM_SCOPED_ACTIONS.items():
@@ -186,6 +201,12 @@ def appstream_statements(scope: Construct, stage: str, grants: TaskGrants) -> li
         )
         for (resource_types, tagged), actions in by_grant.items()
     ]
+    if SHARED_IMAGE_ACTION in wanted and shared_image_accounts:
+        statements.append(
+            iam.PolicyStatement(
+                actions=[SHARED_IMAGE_ACTION], resources=shared_image_arns(scope, shared_image_accounts)
+            )
+        )
     unscoped = [action for action in APPSTREAM_UNSCOPED_ACTIONS if action in wanted]
     if unscoped:
         statements.append(iam.PolicyStatement(actions=unscoped, resources=["*"]))

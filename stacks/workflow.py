@@ -29,6 +29,7 @@ from stacks.permissions import (
     exported_ami_statements,
     fleet_statements,
     pass_role_statement,
+    shared_image_arns,
     snapshot_arn,
 )
 from stacks.service_roles import ServiceRoles
@@ -126,6 +127,9 @@ class ImagePipeline(Construct):
             # The preflight refuses a request naming any other role before the run creates anything.
             names.ENV_PASSABLE_ROLES: ",".join(roles.passable_role_arns()),
         }
+        if settings.shared_image_accounts:
+            # The preflight refuses an image of any other account, which CreateImageBuilder may not name.
+            environment[names.ENV_SHARED_IMAGE_ACCOUNTS] = ",".join(settings.shared_image_accounts)
         self.task_environment = environment
         self.functions: dict[str, HouseFunction] = {}
         for task in workflows.LAMBDA_TASKS:
@@ -176,7 +180,7 @@ class ImagePipeline(Construct):
         """What tasks need: `grants` in AppStream and EC2, the runs table, and per `grants` passing
         the configured roles, the jobs, notifying and the run events."""
         statements = [
-            *appstream_statements(self, self._stage, grants),
+            *appstream_statements(self, self._stage, grants, self._config.settings.shared_image_accounts),
             *(fleet_statements(self, self._config.rollout_fleets(), self._stage) if grants.fleets else ()),
             *exported_ami_statements(self, grants.ec2),
         ]
@@ -243,6 +247,14 @@ class ImagePipeline(Construct):
                 "CreateImageBuilder may start from an AWS-owned base image named in the request; those "
                 "ARNs have no account, and only CreateImageBuilder is granted on them."
             ),
+            **{
+                arn: (
+                    "CreateImageBuilder may start from an image another account shares with this one, named "
+                    "by ARN in the request; the account is one of settings.shared_image_accounts, and only "
+                    "CreateImageBuilder is granted on its images."
+                )
+                for arn in shared_image_arns(self, self._config.settings.shared_image_accounts)
+            },
             exported_ami_arn(self): (
                 "Retention deregisters old exported AMIs; the grant holds only for AMIs tagged "
                 "image-factory:pipeline (a Null condition on the resource tag)."

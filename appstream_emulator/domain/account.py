@@ -145,7 +145,7 @@ class Account:
             )
 
     def private_images(self) -> list[Image]:
-        return [image for image in self.images.values() if image.visibility != "PUBLIC"]
+        return [image for image in self.images.values() if image.owned]
 
     def check_image_quota(self) -> None:
         if len(self.private_images()) >= self.scenario.quotas.images:
@@ -160,8 +160,11 @@ class Account:
         for existing in self.scenario.images:
             self.images[existing.name] = Image(
                 name=existing.name,
-                arn=self.arn("image", existing.name),
+                arn=self.arn("image", existing.name, owner=existing.shared_by),
                 created=self.now - existing.age_days * 86400,
+                visibility="PRIVATE" if existing.shared_by is None else "SHARED",
+                shared_by=existing.shared_by,
+                allow_image_builder=existing.allow_image_builder,
                 state="AVAILABLE",
                 tags=dict(existing.tags),
                 agent_version=AGENT_VERSION,

@@ -48,6 +48,18 @@ class Image(Resource):
     volume_gb: int = 200  # the image volume size, a root volume floor (domain/volumes.py)
     managed_software: list[str] = field(default_factory=list)  # license-included applications on it
 
+    shared_by: str | None = None  # the owner's account of a SHARED image
+    allow_image_builder: bool = True  # a SHARED image: whether its owner lets this account build from it
+
+    @property
+    def owned(self) -> bool:
+        """The account's own image: not AWS's (PUBLIC), not another account's (SHARED)."""
+        return self.visibility == "PRIVATE"
+
+    @property
+    def owner(self) -> str:
+        return "AWS" if self.visibility == "PUBLIC" else f"account {self.shared_by}"
+
     @property
     def imported(self) -> bool:
         """Made by CreateImportedImage (or from such an image): it takes the EC2 instance families."""

@@ -28,7 +28,7 @@ _FILTERS = {
 @operation("CreateExportImageTask")
 def create_export_image_task(account: Account, params: dict[str, Any]) -> dict[str, Any]:
     image = account.images.get(params["ImageName"])
-    if image is None or image.visibility == "PUBLIC":
+    if image is None or not image.owned:
         raise AppStreamError(
             "ResourceNotFoundException", f"The image {params['ImageName']} does not exist in this account."
         )

@@ -66,6 +66,11 @@ def create_image_builder(account: Account, params: dict[str, Any]) -> dict[str, 
         raise AppStreamError(
             "ResourceNotAvailableException", f"The image {image.name} is {image.state} and cannot be used."
         )
+    if not image.allow_image_builder:
+        raise AppStreamError(
+            "OperationNotPermittedException",
+            f"The image {image.name} is shared by {image.owner} without permission to start image builders.",
+        )
     check_instance_type(params["InstanceType"], IMAGE_BUILDER_INSTANCE_TYPES, image, "image builders")
     check_builder_request(params)
     root_volume_gb = check_root_volume(params)

@@ -152,8 +152,8 @@ def describe_images(account: Account, params: dict[str, Any]) -> dict[str, Any]:
 @operation("DeleteImage")
 def delete_image(account: Account, params: dict[str, Any]) -> dict[str, Any]:
     image = account.image_by_name(params["Name"])
-    if image.visibility == "PUBLIC":
-        raise AppStreamError("OperationNotPermittedException", f"The image {image.name} is owned by AWS.")
+    if not image.owned:
+        raise AppStreamError("OperationNotPermittedException", f"The image {image.name} is {image.owner}'s.")
     users = [b.name for b in account.builders.values() if b.image_arn == image.arn]
     users += [f.name for f in account.fleets.values() if f.image_arn == image.arn]
     users += [
@@ -175,8 +175,10 @@ def delete_image(account: Account, params: dict[str, Any]) -> dict[str, Any]:
 @operation("CreateUpdatedImage")
 def create_updated_image(account: Account, params: dict[str, Any]) -> dict[str, Any]:
     existing = account.image_by_name(params["existingImageName"])
-    if existing.visibility == "PUBLIC":
-        raise AppStreamError("OperationNotPermittedException", f"The image {existing.name} is owned by AWS.")
+    if not existing.owned:
+        raise AppStreamError(
+            "OperationNotPermittedException", f"The image {existing.name} is {existing.owner}'s."
+        )
     if existing.state != "AVAILABLE":
         raise AppStreamError(
             "OperationNotPermittedException", f"The image {existing.name} is {existing.state}, not AVAILABLE."

@@ -22,7 +22,7 @@ def image(item: Image) -> dict[str, Any]:
             "DisplayName": item.display_name,
             "State": item.state,
             "Visibility": item.visibility,
-            "ImageBuilderSupported": True,
+            "ImageBuilderSupported": item.allow_image_builder,
             "ImageBuilderName": item.image_builder_name,
             "Platform": item.platform,
             "Description": item.description,
@@ -33,14 +33,14 @@ def image(item: Image) -> dict[str, Any]:
             "AppstreamAgentVersion": item.agent_version,
             "ImagePermissions": None
             if item.visibility == "PUBLIC"
-            else {"allowFleet": True, "allowImageBuilder": True},
+            else {"allowFleet": True, "allowImageBuilder": item.allow_image_builder},
             "ImageErrors": item.errors,
             "LatestAppstreamAgentVersion": "TRUE" if item.agent_version == AGENT_VERSION else "FALSE",
             "SupportedInstanceFamilies": CUSTOM_INSTANCE_FAMILIES
             if item.imported
             else NATIVE_INSTANCE_FAMILIES,
             "DynamicAppProvidersEnabled": "DISABLED",
-            "ImageSharedWithOthers": "FALSE" if item.visibility != "PUBLIC" else None,
+            "ImageSharedWithOthers": "FALSE" if item.owned else None,
             "ManagedSoftwareIncluded": bool(item.managed_software),
             "ImageType": item.image_type,
         }

@@ -19,7 +19,7 @@ def _resource(account: Account, arn: str) -> Resource:
     ]
     for pool in pools:
         for resource in pool.values():
-            if resource.arn == arn and getattr(resource, "visibility", "PRIVATE") != "PUBLIC":
+            if resource.arn == arn and getattr(resource, "owned", True):
                 return resource
     raise AppStreamError("ResourceNotFoundException", f"The resource {arn} does not exist.")
 

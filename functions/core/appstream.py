@@ -55,6 +55,17 @@ def find_image(name: str) -> dict[str, Any] | None:
     return dict(images[0]) if images else None
 
 
+def find_image_by_arn(arn: str) -> dict[str, Any] | None:
+    """An image by ARN: the only way to name an image another account shares (names are per account)."""
+    try:
+        images = call(f"DescribeImages {arn!r}", clients.appstream().describe_images, Arns=[arn])["Images"]
+    except Exception as error:
+        if not_found(error):
+            return None
+        raise
+    return dict(images[0]) if images else None
+
+
 def find_builder(name: str) -> dict[str, Any] | None:
     try:
         builders = call(

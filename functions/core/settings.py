@@ -34,7 +34,11 @@ class Settings(BaseModel):
         (), description="the role ARNs the deployment may pass to AppStream; empty: the preflight skips them"
     )
 
-    @field_validator("passable_roles", mode="before")
+    shared_image_accounts: tuple[str, ...] = Field(
+        (), description="accounts whose shared images a run may start from (source.image_arn)"
+    )
+
+    @field_validator("passable_roles", "shared_image_accounts", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         return (
@@ -60,6 +64,7 @@ class Settings(BaseModel):
             "slot_poll_seconds": names.ENV_SLOT_POLL_SECONDS,
             "history_runs": names.ENV_HISTORY_RUNS,
             "passable_roles": names.ENV_PASSABLE_ROLES,
+            "shared_image_accounts": names.ENV_SHARED_IMAGE_ACCOUNTS,
         }
         missing = [variable for variable in required.values() if not os.environ.get(variable)]
         if missing:

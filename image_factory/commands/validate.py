@@ -49,7 +49,8 @@ def validate_command(args: argparse.Namespace) -> int:
         print(f"{label}: valid: {workflow.name} {result.name}: {result.summary()}")
         return 0
     origin = result.source.ami_id or result.source.workspace_image_id
-    source = f"import {origin}" if result.imports else f"image {result.source.image_name}"
+    existing = result.source.image_arn or result.source.image_name
+    source = f"import {origin}" if result.imports else f"image {existing}"
     export = "export to an AMI" if result.export is not None else "no export"
     print(
         f"{label}: valid: pipeline {result.pipeline}: {source}, builder {result.builder.instance_type} "

@@ -58,7 +58,13 @@ from image_factory.local_engine.nested import nested_executions
 from image_factory.local_engine.outcome import EngineCounters, RunOutcome
 from image_factory.local_engine.output import collected_interpreter_log, routed_standard_streams
 from image_factory.local_engine.records import builder_slots_in_use
-from image_factory.local_engine.resources import STAGE, passable_role_arns, provision, state_machine_name
+from image_factory.local_engine.resources import (
+    STAGE,
+    passable_role_arns,
+    provision,
+    shared_image_accounts,
+    state_machine_name,
+)
 from image_factory.local_engine.seams import patched_interpreter, verify_seams
 from image_factory.local_engine.status_events import StatusEvents, status_change_events
 from image_factory.local_engine.timewarp import SimulatedTime
@@ -109,6 +115,7 @@ class LocalEngine:
         self._settings = {
             names.ENV_BUILDER_SLOT_LIMIT: str(self.scenario.quotas.image_builders),
             names.ENV_PASSABLE_ROLES: roles,
+            names.ENV_SHARED_IMAGE_ACCOUNTS: shared_image_accounts(config),
             **(settings or {}),
         }
         self._stack: ExitStack | None = None

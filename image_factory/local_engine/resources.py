@@ -48,6 +48,12 @@ def passable_role_arns(config: DeploymentConfig | None, *, account: str, stage: 
     return ",".join(dict.fromkeys(arns))
 
 
+def shared_image_accounts(config: DeploymentConfig | None) -> str:
+    """`SHARED_IMAGE_ACCOUNTS` as the stack sets it: the configured accounts."""
+    settings = (config if config is not None else load_config(EXAMPLE_CONFIG)).settings
+    return ",".join(settings.shared_image_accounts)
+
+
 def state_machine_name(workflow: str) -> str:
     """The local state machine of a workflow (`STATE_MACHINE` for the image pipeline)."""
     return f"{RESOURCE_PREFIX}-{workflow}"

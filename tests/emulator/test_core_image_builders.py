@@ -345,3 +345,28 @@ def test_an_image_includes_the_license_included_applications_of_its_builder() ->
     assert included == {"office": True, "plain": False, "rid": False}
     base = emulator.call("DescribeImages", {"Names": [BASE]})["Images"][0]
     assert base["ManagedSoftwareIncluded"] is False
+
+
+def test_a_builder_starts_from_an_image_another_account_shares_by_its_arn() -> None:
+    """Images are public, private or shared: 'Shared images are owned by other Amazon Web Services
+    accounts and shared with you' (docs, managing-images)."""
+    emulator, _ = make(
+        images=[
+            {"name": "golden", "shared_by": "111122223333"},
+            {"name": "fleet-only", "shared_by": "111122223333", "allow_image_builder": False},
+        ]
+    )
+    shared = emulator.call("DescribeImages", {"Type": "SHARED"})["Images"]
+    assert {image["Name"] for image in shared} == {"golden", "fleet-only"}
+    arn = "arn:aws:appstream:us-east-1:111122223333:image/golden"
+    assert {image["Arn"] for image in shared} >= {arn}
+    assert create(emulator, ImageArn=arn)["ImageArn"] == arn
+    fleet_only = next(image for image in shared if image["Name"] == "fleet-only")
+    assert fleet_only["ImageBuilderSupported"] is False
+    assert fleet_only["ImagePermissions"] == {"allowFleet": True, "allowImageBuilder": False}
+    params = {"Name": "b2", "ImageArn": fleet_only["Arn"], "InstanceType": "stream.standard.large"}
+    assert error_of(emulator, "CreateImageBuilder", params) == "OperationNotPermittedException"
+    # The owner's image: this account cannot delete it, export it or update it.
+    assert error_of(emulator, "DeleteImage", {"Name": "fleet-only"}) == "OperationNotPermittedException"
+    export = {"ImageName": "fleet-only", "AmiName": "copy", "IamRoleArn": ROLE}
+    assert error_of(emulator, "CreateExportImageTask", export) == "ResourceNotFoundException"

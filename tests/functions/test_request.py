@@ -183,3 +183,26 @@ def test_a_workspaces_image_is_imported_instead_of_an_ami() -> None:
         "source.workspace_image_id"
     }
     assert fields(parse_request(request_document(source={**byol, "image_name": "base"}))) == {"source"}
+
+
+def test_an_image_shared_from_another_account_is_named_by_its_arn() -> None:
+    from functions.workflows.image_pipeline.builders import builder_parameters
+
+    arn = "arn:aws:appstream:us-east-1:111122223333:image/golden-base"
+    plan = make_plan(source={"image_arn": arn})
+    assert (plan.source_image_name, plan.imported_image_name, plan.request.imports) == (
+        "golden-base",
+        None,
+        False,
+    )
+    params = builder_parameters(plan)
+    assert params["ImageArn"] == arn and "ImageName" not in params
+    assert fields(parse_request(request_document(source={"image_arn": arn, "image_name": "x"}))) == {"source"}
+    assert fields(parse_request(request_document(source={"image_arn": arn, "import_role_arn": ROLE}))) == {
+        "source"
+    }
+    fleet_arn = "arn:aws:appstream:us-east-1:111122223333:fleet/web"
+    assert fields(parse_request(request_document(source={"image_arn": fleet_arn}))) == {"source.image_arn"}
+    # AWS's own images have no account in their ARN.
+    public = "arn:aws:appstream:us-east-1::image/AppStream-WinServer2022-09-08-2025"
+    assert isinstance(parse_request(request_document(source={"image_arn": public})), PipelineRequest)

@@ -123,6 +123,8 @@ def requests(service: str, operation: str, params: Mapping[str, Any]) -> list[Re
                 if parameter in params:
                     arn, tags = _appstream_resource(kind, params[parameter])
                     add(f"appstream:{operation}", arn, lambda tags=tags: tags)
+            if "ImageArn" in params:  # an image by ARN: maybe another account's, shared with this one
+                add(f"appstream:{operation}", params["ImageArn"], dict)
         else:
             raise NotImplementedError(f"no IAM mapping for appstream:{operation}")
     elif service == "dynamodb" and operation == "TransactWriteItems":

@@ -37,6 +37,20 @@ def test_a_record_write_is_allowed_by_the_deployed_role_and_refused_without_its_
     assert not _allowed(policy.without("dynamodb:UpdateItem"), "dynamodb", "TransactWriteItems", transaction)
 
 
+def test_a_builder_starts_only_from_the_shared_images_of_the_configured_accounts(
+    deployed_policies: dict[str, RolePolicy],
+) -> None:
+    policy = deployed_policies["functions.workflows.image_pipeline.tasks.create_builder"]
+
+    def builder(account: str) -> dict[str, Any]:
+        arn = f"arn:aws:appstream:us-east-1:{account}:image/golden"
+        return {"Name": "b", "ImageArn": arn, "InstanceType": "stream.standard.large"}
+
+    assert _allowed(policy, "appstream", "CreateImageBuilder", builder("111122223333"))  # the example's
+    assert _allowed(policy, "appstream", "CreateImageBuilder", builder("123456789012"))  # its own
+    assert not _allowed(policy, "appstream", "CreateImageBuilder", builder("444455556666"))
+
+
 def test_a_role_is_passed_only_to_the_service_and_only_when_listed() -> None:
     policy = _policy(
         {

@@ -22,6 +22,11 @@ EXCEPTIONS: dict[tuple[str, str], str] = {
         f"arn:aws:appstream:{policies.REGION}::image/*",
     ): "AWS-owned base images (a request may start from one) have no account in their ARN, "
     "while the published format of the image type has one.",
+    (
+        "appstream:CreateImageBuilder",
+        f"arn:aws:appstream:{policies.REGION}:111122223333:image/*",
+    ): "An image another account shares (the example's settings.shared_image_accounts) has its owner's "
+    "account in its ARN: the format's ${Account}, which this check reads as this account.",
 }
 
 

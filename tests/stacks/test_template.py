@@ -15,7 +15,12 @@ from stacks.api import api_handler_exists
 from stacks.bundling import RUNTIME
 from stacks.cancel_rules import CLEANUP_INPUT, DETAIL_TYPE, SOURCE
 from stacks.config import load_config
-from stacks.permissions import APPSTREAM_SCOPED_ACTIONS, APPSTREAM_UNSCOPED_ACTIONS, FLEET_ACTIONS
+from stacks.permissions import (
+    APPSTREAM_SCOPED_ACTIONS,
+    APPSTREAM_UNSCOPED_ACTIONS,
+    FLEET_ACTIONS,
+    SHARED_IMAGE_ACTION,
+)
 from stacks.rollout_rules import input_transformer
 from stacks.triggers import START_RUN_DETAIL_TYPE
 from tests.stacks.conftest import Synth
@@ -323,7 +328,9 @@ def _check_appstream_scopes(policy: list[dict[str, Any]]) -> set[str]:
             continue
         if action in FLEET_ACTIONS:
             continue  # named fleets or a tag condition: test_destructive_grants checks which
-        assert 1 <= len(resources) <= len(APPSTREAM_SCOPED_ACTIONS[action]), action
+        # The example shares images from other accounts: CreateImageBuilder also names theirs.
+        shared = len(EXAMPLE.settings.shared_image_accounts) if action == SHARED_IMAGE_ACTION else 0
+        assert 1 <= len(resources) <= len(APPSTREAM_SCOPED_ACTIONS[action]) + shared, action
         for resource in resources:
             assert ":appstream:" in resource
             assert any(f"{kind}/" in resource for kind in ("image", "image-builder", "fleet"))

@@ -29,13 +29,17 @@ def builder_parameters(plan: Plan) -> dict[str, Any]:
     settings = plan.request.builder
     params: dict[str, Any] = {
         "Name": plan.builder_name,
-        "ImageName": plan.source_image_name,
         "InstanceType": settings.instance_type,
         "RootVolumeConfig": {"VolumeSizeInGb": settings.root_volume_gb},
         "EnableDefaultInternetAccess": settings.enable_default_internet_access,
         "Description": f"Image factory pipeline {plan.pipeline}, run {plan.run_id}",
         "Tags": plan.tags,
     }
+    # An image shared from another account is named by its ARN: its name is the owner's.
+    if plan.request.source.image_arn is not None:
+        params["ImageArn"] = plan.request.source.image_arn
+    else:
+        params["ImageName"] = plan.source_image_name
     if settings.subnet_ids:
         params["VpcConfig"] = {
             "SubnetIds": settings.subnet_ids,

@@ -107,7 +107,8 @@ def check_source(context: Context, plan: Plan, phase: SourcePhase) -> SourcePhas
     with failures_recorded(context, plan, STEP):
         if phase.started_at is None:
             phase = start_source_check(context, plan)
-        image = appstream.find_image(phase.image_name)
+        arn = plan.request.source.image_arn
+        image = appstream.find_image_by_arn(arn) if arn else appstream.find_image(phase.image_name)
         if image is None:
             error = ImageImportFailed if plan.request.imports else SourceImageNotUsable
             raise error(f"{STEP}: image {phase.image_name!r} does not exist")

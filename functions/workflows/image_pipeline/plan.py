@@ -41,11 +41,18 @@ def build_plan(request: PipelineRequest, execution: Execution, stage: str) -> Pl
         **run_identity(execution, stage),
         request=request,
         imported_image_name=imported,
-        source_image_name=imported or str(request.source.image_name),
+        source_image_name=imported or source_name(request),
         builder_name=render("{pipeline}-{run}-builder", values),
         image_name=render(request.snapshot.image_name, values),
         ami_name=render(request.export.ami_name, values) if request.export else None,
     )
+
+
+def source_name(request: PipelineRequest) -> str:
+    """The existing image's name: given, or the last part of its ARN (`...:image/<name>`)."""
+    if request.source.image_arn is not None:
+        return request.source.image_arn.rsplit("/", 1)[1]
+    return str(request.source.image_name)
 
 
 def name_values(execution: Execution, pipeline: str) -> NameValues:

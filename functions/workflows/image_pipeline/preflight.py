@@ -9,6 +9,9 @@
   anything is created.
 * The roles the request names are ones the deployment may pass (`settings.passable_roles`);
   IAM would refuse any other, but only once the run reaches the call that passes it.
+* An image named by ARN (`source.image_arn`) is in this region, and belongs to this account, to
+  AWS, or to an account the deployment lets builders start from (`settings.shared_image_accounts`,
+  the accounts CreateImageBuilder's grant names): IAM would refuse any other at CreateImageBuilder.
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ def preflight(context: Context, plan: Plan) -> None:
     context.records.step_started(plan.run_id, STEP, checked)
     with failures_recorded(context, plan, STEP):
         _check_roles(plan, context.settings.passable_roles)
+        if plan.request.source.image_arn is not None:
+            _check_image_arn(plan.request.source.image_arn, plan, context.settings.shared_image_accounts)
         _check_image_names(context, _image_names(plan), plan)
         if plan.ami_name:
             _check_ami_name(plan.ami_name, plan)
@@ -61,6 +66,24 @@ def _check_roles(plan: Plan, passable: tuple[str, ...]) -> None:
         raise InvalidPipelineRequest(
             f"{STEP}: the deployment may not pass {'; '.join(refused)} to AppStream; "
             f"it may pass: {', '.join(passable)}"
+        )
+
+
+def _check_image_arn(arn: str, plan: Plan, shared: tuple[str, ...]) -> None:
+    # arn:<partition>:appstream:<region>:<account>:image/<name>, and the execution's
+    # arn:<partition>:states:<region>:<account>:execution:...
+    _, _, _, region, account, _ = arn.split(":", 5)
+    _, _, _, here, own, _ = plan.execution_arn.split(":", 5)
+    if region != here:
+        raise InvalidPipelineRequest(
+            f"{STEP}: source.image_arn is an image of region {region}; a builder here ({here}) starts "
+            "only from an image of its own region"
+        )
+    if account not in ("", own, *shared):
+        allowed = ", ".join(shared) or "none"
+        raise InvalidPipelineRequest(
+            f"{STEP}: source.image_arn is an image of account {account}, which is not among the "
+            f"deployment's shared_image_accounts ({allowed}); add it there, or start from another image"
         )
 
 

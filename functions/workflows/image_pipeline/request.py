@@ -43,6 +43,11 @@ from functions.core.request_fields import (
 from functions.core.request_fields import Section as _Section
 from functions.workflows.image_pipeline.builder_settings import AccessEndpoint, LicenseIncludedApps
 
+# An AppStream image's ARN (botocore's Arn, narrowed to images): the account is empty for AWS's own.
+IMAGE_ARN = (
+    r"^arn:aws(?:-cn|-iso-b|-iso|-us-gov)?:appstream:[a-z0-9-]+:(?:\d{12})?:"
+    r"image/[a-zA-Z0-9][a-zA-Z0-9_.-]{0,99}$"
+)
 IMPORT_TEXT = re.compile(r"^[a-zA-Z0-9_.() -]+$")
 INSTANCE_TYPE = r"^[a-zA-Z0-9-]+(\.[a-z0-9-]+)+\.(small|medium|large|xlarge|\d+xlarge|metal)$"
 SECRET_MASK = "**********"
@@ -62,6 +67,11 @@ class Source(_Section):
     )
     import_role_arn: RoleArn | None = Field(None, description="role AppStream assumes to read the AMI")
     image_name: str | None = Field(None, pattern=r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,99}$")
+    image_arn: str | None = Field(
+        None,
+        pattern=IMAGE_ARN,
+        description="an image by ARN: one shared from another account (settings.shared_image_accounts)",
+    )
 
     @field_validator("workspace_image_id")
     @classmethod
@@ -73,12 +83,14 @@ class Source(_Section):
 
     @model_validator(mode="after")
     def _one_source(self) -> Source:
-        imports = self.ami_id is not None or self.workspace_image_id is not None
-        if imports == (self.image_name is not None):
-            raise ValueError("give one of ami_id (with import_role_arn), workspace_image_id or image_name")
+        origins = (self.ami_id, self.workspace_image_id, self.image_name, self.image_arn)
+        if sum(origin is not None for origin in origins) != 1:
+            raise ValueError(
+                "give one of ami_id (with import_role_arn), workspace_image_id, image_name or image_arn"
+            )
         if self.ami_id is not None and self.import_role_arn is None:
             raise ValueError("import_role_arn is required with ami_id")
-        if self.image_name is not None and self.import_role_arn is not None:
+        if self.import_role_arn is not None and self.ami_id is None and self.workspace_image_id is None:
             raise ValueError("import_role_arn only applies to an import")
         return self
 
@@ -252,7 +264,7 @@ class PipelineRequest(_Section):
 
     @model_validator(mode="after")
     def _consistent(self) -> PipelineRequest:
-        if "import_" in self.model_fields_set and self.source.image_name is not None:
+        if "import_" in self.model_fields_set and not self.imports:
             raise ValueError(
                 "import settings apply only to an import (source.ami_id or source.workspace_image_id)"
             )
