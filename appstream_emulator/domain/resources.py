@@ -43,6 +43,9 @@ class Image(Resource):
     errors: list[dict[str, Any]] = field(default_factory=list)
     from_update: bool = False  # made by CreateUpdatedImage (counts against concurrent updates)
     volume_gb: int = 200  # the image volume size, a root volume floor (domain/volumes.py)
+    # UpdateImagePermissions: account id -> {"allowFleet": bool, "allowImageBuilder": bool}
+    shared_with: dict[str, dict[str, bool]] = field(default_factory=dict)
+    copying: int = 0  # copies of it under way (assumptions.image_copy: source_copying)
 
 
 @dataclass

@@ -40,7 +40,9 @@ def image(item: Image) -> dict[str, Any]:
             if item.image_type == "CUSTOM"
             else NATIVE_INSTANCE_FAMILIES,
             "DynamicAppProvidersEnabled": "DISABLED",
-            "ImageSharedWithOthers": "FALSE" if item.visibility != "PUBLIC" else None,
+            "ImageSharedWithOthers": None
+            if item.visibility == "PUBLIC"
+            else ("TRUE" if item.shared_with else "FALSE"),
             "ManagedSoftwareIncluded": False,
             "ImageType": item.image_type,
         }
