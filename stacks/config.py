@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
+from functions.core.regions import appstream_regions
 from stacks.config_lifecycle import LifecycleConfig, chain_problems, lifecycle_problems
 from stacks.config_prices import Prices
 from stacks.config_schedule import Schedule, Strict
@@ -161,6 +162,19 @@ class Settings(Strict):
         "setting, retained on delete): only for an account that has none yet",
     )
     termination_protection: bool = False
+    distribution_regions: tuple[str, ...] = Field(
+        (),
+        description="the regions runs may copy their images to (distribute.copy_to_regions): the task "
+        "role may copy, share and delete images there, and the preflight refuses any other",
+    )
+
+    @field_validator("distribution_regions")
+    @classmethod
+    def _regions(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = sorted(set(values) - appstream_regions())
+        if unknown:
+            raise ValueError(f"AppStream is not available in {', '.join(unknown)}")
+        return tuple(dict.fromkeys(values))
 
     @field_validator("notification_emails")
     @classmethod
@@ -250,9 +264,17 @@ def field_path(location: Iterable[int | str]) -> str:
 
 def _request_problems(config: DeploymentConfig) -> Iterable[str]:
     """Check each stored request against the workflow's own request model and the passable roles."""
+    allowed = set(config.settings.distribution_regions)
     for index, pipeline in enumerate(config.pipelines):
         for problem in validate_request(pipeline.request, config.roles):
             yield f"pipelines[{index}].request{problem}"
+        regions = (pipeline.request.get("distribute") or {}).get("copy_to_regions") or []
+        for position, region in enumerate(regions):
+            if isinstance(region, str) and region not in allowed:
+                yield (
+                    f"pipelines[{index}].request.distribute.copy_to_regions[{position}]: {region} is not "
+                    "in settings.distribution_regions (runs may copy images only there)"
+                )
 
 
 def json_schema() -> dict[str, Any]:

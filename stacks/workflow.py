@@ -16,6 +16,7 @@ from functions.core import names
 from functions.workflows import DEFAULT_WORKFLOW, WORKFLOWS
 from stacks import asl
 from stacks.config import DeploymentConfig
+from stacks.distribution_grants import distribution_statements, image_arn_in
 from stacks.house import LOG_RETENTION, HouseFunction, HouseStateMachine
 from stacks.nag import X_RAY_AND_LOG_DELIVERY, acknowledge, spelling
 from stacks.permissions import (
@@ -125,6 +126,8 @@ class ImagePipeline(Construct):
             names.ENV_BUILDER_SLOT_LIMIT: str(settings.builder_slot_limit),
             # The preflight refuses a request naming any other role before the run creates anything.
             names.ENV_PASSABLE_ROLES: ",".join(roles.passable_role_arns()),
+            # The preflight refuses a region the task role may not copy to (set even when empty).
+            names.ENV_DISTRIBUTION_REGIONS: ",".join(settings.distribution_regions),
         }
         self.task_environment = environment
         self.functions: dict[str, HouseFunction] = {}
@@ -179,6 +182,11 @@ class ImagePipeline(Construct):
             *appstream_statements(self, self._stage, grants),
             *(fleet_statements(self, self._config.rollout_fleets(), self._stage) if grants.fleets else ()),
             *exported_ami_statements(self, grants.ec2),
+            *(
+                distribution_statements(self, self._stage, self._config.settings.distribution_regions)
+                if grants.distributes
+                else ()
+            ),
         ]
         passed = {
             "import": self._roles.import_role,
@@ -239,6 +247,15 @@ class ImagePipeline(Construct):
                 "jobs name by ARN, and any other only while it carries the image-factory:rollout tag "
                 "naming this stage (a StringEquals condition on the resource tag)."
             ),
+            **{
+                image_arn_in(self, region): (
+                    f"Copies of the runs' images in {region}, a region the configuration names "
+                    "(settings.distribution_regions), named as the image; sharing and deleting them hold "
+                    "only for copies tagged image-factory:pipeline and with this stage, the tags the run "
+                    "gives each copy (CopyImage copies none)."
+                )
+                for region in self._config.settings.distribution_regions
+            },
             appstream_arn(self, AWS_OWNED_IMAGE): (
                 "CreateImageBuilder may start from an AWS-owned base image named in the request; those "
                 "ARNs have no account, and only CreateImageBuilder is granted on them."

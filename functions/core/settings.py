@@ -33,8 +33,11 @@ class Settings(BaseModel):
     passable_roles: tuple[str, ...] = Field(
         (), description="the role ARNs the deployment may pass to AppStream; empty: the preflight skips them"
     )
+    distribution_regions: tuple[str, ...] | None = Field(
+        None, description="the regions the deployment may copy images to; None: the preflight skips them"
+    )
 
-    @field_validator("passable_roles", mode="before")
+    @field_validator("passable_roles", "distribution_regions", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         return (
@@ -60,6 +63,7 @@ class Settings(BaseModel):
             "slot_poll_seconds": names.ENV_SLOT_POLL_SECONDS,
             "history_runs": names.ENV_HISTORY_RUNS,
             "passable_roles": names.ENV_PASSABLE_ROLES,
+            "distribution_regions": names.ENV_DISTRIBUTION_REGIONS,
         }
         missing = [variable for variable in required.values() if not os.environ.get(variable)]
         if missing:
@@ -69,6 +73,9 @@ class Settings(BaseModel):
             for field, variable in {**required, **optional}.items()
             if os.environ.get(variable)
         }
+        # Set but empty is a deployment that may copy to no region, unlike one that does not say.
+        if names.ENV_DISTRIBUTION_REGIONS in os.environ:
+            values["distribution_regions"] = os.environ[names.ENV_DISTRIBUTION_REGIONS]
         try:
             return cls.model_validate(values)
         except ValidationError as error:

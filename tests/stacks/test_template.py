@@ -15,13 +15,19 @@ from stacks.api import api_handler_exists
 from stacks.bundling import RUNTIME
 from stacks.cancel_rules import CLEANUP_INPUT, DETAIL_TYPE, SOURCE
 from stacks.config import load_config
-from stacks.permissions import APPSTREAM_SCOPED_ACTIONS, APPSTREAM_UNSCOPED_ACTIONS, FLEET_ACTIONS
+from stacks.permissions import (
+    APPSTREAM_SCOPED_ACTIONS,
+    APPSTREAM_UNSCOPED_ACTIONS,
+    DISTRIBUTION_ACTIONS,
+    FLEET_ACTIONS,
+)
 from stacks.rollout_rules import input_transformer
 from stacks.triggers import START_RUN_DETAIL_TYPE
 from tests.stacks.conftest import Synth
 from tests.stacks.policies import resolve
 
 EXAMPLE = load_config(asl.PROJECT_ROOT / "stacks" / "pipelines.example.yaml")
+COPIES_ACTED_ON = {*DISTRIBUTION_ACTIONS, "appstream:DeleteImage", "appstream:TagResource"}
 
 
 def _pipeline_machine(synth: Synth) -> dict[str, Any]:
@@ -301,7 +307,12 @@ def test_no_statement_allows_every_action(synth: Synth) -> None:
 def test_appstream_actions_are_scoped_where_appstream_allows(synth: Synth) -> None:
     policies = [p for p in _policies(synth) if "appstream:" in json.dumps(p)]
     assert policies  # each workflow's task functions' (and the run API's, which cancels runs) policies
-    known = set(APPSTREAM_SCOPED_ACTIONS) | set(APPSTREAM_UNSCOPED_ACTIONS) | set(FLEET_ACTIONS)
+    known = (
+        set(APPSTREAM_SCOPED_ACTIONS)
+        | set(APPSTREAM_UNSCOPED_ACTIONS)
+        | set(FLEET_ACTIONS)
+        | set(DISTRIBUTION_ACTIONS)
+    )
     granted: set[str] = set()
     for policy in policies:
         granted |= _check_appstream_scopes(policy)
@@ -316,14 +327,18 @@ def _check_appstream_scopes(policy: list[dict[str, Any]]) -> set[str]:
                 granted.setdefault(action, []).extend(json.dumps(r) for r in _as_list(statement["Resource"]))
     assert granted.keys() <= set(APPSTREAM_SCOPED_ACTIONS) | set(APPSTREAM_UNSCOPED_ACTIONS) | set(
         FLEET_ACTIONS
-    )
+    ) | set(DISTRIBUTION_ACTIONS)
     for action, resources in granted.items():
         if action in APPSTREAM_UNSCOPED_ACTIONS:
             assert resources == ['"*"'], action
             continue
         if action in FLEET_ACTIONS:
             continue  # named fleets or a tag condition: test_destructive_grants checks which
-        assert 1 <= len(resources) <= len(APPSTREAM_SCOPED_ACTIONS[action]), action
+        # Copies: the images of each region the configuration lets runs copy to, besides this one's.
+        copies = len(EXAMPLE.settings.distribution_regions) if action in COPIES_ACTED_ON else 0
+        assert 1 <= len(set(resources)) <= len(APPSTREAM_SCOPED_ACTIONS.get(action, ("image",))) + copies, (
+            action
+        )
         for resource in resources:
             assert ":appstream:" in resource
             assert any(f"{kind}/" in resource for kind in ("image", "image-builder", "fleet"))

@@ -9,6 +9,8 @@
   anything is created.
 * The roles the request names are ones the deployment may pass (`settings.passable_roles`);
   IAM would refuse any other, but only once the run reaches the call that passes it.
+* The regions the image is copied to are others than the run's own and ones the deployment may
+  copy to (`settings.distribution_regions`), and the image's name is free in each.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from functions.core import appstream, clients, export_tasks, inventory, names
 from functions.core.context import Context
 from functions.core.errors import InvalidPipelineRequest, ResourceNameConflict
 from functions.core.steps import failures_recorded
-from functions.workflows.image_pipeline import imports
+from functions.workflows.image_pipeline import distribution, imports
 from functions.workflows.image_pipeline.plan import Plan
 
 STEP = "preflight"
@@ -32,6 +34,7 @@ def preflight(context: Context, plan: Plan) -> None:
     with failures_recorded(context, plan, STEP):
         _check_roles(plan, context.settings.passable_roles)
         _check_image_names(context, _image_names(plan), plan)
+        _check_regions(plan, context.settings.distribution_regions)
         if plan.ami_name:
             _check_ami_name(plan.ami_name, plan)
         if plan.request.imports:
@@ -62,6 +65,30 @@ def _check_roles(plan: Plan, passable: tuple[str, ...]) -> None:
             f"{STEP}: the deployment may not pass {'; '.join(refused)} to AppStream; "
             f"it may pass: {', '.join(passable)}"
         )
+
+
+def _check_regions(plan: Plan, allowed: tuple[str, ...] | None) -> None:
+    regions = plan.request.distribute.copy_to_regions if plan.request.distribute else []
+    field = "distribute.copy_to_regions"
+    home = distribution.home_region()
+    if home in regions:
+        raise InvalidPipelineRequest(f"{STEP}: {field} names {home}, the run's own region")
+    refused = [region for region in regions if allowed is not None and region not in allowed]
+    if refused:
+        raise InvalidPipelineRequest(
+            f"{STEP}: the deployment may not copy images to {', '.join(refused)} ({field}); "
+            f"it may copy to: {', '.join(allowed or ()) or 'no region (settings.distribution_regions)'}"
+        )
+    for region in regions:
+        image = distribution.find_image(plan.image_name, region)
+        if image is not None and not names.same_run(
+            distribution.tags_in(region, str(image["Arn"])), plan.tags
+        ):
+            state = image.get("State")
+            raise ResourceNameConflict(
+                f"{STEP}: an image named {plan.image_name!r} already exists in {region} ({state}) and is "
+                "not this run's; choose another snapshot.image_name, or delete that image"
+            )
 
 
 def _check_image_names(context: Context, wanted: list[str], plan: Plan) -> None:
