@@ -216,10 +216,16 @@ class DeploymentConfig(Strict):
     def pipeline(self, name: str) -> Pipeline:
         return next(pipeline for pipeline in self.pipelines if pipeline.name == name)
 
-    def rollout_fleets(self) -> tuple[str, ...]:
-        """The fleets the rollout jobs name: the only fleets the workflows may stop, start or update."""
+    def rollout_fleets(self) -> tuple[tuple[str | None, str], ...]:
+        """The fleets the rollout jobs name, as (region, name), None for the stack's region: with the
+        fleets tagged for the stage, the only fleets the workflows may stop, start or update."""
         jobs = self.lifecycle.fleet_rollouts if self.lifecycle else ()
-        return tuple(sorted({str(fleet["name"]) for job in jobs for fleet in job.request.get("fleets", [])}))
+        fleets = {
+            (fleet.get("region"), str(fleet["name"]))
+            for job in jobs
+            for fleet in job.request.get("fleets", [])
+        }
+        return tuple(sorted(fleets, key=lambda fleet: (fleet[0] or "", fleet[1])))
 
 
 def load_config(path: Path) -> DeploymentConfig:
@@ -242,6 +248,7 @@ def load_config(path: Path) -> DeploymentConfig:
         raise ConfigError(f"{path}: " + "; ".join(_describe(error.errors()))) from None
     problems = [
         *_request_problems(config),
+        *_rollout_region_problems(config),
         *lifecycle_problems(config.lifecycle, config.roles),
         *chain_problems(config.lifecycle, (pipeline.name for pipeline in config.pipelines)),
     ]
@@ -274,6 +281,20 @@ def _request_problems(config: DeploymentConfig) -> Iterable[str]:
                 yield (
                     f"pipelines[{index}].request.distribute.copy_to_regions[{position}]: {region} is not "
                     "in settings.distribution_regions (runs may copy images only there)"
+                )
+
+
+def _rollout_region_problems(config: DeploymentConfig) -> Iterable[str]:
+    """A rollout moves a fleet of another region to the image's copy there: only where runs copy."""
+    allowed = set(config.settings.distribution_regions)
+    for index, job in enumerate(config.lifecycle.fleet_rollouts if config.lifecycle else ()):
+        for position, fleet in enumerate(job.request.get("fleets") or []):
+            region = fleet.get("region") if isinstance(fleet, dict) else None
+            if isinstance(region, str) and region not in allowed:
+                yield (
+                    f"lifecycle.fleet_rollouts[{index}].request.fleets[{position}].region: {region} is "
+                    "not in settings.distribution_regions (rollouts move fleets only where runs copy "
+                    "their images)"
                 )
 
 

@@ -16,11 +16,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aws_cdk import Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from stacks.permissions import appstream_arn, ownership_condition
+from stacks.permissions import appstream_arn, image_arn_in, ownership_condition
 
 COPY = "appstream:CopyImage"
 SHARING = ("appstream:UpdateImagePermissions", "appstream:DeleteImagePermissions")
@@ -44,8 +43,3 @@ def distribution_statements(
             iam.PolicyStatement(actions=[COPY, "appstream:TagResource"], resources=elsewhere),
         ]
     return statements
-
-
-def image_arn_in(scope: Construct, region: str) -> str:
-    """Every image of this account in `region`."""
-    return Stack.of(scope).format_arn(service="appstream", region=region, resource="image", resource_name="*")

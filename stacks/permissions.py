@@ -207,31 +207,45 @@ def appstream_statements(scope: Construct, stage: str, grants: TaskGrants) -> li
     return statements
 
 
-def fleet_statements(scope: Construct, fleets: Sequence[str], stage: str) -> list[iam.PolicyStatement]:
-    """Rollouts may move the configured `fleets` and the fleets tagged for `stage`; UpdateFleet
-    also names the image it points the fleet at, which it leaves unchanged."""
+def fleet_statements(
+    scope: Construct, fleets: Sequence[tuple[str | None, str]], stage: str, regions: Sequence[str]
+) -> list[iam.PolicyStatement]:
+    """Rollouts may move the configured `fleets` ((region, name), None: this region) and the fleets
+    tagged for `stage`, here and in the other `regions`; UpdateFleet also names the image it points
+    the fleet at (in the fleet's region: the copy there), which it leaves unchanged."""
+    stack = Stack.of(scope)
+    everywhere: list[str | None] = [None, *sorted(set(regions))]
     tagged_for_stage = {"StringEquals": {f"aws:ResourceTag/{names.TAG_ROLLOUT}": stage}}
     statements = [
         iam.PolicyStatement(
             actions=list(FLEET_ACTIONS),
-            resources=[appstream_arn(scope, "fleet")],
+            resources=[_arn(stack, region, "fleet", "*") for region in everywhere],
             conditions=tagged_for_stage,
         ),
-        iam.PolicyStatement(actions=["appstream:UpdateFleet"], resources=[appstream_arn(scope, "image")]),
+        iam.PolicyStatement(
+            actions=["appstream:UpdateFleet"],
+            resources=[_arn(stack, region, "image", "*") for region in everywhere],
+        ),
     ]
     if fleets:
-        statements.append(
-            iam.PolicyStatement(actions=list(FLEET_ACTIONS), resources=_fleet_arns(scope, fleets))
-        )
+        named = [_arn(stack, region, "fleet", name) for region, name in sorted(set(fleets), key=str)]
+        statements.append(iam.PolicyStatement(actions=list(FLEET_ACTIONS), resources=named))
     return statements
 
 
-def _fleet_arns(scope: Construct, fleets: Sequence[str]) -> list[str]:
-    stack = Stack.of(scope)
-    return [
-        stack.format_arn(service="appstream", resource="fleet", resource_name=name)
-        for name in sorted(set(fleets))
-    ]
+def _arn(stack: Stack, region: str | None, resource_type: str, name: str) -> str:
+    """An AppStream ARN of this account in `region` (None: the stack's)."""
+    return stack.format_arn(service="appstream", region=region, resource=resource_type, resource_name=name)
+
+
+def fleet_arn_in(scope: Construct, region: str) -> str:
+    """Every fleet of this account in `region`."""
+    return _arn(Stack.of(scope), region, "fleet", "*")
+
+
+def image_arn_in(scope: Construct, region: str) -> str:
+    """Every image of this account in `region`."""
+    return _arn(Stack.of(scope), region, "image", "*")
 
 
 def pass_role_statement(role_arns: tuple[str, ...]) -> iam.PolicyStatement:

@@ -16,7 +16,7 @@ from functions.core import names
 from functions.workflows import DEFAULT_WORKFLOW, WORKFLOWS
 from stacks import asl
 from stacks.config import DeploymentConfig
-from stacks.distribution_grants import distribution_statements, image_arn_in
+from stacks.distribution_grants import distribution_statements
 from stacks.house import LOG_RETENTION, HouseFunction, HouseStateMachine
 from stacks.nag import X_RAY_AND_LOG_DELIVERY, acknowledge, spelling
 from stacks.permissions import (
@@ -28,7 +28,9 @@ from stacks.permissions import (
     appstream_statements,
     exported_ami_arn,
     exported_ami_statements,
+    fleet_arn_in,
     fleet_statements,
+    image_arn_in,
     pass_role_statement,
     snapshot_arn,
 )
@@ -175,12 +177,18 @@ class ImagePipeline(Construct):
         )
         self.grant_integrations(self.state_machine, definition)
 
+    def _fleet_statements(self) -> list[iam.PolicyStatement]:
+        config = self._config
+        return fleet_statements(
+            self, config.rollout_fleets(), self._stage, config.settings.distribution_regions
+        )
+
     def grant_task_permissions(self, role: iam.Role, grants: TaskGrants) -> None:
         """What tasks need: `grants` in AppStream and EC2, the runs table, and per `grants` passing
         the configured roles, the jobs, notifying and the run events."""
         statements = [
             *appstream_statements(self, self._stage, grants),
-            *(fleet_statements(self, self._config.rollout_fleets(), self._stage) if grants.fleets else ()),
+            *(self._fleet_statements() if grants.fleets else ()),
             *exported_ami_statements(self, grants.ec2),
             *(
                 distribution_statements(self, self._stage, self._config.settings.distribution_regions)
@@ -252,7 +260,16 @@ class ImagePipeline(Construct):
                     f"Copies of the runs' images in {region}, a region the configuration names "
                     "(settings.distribution_regions), named as the image; sharing and deleting them hold "
                     "only for copies tagged image-factory:pipeline and with this stage, the tags the run "
-                    "gives each copy (CopyImage copies none)."
+                    "gives each copy (CopyImage copies none). UpdateFleet names the copy it points a fleet "
+                    "there at, and leaves it unchanged."
+                )
+                for region in self._config.settings.distribution_regions
+            },
+            **{
+                fleet_arn_in(self, region): (
+                    f"Fleets of {region}, where runs copy their images: a rollout may stop, update and start "
+                    "only those the rollout jobs name by ARN, and any other only while it carries the "
+                    "image-factory:rollout tag naming this stage."
                 )
                 for region in self._config.settings.distribution_regions
             },

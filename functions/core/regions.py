@@ -6,6 +6,9 @@ from functools import cache
 
 import botocore.session
 
+# A region's code (eu-west-1); whether AppStream serves it is checked with `appstream_regions`.
+REGION_CODE = r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$"
+
 
 @cache
 def appstream_regions() -> frozenset[str]:

@@ -24,7 +24,7 @@ from pydantic import (
 
 from agent_contract.options import ImageAssistantOptions
 from functions.core.placeholders import NameValues, check_template, render
-from functions.core.regions import appstream_regions
+from functions.core.regions import REGION_CODE, appstream_regions
 
 # The building blocks every request shares live in functions.core.request_fields; they stay importable
 # from here, where the pipeline request's users have always found them.
@@ -186,8 +186,7 @@ class ExportSettings(_Section):
 
 # The account id AppStream shares with: "the 12-digit identifier" (UpdateImagePermissions).
 AccountId = Annotated[str, StringConstraints(pattern=r"^\d{12}$")]
-# A region's code (eu-west-1); whether AppStream serves it is checked against botocore's endpoints.
-RegionName = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")]
+RegionName = Annotated[str, StringConstraints(pattern=REGION_CODE)]
 
 
 class DistributeSettings(_Section):
