@@ -37,9 +37,21 @@ def distribution_statements(
     elsewhere = [image_arn_in(scope, region) for region in dict.fromkeys(regions)]
     if elsewhere:
         statements += [
-            iam.PolicyStatement(
-                actions=[*SHARING, "appstream:DeleteImage"], resources=elsewhere, conditions=own
-            ),
+            *copy_statements(scope, stage, regions, SHARING),
             iam.PolicyStatement(actions=[COPY, "appstream:TagResource"], resources=elsewhere),
         ]
     return statements
+
+
+def copy_statements(
+    scope: Construct, stage: str, regions: Sequence[str], actions: Sequence[str] = ()
+) -> list[iam.PolicyStatement]:
+    """DeleteImage (and `actions`) on this stage's copies in `regions`: a failed distribution's cleanup,
+    and retention, which deletes an image's copies with it."""
+    elsewhere = [image_arn_in(scope, region) for region in dict.fromkeys(regions)]
+    if not elsewhere:
+        return []
+    own = ownership_condition(("image",), stage)
+    return [
+        iam.PolicyStatement(actions=[*actions, "appstream:DeleteImage"], resources=elsewhere, conditions=own)
+    ]

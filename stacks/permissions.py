@@ -117,6 +117,7 @@ class TaskGrants:
     ec2: tuple[str, ...] = ()  # of EXPORTED_AMI_ACTIONS
     passes: tuple[str, ...] = ()  # the service roles (config.ROLE_KINDS) handed to AppStream
     distributes: bool = False  # DISTRIBUTION_ACTIONS (stacks/distribution_grants.py)
+    deletes_copies: bool = False  # DeleteImage on this stage's copies (stacks/distribution_grants.py)
     jobs: bool = False  # the builder agent's job and result documents
     publish: bool = False  # the notification topic
     run_events: bool = False  # starts and finishes runs, whose changes go to the event bus
@@ -167,6 +168,7 @@ WORKFLOW_TASK_GRANTS: dict[str, TaskGrants] = {
     "retention": TaskGrants(
         appstream=(*_DESCRIBE, "appstream:DescribeImageBuilders", "appstream:DescribeFleets", *_REAP),
         ec2=("ec2:DescribeImages", "ec2:DeregisterImage", "ec2:DeleteSnapshot"),
+        deletes_copies=True,
     ),
 }
 # The tasks several workflows share (the lifecycle workflows' run records, a stopped run's

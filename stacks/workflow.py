@@ -16,7 +16,7 @@ from functions.core import names
 from functions.workflows import DEFAULT_WORKFLOW, WORKFLOWS
 from stacks import asl
 from stacks.config import DeploymentConfig
-from stacks.distribution_grants import distribution_statements
+from stacks.distribution_grants import copy_statements, distribution_statements
 from stacks.house import LOG_RETENTION, HouseFunction, HouseStateMachine
 from stacks.nag import X_RAY_AND_LOG_DELIVERY, acknowledge, spelling
 from stacks.permissions import (
@@ -193,6 +193,11 @@ class ImagePipeline(Construct):
             *(
                 distribution_statements(self, self._stage, self._config.settings.distribution_regions)
                 if grants.distributes
+                else ()
+            ),
+            *(
+                copy_statements(self, self._stage, self._config.settings.distribution_regions)
+                if grants.deletes_copies
                 else ()
             ),
         ]
