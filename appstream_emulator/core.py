@@ -23,11 +23,13 @@ from .scenario import OperationFault, Scenario
 
 
 class Emulator:
-    """A faithful fake of the AppStream API for one account and region.
+    """A faithful fake of the AppStream API for one account, in its own region and any other.
 
     Results and parameters use botocore's Python shapes; every failure is an
     `AppStreamError` whose code is an error the model lists for the operation, or an
-    AWS common error. States advance lazily from `clock` on every call.
+    AWS common error. States advance lazily from `clock` on every call. The scenario's
+    resources are in the emulator's own `region`; another region the account is called in
+    (or copied to) starts with AWS's base images only, and has its own resources and quotas.
     """
 
     def __init__(
@@ -44,6 +46,8 @@ class Emulator:
         self.call_counts: collections.Counter[str] = collections.Counter()
         self._lock = threading.RLock()
         self._account = Account(self.scenario, account_id, region, self.clock.now())
+        self._account.region_account = self._region_account
+        self._accounts: dict[str, Account] = {region: self._account}
         if jobs is not None:
             self._account.agent = BuilderAgent(jobs)
         self._rate_limiter = RateLimiter(self.scenario.rate_limits)
@@ -57,10 +61,16 @@ class Emulator:
     def region(self) -> str:
         return self._account.region
 
-    def call(self, operation: str, params: dict[str, Any]) -> dict[str, Any]:
-        """Run one AppStream operation. `operation` is the model name ("CreateImportedImage"),
-        params/result use botocore's Python shapes (datetime for timestamps, dicts/lists, ints).
-        Raises AppStreamError; an unknown operation -> AppStreamError("UnknownOperationException", ..)."""
+    @property
+    def regions(self) -> list[str]:
+        """The regions the account has been called in or copied to, its own first."""
+        return list(self._accounts)
+
+    def call(self, operation: str, params: dict[str, Any], region: str | None = None) -> dict[str, Any]:
+        """Run one AppStream operation in `region` (None: the emulator's own). `operation` is the model
+        name ("CreateImportedImage"), params/result use botocore's Python shapes (datetime for
+        timestamps, dicts/lists, ints). Raises AppStreamError; an unknown operation ->
+        AppStreamError("UnknownOperationException", ..)."""
         with self._lock:
             self.call_counts[operation] += 1
             handler = OPERATIONS.get(operation)
@@ -68,13 +78,32 @@ class Emulator:
                 raise AppStreamError(
                     "UnknownOperationException", f"The operation {operation} is not supported."
                 )
+            account = self._region_account(region or self.region)
             now = self.clock.now()
-            self._account.settle(now)
+            self._settle(now)
             self._rate_limiter.admit(operation, now)
-            self._faults.check(operation)
             params = params or {}
+            about = params.get("DestinationRegion") if operation == "CopyImage" else account.region
+            self._faults.check(operation, about if isinstance(about, str) else account.region)
             validate_request(operation, params)
-            return handler(self._account, params)
+            return handler(account, params)
+
+    def _region_account(self, region: str) -> Account:
+        """The account in `region`, made the first time the region is named: time passes alike in
+        every region, so a new one starts at the clock's now."""
+        account = self._accounts.get(region)
+        if account is None:
+            home = self._account
+            account = Account(
+                self.scenario, home.account_id, region, home.now, home=False, faults=home.resource_faults
+            )
+            account.region_account = self._region_account
+            self._accounts[region] = account
+        return account
+
+    def _settle(self, now: float) -> None:
+        for account in list(self._accounts.values()):
+            account.settle(now)
 
     def settle(self) -> None:
         """Apply every transition due by the clock's now without calling an operation.
@@ -83,7 +112,7 @@ class Emulator:
         such as a test or local engine reading the agent's result documents.
         """
         with self._lock:
-            self._account.settle(self.clock.now())
+            self._settle(self.clock.now())
 
     def run_image_assistant(self, builder_name: str, image: ImageSpec) -> None:
         """An administrator runs Image Assistant `create-image` on a RUNNING builder (manual snapshots).
@@ -108,27 +137,38 @@ class Emulator:
     def take_events(self) -> list[AwsEvent]:
         """The events other services sent about the account since the last take (settled first)."""
         with self._lock:
-            self._account.settle(self.clock.now())
-            taken, self._account.outbox = self._account.outbox, []
-            return taken
+            self._settle(self.clock.now())
+            taken = [event for account in self._accounts.values() for event in account.outbox]
+            for account in self._accounts.values():
+                account.outbox = []
+            return sorted(taken, key=lambda event: event.at)
 
     def next_change(self) -> float | None:
         """When the account next changes by itself (None: nothing is scheduled)."""
         with self._lock:
-            return self._account.next_change()
+            due = [account.next_change() for account in self._accounts.values()]
+            return min((when for when in due if when is not None), default=None)
 
     def phase_ends(self) -> list[PhaseEnd]:
         """Every phase that has ended so far, in time order (when resources reached their states)."""
         with self._lock:
-            self._account.settle(self.clock.now())
-            return list(self._account.phase_ends)
+            self._settle(self.clock.now())
+            ends = [end for account in self._accounts.values() for end in account.phase_ends]
+            return sorted(ends, key=lambda end: end.at)
 
-    def inventory(self) -> dict[str, Any]:
-        """What exists in the emulated account now (non-public resources only)."""
+    def inventory(self, region: str | None = None) -> dict[str, Any]:
+        """What exists in the emulated account now (non-public resources only), in `region` (None: the
+        emulator's own); `other_regions` lists the images of every other region."""
         with self._lock:
-            account = self._account
-            account.settle(self.clock.now())
+            self._settle(self.clock.now())
+            account = self._accounts.get(region or self.region) or self._region_account(region or self.region)
             return {
+                "other_regions": [
+                    {"region": other.region, "name": image.name, "state": image.state}
+                    for other in self._accounts.values()
+                    if other is not account
+                    for image in other.private_images()
+                ],
                 "image_builders": [{"name": b.name, "state": b.state} for b in account.builders.values()],
                 "images": [
                     {"name": i.name, "state": i.state, "type": i.image_type} for i in account.private_images()

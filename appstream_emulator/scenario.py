@@ -67,6 +67,9 @@ class Durations(_Strict):
     image_delete: float = Field(
         300, ge=0, description="image DELETING -> gone (assumptions.delete_image: deleting_for_a_while)"
     )
+    image_copy: float = Field(
+        1800, ge=0, description="CopyImage: the copy PENDING -> AVAILABLE in its region"
+    )
 
 
 class Quotas(_Strict):
@@ -77,6 +80,7 @@ class Quotas(_Strict):
     concurrent_image_updates: JsonInt = Field(5, ge=0)
     concurrent_exports: JsonInt = Field(5, ge=0)
     tags_per_resource: JsonInt = Field(50, ge=0)
+    image_shares: JsonInt = Field(100, ge=0, description="accounts one image may be shared with")
 
 
 class RateLimit(_Strict):
@@ -94,6 +98,9 @@ class OperationFault(_Strict):
     times: Times | None = 1
     after: JsonInt = Field(0, ge=0)
     message: str | None = None
+    region: str | None = Field(
+        None, description="only calls to this region (CopyImage: only copies to it); null: every region"
+    )
 
     @field_validator("operation")
     @classmethod
@@ -128,6 +135,7 @@ class ResourceFault(_Strict):
     reason: str = Field("Injected failure", min_length=1)
     name: str | None = Field(None, description="glob on the resource name (image, builder, AMI name)")
     times: Times | None = 1
+    region: str | None = Field(None, description="only resources in this region; null: every region")
 
     @field_validator("outcome")
     @classmethod
@@ -237,6 +245,10 @@ class Assumptions(_Strict):
     aws_events: Literal["delivered", "dropped", "delayed"] = Field(
         "delivered",
         description="events AWS sends best effort (EC2 AMI State Change): at once, never, or 90 s late",
+    )
+    image_copy: Literal["copy_pending", "source_copying"] = Field(
+        "copy_pending",
+        description="CopyImage: only the copy is PENDING, or the source also reads COPYING meanwhile",
     )
 
 

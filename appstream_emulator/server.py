@@ -2,8 +2,9 @@
 
 It speaks both protocols AppStream clients use (`smithy-rpc-v2-cbor` and awsJson1_1,
 see `wire`) on the same port. It does not verify SigV4 signatures: any credentials
-are accepted, and the account and region are the emulator's own, whatever the
-request was signed for. It is a local test double; bind it to 127.0.0.1.
+are accepted, the account is the emulator's own, and the region is the one the
+request was signed for (its own for an unsigned request). It is a local test double;
+bind it to 127.0.0.1.
 """
 
 from __future__ import annotations

@@ -56,13 +56,14 @@ JSON_CONTENT_TYPE = "application/x-amz-json-1.1"
 _ACCEPTED_JSON_CONTENT_TYPES = frozenset(
     {JSON_CONTENT_TYPE, "application/x-amz-json-1.0", "application/json"}
 )
+_CREDENTIAL_SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/(?P<region>[a-z0-9-]+)/[^/,\s]+/aws4_request")
 _CBOR_PATH = re.compile(r"/service/(?P<service>[^/]+)/operation/(?P<operation>[^/?]+)$")
 
 
 class Core(Protocol):
     """What the fronts need of the emulator core."""
 
-    def call(self, operation: str, params: dict[str, Any]) -> dict[str, Any]: ...
+    def call(self, operation: str, params: dict[str, Any], region: str | None = None) -> dict[str, Any]: ...
 
     def run_image_assistant(self, builder_name: str, image: ImageSpec) -> None: ...
 
@@ -111,7 +112,7 @@ def handle(core: Core, request: WireRequest) -> WireResponse:
     try:
         decoded = decode_request(request)
         protocol = decoded.protocol
-        result = core.call(decoded.operation, decoded.params)
+        result = core.call(decoded.operation, decoded.params, region=signed_region(request))
         response = encode_result(decoded, result)
     except WireError as error:
         logger.info("rejected %s %s: %s", request.method, request.path, error)
@@ -126,6 +127,14 @@ def handle(core: Core, request: WireRequest) -> WireResponse:
         )
     logger.debug("served %s via %s", decoded.operation, decoded.protocol)
     return response
+
+
+def signed_region(request: WireRequest) -> str | None:
+    """The region the client signed for (SigV4's credential scope `KEY/DATE/REGION/SERVICE/aws4_request`):
+    a client built for region X talks to the account in X, whatever endpoint it was given. None for a
+    request that is not signed: the emulator's own region answers it."""
+    match = _CREDENTIAL_SCOPE.search(request.header("Authorization") or "")
+    return match.group("region") if match else None
 
 
 def detect_protocol(request: WireRequest) -> str:

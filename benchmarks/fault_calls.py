@@ -43,10 +43,10 @@ def call_log(engine: LocalEngine) -> Iterator[list[Call]]:
         finally:
             current.invocation = None
 
-    def calling(operation: str, params: dict[str, Any]) -> dict[str, Any]:
+    def calling(operation: str, params: dict[str, Any], region: str | None = None) -> dict[str, Any]:
         number, function = getattr(current, "invocation", None) or (0, "")
         try:
-            result = call(operation, params)
+            result = call(operation, params, region=region)
         except Exception:
             log.append(Call(number, function, operation, True))
             raise

@@ -44,6 +44,9 @@ HANDLER_CLIENTS: dict[str, tuple[str, ...]] = {
     "StartSnapshot": ("dynamodb", "s3", "sns"),
     "WaitForSnapshot": ("dynamodb",),
     "CheckSnapshot": ("appstream", "dynamodb", "s3"),
+    "CopyImage": ("appstream", "dynamodb"),
+    "CheckCopies": ("appstream", "dynamodb"),
+    "ShareImage": ("appstream", "dynamodb"),
     "ExportImage": ("appstream", "dynamodb"),
     "WaitForExport": ("dynamodb",),
     "CheckExport": ("appstream", "dynamodb"),
@@ -97,6 +100,10 @@ def _manual(request: dict[str, Any]) -> None:
     request["snapshot"] = {"mode": "manual", "image_name": "{pipeline}-{run}-manual"}
 
 
+def _distributing(request: dict[str, Any]) -> None:
+    request["distribute"] = {"copy_to_regions": ["eu-west-1"], "share_with_accounts": ["111122223333"]}
+
+
 def _deleting(request: dict[str, Any]) -> None:
     request["dry_run"] = False
 
@@ -112,6 +119,7 @@ OLD_IMAGE = {
 RECORDED_RUNS = (
     RecordedRun("image pipeline", _subject("image-pipeline")),
     RecordedRun("image pipeline, export fails", _subject("image-pipeline"), ({"resource": "export_task"},)),
+    RecordedRun("image pipeline, distributed", _subject("image-pipeline"), change=_distributing),
     RecordedRun("image pipeline, manual snapshot", _subject("image-pipeline"), change=_manual, manual=True),
     RecordedRun("image pipeline, cancelled", _subject("image-pipeline"), change=_manual, cancel=True),
     RecordedRun("export backup", _subject("export-backup")),
@@ -145,12 +153,12 @@ def recorded_clients() -> Iterator[dict[str, set[str]]]:
     original_invoke = InProcessInvoker._invoke_once
     lock = threading.Lock()
 
-    def client(service: str) -> Any:
+    def client(service: str, region: str | None = None) -> Any:
         handler = getattr(_running, "handler", None)
         if handler is not None:
             with lock:
                 asked[handler].add(service)
-        return original_client(service)
+        return original_client(service, region)
 
     def invoke(self: InProcessInvoker, function: Any, event: Any) -> tuple[str, bool, str]:
         with lock:

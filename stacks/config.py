@@ -16,6 +16,7 @@ from typing import Annotated, Any
 import yaml
 from pydantic import Field, StringConstraints, ValidationError, field_validator, model_validator
 
+from functions.core.regions import appstream_regions
 from stacks.config_lifecycle import LifecycleConfig, chain_problems, lifecycle_problems
 from stacks.config_prices import Prices
 from stacks.config_schedule import Schedule, Strict
@@ -175,6 +176,20 @@ class Settings(Strict):
             raise ValueError("an account is listed twice")
         return values
 
+    distribution_regions: tuple[str, ...] = Field(
+        (),
+        description="the regions runs may copy their images to (distribute.copy_to_regions): the task "
+        "role may copy, share and delete images there, and the preflight refuses any other",
+    )
+
+    @field_validator("distribution_regions")
+    @classmethod
+    def _regions(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = sorted(set(values) - appstream_regions())
+        if unknown:
+            raise ValueError(f"AppStream is not available in {', '.join(unknown)}")
+        return tuple(dict.fromkeys(values))
+
     @field_validator("notification_emails")
     @classmethod
     def _emails(cls, values: tuple[str, ...]) -> tuple[str, ...]:
@@ -215,10 +230,16 @@ class DeploymentConfig(Strict):
     def pipeline(self, name: str) -> Pipeline:
         return next(pipeline for pipeline in self.pipelines if pipeline.name == name)
 
-    def rollout_fleets(self) -> tuple[str, ...]:
-        """The fleets the rollout jobs name: the only fleets the workflows may stop, start or update."""
+    def rollout_fleets(self) -> tuple[tuple[str | None, str], ...]:
+        """The fleets the rollout jobs name, as (region, name), None for the stack's region: with the
+        fleets tagged for the stage, the only fleets the workflows may stop, start or update."""
         jobs = self.lifecycle.fleet_rollouts if self.lifecycle else ()
-        return tuple(sorted({str(fleet["name"]) for job in jobs for fleet in job.request.get("fleets", [])}))
+        fleets = {
+            (fleet.get("region"), str(fleet["name"]))
+            for job in jobs
+            for fleet in job.request.get("fleets", [])
+        }
+        return tuple(sorted(fleets, key=lambda fleet: (fleet[0] or "", fleet[1])))
 
 
 def load_config(path: Path) -> DeploymentConfig:
@@ -241,6 +262,7 @@ def load_config(path: Path) -> DeploymentConfig:
         raise ConfigError(f"{path}: " + "; ".join(_describe(error.errors()))) from None
     problems = [
         *_request_problems(config),
+        *_rollout_region_problems(config),
         *lifecycle_problems(config.lifecycle, config.roles),
         *chain_problems(config.lifecycle, (pipeline.name for pipeline in config.pipelines)),
     ]
@@ -263,9 +285,31 @@ def field_path(location: Iterable[int | str]) -> str:
 
 def _request_problems(config: DeploymentConfig) -> Iterable[str]:
     """Check each stored request against the workflow's own request model and the passable roles."""
+    allowed = set(config.settings.distribution_regions)
     for index, pipeline in enumerate(config.pipelines):
         for problem in validate_request(pipeline.request, config.roles):
             yield f"pipelines[{index}].request{problem}"
+        regions = (pipeline.request.get("distribute") or {}).get("copy_to_regions") or []
+        for position, region in enumerate(regions):
+            if isinstance(region, str) and region not in allowed:
+                yield (
+                    f"pipelines[{index}].request.distribute.copy_to_regions[{position}]: {region} is not "
+                    "in settings.distribution_regions (runs may copy images only there)"
+                )
+
+
+def _rollout_region_problems(config: DeploymentConfig) -> Iterable[str]:
+    """A rollout moves a fleet of another region to the image's copy there: only where runs copy."""
+    allowed = set(config.settings.distribution_regions)
+    for index, job in enumerate(config.lifecycle.fleet_rollouts if config.lifecycle else ()):
+        for position, fleet in enumerate(job.request.get("fleets") or []):
+            region = fleet.get("region") if isinstance(fleet, dict) else None
+            if isinstance(region, str) and region not in allowed:
+                yield (
+                    f"lifecycle.fleet_rollouts[{index}].request.fleets[{position}].region: {region} is "
+                    "not in settings.distribution_regions (rollouts move fleets only where runs copy "
+                    "their images)"
+                )
 
 
 def json_schema() -> dict[str, Any]:

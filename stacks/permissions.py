@@ -46,6 +46,14 @@ APPSTREAM_SCOPED_ACTIONS: dict[str, tuple[str, ...]] = {
     "appstream:TagResource": ("image", "image-builder"),
 }
 
+# Distribution: copy images to other regions and share them with other accounts, and undo both
+# (stacks/distribution_grants.py grants them, in this region and the configured ones).
+DISTRIBUTION_ACTIONS = (
+    "appstream:CopyImage",
+    "appstream:UpdateImagePermissions",
+    "appstream:DeleteImagePermissions",
+)
+
 # Fleet rollout: point a fleet at an image of this account, stopping and starting it around that.
 FLEET_ACTIONS = ("appstream:UpdateFleet", "appstream:StopFleet", "appstream:StartFleet")
 
@@ -58,7 +66,7 @@ DESTRUCTIVE_PREFIXES = ("appstream:Delete", "appstream:Stop", "appstream:Start",
 OWNERSHIP_TAGS = {"image-builder": names.TAG_RUN_ID, "image": names.TAG_PIPELINE}
 
 
-def _ownership_condition(resource_types: tuple[str, ...], stage: str) -> dict[str, dict[str, str]]:
+def ownership_condition(resource_types: tuple[str, ...], stage: str) -> dict[str, dict[str, str]]:
     """Made by a run (its selection tag is there) of this stage (another stage's are its own)."""
     return {
         "Null": {f"aws:ResourceTag/{OWNERSHIP_TAGS[kind]}": "false" for kind in resource_types},
@@ -120,14 +128,17 @@ class TaskGrants:
     fleets: bool = False  # rollouts: FLEET_ACTIONS on the configured and the tagged fleets
     ec2: tuple[str, ...] = ()  # of EXPORTED_AMI_ACTIONS
     passes: tuple[str, ...] = ()  # the service roles (config.ROLE_KINDS) handed to AppStream
+    distributes: bool = False  # DISTRIBUTION_ACTIONS (stacks/distribution_grants.py)
+    deletes_copies: bool = False  # DeleteImage on this stage's copies (stacks/distribution_grants.py)
     jobs: bool = False  # the builder agent's job and result documents
     publish: bool = False  # the notification topic
     run_events: bool = False  # starts and finishes runs, whose changes go to the event bus
     table_items: tuple[str, ...] = READ_UPDATE  # the runs table's items; the table and indexes are queried
 
     def appstream_actions(self) -> set[str]:
-        tagging = {"appstream:TagResource"} if self.creates else set()
-        return {*self.appstream, *tagging, *(FLEET_ACTIONS if self.fleets else ())}
+        tagging = {"appstream:TagResource"} if self.creates or self.distributes else set()
+        distributing = DISTRIBUTION_ACTIONS if self.distributes else ()
+        return {*self.appstream, *tagging, *(FLEET_ACTIONS if self.fleets else ()), *distributing}
 
 
 _DESCRIBE = ("appstream:DescribeImages", "appstream:ListTagsForResource")
@@ -140,7 +151,7 @@ _REAP = ("appstream:StopImageBuilder", "appstream:DeleteImageBuilder", "appstrea
 
 # workflow (functions.workflows) -> what its own tasks call; a test checks no role holds more.
 WORKFLOW_TASK_GRANTS: dict[str, TaskGrants] = {
-    # Preflight, import, builder, snapshot, export and the cleanup of what a run created.
+    # Preflight, import, builder, snapshot, distribution, export and the cleanup of what a run created.
     "image-pipeline": TaskGrants(
         appstream=(
             *_DESCRIBE,
@@ -151,6 +162,7 @@ WORKFLOW_TASK_GRANTS: dict[str, TaskGrants] = {
             *_REAP,
         ),
         creates=("image", "image-builder"),
+        distributes=True,
         ec2=("ec2:DescribeImages",),
         passes=("import", "builder", "export"),
         jobs=True,
@@ -168,6 +180,7 @@ WORKFLOW_TASK_GRANTS: dict[str, TaskGrants] = {
     "retention": TaskGrants(
         appstream=(*_DESCRIBE, "appstream:DescribeImageBuilders", "appstream:DescribeFleets", *_REAP),
         ec2=("ec2:DescribeImages", "ec2:DeregisterImage", "ec2:DeleteSnapshot"),
+        deletes_copies=True,
     ),
 }
 # The tasks several workflows share (the lifecycle workflows' run records, a stopped run's
@@ -197,7 +210,7 @@ def appstream_statements(
         iam.PolicyStatement(
             actions=actions,
             resources=[appstream_arn(scope, kind) for kind in resource_types],
-            conditions=_ownership_condition(resource_types, stage) if tagged else None,
+            conditions=ownership_condition(resource_types, stage) if tagged else None,
         )
         for (resource_types, tagged), actions in by_grant.items()
     ]
@@ -210,37 +223,52 @@ def appstream_statements(
     unscoped = [action for action in APPSTREAM_UNSCOPED_ACTIONS if action in wanted]
     if unscoped:
         statements.append(iam.PolicyStatement(actions=unscoped, resources=["*"]))
-    unknown = wanted - set(APPSTREAM_SCOPED_ACTIONS) - set(APPSTREAM_UNSCOPED_ACTIONS) - set(FLEET_ACTIONS)
+    granted_elsewhere = {*FLEET_ACTIONS, *DISTRIBUTION_ACTIONS}
+    unknown = wanted - set(APPSTREAM_SCOPED_ACTIONS) - set(APPSTREAM_UNSCOPED_ACTIONS) - granted_elsewhere
     if unknown:
         raise ValueError(f"say in stacks/permissions.py which resources {sorted(unknown)} accept")
     return statements
 
 
-def fleet_statements(scope: Construct, fleets: Sequence[str], stage: str) -> list[iam.PolicyStatement]:
-    """Rollouts may move the configured `fleets` and the fleets tagged for `stage`; UpdateFleet
-    also names the image it points the fleet at, which it leaves unchanged."""
+def fleet_statements(
+    scope: Construct, fleets: Sequence[tuple[str | None, str]], stage: str, regions: Sequence[str]
+) -> list[iam.PolicyStatement]:
+    """Rollouts may move the configured `fleets` ((region, name), None: this region) and the fleets
+    tagged for `stage`, here and in the other `regions`; UpdateFleet also names the image it points
+    the fleet at (in the fleet's region: the copy there), which it leaves unchanged."""
+    stack = Stack.of(scope)
+    everywhere: list[str | None] = [None, *sorted(set(regions))]
     tagged_for_stage = {"StringEquals": {f"aws:ResourceTag/{names.TAG_ROLLOUT}": stage}}
     statements = [
         iam.PolicyStatement(
             actions=list(FLEET_ACTIONS),
-            resources=[appstream_arn(scope, "fleet")],
+            resources=[_arn(stack, region, "fleet", "*") for region in everywhere],
             conditions=tagged_for_stage,
         ),
-        iam.PolicyStatement(actions=["appstream:UpdateFleet"], resources=[appstream_arn(scope, "image")]),
+        iam.PolicyStatement(
+            actions=["appstream:UpdateFleet"],
+            resources=[_arn(stack, region, "image", "*") for region in everywhere],
+        ),
     ]
     if fleets:
-        statements.append(
-            iam.PolicyStatement(actions=list(FLEET_ACTIONS), resources=_fleet_arns(scope, fleets))
-        )
+        named = [_arn(stack, region, "fleet", name) for region, name in sorted(set(fleets), key=str)]
+        statements.append(iam.PolicyStatement(actions=list(FLEET_ACTIONS), resources=named))
     return statements
 
 
-def _fleet_arns(scope: Construct, fleets: Sequence[str]) -> list[str]:
-    stack = Stack.of(scope)
-    return [
-        stack.format_arn(service="appstream", resource="fleet", resource_name=name)
-        for name in sorted(set(fleets))
-    ]
+def _arn(stack: Stack, region: str | None, resource_type: str, name: str) -> str:
+    """An AppStream ARN of this account in `region` (None: the stack's)."""
+    return stack.format_arn(service="appstream", region=region, resource=resource_type, resource_name=name)
+
+
+def fleet_arn_in(scope: Construct, region: str) -> str:
+    """Every fleet of this account in `region`."""
+    return _arn(Stack.of(scope), region, "fleet", "*")
+
+
+def image_arn_in(scope: Construct, region: str) -> str:
+    """Every image of this account in `region`."""
+    return _arn(Stack.of(scope), region, "image", "*")
 
 
 def pass_role_statement(role_arns: tuple[str, ...]) -> iam.PolicyStatement:

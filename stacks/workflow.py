@@ -16,6 +16,7 @@ from functions.core import names
 from functions.workflows import DEFAULT_WORKFLOW, WORKFLOWS
 from stacks import asl
 from stacks.config import DeploymentConfig
+from stacks.distribution_grants import copy_statements, distribution_statements
 from stacks.house import LOG_RETENTION, HouseFunction, HouseStateMachine
 from stacks.nag import X_RAY_AND_LOG_DELIVERY, acknowledge, spelling
 from stacks.permissions import (
@@ -27,7 +28,9 @@ from stacks.permissions import (
     appstream_statements,
     exported_ami_arn,
     exported_ami_statements,
+    fleet_arn_in,
     fleet_statements,
+    image_arn_in,
     pass_role_statement,
     shared_image_arns,
     snapshot_arn,
@@ -126,6 +129,8 @@ class ImagePipeline(Construct):
             names.ENV_BUILDER_SLOT_LIMIT: str(settings.builder_slot_limit),
             # The preflight refuses a request naming any other role before the run creates anything.
             names.ENV_PASSABLE_ROLES: ",".join(roles.passable_role_arns()),
+            # The preflight refuses a region the task role may not copy to (set even when empty).
+            names.ENV_DISTRIBUTION_REGIONS: ",".join(settings.distribution_regions),
         }
         if settings.shared_image_accounts:
             # The preflight refuses an image of any other account, which CreateImageBuilder may not name.
@@ -176,13 +181,29 @@ class ImagePipeline(Construct):
         )
         self.grant_integrations(self.state_machine, definition)
 
+    def _fleet_statements(self) -> list[iam.PolicyStatement]:
+        config = self._config
+        return fleet_statements(
+            self, config.rollout_fleets(), self._stage, config.settings.distribution_regions
+        )
+
     def grant_task_permissions(self, role: iam.Role, grants: TaskGrants) -> None:
         """What tasks need: `grants` in AppStream and EC2, the runs table, and per `grants` passing
         the configured roles, the jobs, notifying and the run events."""
         statements = [
             *appstream_statements(self, self._stage, grants, self._config.settings.shared_image_accounts),
-            *(fleet_statements(self, self._config.rollout_fleets(), self._stage) if grants.fleets else ()),
+            *(self._fleet_statements() if grants.fleets else ()),
             *exported_ami_statements(self, grants.ec2),
+            *(
+                distribution_statements(self, self._stage, self._config.settings.distribution_regions)
+                if grants.distributes
+                else ()
+            ),
+            *(
+                copy_statements(self, self._stage, self._config.settings.distribution_regions)
+                if grants.deletes_copies
+                else ()
+            ),
         ]
         passed = {
             "import": self._roles.import_role,
@@ -243,6 +264,24 @@ class ImagePipeline(Construct):
                 "jobs name by ARN, and any other only while it carries the image-factory:rollout tag "
                 "naming this stage (a StringEquals condition on the resource tag)."
             ),
+            **{
+                image_arn_in(self, region): (
+                    f"Copies of the runs' images in {region}, a region the configuration names "
+                    "(settings.distribution_regions), named as the image; sharing and deleting them hold "
+                    "only for copies tagged image-factory:pipeline and with this stage, the tags the run "
+                    "gives each copy (CopyImage copies none). UpdateFleet names the copy it points a fleet "
+                    "there at, and leaves it unchanged."
+                )
+                for region in self._config.settings.distribution_regions
+            },
+            **{
+                fleet_arn_in(self, region): (
+                    f"Fleets of {region}, where runs copy their images: a rollout may stop, update and start "
+                    "only those the rollout jobs name by ARN, and any other only while it carries the "
+                    "image-factory:rollout tag naming this stage."
+                )
+                for region in self._config.settings.distribution_regions
+            },
             appstream_arn(self, AWS_OWNED_IMAGE): (
                 "CreateImageBuilder may start from an AWS-owned base image named in the request; those "
                 "ARNs have no account, and only CreateImageBuilder is granted on them."

@@ -1,4 +1,5 @@
-"""The image pipeline: AMI -> imported image -> image builder -> snapshot -> AMI export -> cleanup.
+"""The image pipeline: AMI -> imported image -> image builder -> snapshot -> distribution -> AMI
+export -> cleanup.
 
 Every task but the first and the last catches into Cleanup, which runs on success and on
 every failure, then records how the run ended.
@@ -29,18 +30,20 @@ from statemachines.runs import cancellation, record_failure, record_run, record_
 
 COMMENT = (
     "AppStream Image Factory: AMI -> imported image -> image builder (bigger root volume) -> snapshot"
-    " -> AMI export -> cleanup. Every wait is a check task -> Choice -> Wait(SecondsPath) loop with a"
+    " -> copies in other regions and shares with other accounts -> AMI export -> cleanup. Every wait"
+    " is a check task -> Choice -> Wait(SecondsPath) loop with a"
     " ceiling (the export's wait also ends on EC2's AMI state change, polling kept as the safety net);"
     " every task retries transient errors, never retries terminal ones, tries again a few"
     " times after a failure nobody named (a crashed or timed-out Lambda: the replay adopts what the"
     " first attempt created), and catches the rest into cleanup and a failure record."
 )
 # Each phase as the run state keeps it (the functions' phase models).
-PHASES = ("source", "builder_slot", "builder", "snapshot", "export", "cleanup")
+PHASES = ("source", "builder_slot", "builder", "snapshot", "distribute", "export", "cleanup")
 SOURCE = outputs(*PROGRESS, "image_name", "image_arn", "state")
 SLOT = outputs(*PROGRESS)
 BUILDER = outputs(*PROGRESS, "name", "arn", "state")
 SNAPSHOT = outputs(*PROGRESS, "image_name", "mode", "image_arn", "state", "builder_state", "agent_reported")
+DISTRIBUTE = outputs(*PROGRESS, "image_name", "copies", "shared_with")
 EXPORT = outputs(*PROGRESS, "ami_name", "task_id", "ami_id", "state")
 CLEANUP = outputs(*PROGRESS, "builder_state", "imported_image_state", "slot_released", "actions")
 
@@ -214,8 +217,56 @@ def definition() -> JSON:
                 "ImageCreated?",
                 "snapshot",
                 "Is the new image AVAILABLE?",
-                then="ExportRequested?",
+                then="DistributeRequested?",
                 otherwise="AgentReports?",
+            ),
+            # --- distribution: copies in other regions, shares with other accounts ---
+            choice(
+                "DistributeRequested?",
+                "Copy the image to other regions, or only share it, when the request asks for either.",
+                [is_true("$.flow.copy_image", "CopyImage"), is_true("$.flow.distribute", "ShareImage")],
+                default="ExportRequested?",
+            ),
+            task(
+                "CopyImage",
+                "CopyImageFunctionArn",
+                "CopyImage to each region, named as the image (a retry finds the copy a first attempt"
+                " made) and tagged as the run's, since AppStream copies no tags.",
+                payload=inputs("plan"),
+                result=DISTRIBUTE,
+                result_path="$.distribute",
+                on_error="Cleanup",
+                next="WaitForCopies",
+            ),
+            wait("WaitForCopies", "distribute", "Sleep as long as CheckCopies planned.", next="CheckCopies"),
+            task(
+                "CheckCopies",
+                "CheckCopiesFunctionArn",
+                "Every copy PENDING -> wait; all AVAILABLE -> done; one FAILED or past the ceiling ->"
+                " error naming its region.",
+                payload=inputs("plan", "distribute"),
+                result=DISTRIBUTE,
+                result_path="$.distribute",
+                on_error="Cleanup",
+                next="CopiesAvailable?",
+            ),
+            until_done(
+                "CopiesAvailable?",
+                "distribute",
+                "Is every copy AVAILABLE in its region?",
+                then="ShareImage",
+                otherwise="WaitForCopies",
+            ),
+            task(
+                "ShareImage",
+                "ShareImageFunctionArn",
+                "UpdateImagePermissions (fleets and image builders) of the image and each copy for every"
+                " account the request names.",
+                payload=inputs("plan", "distribute"),
+                result=DISTRIBUTE,
+                result_path="$.distribute",
+                on_error="Cleanup",
+                next="ExportRequested?",
             ),
             # --- AMI export ---
             choice(
@@ -272,8 +323,8 @@ def definition() -> JSON:
                 "Cleanup",
                 "CleanupFunctionArn",
                 "One step of cleanup (stop, then delete the builder; delete the imported image if asked;"
-                " release the slot). Runs on success and on every failure, and is safe when nothing was"
-                " created.",
+                " undo an unfinished distribution; release the slot). Runs on success and on every"
+                " failure, and is safe when nothing was created.",
                 payload=inputs("plan", "cleanup"),
                 result=CLEANUP,
                 result_path="$.cleanup",

@@ -38,14 +38,30 @@ class Agent(Protocol):
 
 
 class Account:
-    def __init__(self, scenario: Scenario, account_id: str, region: str, now: float) -> None:
+    """One account in one region. The emulator's own region holds what the scenario says exists at
+    the start; another region starts with AWS's base images only (`home=False`) and shares the home
+    region's resource faults (`faults`), so a fault's count spans regions."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        account_id: str,
+        region: str,
+        now: float,
+        *,
+        home: bool = True,
+        faults: ResourceFaults | None = None,
+    ) -> None:
         self.scenario = scenario
         self.account_id = account_id
         self.region = region
         self.now = now
         self.timeline = Timeline()
         self.random = Randomness(scenario)
-        self.resource_faults = ResourceFaults([f for f in scenario.faults if isinstance(f, ResourceFault)])
+        shared = faults or ResourceFaults([f for f in scenario.faults if isinstance(f, ResourceFault)])
+        self.resource_faults = shared.in_region(region)
+        # The same account in another region (CopyImage's destination); set by the emulator.
+        self.region_account: Callable[[str], Account] | None = None
         self.images: dict[str, Image] = {}
         self.builders: dict[str, ImageBuilder] = {}
         self.exports: dict[str, ExportTask] = {}
@@ -57,9 +73,10 @@ class Account:
         # What other services have sent about this account and the host has not taken yet.
         self.outbox: list[AwsEvent] = []
         self._add_public_images()
-        self._add_existing_images()
-        self._add_existing_fleets()
-        self._add_existing_app_block_builders()
+        if home:
+            self._add_existing_images()
+            self._add_existing_fleets()
+            self._add_existing_app_block_builders()
 
     # --- time -------------------------------------------------------------------------------
 
@@ -123,6 +140,14 @@ class Account:
         if image is None:
             raise AppStreamError("ResourceNotFoundException", f"The image {name} does not exist.")
         return image
+
+    def in_region(self, region: str) -> Account:
+        """This account in `region` (itself for its own)."""
+        if region == self.region:
+            return self
+        if self.region_account is None:
+            raise AppStreamError("ResourceNotAvailableException", f"The region {region} is not available.")
+        return self.region_account(region)
 
     def image_by_arn(self, arn: str) -> Image:
         for image in self.images.values():

@@ -100,6 +100,26 @@ def create_image(account: Account, builder: ImageBuilder, spec: ImageSpec, start
     account.after("snapshot", snapshot_taken, builder, start)
 
 
+def begin_copy(source_account: Account, source: Image, destination: Account, copy: Image) -> None:
+    """CopyImage: the copy PENDING -> AVAILABLE (or FAILED as a fault in its region dictates) on the
+    destination's clock; with `assumptions.image_copy: source_copying` the source reads COPYING meanwhile."""
+    destination.images[copy.name] = copy
+    outcome = destination.resource_faults.take("image", copy.name)
+    marks_source = source_account.scenario.assumptions.image_copy == "source_copying"
+    if marks_source:
+        source.copying += 1
+        source.state = "COPYING"
+
+    def copied(when: float) -> None:
+        _finish(copy, outcome, "IMAGE_COPY_FAILURE", when)
+        if marks_source:
+            source.copying -= 1
+            if source.copying == 0 and source.state == "COPYING":
+                source.state = "AVAILABLE"
+
+    destination.after("image_copy", copied, copy, destination.now)
+
+
 def begin_delete(account: Account, image: Image) -> None:
     """DeleteImage: DELETING, then gone at once or after a while."""
     image.redirect("DELETING")

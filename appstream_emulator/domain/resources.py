@@ -50,6 +50,9 @@ class Image(Resource):
 
     shared_by: str | None = None  # the owner's account of a SHARED image
     allow_image_builder: bool = True  # a SHARED image: whether its owner lets this account build from it
+    # UpdateImagePermissions: account id -> {"allowFleet": bool, "allowImageBuilder": bool}
+    shared_with: dict[str, dict[str, bool]] = field(default_factory=dict)
+    copying: int = 0  # copies of it under way (assumptions.image_copy: source_copying)
 
     @property
     def owned(self) -> bool:

@@ -17,9 +17,10 @@ class OperationFaults:
         self._seen: Counter[int] = Counter()  # calls each fault has looked at
         self._fired: Counter[int] = Counter()
 
-    def check(self, operation: str) -> None:
+    def check(self, operation: str, region: str | None = None) -> None:
+        """`region`: the region the call is about (the one it is made to; a copy's destination)."""
         for index, fault in enumerate(self._faults):
-            if fault.operation != operation:
+            if fault.operation != operation or fault.region not in (None, region):
                 continue
             self._seen[index] += 1
             if self._seen[index] <= fault.after:

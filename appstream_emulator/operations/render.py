@@ -40,7 +40,7 @@ def image(item: Image) -> dict[str, Any]:
             if item.imported
             else NATIVE_INSTANCE_FAMILIES,
             "DynamicAppProvidersEnabled": "DISABLED",
-            "ImageSharedWithOthers": "FALSE" if item.owned else None,
+            "ImageSharedWithOthers": ("TRUE" if item.shared_with else "FALSE") if item.owned else None,
             "ManagedSoftwareIncluded": bool(item.managed_software),
             "ImageType": item.image_type,
         }

@@ -34,20 +34,21 @@ _session: boto3.session.Session | None = None
 _clients: dict[str, Any] = {}
 
 
-def _client(service: str) -> Any:
-    client = _clients.get(service)
+def _client(service: str, region: str | None = None) -> Any:
+    key = service if region is None else f"{service}@{region}"
+    client = _clients.get(key)
     if client is None:
         with _lock:
-            client = _clients.get(service) or _new_client(service)
-            _clients[service] = client
+            client = _clients.get(key) or _new_client(service, region)
+            _clients[key] = client
     return client
 
 
-def _new_client(service: str) -> Any:
+def _new_client(service: str, region: str | None) -> Any:
     global _session
     if _session is None:
         _session = boto3.session.Session()
-    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    region = region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
     return _session.client(service, region_name=region, config=_CONFIG)  # type: ignore[call-overload]
 
 
@@ -62,6 +63,11 @@ def reset() -> None:
 
 def appstream() -> AppStreamClient:
     return _client("appstream")
+
+
+def appstream_in(region: str) -> AppStreamClient:
+    """AppStream in another region than the function's own (an image's copy there)."""
+    return _client("appstream", region)
 
 
 def dynamodb() -> DynamoDBClient:

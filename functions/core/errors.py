@@ -75,6 +75,10 @@ class SnapshotFailed(ImageFactoryError):
     pass
 
 
+class DistributionFailed(ImageFactoryError):
+    """A copy of the image in another region FAILED or vanished; the message names the region."""
+
+
 class ExportFailed(ImageFactoryError):
     pass
 

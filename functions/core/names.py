@@ -25,6 +25,8 @@ ENV_HISTORY_RUNS: Final = "HISTORY_RUNS"
 ENV_PASSABLE_ROLES: Final = "PASSABLE_ROLE_ARNS"  # comma-separated: the roles the task role may pass
 # comma-separated: the accounts whose shared images a builder may start from (CreateImageBuilder ImageArn)
 ENV_SHARED_IMAGE_ACCOUNTS: Final = "SHARED_IMAGE_ACCOUNTS"
+# comma-separated: the regions the task role may copy images to (set, even empty, by every deployment)
+ENV_DISTRIBUTION_REGIONS: Final = "DISTRIBUTION_REGIONS"
 # The deployment's stage (CDK context `stage`): runs tag what they create with it, and
 # retention touches only resources of its own stage, so two stages share an account safely.
 ENV_STAGE: Final = "IMAGE_FACTORY_STAGE"

@@ -33,12 +33,14 @@ class Settings(BaseModel):
     passable_roles: tuple[str, ...] = Field(
         (), description="the role ARNs the deployment may pass to AppStream; empty: the preflight skips them"
     )
-
+    distribution_regions: tuple[str, ...] | None = Field(
+        None, description="the regions the deployment may copy images to; None: the preflight skips them"
+    )
     shared_image_accounts: tuple[str, ...] = Field(
         (), description="accounts whose shared images a run may start from (source.image_arn)"
     )
 
-    @field_validator("passable_roles", "shared_image_accounts", mode="before")
+    @field_validator("passable_roles", "shared_image_accounts", "distribution_regions", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         return (
@@ -65,6 +67,7 @@ class Settings(BaseModel):
             "history_runs": names.ENV_HISTORY_RUNS,
             "passable_roles": names.ENV_PASSABLE_ROLES,
             "shared_image_accounts": names.ENV_SHARED_IMAGE_ACCOUNTS,
+            "distribution_regions": names.ENV_DISTRIBUTION_REGIONS,
         }
         missing = [variable for variable in required.values() if not os.environ.get(variable)]
         if missing:
@@ -74,6 +77,9 @@ class Settings(BaseModel):
             for field, variable in {**required, **optional}.items()
             if os.environ.get(variable)
         }
+        # Set but empty is a deployment that may copy to no region, unlike one that does not say.
+        if names.ENV_DISTRIBUTION_REGIONS in os.environ:
+            values["distribution_regions"] = os.environ[names.ENV_DISTRIBUTION_REGIONS]
         try:
             return cls.model_validate(values)
         except ValidationError as error:

@@ -112,10 +112,17 @@ class LocalEngine:
         # overrides them.
         stage = (settings or {}).get(names.ENV_STAGE, STAGE)
         roles = passable_role_arns(config, account=ACCOUNT_ID, stage=stage, region=region)
+        # The regions a configured deployment may copy to; without a configuration, any region.
+        regions = (
+            {names.ENV_DISTRIBUTION_REGIONS: ",".join(config.settings.distribution_regions)}
+            if config is not None
+            else {}
+        )
         self._settings = {
             names.ENV_BUILDER_SLOT_LIMIT: str(self.scenario.quotas.image_builders),
             names.ENV_PASSABLE_ROLES: roles,
             names.ENV_SHARED_IMAGE_ACCOUNTS: shared_image_accounts(config),
+            **regions,
             **(settings or {}),
         }
         self._stack: ExitStack | None = None

@@ -9,6 +9,7 @@ from image_factory.local_engine.formatting import duration, table
 from image_factory.local_engine.outcome import EngineCounters, RunOutcome, StepOutcome
 
 CLEANUP_STEP = "cleanup"
+DISTRIBUTE_STEP = "distribute"
 
 
 def run_summary(outcome: RunOutcome) -> str:
@@ -27,6 +28,9 @@ def run_summary(outcome: RunOutcome) -> str:
         for step in outcome.steps
     ]
     parts = [headline, table(["step", "status", "attempts", "checks", "duration", "last seen"], rows)]
+    reached = reached_line(outcome.resources.get(DISTRIBUTE_STEP))
+    if reached:
+        parts.append(reached)
     resources = _resource_lines(outcome.resources)
     if resources:
         parts.append("Resources:\n" + "\n".join(f"  {line}" for line in resources))
@@ -34,6 +38,15 @@ def run_summary(outcome: RunOutcome) -> str:
     if left:
         parts.append("Left behind by this run:\n" + "\n".join(f"  {line}" for line in left))
     return "\n".join(parts)
+
+
+def reached_line(distributed: Any) -> str | None:
+    """The regions and accounts a distributed image reached (the `distribute` step's resource)."""
+    if not isinstance(distributed, dict):
+        return None
+    regions = ", ".join(distributed.get("regions") or []) or "its own region only"
+    accounts = ", ".join(distributed.get("shared_with") or []) or "no other account"
+    return f"Image {distributed.get('image_name')} reached regions {regions}; shared with {accounts}"
 
 
 def left_behind(steps: list[StepOutcome]) -> list[str]:
@@ -97,6 +110,10 @@ def inventory_summary(inventory: dict[str, Any]) -> str:
         entries = inventory.get(kind) or []
         described = ", ".join(f"{entry.get(key)} ({_details(entry)})" for entry in entries)
         lines.append(f"  {label}: {described or 'none'}")
+    elsewhere = inventory.get("other_regions") or []
+    if elsewhere:
+        described = ", ".join(f"{entry['name']} ({entry['region']}, {entry['state']})" for entry in elsewhere)
+        lines.append(f"  images in other regions: {described}")
     return "\n".join(lines)
 
 

@@ -153,6 +153,7 @@ def test_inventory_lists_only_account_resources() -> None:
         "export_tasks": [],
         "fleets": [],
         "app_block_builders": [],
+        "other_regions": [],
     }
     emulator.call(
         "CreateImportedImage", {"Name": "img", "SourceAmiId": "ami-0123456789abcdef0", "IamRoleArn": ROLE}

@@ -342,6 +342,41 @@ STORY: list[Call | Advance] = [
         {"ResourceArn": IMAGE_ARN.replace("/base", "/missing"), "Tags": {"stage": "test"}},
         "ResourceNotFoundException",
     ),
+    # Copies to another region, and sharing with another account.
+    Call(
+        "copy-image",
+        "CopyImage",
+        {"SourceImageName": "base", "DestinationImageName": "base", "DestinationRegion": "eu-west-1"},
+        expect={"DestinationImageName": "base"},
+    ),
+    Call(
+        "copy-image-again",
+        "CopyImage",
+        {"SourceImageName": "base", "DestinationImageName": "base", "DestinationRegion": "eu-west-1"},
+        "ResourceAlreadyExistsException",
+    ),
+    Call(
+        "share-image",
+        "UpdateImagePermissions",
+        {
+            "Name": "base",
+            "SharedAccountId": "111122223333",
+            "ImagePermissions": {"allowFleet": True, "allowImageBuilder": True},
+        },
+    ),
+    Call(
+        "describe-image-permissions",
+        "DescribeImagePermissions",
+        {"Name": "base"},
+        expect={"SharedImagePermissionsList.0.sharedAccountId": "111122223333"},
+    ),
+    Call("unshare-image", "DeleteImagePermissions", {"Name": "base", "SharedAccountId": "111122223333"}),
+    Call(
+        "unshare-image-again",
+        "DeleteImagePermissions",
+        {"Name": "base", "SharedAccountId": "111122223333"},
+        "ResourceNotFoundException",
+    ),
     # Deleting images.
     Advance(2 * HOURS),
     Call("delete-image", "DeleteImage", {"Name": "base-updated"}, expect={"Image.State": "DELETING"}),

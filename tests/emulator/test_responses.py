@@ -160,6 +160,44 @@ def _create_updated_image(client: Client, clock: ManualClock) -> dict[str, Any]:
     return client.create_updated_image(existingImageName="base", newImageName="base-updated")
 
 
+@recipe("CopyImage")
+def _copy_image(client: Client, clock: ManualClock) -> dict[str, Any]:
+    available_image(client, clock)
+    return client.copy_image(
+        SourceImageName="base", DestinationImageName="base", DestinationRegion="eu-west-1"
+    )
+
+
+SHARED_ACCOUNT = "111122223333"
+
+
+def shared_image(client: Client, clock: ManualClock) -> None:
+    available_image(client, clock)
+    client.update_image_permissions(
+        Name="base", SharedAccountId=SHARED_ACCOUNT, ImagePermissions={"allowFleet": True}
+    )
+
+
+@recipe("UpdateImagePermissions")
+def _update_image_permissions(client: Client, clock: ManualClock) -> dict[str, Any]:
+    available_image(client, clock)
+    return client.update_image_permissions(
+        Name="base", SharedAccountId=SHARED_ACCOUNT, ImagePermissions={"allowImageBuilder": True}
+    )
+
+
+@recipe("DescribeImagePermissions")
+def _describe_image_permissions(client: Client, clock: ManualClock) -> dict[str, Any]:
+    shared_image(client, clock)
+    return client.describe_image_permissions(Name="base", MaxResults=1)
+
+
+@recipe("DeleteImagePermissions")
+def _delete_image_permissions(client: Client, clock: ManualClock) -> dict[str, Any]:
+    shared_image(client, clock)
+    return client.delete_image_permissions(Name="base", SharedAccountId=SHARED_ACCOUNT)
+
+
 @recipe("CreateImageBuilder")
 def _create_image_builder(client: Client, clock: ManualClock) -> dict[str, Any]:
     available_image(client, clock)

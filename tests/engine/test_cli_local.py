@@ -177,3 +177,22 @@ def test_the_progress_view_shows_every_check_in_time_order(
         assert ended.endswith(f", {len(numbers) + 1} check{'s' if numbers else ''}")
         assert all("; next check in " in text and ", waiting for " in text for text in checks)
     assert "1 checks" not in output
+
+
+def test_a_distributed_run_names_the_regions_and_accounts_its_image_reached(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    request = fast_request("distribute")
+    request["waits"]["distribute"] = {"expected_minutes": 5}
+    path = tmp_path / "distribute.json"
+    path.write_text(json.dumps(request))
+    scenario = tmp_path / "scenario.yaml"
+    scenario.write_text(yaml.safe_dump({"durations": {**FAST_DURATIONS, "image_copy": 300}}))
+
+    code = main(["run", "--local", str(path), "--scenario", str(scenario)])
+    text = capsys.readouterr().out
+
+    assert code == 0
+    reached = "reached regions us-east-1, eu-west-1, ap-northeast-1; shared with 111122223333, 444455556666"
+    assert reached in text
+    assert "images in other regions:" in text and "(eu-west-1, AVAILABLE)" in text

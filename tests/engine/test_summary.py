@@ -6,7 +6,7 @@ from typing import Any
 
 from image_factory.local_engine.formatting import duration, plural
 from image_factory.local_engine.outcome import EngineCounters, RunOutcome, StepOutcome
-from image_factory.local_engine.summary import counters_summary, run_summary
+from image_factory.local_engine.summary import counters_summary, inventory_summary, run_summary
 
 
 def outcome(steps: list[StepOutcome], resources: dict[str, Any]) -> RunOutcome:
@@ -51,3 +51,20 @@ def test_counts_are_pluralised_and_durations_have_one_format() -> None:
     assert duration(3616) == "1h 00m"
     counters = EngineCounters(1, 1, 1, {})
     assert counters_summary(counters, 6.9).endswith("; 7s of real time")
+
+
+def test_a_distributed_run_names_the_regions_and_accounts_its_image_reached() -> None:
+    resources = {
+        "distribute": {
+            "image_name": "web-1",
+            "regions": ["us-east-1", "eu-west-1"],
+            "shared_with": ["111122223333"],
+        }
+    }
+    text = run_summary(outcome([step("distribute")], resources))
+    assert "Image web-1 reached regions us-east-1, eu-west-1; shared with 111122223333" in text
+
+
+def test_the_account_left_names_the_images_of_other_regions() -> None:
+    inventory = {"other_regions": [{"region": "eu-west-1", "name": "web-1", "state": "AVAILABLE"}]}
+    assert "images in other regions: web-1 (eu-west-1, AVAILABLE)" in inventory_summary(inventory)

@@ -134,6 +134,7 @@ def test_the_schema_describes_every_section() -> None:
         "import",
         "builder",
         "snapshot",
+        "distribute",
         "export",
         "cleanup",
         "waits",

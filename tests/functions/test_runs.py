@@ -77,8 +77,9 @@ def test_a_failure_no_step_recorded_still_names_the_running_step(account: Accoun
 
 def test_the_first_state_document_has_every_phase_the_state_machine_reads() -> None:
     document = pipeline_run.initial_document(make_plan(source={"image_name": "base"}))
-    assert document["flow"] == {"import_image": False, "export": True}
-    phases = {"source", "builder_slot", "builder", "snapshot", "export", "cleanup"}
+    flow = {"import_image": False, "distribute": False, "copy_image": False, "export": True}
+    assert document["flow"] == flow
+    phases = {"source", "builder_slot", "builder", "snapshot", "distribute", "export", "cleanup"}
     assert {"plan", "error", *phases} <= set(document)
 
 

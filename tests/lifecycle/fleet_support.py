@@ -61,6 +61,7 @@ def make_fleet(
     fleet_type: str = "ON_DEMAND",
     running: bool = True,
     root_volume_gb: int | None = None,
+    region: str | None = None,
 ) -> None:
     params: dict[str, Any] = {
         "Name": name,
@@ -81,14 +82,22 @@ def make_fleet(
         params["RootVolumeConfig"] = {"VolumeSizeInGb": root_volume_gb}
     # The customer lets this stage's rollouts move the fleet (the task role's tag condition).
     params["Tags"] = {names.TAG_ROLLOUT: STAGE}
-    engine.emulator.call("CreateFleet", params)
+    engine.emulator.call("CreateFleet", params, region)
     if running:
-        engine.emulator.call("StartFleet", {"Name": name})
+        engine.emulator.call("StartFleet", {"Name": name}, region)
         engine.time.sleep(FLEET_DURATIONS["fleet_start"] + 1)
 
 
-def fleet(engine: LocalEngine, name: str) -> dict[str, Any]:
-    return dict(engine.emulator.call("DescribeFleets", {"Names": [name]})["Fleets"][0])
+def fleet(engine: LocalEngine, name: str, region: str | None = None) -> dict[str, Any]:
+    return dict(engine.emulator.call("DescribeFleets", {"Names": [name]}, region)["Fleets"][0])
+
+
+def copy_image(engine: LocalEngine, name: str, region: str) -> None:
+    """The image's copy in `region`, under its own name (as distribution makes it), AVAILABLE."""
+    engine.emulator.call(
+        "CopyImage", {"SourceImageName": name, "DestinationImageName": name, "DestinationRegion": region}
+    )
+    engine.time.sleep(engine.emulator.scenario.durations.image_copy + 1)
 
 
 def window_opening_in(engine: LocalEngine, hours: float, length_hours: float = 1) -> dict[str, Any]:

@@ -25,22 +25,23 @@ class Request:
     context: Context
 
 
-def _appstream_resource(kind: str, name: str) -> tuple[str, dict[str, str]]:
-    """ARN and tags of an AppStream resource (AWS's own images carry no account in their ARN)."""
+def _appstream_resource(kind: str, name: str, region: str = DEFAULT_REGION) -> tuple[str, dict[str, str]]:
+    """ARN and tags of an AppStream resource in `region` (AWS's own images carry no account in their ARN)."""
     emulator = inprocess._current()
-    account = emulator._account if emulator is not None else None
+    account = emulator._accounts.get(region) if emulator is not None else None
     found = None
     if account is not None:
         by_kind = {"image": account.images, "image-builder": account.builders, "fleet": account.fleets}
         found = by_kind[kind].get(name)
     if found is not None:
         return found.arn, dict(found.tags)
-    return f"arn:aws:appstream:{DEFAULT_REGION}:{ACCOUNT_ID}:{kind}/{name}", {}
+    return f"arn:aws:appstream:{region}:{ACCOUNT_ID}:{kind}/{name}", {}
 
 
 def _by_arn(arn: str) -> dict[str, str]:
+    region = arn.split(":", 5)[3]
     kind, _, name = arn.split(":", 5)[5].partition("/")
-    return _appstream_resource(kind, name)[1]
+    return _appstream_resource(kind, name, region)[1]
 
 
 # operation -> (kind, parameter naming the resource) for every AppStream resource it acts on
@@ -54,6 +55,8 @@ _APPSTREAM = {
     "UpdateFleet": [("fleet", "Name"), ("image", "ImageName")],
     "StartFleet": [("fleet", "Name")],
     "StopFleet": [("fleet", "Name")],
+    "UpdateImagePermissions": [("image", "Name")],
+    "DeleteImagePermissions": [("image", "Name")],
 }
 _APPSTREAM_UNSCOPED = {
     "CreateImportedImage",
@@ -103,8 +106,12 @@ def _ec2_tags(image_id: str) -> dict[str, str]:
     return {tag["Key"]: tag["Value"] for image in images for tag in image.get("Tags", [])}
 
 
-def requests(service: str, operation: str, params: Mapping[str, Any]) -> list[Request]:
-    """What IAM evaluates for one call (several requests where one call acts on several resources)."""
+def requests(
+    service: str, operation: str, params: Mapping[str, Any], region: str | None = None
+) -> list[Request]:
+    """What IAM evaluates for one call (several requests where one call acts on several resources)
+    made to `region` (the functions' own when None)."""
+    region = region or DEFAULT_REGION
     found: list[Request] = []
 
     def add(action: str, resource: str, tags: Callable[[], dict[str, str]] = dict) -> None:
@@ -118,10 +125,19 @@ def requests(service: str, operation: str, params: Mapping[str, Any]) -> list[Re
             add(f"appstream:{operation}", "*")
         elif operation == "TagResource":
             add("appstream:TagResource", params["ResourceArn"], lambda: _by_arn(params["ResourceArn"]))
+        elif operation == "CopyImage":
+            # The source image; and the copy in its region, where AWS may authorise it too (an
+            # assumption, docs/emulator-fidelity.md): both must be allowed.
+            arn, tags = _appstream_resource("image", params["SourceImageName"], region)
+            add("appstream:CopyImage", arn, lambda: tags)
+            copy, _ = _appstream_resource(
+                "image", params["DestinationImageName"], params["DestinationRegion"]
+            )
+            add("appstream:CopyImage", copy)
         elif operation in _APPSTREAM:
             for kind, parameter in _APPSTREAM[operation]:
                 if parameter in params:
-                    arn, tags = _appstream_resource(kind, params[parameter])
+                    arn, tags = _appstream_resource(kind, params[parameter], region)
                     add(f"appstream:{operation}", arn, lambda tags=tags: tags)
             if "ImageArn" in params:  # an image by ARN: maybe another account's, shared with this one
                 add(f"appstream:{operation}", params["ImageArn"], dict)

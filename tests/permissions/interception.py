@@ -56,7 +56,7 @@ class CheckedCalls:
     asks: set[Ask] = field(default_factory=set)  # every call, for the second judge (`simulator`)
     seconds: float = 0.0
 
-    def check(self, params: dict[str, Any], model: Any, **_: Any) -> None:
+    def check(self, params: dict[str, Any], model: Any, region: str | None = None, **_: Any) -> None:
         handler = getattr(_running, "handler", None)
         if handler is None:
             return  # a call of the test or the engine itself, not of a deployed function
@@ -64,7 +64,7 @@ class CheckedCalls:
         try:
             policy = self.roles.setdefault(self.policies[handler].role, self.policies[handler])
             keys = policy.condition_keys
-            for call in requests(model.service_model.signing_name, model.name, params):
+            for call in requests(model.service_model.signing_name, model.name, params, region):
                 # The keys are read now: a delete is about to remove the tags a condition reads.
                 context = tuple((key, value) for key in keys if (value := call.context(key)) is not None)
                 self.asks.add(Ask(policy.role, call.action, call.resource, context))
@@ -98,7 +98,9 @@ def checked_calls(checked: CheckedCalls) -> Iterator[CheckedCalls]:
     original_sfn_client = executions._client.__wrapped__
 
     def checking(client: Any) -> Any:
-        client.meta.events.register("before-parameter-build", checked.check)
+        # The client's region: a copy's calls go to its own region's resources.
+        check = functools.partial(checked.check, region=client.meta.region_name)
+        client.meta.events.register("before-parameter-build", check)
         return client
 
     def invoke(self: InProcessInvoker, function: Any, event: Any) -> tuple[str, bool, str]:
@@ -120,7 +122,7 @@ def checked_calls(checked: CheckedCalls) -> Iterator[CheckedCalls]:
 
     integration_clients_module = types.SimpleNamespace(client=lambda *a, **k: checking(boto3.client(*a, **k)))
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(clients, "_new_client", lambda service: checking(original_client(service)))
+        patch.setattr(clients, "_new_client", lambda *service: checking(original_client(*service)))
         patch.setattr(InProcessInvoker, "_invoke_once", invoke)
         patch.setattr(LocalApiServer, "invoke", invoke_api)
         patch.setattr(executions, "_client", checked_sfn_client)

@@ -47,6 +47,11 @@ def test_the_example_configuration_is_valid() -> None:
             "pipelines[0].request.export.role_arn",
         ),
         ({"pipelines.0.image_builder.image_pipeline_arn": "arn:aws:s3:::x"}, "image_pipeline_arn"),
+        # A rollout moves a fleet of another region only where runs copy their images.
+        (
+            {"settings.distribution_regions": ["ap-northeast-1"]},
+            "lifecycle.fleet_rollouts[0].request.fleets[2].region: eu-west-1 is not in",
+        ),
     ],
 )
 def test_a_bad_field_is_named(tmp_path: Path, change: dict[str, object], field: str) -> None:

@@ -28,11 +28,20 @@ def _tag_condition(conditions: dict[str, dict[str, str]]) -> bool:
     return any(key.startswith("aws:ResourceTag/") and value != "true" for key, value in tags.items())
 
 
-def _named_fleets(arns: tuple[str, ...]) -> set[str] | None:
-    """The fleet names the ARNs list, or None when one is a wildcard."""
-    prefix = f"arn:{policies.PARTITION}:appstream:{policies.REGION}:{policies.ACCOUNT}:fleet/"
-    fleets = [arn.removeprefix(prefix) for arn in arns if ":fleet/" in arn]
-    return None if any("*" in name or ":fleet/" in name for name in fleets) else set(fleets)
+def _named_fleets(arns: tuple[str, ...]) -> set[tuple[str | None, str]] | None:
+    """The fleets the ARNs list as (region, name), None for the stack's region; None when one is a
+    wildcard."""
+    fleets = set()
+    for arn in arns:
+        if ":fleet/" not in arn:
+            continue
+        _, partition, _, region, account, resource = arn.split(":", 5)
+        name = resource.removeprefix("fleet/")
+        if "*" in name:
+            return None
+        assert (partition, account) == (policies.PARTITION, policies.ACCOUNT), arn
+        fleets.add((None if region == policies.REGION else region, name))
+    return fleets
 
 
 def test_every_destructive_appstream_grant_has_a_tag_condition_or_named_fleets(synth: Synth) -> None:

@@ -12,6 +12,8 @@ import fnmatch
 import re
 from typing import Any
 
+from stacks import asl
+from stacks.config import load_config
 from tests.stacks import policies
 from tests.stacks.conftest import Synth
 
@@ -30,12 +32,21 @@ EXCEPTIONS: dict[tuple[str, str], str] = {
 }
 
 
+# The stack's region, and those the example configuration lets runs copy their images to.
+REGIONS = (
+    policies.REGION,
+    *load_config(asl.PROJECT_ROOT / "stacks" / "pipelines.example.yaml").settings.distribution_regions,
+)
+
+
 def _pattern(arn_format: str) -> re.Pattern[str]:
-    values = {"Partition": policies.PARTITION, "Region": policies.REGION, "Account": policies.ACCOUNT}
+    values = {"Partition": policies.PARTITION, "Account": policies.ACCOUNT}
     values["AccountId"] = policies.ACCOUNT
     regex = ""
     for token in re.split(r"(\$\{[^}]*\}|\.\*|\*)", arn_format):
-        if token.startswith("${"):
+        if token == "${Region}":
+            regex += "(?:" + "|".join(re.escape(region) for region in REGIONS) + ")"
+        elif token.startswith("${"):
             regex += re.escape(values[token[2:-1]]) if token[2:-1] in values else "[^:]*"
         elif token in (".*", "*"):
             regex += ".*"

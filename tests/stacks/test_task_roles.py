@@ -31,9 +31,13 @@ FLEET = {"appstream:UpdateFleet", "appstream:StopFleet", "appstream:StartFleet"}
 # workflow -> the AppStream, EC2 and IAM actions its own tasks' calls need
 CALLED: dict[str, set[str]] = {
     # preflight (the source image or AMI, the roles, a dry-run import), import, builder, snapshot,
-    # export, and the cleanup of what the run created; TagResource: tags given on create
+    # distribution (copies tagged in their regions, shares, and their undoing), export, and the
+    # cleanup of what the run created; TagResource: tags given on create, and the copies' tags
     "image-pipeline": {
         *_DESCRIBE,
+        "appstream:CopyImage",
+        "appstream:UpdateImagePermissions",
+        "appstream:DeleteImagePermissions",
         "appstream:DescribeImageBuilders",
         "appstream:CreateImportedImage",
         "appstream:CreateImageBuilder",

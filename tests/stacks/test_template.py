@@ -18,6 +18,7 @@ from stacks.config import load_config
 from stacks.permissions import (
     APPSTREAM_SCOPED_ACTIONS,
     APPSTREAM_UNSCOPED_ACTIONS,
+    DISTRIBUTION_ACTIONS,
     FLEET_ACTIONS,
     SHARED_IMAGE_ACTION,
 )
@@ -27,6 +28,7 @@ from tests.stacks.conftest import Synth
 from tests.stacks.policies import resolve
 
 EXAMPLE = load_config(asl.PROJECT_ROOT / "stacks" / "pipelines.example.yaml")
+COPIES_ACTED_ON = {*DISTRIBUTION_ACTIONS, "appstream:DeleteImage", "appstream:TagResource"}
 
 
 def _pipeline_machine(synth: Synth) -> dict[str, Any]:
@@ -306,7 +308,12 @@ def test_no_statement_allows_every_action(synth: Synth) -> None:
 def test_appstream_actions_are_scoped_where_appstream_allows(synth: Synth) -> None:
     policies = [p for p in _policies(synth) if "appstream:" in json.dumps(p)]
     assert policies  # each workflow's task functions' (and the run API's, which cancels runs) policies
-    known = set(APPSTREAM_SCOPED_ACTIONS) | set(APPSTREAM_UNSCOPED_ACTIONS) | set(FLEET_ACTIONS)
+    known = (
+        set(APPSTREAM_SCOPED_ACTIONS)
+        | set(APPSTREAM_UNSCOPED_ACTIONS)
+        | set(FLEET_ACTIONS)
+        | set(DISTRIBUTION_ACTIONS)
+    )
     granted: set[str] = set()
     for policy in policies:
         granted |= _check_appstream_scopes(policy)
@@ -321,7 +328,7 @@ def _check_appstream_scopes(policy: list[dict[str, Any]]) -> set[str]:
                 granted.setdefault(action, []).extend(json.dumps(r) for r in _as_list(statement["Resource"]))
     assert granted.keys() <= set(APPSTREAM_SCOPED_ACTIONS) | set(APPSTREAM_UNSCOPED_ACTIONS) | set(
         FLEET_ACTIONS
-    )
+    ) | set(DISTRIBUTION_ACTIONS)
     for action, resources in granted.items():
         if action in APPSTREAM_UNSCOPED_ACTIONS:
             assert resources == ['"*"'], action
@@ -330,7 +337,10 @@ def _check_appstream_scopes(policy: list[dict[str, Any]]) -> set[str]:
             continue  # named fleets or a tag condition: test_destructive_grants checks which
         # The example shares images from other accounts: CreateImageBuilder also names theirs.
         shared = len(EXAMPLE.settings.shared_image_accounts) if action == SHARED_IMAGE_ACTION else 0
-        assert 1 <= len(resources) <= len(APPSTREAM_SCOPED_ACTIONS[action]) + shared, action
+        # Copies: the images of each region the configuration lets runs copy to, besides this one's.
+        copies = len(EXAMPLE.settings.distribution_regions) if action in COPIES_ACTED_ON else 0
+        allowed = len(APPSTREAM_SCOPED_ACTIONS.get(action, ("image",))) + shared + copies
+        assert 1 <= len(set(resources)) <= allowed, action
         for resource in resources:
             assert ":appstream:" in resource
             assert any(f"{kind}/" in resource for kind in ("image", "image-builder", "fleet"))

@@ -19,6 +19,7 @@ from functions.workflows.fleet_rollout import rollout
 from functions.workflows.image_pipeline import (
     builders,
     cleanup,
+    distribution,
     durations,
     exports,
     imports,
@@ -47,6 +48,9 @@ STEP_TASKS: dict[str, dict[str, str]] = {
         "CheckBuilder": builders.STEP,
         "StartSnapshot": snapshots.STEP,
         "CheckSnapshot": snapshots.STEP,
+        "CopyImage": distribution.STEP,
+        "CheckCopies": distribution.STEP,
+        "ShareImage": distribution.STEP,
         "ExportImage": exports.STEP,
         "CheckExport": exports.STEP,
         "Cleanup": cleanup.STEP,

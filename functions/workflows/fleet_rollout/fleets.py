@@ -9,11 +9,14 @@ between calls and a repeated call never repeats a move the fleet already shows.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from functions.core import appstream, clients
 from functions.core.errors import ImageFactoryError
 from functions.workflows.fleet_rollout.request import FleetTarget
+
+if TYPE_CHECKING:
+    from mypy_boto3_appstream import AppStreamClient
 
 TRANSITIONAL = ("STARTING", "STOPPING")
 DEFAULT_ROOT_VOLUME_GB = 200  # the seed: "The default is 200 GB" (UpdateFleet RootVolumeConfig)
@@ -28,6 +31,10 @@ class Desired:
     def name(self) -> str:
         return self.target.name
 
+    @property
+    def label(self) -> str:
+        return self.target.label
+
 
 @dataclass(frozen=True)
 class Move:
@@ -37,10 +44,15 @@ class Move:
     action: str | None  # what this call did to the fleet, if anything
 
 
-def describe(name: str) -> dict[str, Any]:
-    fleets = appstream.call(f"DescribeFleets {name!r}", clients.appstream().describe_fleets, Names=[name])[
-        "Fleets"
-    ]
+def client(target: FleetTarget) -> AppStreamClient:
+    """AppStream where the fleet is: its own region, or the stack's."""
+    return clients.appstream_in(target.region) if target.region else clients.appstream()
+
+
+def describe(target: FleetTarget) -> dict[str, Any]:
+    fleets = appstream.call(
+        f"DescribeFleets {target.label!r}", client(target).describe_fleets, Names=[target.name]
+    )["Fleets"]
     return dict(fleets[0])
 
 
@@ -89,14 +101,14 @@ def step_towards(
     label: str,
 ) -> Move:
     """Make the next move of `desired`'s fleet; raise `failure` when it cannot get there."""
-    fleet = describe(desired.name)
+    fleet = describe(desired.target)
     state = str(fleet.get("State"))
     if state in TRANSITIONAL:
         return Move(state, False, start_requested, None)
     action = None
     if not on_target(fleet, desired):
         if needs_stop(fleet, desired):
-            _fleet_call("StopFleet", desired.name)
+            _fleet_call("StopFleet", desired.target)
             return Move("STOPPING", False, start_requested, "stopped")
         _update(fleet, desired)
         if state == "RUNNING":  # replaced in place: verify on the next call
@@ -105,7 +117,7 @@ def step_towards(
     if expect_running and state == "STOPPED":
         if start_requested:
             raise failure(f"{label}: fleet did not start: {fleet_errors(fleet) or 'no FleetErrors given'}")
-        _fleet_call("StartFleet", desired.name)
+        _fleet_call("StartFleet", desired.target)
         return Move("STARTING", False, True, f"{action} and started" if action else "started")
     problems = fleet_errors(fleet)
     if problems and action is None:
@@ -120,9 +132,10 @@ def _update(fleet: dict[str, Any], desired: Desired) -> None:
         params["RootVolumeConfig"] = {"VolumeSizeInGb": target.root_volume_gb}
     if target.remove_root_volume and not volume_is_default(fleet):
         params["AttributesToDelete"] = ["VOLUME_CONFIGURATION"]
-    appstream.call(f"UpdateFleet {desired.name!r}", clients.appstream().update_fleet, **params)
+    appstream.call(f"UpdateFleet {desired.label!r}", client(target).update_fleet, **params)
 
 
-def _fleet_call(operation: str, name: str) -> None:
-    method = clients.appstream().stop_fleet if operation == "StopFleet" else clients.appstream().start_fleet
-    appstream.call(f"{operation} {name!r}", method, Name=name)
+def _fleet_call(operation: str, target: FleetTarget) -> None:
+    fleets = client(target)
+    method = fleets.stop_fleet if operation == "StopFleet" else fleets.start_fleet
+    appstream.call(f"{operation} {target.label!r}", method, Name=target.name)

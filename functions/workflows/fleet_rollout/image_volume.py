@@ -39,9 +39,9 @@ def check_fleets(image_name: str, targets: Sequence[FleetTarget]) -> None:
         return
     short = []
     for target in targets:
-        size = resulting_root_volume_gb(fleets.describe(target.name), target)
+        size = resulting_root_volume_gb(fleets.describe(target), target)
         if size < floor:
-            short.append(f"{target.name} ({size} GB)")
+            short.append(f"{target.label} ({size} GB)")
     if short:
         raise FleetUpdateFailed(
             f"image {image_name!r} has a volume size of {floor} GB; the root volume of a fleet cannot be "

@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from functions.core.regions import REGION_CODE, appstream_regions
 from functions.core.request_fields import (
     RESOURCE_NAME,
     FieldError,
@@ -25,12 +26,30 @@ class FleetTarget(Section):
     """One fleet to point at the image, optionally changing its root volume on the way."""
 
     name: str = Field(pattern=RESOURCE_NAME.pattern)
+    region: str | None = Field(
+        None,
+        pattern=REGION_CODE,
+        description="the fleet's region, if not the stack's: the fleet moves to the image's copy there "
+        "(distribute.copy_to_regions makes it, named as the image)",
+    )
     root_volume_gb: VolumeGb | None = Field(
         None, description="set RootVolumeConfig (needs the fleet stopped)"
     )
     remove_root_volume: bool = Field(
         False, description="delete RootVolumeConfig (AttributesToDelete VOLUME_CONFIGURATION; needs a stop)"
     )
+
+    @field_validator("region")
+    @classmethod
+    def _appstream_region(cls, region: str | None) -> str | None:
+        if region is not None and region not in appstream_regions():
+            raise ValueError(f"AppStream is not available in {region}")
+        return region
+
+    @property
+    def label(self) -> str:
+        """The fleet as its steps name it: `<region>/<name>` in another region, else its name."""
+        return f"{self.region}/{self.name}" if self.region else self.name
 
     @model_validator(mode="after")
     def _set_or_remove(self) -> FleetTarget:
@@ -69,7 +88,7 @@ class FleetRolloutRequest(LifecycleRequest):
     @field_validator("fleets")
     @classmethod
     def _unique_fleets(cls, fleets: list[FleetTarget]) -> list[FleetTarget]:
-        names = [fleet.name for fleet in fleets]
+        names = [fleet.label for fleet in fleets]
         repeated = sorted({name for name in names if names.count(name) > 1})
         if repeated:
             raise ValueError(f"each fleet may appear once; repeated: {', '.join(repeated)}")

@@ -7,8 +7,9 @@ that needs a stop is stopped only inside the maintenance window: outside it, the
 waits for the window (up to `waits.window_hours`) or is SKIPPED, as the request says.
 Two steps, each with the state path of its name: the rollout (`$.rollout`, FleetProgress) and
 the failed fleet's rollback (`$.rollback`, RollbackProgress). Every fleet has its own record of
-each (`rollout:<fleet>`, `rollback:<fleet>`) whose resource says what happened to it; the run's
-output lists them.
+each (`rollout:<fleet>`, `rollback:<fleet>`; a fleet of another region is `<region>/<fleet>`)
+whose resource says what happened to it; the run's output lists them. A fleet of another region
+moves to the image's copy there, which must be AVAILABLE before any fleet is stopped.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from functions.core.errors import FleetRollbackFailed, FleetUpdateFailed, ImageF
 from functions.core.plan import LifecyclePlan
 from functions.core.steps import failures_recorded
 from functions.core.waits import WaitProgress
-from functions.workflows.fleet_rollout import fleets, image_volume
+from functions.workflows.fleet_rollout import copies, fleets, image_volume
 from functions.workflows.fleet_rollout.request import FleetRolloutRequest, FleetTarget
 
 ROLLOUT_STEP = "rollout:"
@@ -56,7 +57,7 @@ class RollbackProgress(MoveProgress):
 
 
 class FleetProgress(MoveProgress):
-    """The fleet the rollout is at (`index` in the request's list) and what it knows about it."""
+    """The fleet the rollout is at (`index` in the request's list, `name` its label) and what it knows."""
 
     index: int = 0
     name: str | None = None
@@ -74,17 +75,19 @@ def inspect(context: Context, plan: LifecyclePlan, progress: FleetProgress) -> F
     if progress.index >= len(request.fleets):
         return FleetProgress(index=progress.index, action="done")
     target = request.fleets[progress.index]
-    step = ROLLOUT_STEP + target.name
+    step = ROLLOUT_STEP + target.label
     desired = fleets.Desired(request.image_name, target)
-    first_look = progress.name != target.name
+    first_look = progress.name != target.label
     if first_look:
-        progress = FleetProgress(index=progress.index, name=target.name, waiting_since=timeutil.now_epoch())
-        context.records.step_started(plan.run_id, step, {"fleet": target.name, "image": request.image_name})
+        progress = FleetProgress(index=progress.index, name=target.label, waiting_since=timeutil.now_epoch())
+        context.records.step_started(plan.run_id, step, {"fleet": target.label, "image": request.image_name})
     with failures_recorded(context, plan, step):
         if first_look and progress.index == 0:
-            # Every fleet at once, so a fleet the image cannot fit fails the run before any is stopped.
+            # Every fleet at once, so a fleet the image cannot fit, or a region without the image's
+            # copy, fails the run before any fleet is stopped.
+            copies.check_regions(request.image_name, request.fleets, context.settings.distribution_regions)
             image_volume.check_fleets(request.image_name, request.fleets)
-        fleet = fleets.describe(target.name)
+        fleet = fleets.describe(target)
         state = str(fleet.get("State"))
         progress = progress.model_copy(update={"state": state})
         if state in fleets.TRANSITIONAL:
@@ -124,7 +127,7 @@ def inspect(context: Context, plan: LifecyclePlan, progress: FleetProgress) -> F
         )
         # From the first move until the fleet is back in its state (or rolled back), the run is not
         # cancelled: stopping it then would leave the fleet stopped or half updated.
-        context.records.hold_cancel(plan.run_id, f"fleet {target.name!r} is being changed")
+        context.records.hold_cancel(plan.run_id, f"fleet {target.label!r} is being changed")
         # The first move happens at once; waits come between the moves.
         return waits.begin(started, schedule, context, check_first=True)
 
@@ -133,7 +136,7 @@ def apply(context: Context, plan: LifecyclePlan, progress: FleetProgress) -> Fle
     """One move of the fleet towards the new image; done once it is back in its state on the image."""
     request = plan.typed(FleetRolloutRequest)
     target = request.fleets[progress.index]
-    step = ROLLOUT_STEP + target.name
+    step = ROLLOUT_STEP + target.label
     with failures_recorded(context, plan, step):
         desired = fleets.Desired(request.image_name, target)
         progress = _moved(context, plan, step, progress, desired, progress.was_running, FleetUpdateFailed)
@@ -178,8 +181,10 @@ def rollback(
         )
         context.records.release_cancel(plan.run_id)
         return undo.model_copy(update={"done": True})
+    target = request.fleets[progress.index]
     previous = FleetTarget(
-        name=progress.name,
+        name=target.name,
+        region=target.region,
         root_volume_gb=progress.previous_root_volume_gb,
         remove_root_volume=progress.previous_root_volume_gb is None,
     )
@@ -231,13 +236,14 @@ def summary(context: Context, plan: LifecyclePlan) -> dict[str, Any]:
     records = {str(step.get("step")): step for step in context.records.get_steps(plan.run_id)}
     outcomes = []
     for target in request.fleets:
-        step = records.get(ROLLOUT_STEP + target.name)
+        step = records.get(ROLLOUT_STEP + target.label)
         if step is None:
             continue  # the run ended before it reached this fleet
         resource = step.get("resource") or {}
         outcomes.append(
             {
                 "fleet": target.name,
+                **({"region": target.region} if target.region else {}),
                 "outcome": resource.get("outcome", step.get("status")),
                 "previous_image": resource.get("previous_image"),
                 "reason": resource.get("reason"),

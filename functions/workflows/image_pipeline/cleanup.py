@@ -1,5 +1,6 @@
 """Cleanup after every run, successful or not: stop and delete the builder, optionally delete the
-imported image, release the builder slot.
+imported image, undo a distribution that did not finish (distribution_cleanup), release the
+builder slot.
 
 It is a wait loop of its own (a builder that is starting, snapshotting or stopping
 cannot be deleted yet), it is safe when nothing was created, and it never touches a
@@ -15,13 +16,16 @@ actions with the command that removes it, so nobody meets it later by surprise.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from functions.core import appstream, clients, names, waits
 from functions.core.context import Context
 from functions.core.errors import CleanupIncomplete, ImageFactoryError, PhaseTimedOut
 from functions.core.steps import failures_recorded
-from functions.workflows.image_pipeline import builders, durations, imports, snapshots
+from functions.workflows.image_pipeline import builders, distribution_cleanup, durations, imports, snapshots
+from functions.workflows.image_pipeline.changes import Answer
+from functions.workflows.image_pipeline.changes import ask as _ask
+from functions.workflows.image_pipeline.changes import note as _note
 from functions.workflows.image_pipeline.phases import CleanupPhase
 from functions.workflows.image_pipeline.plan import Plan
 from functions.workflows.image_pipeline.slots import builder_slots
@@ -29,10 +33,6 @@ from functions.workflows.image_pipeline.slots import builder_slots
 STEP = names.CLEANUP_STEP
 IMAGE_BUSY = {"PENDING", "IMPORTING", "VALIDATING", "CREATING", "COPYING", "DELETING"}
 UNKNOWN = "UNKNOWN"  # AppStream would not describe the builder: cleanup acts on it by name
-
-# How AppStream answered a stop or delete.
-Answer = Literal["accepted", "gone", "not_permitted", "not_now"]
-NOT_PERMITTED = {"OperationNotPermittedException", "ResourceInUseException"}
 
 
 def cleanup(context: Context, plan: Plan, phase: CleanupPhase) -> CleanupPhase:
@@ -45,7 +45,8 @@ def cleanup(context: Context, plan: Plan, phase: CleanupPhase) -> CleanupPhase:
         image_state, image_settled = (None, True)
         if builder_settled:
             image_state, image_settled = _settle_imported_image(context, plan, actions)
-        done = builder_settled and image_settled
+        copies_settled = distribution_cleanup.settle(context, plan, actions)
+        done = builder_settled and image_settled and copies_settled
         slot_released = phase.slot_released
         if builder_settled and not slot_released:
             builder_slots(context).release(plan.run_id)
@@ -63,10 +64,13 @@ def cleanup(context: Context, plan: Plan, phase: CleanupPhase) -> CleanupPhase:
         observed = f"builder {builder_state}"
         if plan.imported_image_name is not None:
             observed += f", imported image {image_state or 'kept'}"
+        if not copies_settled:
+            observed += ", copies in other regions not deleted yet"
         try:
             phase = waits.checked(phase, done, context, f"{STEP}: {observed}")
         except PhaseTimedOut as timeout:
-            raise _left_behind(context, plan, phase, builder_settled, image_settled, timeout) from timeout
+            settled = (builder_settled, image_settled, copies_settled)
+            raise _left_behind(context, plan, phase, settled, timeout) from timeout
         context.records.step_polled(
             plan.run_id,
             STEP,
@@ -89,8 +93,7 @@ def _left_behind(
     context: Context,
     plan: Plan,
     phase: CleanupPhase,
-    builder_settled: bool,
-    image_settled: bool,
+    settled: tuple[bool, bool, bool],
     timeout: PhaseTimedOut,
 ) -> CleanupIncomplete:
     """The ceiling is reached: name what is still there, so a person or the retention reaper removes it.
@@ -103,12 +106,16 @@ def _left_behind(
     A builder left this way has been stopped when AppStream allowed it, so it costs no compute.
     """
     builder_slots(context).release(plan.run_id)
+    builder_settled, image_settled, copies_settled = settled
     left = []
     if not builder_settled:
         state = "state unknown" if phase.builder_state == UNKNOWN else phase.builder_state
         left.append(f"image builder {plan.builder_name!r} ({state})")
     if not image_settled:
         left.append(f"imported image {plan.imported_image_name!r} ({phase.imported_image_state})")
+    if not copies_settled and plan.request.distribute is not None:
+        regions = ", ".join(plan.request.distribute.copy_to_regions)
+        left.append(f"copies of image {plan.image_name!r} in {regions}")
     return CleanupIncomplete(f"{timeout}; still present: {', '.join(left)}")
 
 
@@ -241,25 +248,3 @@ def _stop(name: str) -> Answer:
 
 def _delete(name: str) -> Answer:
     return _ask(f"DeleteImageBuilder {name!r}", clients.appstream().delete_image_builder, Name=name)
-
-
-def _ask(action: str, operation: Any, **params: Any) -> Answer:
-    """Ask for a change. A refusal is an answer, not a failure: the resource is gone, its state
-    does not allow it, or AppStream is busy with it, throttling or unavailable (ask again later)."""
-    try:
-        appstream.call(action, operation, **params)
-    except ImageFactoryError as error:
-        code = appstream.appstream_code(error)
-        if code == "ResourceNotFoundException":
-            return "gone"
-        if code in NOT_PERMITTED:
-            return "not_permitted"
-        if error.retryable:
-            return "not_now"
-        raise
-    return "accepted"
-
-
-def _note(actions: list[str], action: str) -> None:
-    if action not in actions:
-        actions.append(action)

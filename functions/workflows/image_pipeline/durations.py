@@ -2,7 +2,8 @@
 kept under.
 
 A step has one name: its step record, its path in the run state (`$.<step>`) and its history key
-are the same word (`source`, `builder_slot`, `builder`, `snapshot`, `export`, `cleanup`). Where
+are the same word (`source`, `builder_slot`, `builder`, `snapshot`, `distribute`, `export`,
+`cleanup`). Where
 variants of a step take truly different times, the history key adds the variant, written
 `step:variant` (`source:import`, `source:import_validated`, `source:existing`, `snapshot:agent`,
 `snapshot:manual`); a step per item names the item the same way (`rollout:<fleet>`). The run's
@@ -27,6 +28,7 @@ DEFAULT_EXPECTED: dict[str, float] = {
     "builder": 720,
     "snapshot:agent": 3600,  # scripts, then SNAPSHOTTING, then the new image PENDING -> AVAILABLE
     "snapshot:manual": 4 * HOUR,  # a person's working time
+    "distribute": 1800,  # every copy PENDING -> AVAILABLE in its region, side by side
     "export": 2100,
     "cleanup": 420,  # stop, then delete the builder
 }
@@ -38,6 +40,7 @@ DEFAULT_CEILING: dict[str, float] = {
     "builder": 2 * HOUR,
     "snapshot:agent": 4 * HOUR,
     "snapshot:manual": 48 * HOUR,
+    "distribute": 4 * HOUR,
     "export": 4 * HOUR,
     "cleanup": 2 * HOUR,
 }

@@ -10,6 +10,7 @@ from functions.core.execution import Execution
 from functions.workflows.image_pipeline.phases import (
     BuilderPhase,
     CleanupPhase,
+    DistributePhase,
     ExportPhase,
     SlotPhase,
     SnapshotPhase,
@@ -45,6 +46,10 @@ class SnapshotEvent(PlanEvent):
 
 class SnapshotWaitEvent(SnapshotEvent):
     token: str = Field(description="the task token of the wait ($$.Task.Token)")
+
+
+class DistributeEvent(PlanEvent):
+    distribute: DistributePhase
 
 
 class ExportEvent(PlanEvent):

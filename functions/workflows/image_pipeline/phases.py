@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from functions.core.waits import WaitProgress
 
-PhaseName = Literal["source", "builder_slot", "builder", "snapshot", "export", "cleanup"]
+PhaseName = Literal["source", "builder_slot", "builder", "snapshot", "distribute", "export", "cleanup"]
 
 
 class SourcePhase(WaitProgress):
@@ -37,6 +37,21 @@ class SnapshotPhase(WaitProgress):
     state: str | None = None
     builder_state: str | None = None
     agent_reported: bool = False  # the agent wrote this run's result (its scripts ran)
+
+
+class Copy(BaseModel):
+    """The new image's copy in one region, as its last check saw it."""
+
+    region: str
+    state: str | None = None
+
+
+class DistributePhase(WaitProgress):
+    """One wait for every copy: the step is done when each is AVAILABLE (and then shared)."""
+
+    image_name: str
+    copies: list[Copy] = Field(default_factory=list)
+    shared_with: list[str] = Field(default_factory=list)
 
 
 class ExportPhase(WaitProgress):

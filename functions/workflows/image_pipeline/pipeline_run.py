@@ -12,6 +12,7 @@ from functions.core.execution import Execution
 from functions.workflows.image_pipeline.phases import (
     BuilderPhase,
     CleanupPhase,
+    DistributePhase,
     ExportPhase,
     SlotPhase,
     SnapshotPhase,
@@ -25,6 +26,8 @@ class Flow(BaseModel):
     """What the Choice states branch on."""
 
     import_image: bool
+    distribute: bool
+    copy_image: bool  # the distribution copies the image to other regions
     export: bool
 
 
@@ -45,6 +48,8 @@ def initial_document(plan: Plan) -> dict[str, Any]:
     request = plan.request
     flow = Flow(
         import_image=request.imports,
+        distribute=request.distribute is not None,
+        copy_image=bool(request.distribute and request.distribute.copy_to_regions),
         export=request.export is not None,
     )
     phases: dict[str, BaseModel] = {
@@ -52,6 +57,7 @@ def initial_document(plan: Plan) -> dict[str, Any]:
         "builder_slot": SlotPhase(),
         "builder": BuilderPhase(name=plan.builder_name),
         "snapshot": SnapshotPhase(image_name=plan.image_name, mode=request.snapshot.mode),
+        "distribute": DistributePhase(image_name=plan.image_name),
         "export": ExportPhase(ami_name=plan.ami_name),
         "cleanup": CleanupPhase(),
     }

@@ -12,6 +12,8 @@
 * An image named by ARN (`source.image_arn`) is in this region, and belongs to this account, to
   AWS, or to an account the deployment lets builders start from (`settings.shared_image_accounts`,
   the accounts CreateImageBuilder's grant names): IAM would refuse any other at CreateImageBuilder.
+* The regions the image is copied to are others than the run's own and ones the deployment may
+  copy to (`settings.distribution_regions`), and the image's name is free in each.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from functions.core import appstream, clients, export_tasks, inventory, names
 from functions.core.context import Context
 from functions.core.errors import InvalidPipelineRequest, ResourceNameConflict
 from functions.core.steps import failures_recorded
-from functions.workflows.image_pipeline import imports
+from functions.workflows.image_pipeline import distribution, imports
 from functions.workflows.image_pipeline.plan import Plan
 
 STEP = "preflight"
@@ -37,6 +39,7 @@ def preflight(context: Context, plan: Plan) -> None:
         if plan.request.source.image_arn is not None:
             _check_image_arn(plan.request.source.image_arn, plan, context.settings.shared_image_accounts)
         _check_image_names(context, _image_names(plan), plan)
+        _check_regions(plan, context.settings.distribution_regions)
         if plan.ami_name:
             _check_ami_name(plan.ami_name, plan)
         if plan.request.imports:
@@ -85,6 +88,30 @@ def _check_image_arn(arn: str, plan: Plan, shared: tuple[str, ...]) -> None:
             f"{STEP}: source.image_arn is an image of account {account}, which is not among the "
             f"deployment's shared_image_accounts ({allowed}); add it there, or start from another image"
         )
+
+
+def _check_regions(plan: Plan, allowed: tuple[str, ...] | None) -> None:
+    regions = plan.request.distribute.copy_to_regions if plan.request.distribute else []
+    field = "distribute.copy_to_regions"
+    home = distribution.home_region()
+    if home in regions:
+        raise InvalidPipelineRequest(f"{STEP}: {field} names {home}, the run's own region")
+    refused = [region for region in regions if allowed is not None and region not in allowed]
+    if refused:
+        raise InvalidPipelineRequest(
+            f"{STEP}: the deployment may not copy images to {', '.join(refused)} ({field}); "
+            f"it may copy to: {', '.join(allowed or ()) or 'no region (settings.distribution_regions)'}"
+        )
+    for region in regions:
+        image = distribution.find_image(plan.image_name, region)
+        if image is not None and not names.same_run(
+            distribution.tags_in(region, str(image["Arn"])), plan.tags
+        ):
+            state = image.get("State")
+            raise ResourceNameConflict(
+                f"{STEP}: an image named {plan.image_name!r} already exists in {region} ({state}) and is "
+                "not this run's; choose another snapshot.image_name, or delete that image"
+            )
 
 
 def _check_image_names(context: Context, wanted: list[str], plan: Plan) -> None:

@@ -25,6 +25,7 @@ from pydantic import (
 
 from agent_contract.options import ImageAssistantOptions
 from functions.core.placeholders import NameValues, check_template, render
+from functions.core.regions import REGION_CODE, appstream_regions
 
 # The building blocks every request shares live in functions.core.request_fields; they stay importable
 # from here, where the pipeline request's users have always found them.
@@ -224,6 +225,45 @@ class ExportSettings(_Section):
         return check_template(template, AMI_NAME, "AMI name")
 
 
+# The account id AppStream shares with: "the 12-digit identifier" (UpdateImagePermissions).
+AccountId = Annotated[str, StringConstraints(pattern=r"^\d{12}$")]
+RegionName = Annotated[str, StringConstraints(pattern=REGION_CODE)]
+
+
+class DistributeSettings(_Section):
+    """After the snapshot: copies of the new image in other regions (each named as the image), and
+    the accounts the image and its copies are shared with (for fleets and image builders)."""
+
+    copy_to_regions: list[RegionName] = Field(default_factory=list, max_length=20)
+    share_with_accounts: list[AccountId] = Field(default_factory=list, max_length=100)
+
+    @field_validator("copy_to_regions")
+    @classmethod
+    def _appstream_regions(cls, regions: list[str]) -> list[str]:
+        unknown = sorted(set(regions) - appstream_regions())
+        if unknown:
+            raise ValueError(f"AppStream is not available in {', '.join(unknown)}")
+        return _unique(regions, "regions")
+
+    @field_validator("share_with_accounts")
+    @classmethod
+    def _unique_accounts(cls, accounts: list[str]) -> list[str]:
+        return _unique(accounts, "accounts")
+
+    @model_validator(mode="after")
+    def _something(self) -> DistributeSettings:
+        if not self.copy_to_regions and not self.share_with_accounts:
+            raise ValueError("name copy_to_regions, share_with_accounts or both")
+        return self
+
+
+def _unique(values: list[str], what: str) -> list[str]:
+    repeated = sorted({value for value in values if values.count(value) > 1})
+    if repeated:
+        raise ValueError(f"{what} must be unique; repeated: {', '.join(repeated)}")
+    return values
+
+
 class CleanupSettings(_Section):
     delete_builder: bool = True
     delete_imported_image: bool = Field(
@@ -238,6 +278,7 @@ class Waits(_Section):
     builder_slot: PhaseWait = Field(default_factory=PhaseWait)
     builder: PhaseWait = Field(default_factory=PhaseWait)
     snapshot: PhaseWait = Field(default_factory=PhaseWait)
+    distribute: PhaseWait = Field(default_factory=PhaseWait)
     export: PhaseWait = Field(default_factory=PhaseWait)
     cleanup: PhaseWait = Field(default_factory=PhaseWait)
 
@@ -251,13 +292,15 @@ AGENT_NEEDS_A_SUBNET = (
 
 
 class PipelineRequest(_Section):
-    """One pipeline run: import (or pick) an image, build on a builder, snapshot, export, clean up."""
+    """One pipeline run: import (or pick) an image, build on a builder, snapshot, distribute, export,
+    clean up."""
 
     pipeline: str = Field(pattern=PIPELINE_NAME, description="names the pipeline; runs of it share history")
     source: Source
     import_: ImportSettings = Field(default_factory=ImportSettings, alias="import")
     builder: BuilderSettings
     snapshot: SnapshotSettings = Field(default_factory=SnapshotSettings)
+    distribute: DistributeSettings | None = None
     export: ExportSettings | None = None
     cleanup: CleanupSettings = Field(default_factory=CleanupSettings)
     waits: Waits = Field(default_factory=Waits)

@@ -13,12 +13,21 @@ from functions.core.events import FailureEvent
 from functions.core.observability import metrics
 from functions.core.settings import get_settings
 from functions.core.task import task
-from functions.workflows.image_pipeline import builders, exports, imports, pipeline_run, slots, snapshots
+from functions.workflows.image_pipeline import (
+    builders,
+    distribution,
+    exports,
+    imports,
+    pipeline_run,
+    slots,
+    snapshots,
+)
 from functions.workflows.image_pipeline import cleanup as cleanup_service
 from functions.workflows.image_pipeline import preflight as preflight_service
 from functions.workflows.image_pipeline.events import (
     BuilderEvent,
     CleanupEvent,
+    DistributeEvent,
     ExportEvent,
     ExportWaitEvent,
     PlanEvent,
@@ -32,6 +41,7 @@ from functions.workflows.image_pipeline.events import (
 from functions.workflows.image_pipeline.phases import (
     BuilderPhase,
     CleanupPhase,
+    DistributePhase,
     ExportPhase,
     SlotPhase,
     SnapshotPhase,
@@ -98,6 +108,24 @@ def start_snapshot(event: PlanEvent) -> SnapshotPhase:
 def check_snapshot(event: SnapshotEvent) -> SnapshotPhase:
     """Has the builder produced the new image, AVAILABLE?"""
     return snapshots.check_snapshot(get_context(), event.plan, event.snapshot)
+
+
+@task(PlanEvent)
+def copy_image(event: PlanEvent) -> DistributePhase:
+    """CopyImage of the new image to each region the request names (each copy tagged as the run's)."""
+    return distribution.copy_image(get_context(), event.plan)
+
+
+@task(DistributeEvent)
+def check_copies(event: DistributeEvent) -> DistributePhase:
+    """Is every copy AVAILABLE in its region yet?"""
+    return distribution.check_copies(get_context(), event.plan, event.distribute)
+
+
+@task(DistributeEvent)
+def share_image(event: DistributeEvent) -> DistributePhase:
+    """UpdateImagePermissions of the image and its copies for each account the request names."""
+    return distribution.share_image(get_context(), event.plan, event.distribute)
 
 
 @task(PlanEvent)

@@ -9,16 +9,18 @@ why: the newest N, in use by a fleet or builder, named by a RUNNING run's record
 A dry run (the default) ends there with the report. Otherwise `apply` deletes, one pass
 per call: images and AMIs at once, builders by stopping and then deleting them. Just
 before deleting images it reads the running runs again, so a run that started after the
-plan keeps its images too. AppStream refusing to delete an image that came into use
-meanwhile (ResourceInUseException) is not a failure: the image is reported "kept: in use".
+plan keeps its images too. An image's copies in the distribution regions go with it
+(`functions.workflows.retention.copies`): a copy in use there keeps the image. AppStream
+refusing to delete an image that came into use meanwhile (ResourceInUseException) is not a
+failure: the image is reported "kept: in use".
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from functions.core import appstream, clients, inventory, names, timeutil, waits
 from functions.core.context import Context
@@ -26,7 +28,8 @@ from functions.core.errors import ImageFactoryError, RetentionIncomplete
 from functions.core.plan import LifecyclePlan
 from functions.core.steps import failures_recorded
 from functions.core.waits import WaitProgress
-from functions.workflows.retention import run_images
+from functions.workflows.retention import copies, run_images
+from functions.workflows.retention.decisions import Decision, Kind, Outcome
 from functions.workflows.retention.request import MAX_DELETIONS, RetentionRequest
 
 PLAN_STEP = "retention:plan"
@@ -36,21 +39,6 @@ IMAGE_IN_PROGRESS = ("PENDING", "IMPORTING", "VALIDATING", "CREATING", "COPYING"
 # source gives builder durations (docs/emulator-fidelity.md).
 EXPECTED_BUILDER_SECONDS = 420.0
 CEILING_SECONDS = 2 * 3600.0
-
-Kind = Literal["image", "ami", "builder"]
-Outcome = Literal["pending", "deleted", "kept", "failed"]
-
-
-class Decision(BaseModel):
-    kind: Kind
-    name: str  # image name, AMI id or builder name
-    pipeline: str | None = None
-    created: str | None = None
-    delete: bool
-    reason: str
-    outcome: Outcome | None = None  # after deleting: what happened
-    detail: str | None = None
-    snapshots: list[str] = Field(default_factory=list)  # an AMI's EBS snapshots, deleted with it
 
 
 class RetentionPhase(WaitProgress):
@@ -65,10 +53,14 @@ def plan_retention(context: Context, plan: LifecyclePlan) -> RetentionPhase:
     with failures_recorded(context, plan, PLAN_STEP):
         fleets, builders = inventory.fleets(), inventory.image_builders()
         users = inventory.image_users(fleets, builders)
+        surveys = copies.survey(context.settings.distribution_regions or (), request.pipelines)
+        for name, elsewhere in copies.users_elsewhere(surveys).items():
+            users[name] = [*users.get(name, []), *elsewhere]  # a copy in use keeps its image
         # Only this stage's resources: another stage's, or one with no stage tag, is listed and left alone.
         stage = context.settings.stage
         running = run_images.images_of_running_runs(context.records)
         decisions = _image_decisions(request, stage, users, running)
+        decisions += copies.copy_decisions(decisions, surveys, stage)
         if request.amis:
             decisions += _ami_decisions(request, stage)
         if request.reap_builders:
@@ -290,7 +282,7 @@ def _delete(decision: Decision, running: dict[str, list[str]]) -> Decision:
             # A run that started after the plan names this image: it is kept, as the plan would have.
             outcome, detail = "kept", run_images.reason(running[decision.name])
         elif decision.kind == "image":
-            outcome, detail = _delete_image(decision.name)
+            outcome, detail = _delete_image(decision.name, decision.region)
         elif decision.kind == "ami":
             outcome, detail = _delete_ami(decision)
         else:
@@ -302,9 +294,12 @@ def _delete(decision: Decision, running: dict[str, list[str]]) -> Decision:
     return decision.model_copy(update={"outcome": outcome, "detail": detail})
 
 
-def _delete_image(name: str) -> tuple[Outcome, str]:
+def _delete_image(name: str, region: str | None) -> tuple[Outcome, str]:
+    client = clients.appstream_in(region) if region else clients.appstream()
     try:
-        appstream.call(f"DeleteImage {name!r}", clients.appstream().delete_image, Name=name)
+        appstream.call(
+            f"DeleteImage {name!r}" + (f" in {region}" if region else ""), client.delete_image, Name=name
+        )
     except ImageFactoryError as error:
         code = appstream.appstream_code(error)
         if code == "ResourceInUseException":
@@ -354,7 +349,7 @@ def report(context: Context, plan: LifecyclePlan, phase: RetentionPhase) -> dict
     failed = [d for d in phase.decisions if d.outcome == "failed"]
     if failed:
         raise RetentionIncomplete(
-            f"{APPLY_STEP}: could not delete " + "; ".join(f"{d.kind} {d.name}: {d.detail}" for d in failed)
+            f"{APPLY_STEP}: could not delete " + "; ".join(f"{d.kind} {d.label}: {d.detail}" for d in failed)
         )
     listing: dict[str, list[dict[str, Any]]] = {"images": [], "amis": [], "builders": []}
     for decision in phase.decisions:
@@ -369,7 +364,7 @@ def _listing(phase: RetentionPhase) -> dict[str, Any]:
     return {
         "dry_run": phase.dry_run,
         "decisions": [
-            f"{verb if d.delete else 'keep'} {d.kind} {d.name}: {d.reason}" for d in phase.decisions
+            f"{verb if d.delete else 'keep'} {d.kind} {d.label}: {d.reason}" for d in phase.decisions
         ],
     }
 

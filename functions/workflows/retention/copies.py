@@ -1,0 +1,111 @@
+"""The copies of the pipelines' images in the distribution regions (`settings.distribution_regions`).
+
+Distribution copies an image under its own name and tags the copy as the run's there, so a
+copy is known by its name and its pipeline tag. Retention decides on the image, not on each
+copy: an image that a fleet or builder of any region uses is kept, with its copies; an image
+retention deletes takes its copies with it. A copy whose image is gone from the stack's
+region is deleted unless something in its own region uses it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from functions.core import appstream, clients, inventory, names, timeutil
+from functions.workflows.retention.decisions import Decision
+
+# States of a copy still being made or changed: kept whatever its image's fate.
+IN_PROGRESS = ("PENDING", "COPYING", "DELETING")
+
+
+@dataclass(frozen=True)
+class RegionImages:
+    """One distribution region's private images, their tags, and what uses them there (by image name)."""
+
+    region: str
+    images: list[dict[str, Any]]
+    tags: dict[str, dict[str, str]]  # image name -> tags
+    users: dict[str, list[str]] = field(default_factory=dict)
+
+
+def survey(regions: Iterable[str], pipelines: Sequence[str]) -> list[RegionImages]:
+    """Each region's images tagged with one of `pipelines`, and the fleets and builders using images there."""
+    found = []
+    for region in regions:
+        client = clients.appstream_in(region)
+        images = inventory.listed(
+            f"DescribeImages (private) in {region}",
+            client.describe_images,
+            "Images",
+            Type="PRIVATE",
+            MaxResults=25,
+        )
+        tags = {str(image["Name"]): _tags(client, str(image["Arn"]), region) for image in images}
+        images = [image for image in images if tags[str(image["Name"])].get(names.TAG_PIPELINE) in pipelines]
+        fleets = inventory.listed(f"DescribeFleets in {region}", client.describe_fleets, "Fleets")
+        builders = inventory.listed(
+            f"DescribeImageBuilders in {region}", client.describe_image_builders, "ImageBuilders"
+        )
+        by_arn = {str(image["Arn"]): str(image["Name"]) for image in images}
+        users: dict[str, list[str]] = {}
+        for key, who in inventory.image_users(fleets, builders).items():
+            name = by_arn.get(key, key)
+            users[name] = sorted({*users.get(name, []), *(f"{user} in {region}" for user in who)})
+        found.append(RegionImages(region, images, tags, users))
+    return found
+
+
+def users_elsewhere(surveys: Iterable[RegionImages]) -> dict[str, list[str]]:
+    """Image name -> what uses its copies in the distribution regions."""
+    users: dict[str, list[str]] = {}
+    for region in surveys:
+        for name, who in region.users.items():
+            users.setdefault(name, []).extend(who)
+    return users
+
+
+def copy_decisions(images: Iterable[Decision], surveys: Iterable[RegionImages], stage: str) -> list[Decision]:
+    """A decision for each copy of this stage: its image's, or for a copy whose image is gone, its own."""
+    originals = {
+        decision.name: decision for decision in images if decision.kind == "image" and not decision.region
+    }
+    decisions = []
+    for region in surveys:
+        for image in region.images:
+            name, state = str(image["Name"]), str(image.get("State"))
+            tags = region.tags[name]
+            decision = Decision(
+                kind="image",
+                name=name,
+                region=region.region,
+                pipeline=tags.get(names.TAG_PIPELINE),
+                created=timeutil.iso(created)
+                if isinstance(created := image.get("CreatedTime"), datetime)
+                else None,
+                delete=False,
+                reason="",
+            )
+            original = originals.get(name)
+            used = region.users.get(name)
+            if tags.get(names.TAG_STAGE) != stage:
+                reason, delete = f"stage {tags.get(names.TAG_STAGE) or '(none)'}'s copy: left alone", False
+            elif state in IN_PROGRESS:
+                reason, delete = f"{state}: still being made or changed", False
+            elif original is not None:
+                reason, delete = f"copy of {name}: {original.reason}", original.delete
+            elif used:
+                reason, delete = "in use by " + ", ".join(used) + " (its image is gone)", False
+            else:
+                reason, delete = "its image is gone from the stack's region", True
+            decisions.append(decision.model_copy(update={"reason": reason, "delete": delete}))
+    return decisions
+
+
+def _tags(client: Any, arn: str, region: str) -> dict[str, str]:
+    listed = appstream.call(
+        f"ListTagsForResource {arn!r} in {region}", client.list_tags_for_resource, ResourceArn=arn
+    )
+    return dict(listed.get("Tags", {}))

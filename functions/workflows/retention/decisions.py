@@ -1,0 +1,27 @@
+"""What retention decides for each image, exported AMI and image builder, and what deleting it did."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+Kind = Literal["image", "ami", "builder"]
+Outcome = Literal["pending", "deleted", "kept", "failed"]
+
+
+class Decision(BaseModel):
+    kind: Kind
+    name: str  # image name, AMI id or builder name
+    region: str | None = None  # an image's copy in a distribution region; None: the stack's region
+    pipeline: str | None = None
+    created: str | None = None
+    delete: bool
+    reason: str
+    outcome: Outcome | None = None  # after deleting: what happened
+    detail: str | None = None
+    snapshots: list[str] = Field(default_factory=list)  # an AMI's EBS snapshots, deleted with it
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} in {self.region}" if self.region else self.name

@@ -1,0 +1,57 @@
+"""What the image pipeline's tasks may do to distribute an image: copy it to the regions the
+configuration names (`settings.distribution_regions`), share it and its copies with other
+accounts, and undo both for a run that fails before its distribution ends.
+
+AWS's service authorization data gives CopyImage, UpdateImagePermissions and
+DeleteImagePermissions the `image` resource type (and `aws:ResourceTag`): the source image
+for CopyImage. Sharing, unsharing and deleting hold only for this stage's images, as every
+destructive grant does (`permissions.ownership_condition`): a copy carries those tags once
+the run has given them (CopyImage copies no tags). No source says whether AWS also
+authorises CopyImage on the copy it makes (docs/emulator-fidelity.md, "Authorisation"): the
+configured regions' images are granted CopyImage too, with TagResource for the tags the copy
+gets, without a tag condition (the copy has no tag yet to check; the source's is checked).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from stacks.permissions import appstream_arn, image_arn_in, ownership_condition
+
+COPY = "appstream:CopyImage"
+SHARING = ("appstream:UpdateImagePermissions", "appstream:DeleteImagePermissions")
+
+
+def distribution_statements(
+    scope: Construct, stage: str, regions: Sequence[str]
+) -> list[iam.PolicyStatement]:
+    own = ownership_condition(("image",), stage)
+    statements = [
+        iam.PolicyStatement(
+            actions=[COPY, *SHARING], resources=[appstream_arn(scope, "image")], conditions=own
+        )
+    ]
+    elsewhere = [image_arn_in(scope, region) for region in dict.fromkeys(regions)]
+    if elsewhere:
+        statements += [
+            *copy_statements(scope, stage, regions, SHARING),
+            iam.PolicyStatement(actions=[COPY, "appstream:TagResource"], resources=elsewhere),
+        ]
+    return statements
+
+
+def copy_statements(
+    scope: Construct, stage: str, regions: Sequence[str], actions: Sequence[str] = ()
+) -> list[iam.PolicyStatement]:
+    """DeleteImage (and `actions`) on this stage's copies in `regions`: a failed distribution's cleanup,
+    and retention, which deletes an image's copies with it."""
+    elsewhere = [image_arn_in(scope, region) for region in dict.fromkeys(regions)]
+    if not elsewhere:
+        return []
+    own = ownership_condition(("image",), stage)
+    return [
+        iam.PolicyStatement(actions=[*actions, "appstream:DeleteImage"], resources=elsewhere, conditions=own)
+    ]
