@@ -45,9 +45,13 @@ def not_found(error: BaseException) -> bool:
     return appstream_code(error) == "ResourceNotFoundException"
 
 
-def find_image(name: str) -> dict[str, Any] | None:
+def find_image(name: str, region: str | None = None) -> dict[str, Any] | None:
+    """The image `name` of the function's region, or of `region` (a copy there); None if there is none."""
+    where = f" in {region}" if region else ""
     try:
-        images = call(f"DescribeImages {name!r}", clients.appstream().describe_images, Names=[name])["Images"]
+        images = call(
+            f"DescribeImages {name!r}{where}", clients.appstream_in(region).describe_images, Names=[name]
+        )["Images"]
     except Exception as error:
         if not_found(error):
             return None
@@ -78,12 +82,12 @@ def find_builder(name: str) -> dict[str, Any] | None:
     return dict(builders[0]) if builders else None
 
 
-def tags_of(arn: str) -> dict[str, str]:
-    return dict(
-        call(f"ListTagsForResource {arn!r}", clients.appstream().list_tags_for_resource, ResourceArn=arn).get(
-            "Tags", {}
-        )
+def tags_of(arn: str, region: str | None = None) -> dict[str, str]:
+    """The tags of `arn`, a resource of the function's region or of `region`."""
+    listing = call(
+        f"ListTagsForResource {arn!r}", clients.appstream_in(region).list_tags_for_resource, ResourceArn=arn
     )
+    return dict(listing.get("Tags", {}))
 
 
 def image_volume_gb(name: str) -> int | None:

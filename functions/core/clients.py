@@ -65,9 +65,9 @@ def appstream() -> AppStreamClient:
     return _client("appstream")
 
 
-def appstream_in(region: str) -> AppStreamClient:
-    """AppStream in another region than the function's own (an image's copy there)."""
-    return _client("appstream", region)
+def appstream_in(region: str | None) -> AppStreamClient:
+    """AppStream in `region` (an image's copy there, a fleet's), or the function's own for None."""
+    return _client("appstream", region) if region else _client("appstream")
 
 
 def dynamodb() -> DynamoDBClient:

@@ -11,24 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
-from functions.core import appstream, clients
+from functions.core import appstream
 from functions.core.errors import FleetUpdateFailed
 from functions.workflows.fleet_rollout.request import FleetTarget
-
-
-def state_in(region: str, image_name: str) -> str | None:
-    """The image's state in `region`; None when the region has no image of that name."""
-    try:
-        images = appstream.call(
-            f"DescribeImages {image_name!r} in {region}",
-            clients.appstream_in(region).describe_images,
-            Names=[image_name],
-        )["Images"]
-    except Exception as error:
-        if appstream.not_found(error):
-            return None
-        raise
-    return str(images[0].get("State")) if images else None
 
 
 def check_regions(image_name: str, targets: Sequence[FleetTarget], allowed: Collection[str] | None) -> None:
@@ -44,7 +29,8 @@ def check_regions(image_name: str, targets: Sequence[FleetTarget], allowed: Coll
         )
     missing = []
     for region in regions:
-        state = state_in(region, image_name)
+        image = appstream.find_image(image_name, region)
+        state = str(image.get("State")) if image else None
         if state != "AVAILABLE":
             missing.append(f"{region} ({state.lower() if state else 'no copy'})")
     if missing:

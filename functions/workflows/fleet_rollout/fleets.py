@@ -46,7 +46,7 @@ class Move:
 
 def client(target: FleetTarget) -> AppStreamClient:
     """AppStream where the fleet is: its own region, or the stack's."""
-    return clients.appstream_in(target.region) if target.region else clients.appstream()
+    return clients.appstream_in(target.region)
 
 
 def describe(target: FleetTarget) -> dict[str, Any]:

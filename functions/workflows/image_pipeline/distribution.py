@@ -9,8 +9,6 @@ copy is this run's, and what the task role's conditions on sharing and deleting 
 
 from __future__ import annotations
 
-from typing import Any
-
 from functions.core import appstream, clients, names, waits
 from functions.core.context import Context
 from functions.core.errors import DistributionFailed, ResourceNameConflict
@@ -86,36 +84,16 @@ def home_region() -> str:
     return str(clients.appstream().meta.region_name)
 
 
-def find_image(name: str, region: str) -> dict[str, Any] | None:
-    """The image `name` in `region` (the function's own, or a copy's), or None."""
-    client = clients.appstream() if region == home_region() else clients.appstream_in(region)
-    try:
-        found = appstream.call(f"DescribeImages {name!r} in {region}", client.describe_images, Names=[name])
-    except Exception as error:
-        if appstream.not_found(error):
-            return None
-        raise
-    images = found.get("Images", [])
-    return dict(images[0]) if images else None
-
-
-def tags_in(region: str, arn: str) -> dict[str, str]:
-    answer = appstream.call(
-        f"ListTagsForResource {arn!r}", clients.appstream_in(region).list_tags_for_resource, ResourceArn=arn
-    )
-    return dict(answer.get("Tags", {}))
-
-
 def _image_tags(plan: Plan) -> dict[str, str]:
     """The new image's own tags (the snapshot's, the run's, its volume size), for its copies."""
-    image = find_image(plan.image_name, home_region())
+    image = appstream.find_image(plan.image_name)
     own = appstream.tags_of(str(image["Arn"])) if image is not None and image.get("Arn") else {}
     return {**own, **plan.tags}
 
 
 def _copy_to(plan: Plan, region: str, tags: dict[str, str]) -> None:
     name = plan.image_name
-    copy = find_image(name, region)
+    copy = appstream.find_image(name, region)
     if copy is None:
         description = plan.request.snapshot.description
         try:
@@ -130,12 +108,12 @@ def _copy_to(plan: Plan, region: str, tags: dict[str, str]) -> None:
         except Exception as error:
             if not appstream.already_exists(error):
                 raise
-        copy = find_image(name, region)
+        copy = appstream.find_image(name, region)
         if copy is None:
             raise DistributionFailed(
                 f"{STEP}: the copy of {name!r} to {region} was made but is not listed there"
             )
-    found = tags_in(region, str(copy["Arn"]))
+    found = appstream.tags_of(str(copy["Arn"]), region)
     if found and not names.same_run(found, plan.tags):
         raise ResourceNameConflict(
             f"{STEP}: an image named {name!r} already exists in {region} and is not this run's"
@@ -150,7 +128,7 @@ def _copy_to(plan: Plan, region: str, tags: dict[str, str]) -> None:
 
 
 def _copy_state(plan: Plan, region: str) -> str:
-    copy = find_image(plan.image_name, region)
+    copy = appstream.find_image(plan.image_name, region)
     if copy is None:
         raise DistributionFailed(f"{STEP}: the copy of {plan.image_name!r} in {region} is gone")
     state = str(copy.get("State"))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from functions.core import clients, names
+from functions.core import appstream, clients, names
 from functions.core.context import Context
 from functions.workflows.image_pipeline import distribution
 from functions.workflows.image_pipeline.changes import ask, note
@@ -30,7 +30,7 @@ def settle(context: Context, plan: Plan, actions: list[str]) -> bool:
     copied_to = set((created or {}).get("regions") or [])
     settled = True
     for region in (distribution.home_region(), *settings.copy_to_regions):
-        image = distribution.find_image(plan.image_name, region)
+        image = appstream.find_image(plan.image_name, region)
         if image is None or not _ours(plan, image, region, copied_to):
             continue
         _unshare(plan, region, settings.share_with_accounts, actions)
@@ -41,7 +41,7 @@ def settle(context: Context, plan: Plan, actions: list[str]) -> bool:
 
 
 def _ours(plan: Plan, image: dict[str, Any], region: str, copied_to: set[str]) -> bool:
-    tags = distribution.tags_in(region, str(image["Arn"]))
+    tags = appstream.tags_of(str(image["Arn"]), region)
     # A copy not tagged yet is the run's where its records say it copied: names hold the run id.
     return names.same_run(tags, plan.tags) if tags else region in copied_to
 

@@ -103,10 +103,8 @@ def _check_regions(plan: Plan, allowed: tuple[str, ...] | None) -> None:
             f"it may copy to: {', '.join(allowed or ()) or 'no region (settings.distribution_regions)'}"
         )
     for region in regions:
-        image = distribution.find_image(plan.image_name, region)
-        if image is not None and not names.same_run(
-            distribution.tags_in(region, str(image["Arn"])), plan.tags
-        ):
+        image = appstream.find_image(plan.image_name, region)
+        if image is not None and not names.same_run(appstream.tags_of(str(image["Arn"]), region), plan.tags):
             state = image.get("State")
             raise ResourceNameConflict(
                 f"{STEP}: an image named {plan.image_name!r} already exists in {region} ({state}) and is "

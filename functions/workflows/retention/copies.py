@@ -43,7 +43,7 @@ def survey(regions: Iterable[str], pipelines: Sequence[str]) -> list[RegionImage
             Type="PRIVATE",
             MaxResults=25,
         )
-        tags = {str(image["Name"]): _tags(client, str(image["Arn"]), region) for image in images}
+        tags = {str(image["Name"]): appstream.tags_of(str(image["Arn"]), region) for image in images}
         images = [image for image in images if tags[str(image["Name"])].get(names.TAG_PIPELINE) in pipelines]
         fleets = inventory.listed(f"DescribeFleets in {region}", client.describe_fleets, "Fleets")
         builders = inventory.listed(
@@ -102,10 +102,3 @@ def copy_decisions(images: Iterable[Decision], surveys: Iterable[RegionImages], 
                 reason, delete = "its image is gone from the stack's region", True
             decisions.append(decision.model_copy(update={"reason": reason, "delete": delete}))
     return decisions
-
-
-def _tags(client: Any, arn: str, region: str) -> dict[str, str]:
-    listed = appstream.call(
-        f"ListTagsForResource {arn!r} in {region}", client.list_tags_for_resource, ResourceArn=arn
-    )
-    return dict(listed.get("Tags", {}))

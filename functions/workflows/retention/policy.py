@@ -295,7 +295,7 @@ def _delete(decision: Decision, running: dict[str, list[str]]) -> Decision:
 
 
 def _delete_image(name: str, region: str | None) -> tuple[Outcome, str]:
-    client = clients.appstream_in(region) if region else clients.appstream()
+    client = clients.appstream_in(region)
     try:
         appstream.call(
             f"DeleteImage {name!r}" + (f" in {region}" if region else ""), client.delete_image, Name=name
