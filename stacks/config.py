@@ -16,7 +16,7 @@ from typing import Annotated, Any
 import yaml
 from pydantic import Field, StringConstraints, ValidationError, field_validator, model_validator
 
-from functions.core.regions import appstream_regions
+from functions.core.regions import refuse_unserved
 from stacks.config_lifecycle import LifecycleConfig, chain_problems, lifecycle_problems
 from stacks.config_prices import Prices
 from stacks.config_schedule import Schedule, Strict
@@ -185,9 +185,7 @@ class Settings(Strict):
     @field_validator("distribution_regions")
     @classmethod
     def _regions(cls, values: tuple[str, ...]) -> tuple[str, ...]:
-        unknown = sorted(set(values) - appstream_regions())
-        if unknown:
-            raise ValueError(f"AppStream is not available in {', '.join(unknown)}")
+        refuse_unserved(values)
         return tuple(dict.fromkeys(values))
 
     @field_validator("notification_emails")

@@ -66,8 +66,10 @@ def appstream() -> AppStreamClient:
 
 
 def appstream_in(region: str | None) -> AppStreamClient:
-    """AppStream in `region` (an image's copy there, a fleet's), or the function's own for None."""
-    return _client("appstream", region) if region else _client("appstream")
+    """AppStream in `region` (an image's copy there, a fleet's), or the function's own for None or its
+    own region's name: one client per region, so a cold function does not build the same one twice."""
+    own = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    return _client("appstream", region) if region and region != own else _client("appstream")
 
 
 def dynamodb() -> DynamoDBClient:

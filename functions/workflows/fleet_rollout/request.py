@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from functions.core.regions import REGION_CODE, appstream_regions
+from functions.core.regions import REGION_CODE, refuse_unserved
 from functions.core.request_fields import (
     RESOURCE_NAME,
     FieldError,
@@ -42,8 +42,8 @@ class FleetTarget(Section):
     @field_validator("region")
     @classmethod
     def _appstream_region(cls, region: str | None) -> str | None:
-        if region is not None and region not in appstream_regions():
-            raise ValueError(f"AppStream is not available in {region}")
+        if region is not None:
+            refuse_unserved([region])
         return region
 
     @property

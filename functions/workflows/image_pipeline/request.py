@@ -25,7 +25,7 @@ from pydantic import (
 
 from agent_contract.options import ImageAssistantOptions
 from functions.core.placeholders import NameValues, check_template, render
-from functions.core.regions import REGION_CODE, appstream_regions
+from functions.core.regions import REGION_CODE, refuse_unserved
 
 # The building blocks every request shares live in functions.core.request_fields; they stay importable
 # from here, where the pipeline request's users have always found them.
@@ -240,9 +240,7 @@ class DistributeSettings(_Section):
     @field_validator("copy_to_regions")
     @classmethod
     def _appstream_regions(cls, regions: list[str]) -> list[str]:
-        unknown = sorted(set(regions) - appstream_regions())
-        if unknown:
-            raise ValueError(f"AppStream is not available in {', '.join(unknown)}")
+        refuse_unserved(regions)
         return _unique(regions, "regions")
 
     @field_validator("share_with_accounts")

@@ -75,30 +75,34 @@ def copy_decisions(images: Iterable[Decision], surveys: Iterable[RegionImages], 
     decisions = []
     for region in surveys:
         for image in region.images:
-            name, state = str(image["Name"]), str(image.get("State"))
-            tags = region.tags[name]
-            decision = Decision(
-                kind="image",
-                name=name,
-                region=region.region,
-                pipeline=tags.get(names.TAG_PIPELINE),
-                created=timeutil.iso(created)
-                if isinstance(created := image.get("CreatedTime"), datetime)
-                else None,
-                delete=False,
-                reason="",
+            name, tags = str(image["Name"]), region.tags[str(image["Name"])]
+            delete, reason = _copy_fate(image, tags, originals.get(name), region.users.get(name), stage)
+            created = image.get("CreatedTime")
+            decisions.append(
+                Decision(
+                    kind="image",
+                    name=name,
+                    region=region.region,
+                    pipeline=tags.get(names.TAG_PIPELINE),
+                    created=timeutil.iso(created) if isinstance(created, datetime) else None,
+                    delete=delete,
+                    reason=reason,
+                )
             )
-            original = originals.get(name)
-            used = region.users.get(name)
-            if tags.get(names.TAG_STAGE) != stage:
-                reason, delete = f"stage {tags.get(names.TAG_STAGE) or '(none)'}'s copy: left alone", False
-            elif state in IN_PROGRESS:
-                reason, delete = f"{state}: still being made or changed", False
-            elif original is not None:
-                reason, delete = f"copy of {name}: {original.reason}", original.delete
-            elif used:
-                reason, delete = "in use by " + ", ".join(used) + " (its image is gone)", False
-            else:
-                reason, delete = "its image is gone from the stack's region", True
-            decisions.append(decision.model_copy(update={"reason": reason, "delete": delete}))
     return decisions
+
+
+def _copy_fate(
+    image: dict[str, Any], tags: dict[str, str], original: Decision | None, used: list[str] | None, stage: str
+) -> tuple[bool, str]:
+    """Whether the copy goes, and why."""
+    state = str(image.get("State"))
+    if tags.get(names.TAG_STAGE) != stage:
+        return False, f"stage {tags.get(names.TAG_STAGE) or '(none)'}'s copy: left alone"
+    if state in IN_PROGRESS:
+        return False, f"{state}: still being made or changed"
+    if original is not None:
+        return original.delete, f"copy of {image['Name']}: {original.reason}"
+    if used:
+        return False, "in use by " + ", ".join(used) + " (its image is gone)"
+    return True, "its image is gone from the stack's region"
