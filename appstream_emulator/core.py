@@ -11,6 +11,7 @@ from agent_contract.documents import ImageSpec
 from .clock import Clock, RealClock
 from .domain.account import Account, PhaseEnd
 from .domain.agent import BuilderAgent
+from .domain.amis import AmiRegistry
 from .domain.aws_events import AwsEvent
 from .domain.image_lifecycle import cannot_create, create_image
 from .domain.jobs import JobsStore
@@ -40,6 +41,7 @@ class Emulator:
         account_id: str = "123456789012",
         region: str = "us-east-1",
         jobs: JobsStore | None = None,
+        amis: AmiRegistry | None = None,
     ) -> None:
         self.scenario = scenario if scenario is not None else Scenario()
         self.clock: Clock = clock if clock is not None else RealClock()
@@ -50,6 +52,7 @@ class Emulator:
         self._accounts: dict[str, Account] = {region: self._account}
         if jobs is not None:
             self._account.agent = BuilderAgent(jobs)
+        self._account.amis = amis
         self._rate_limiter = RateLimiter(self.scenario.rate_limits)
         self._faults = OperationFaults([f for f in self.scenario.faults if isinstance(f, OperationFault)])
 
@@ -98,6 +101,7 @@ class Emulator:
                 self.scenario, home.account_id, region, home.now, home=False, faults=home.resource_faults
             )
             account.region_account = self._region_account
+            account.amis = home.amis
             self._accounts[region] = account
         return account
 

@@ -156,7 +156,7 @@ class CrashInjector:
         return wrapper
 
     def _is_creation(self, args: tuple[Any, ...]) -> bool:
-        if self.crash.attribute != "call":
+        if self.crash.attribute not in ("call", "ec2_call"):
             return True  # the wrapped function is the creation itself
         action = str(args[0]) if args else ""
         return action.startswith(f"{self.crash.creation} ") and "(dry run)" not in action

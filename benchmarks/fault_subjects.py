@@ -28,6 +28,7 @@ class Crash:
 
 
 APPSTREAM_CALL = ("functions.core.appstream", "call")
+EC2_CALL = ("functions.core.inventory", "ec2_call")
 CRASHES = (
     Crash("CreateImportedImage", *APPSTREAM_CALL, "ImportImage"),
     Crash("CreateImageBuilder", *APPSTREAM_CALL, "CreateBuilder"),

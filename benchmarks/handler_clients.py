@@ -50,6 +50,9 @@ HANDLER_CLIENTS: dict[str, tuple[str, ...]] = {
     "ExportImage": ("appstream", "dynamodb"),
     "WaitForExport": ("dynamodb",),
     "CheckExport": ("appstream", "dynamodb"),
+    "CopyAmi": ("dynamodb", "ec2"),
+    "CheckAmiCopies": ("dynamodb", "ec2"),
+    "ShareAmi": ("dynamodb", "ec2"),
     "Cleanup": ("appstream", "dynamodb"),
     "RecordSuccess": ("dynamodb", "events"),
     "RecordFailure": ("dynamodb", "events"),
@@ -101,7 +104,11 @@ def _manual(request: dict[str, Any]) -> None:
 
 
 def _distributing(request: dict[str, Any]) -> None:
-    request["distribute"] = {"copy_to_regions": ["eu-west-1"], "share_with_accounts": ["111122223333"]}
+    request["distribute"] = {
+        "copy_to_regions": ["eu-west-1"],
+        "share_with_accounts": ["111122223333"],
+        "exported_ami": True,
+    }
 
 
 def _deleting(request: dict[str, Any]) -> None:

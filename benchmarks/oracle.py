@@ -240,6 +240,13 @@ PIPELINE_RULES: list[Rule] = [
             ),
         ),
     ),
+    (
+        "distribute.exported_ami needs export",
+        _rule(
+            "distribute.exported_ami",
+            lambda d: _at(d, "distribute.exported_ami") is True and not isinstance(d.get("export"), dict),
+        ),
+    ),
     ("waits: expected_minutes at most ceiling_minutes", _waits),
 ]
 

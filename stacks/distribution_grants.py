@@ -10,12 +10,20 @@ the run has given them (CopyImage copies no tags). No source says whether AWS al
 authorises CopyImage on the copy it makes (docs/emulator-fidelity.md, "Authorisation"): the
 configured regions' images are granted CopyImage too, with TagResource for the tags the copy
 gets, without a tag condition (the copy has no tag yet to check; the source's is checked).
+
+The exported AMI's distribution (`ami_distribution_statements`) is EC2's: CopyImage is started in
+the destination region and authorised on the source AMI and on the copy and its snapshots (EC2 User
+Guide, "Grant permissions to copy Amazon EC2 AMIs"; resource-level on the source since October
+2024); the copy's tags come with CopyImage (TagSpecifications), so CreateTags holds only for
+CopyImage (`ec2:CreateAction`). Sharing, deregistering and deleting snapshots hold only for this
+stage's AMIs and snapshots, which carry the run's tags (the export's TagSpecifications, the copy's).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from aws_cdk import Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
@@ -55,3 +63,40 @@ def copy_statements(
     return [
         iam.PolicyStatement(actions=[*actions, "appstream:DeleteImage"], resources=elsewhere, conditions=own)
     ]
+
+
+def ami_distribution_statements(
+    scope: Construct, stage: str, regions: Sequence[str]
+) -> list[iam.PolicyStatement]:
+    own = ownership_condition(("image",), stage)
+    elsewhere = list(dict.fromkeys(regions))
+    images = [ec2_arn_in(scope, region, "image") for region in elsewhere]
+    snapshots = [ec2_arn_in(scope, region, "snapshot") for region in elsewhere]
+    statements = [
+        iam.PolicyStatement(
+            actions=["ec2:ModifyImageAttribute"],
+            resources=[ec2_arn_in(scope, None, "image"), *images],
+            conditions=own,
+        )
+    ]
+    if elsewhere:
+        copying = {"StringEquals": {"ec2:CreateAction": "CopyImage"}}
+        statements += [
+            iam.PolicyStatement(
+                actions=["ec2:CopyImage"], resources=[ec2_arn_in(scope, None, "image")], conditions=own
+            ),
+            iam.PolicyStatement(actions=["ec2:CopyImage"], resources=[*images, *snapshots]),
+            iam.PolicyStatement(
+                actions=["ec2:CreateTags"], resources=[*images, *snapshots], conditions=copying
+            ),
+            iam.PolicyStatement(actions=["ec2:DeregisterImage"], resources=images, conditions=own),
+            iam.PolicyStatement(actions=["ec2:DeleteSnapshot"], resources=snapshots, conditions=own),
+        ]
+    return statements
+
+
+def ec2_arn_in(scope: Construct, region: str | None, resource_type: str) -> str:
+    """Every AMI or snapshot in `region` (None: the stack's); their ARNs carry no account."""
+    return Stack.of(scope).format_arn(
+        service="ec2", region=region, account="", resource=resource_type, resource_name="*"
+    )

@@ -129,6 +129,7 @@ class TaskGrants:
     ec2: tuple[str, ...] = ()  # of EXPORTED_AMI_ACTIONS
     passes: tuple[str, ...] = ()  # the service roles (config.ROLE_KINDS) handed to AppStream
     distributes: bool = False  # DISTRIBUTION_ACTIONS (stacks/distribution_grants.py)
+    distributes_amis: bool = False  # the exported AMI's copies and shares (stacks/distribution_grants.py)
     deletes_copies: bool = False  # DeleteImage on this stage's copies (stacks/distribution_grants.py)
     jobs: bool = False  # the builder agent's job and result documents
     publish: bool = False  # the notification topic
@@ -163,6 +164,7 @@ WORKFLOW_TASK_GRANTS: dict[str, TaskGrants] = {
         ),
         creates=("image", "image-builder"),
         distributes=True,
+        distributes_amis=True,
         ec2=("ec2:DescribeImages",),
         passes=("import", "builder", "export"),
         jobs=True,

@@ -16,7 +16,12 @@ from functions.core import names
 from functions.workflows import DEFAULT_WORKFLOW, WORKFLOWS
 from stacks import asl
 from stacks.config import DeploymentConfig
-from stacks.distribution_grants import copy_statements, distribution_statements
+from stacks.distribution_grants import (
+    ami_distribution_statements,
+    copy_statements,
+    distribution_statements,
+    ec2_arn_in,
+)
 from stacks.house import LOG_RETENTION, HouseFunction, HouseStateMachine
 from stacks.nag import X_RAY_AND_LOG_DELIVERY, acknowledge, spelling
 from stacks.permissions import (
@@ -204,6 +209,11 @@ class ImagePipeline(Construct):
                 if grants.deletes_copies
                 else ()
             ),
+            *(
+                ami_distribution_statements(self, self._stage, self._config.settings.distribution_regions)
+                if grants.distributes_amis
+                else ()
+            ),
         ]
         passed = {
             "import": self._roles.import_role,
@@ -296,8 +306,28 @@ class ImagePipeline(Construct):
             },
             exported_ami_arn(self): (
                 "Retention deregisters old exported AMIs; the grant holds only for AMIs tagged "
-                "image-factory:pipeline (a Null condition on the resource tag)."
+                "image-factory:pipeline (a Null condition on the resource tag). Runs copy and share "
+                "their exported AMI, which carries the run's tags (the export's TagSpecifications): "
+                "only AMIs tagged image-factory:pipeline and with this stage."
             ),
+            **{
+                ec2_arn_in(self, region, "image"): (
+                    f"Copies of the runs' exported AMIs in {region}, a region the configuration names "
+                    "(settings.distribution_regions), named per run; CopyImage makes them (AMI ids are "
+                    "known only once made), tagging holds only as part of CopyImage (ec2:CreateAction), "
+                    "sharing and deregistering only for AMIs tagged image-factory:pipeline and with "
+                    "this stage, the tags CopyImage gives each copy."
+                )
+                for region in self._config.settings.distribution_regions
+            },
+            **{
+                ec2_arn_in(self, region, "snapshot"): (
+                    f"The snapshots of the exported AMIs' copies in {region}, made by CopyImage; "
+                    "deleting holds only for snapshots tagged image-factory:pipeline and with this stage "
+                    "(CopyImage tags them as the copy), and snapshot ARNs have no account field."
+                )
+                for region in self._config.settings.distribution_regions
+            },
             snapshot_arn(self): (
                 "Retention deletes the EBS snapshots of the exported AMIs it deregisters; their ids are "
                 "known only from the AMI, and snapshot ARNs have no account field (DeleteSnapshot acts "

@@ -1,5 +1,5 @@
 """The image pipeline: AMI -> imported image -> image builder -> snapshot -> distribution -> AMI
-export -> cleanup.
+export -> the AMI's distribution -> cleanup.
 
 Every task but the first and the last catches into Cleanup, which runs on success and on
 every failure, then records how the run ended.
@@ -30,7 +30,8 @@ from statemachines.runs import cancellation, record_failure, record_run, record_
 
 COMMENT = (
     "AppStream Image Factory: AMI -> imported image -> image builder (bigger root volume) -> snapshot"
-    " -> copies in other regions and shares with other accounts -> AMI export -> cleanup. Every wait"
+    " -> copies in other regions and shares with other accounts -> AMI export -> the AMI's copies and"
+    " shares -> cleanup. Every wait"
     " is a check task -> Choice -> Wait(SecondsPath) loop with a"
     " ceiling (the export's wait also ends on EC2's AMI state change, polling kept as the safety net);"
     " every task retries transient errors, never retries terminal ones, tries again a few"
@@ -38,13 +39,23 @@ COMMENT = (
     " first attempt created), and catches the rest into cleanup and a failure record."
 )
 # Each phase as the run state keeps it (the functions' phase models).
-PHASES = ("source", "builder_slot", "builder", "snapshot", "distribute", "export", "cleanup")
+PHASES = (
+    "source",
+    "builder_slot",
+    "builder",
+    "snapshot",
+    "distribute",
+    "export",
+    "distribute_ami",
+    "cleanup",
+)
 SOURCE = outputs(*PROGRESS, "image_name", "image_arn", "state")
 SLOT = outputs(*PROGRESS)
 BUILDER = outputs(*PROGRESS, "name", "arn", "state")
 SNAPSHOT = outputs(*PROGRESS, "image_name", "mode", "image_arn", "state", "builder_state", "agent_reported")
 DISTRIBUTE = outputs(*PROGRESS, "image_name", "copies", "shared_with")
 EXPORT = outputs(*PROGRESS, "ami_name", "task_id", "ami_id", "state")
+DISTRIBUTE_AMI = outputs(*PROGRESS, "ami_id", "copies", "shared_with")
 CLEANUP = outputs(*PROGRESS, "builder_state", "imported_image_state", "slot_released", "actions")
 
 
@@ -315,8 +326,61 @@ def definition() -> JSON:
                 "ExportCompleted?",
                 "export",
                 "Is the AMI exported?",
-                then="Cleanup",
+                then="DistributeAmiRequested?",
                 otherwise="WaitForExport",
+            ),
+            # --- the exported AMI's distribution: EC2 copies in other regions, launch permissions ---
+            choice(
+                "DistributeAmiRequested?",
+                "Copy the exported AMI to the same regions, or only share it, when the request asks.",
+                [is_true("$.flow.copy_ami", "CopyAmi"), is_true("$.flow.distribute_ami", "ShareAmi")],
+                default="Cleanup",
+            ),
+            task(
+                "CopyAmi",
+                "CopyAmiFunctionArn",
+                "EC2 CopyImage of the AMI to each region, named as the AMI (a retry finds the copy a first"
+                " attempt made) and tagged as the run's through TagSpecifications.",
+                payload=inputs("plan", "export"),
+                result=DISTRIBUTE_AMI,
+                result_path="$.distribute_ami",
+                on_error="Cleanup",
+                next="WaitForAmiCopies",
+            ),
+            wait(
+                "WaitForAmiCopies",
+                "distribute_ami",
+                "Sleep as long as CheckAmiCopies planned.",
+                next="CheckAmiCopies",
+            ),
+            task(
+                "CheckAmiCopies",
+                "CheckAmiCopiesFunctionArn",
+                "Every copy pending -> wait; all available -> done; one failed or past the ceiling ->"
+                " error naming its region.",
+                payload=inputs("plan", "distribute_ami"),
+                result=DISTRIBUTE_AMI,
+                result_path="$.distribute_ami",
+                on_error="Cleanup",
+                next="AmiCopiesAvailable?",
+            ),
+            until_done(
+                "AmiCopiesAvailable?",
+                "distribute_ami",
+                "Is every copy of the AMI available in its region?",
+                then="ShareAmi",
+                otherwise="WaitForAmiCopies",
+            ),
+            task(
+                "ShareAmi",
+                "ShareAmiFunctionArn",
+                "ModifyImageAttribute (launch permission) of the AMI and each copy for every account the"
+                " request names.",
+                payload=inputs("plan", "export", "distribute_ami"),
+                result=DISTRIBUTE_AMI,
+                result_path="$.distribute_ami",
+                on_error="Cleanup",
+                next="Cleanup",
             ),
             # --- cleanup, on success and on every failure ---
             task(

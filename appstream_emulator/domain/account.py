@@ -9,6 +9,7 @@ from typing import Protocol
 
 from ..errors import AppStreamError
 from ..scenario import ResourceFault, Scenario, ScenarioError
+from .amis import AmiRegistry
 from .aws_events import DELAY_SECONDS, AwsEvent
 from .catalog import AGENT_VERSION, PUBLIC_BASE_IMAGES
 from .faults import ResourceFaults
@@ -68,6 +69,8 @@ class Account:
         self.fleets: dict[str, Fleet] = {}
         self.app_block_builders: dict[str, AppBlockBuilder] = {}
         self.agent: Agent | None = None
+        # Where an export's AMI is made besides the task (an EC2 the host runs); None: only the task.
+        self.amis: AmiRegistry | None = None
         # When each resource reached its next state: benchmarks compare it with when a run noticed.
         self.phase_ends: list[PhaseEnd] = []
         # What other services have sent about this account and the host has not taken yet.

@@ -20,6 +20,10 @@ def begin_export(account: Account, task: ExportTask) -> None:
         if outcome is None:
             task.state = "COMPLETED"
             task.ami_id = account.random.ami_id()
+            if account.amis is not None:
+                task.ami_id = account.amis.register(
+                    account.region, task.ami_name, task.ami_description, task.tags
+                )
             account.send(ami_state_change(account.region, task.ami_id, "available", when))
         else:
             task.state = outcome.state

@@ -68,8 +68,13 @@ def appstream() -> AppStreamClient:
 def appstream_in(region: str | None) -> AppStreamClient:
     """AppStream in `region` (an image's copy there, a fleet's), or the function's own for None or its
     own region's name: one client per region, so a cold function does not build the same one twice."""
+    client: AppStreamClient = _client_in("appstream", region)
+    return client
+
+
+def _client_in(service: str, region: str | None) -> Any:
     own = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
-    return _client("appstream", region) if region and region != own else _client("appstream")
+    return _client(service, region) if region and region != own else _client(service)
 
 
 def dynamodb() -> DynamoDBClient:
@@ -96,3 +101,8 @@ def states() -> Any:
 def ec2() -> Any:
     """EC2, for the AMIs that exports made (retention deregisters old ones); no stubs are installed for it."""
     return _client("ec2")
+
+
+def ec2_in(region: str | None) -> Any:
+    """EC2 in `region` (an exported AMI's copy there), or the function's own, as `appstream_in`."""
+    return _client_in("ec2", region)

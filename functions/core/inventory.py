@@ -81,3 +81,21 @@ def ec2_call(action: str, operation: Callable[..., Any], **params: Any) -> dict[
 def ec2_code(error: BaseException) -> str | None:
     cause = error.__cause__
     return error_code(cause) if isinstance(cause, ClientError) else None
+
+
+def deregister_ami(ami_id: str, snapshots: Iterable[str], region: str | None = None) -> None:
+    """Deregister an AMI, then delete its snapshots (deregistering leaves them, and they bill on their
+    own); what is already gone counts as done."""
+    ec2 = clients.ec2_in(region)
+    where = f" in {region}" if region else ""
+    try:
+        ec2_call(f"DeregisterImage {ami_id}{where}", ec2.deregister_image, ImageId=ami_id)
+    except AmiRequestRejected as error:
+        if not str(ec2_code(error)).startswith("InvalidAMIID"):
+            raise
+    for snapshot in snapshots:
+        try:
+            ec2_call(f"DeleteSnapshot {snapshot}{where}", ec2.delete_snapshot, SnapshotId=snapshot)
+        except AmiRequestRejected as error:
+            if ec2_code(error) != "InvalidSnapshot.NotFound":
+                raise

@@ -22,7 +22,7 @@ from functions.core.run_events import publish_run_change
 RunStatus = Literal["RUNNING", "SUCCEEDED", "FAILED", "CANCELLED"]
 STEP_ORDER = (
     "validate", "preflight", "source", "builder_slot", "builder", "snapshot", "distribute", "export",
-    "cleanup"
+    "distribute_ami", "cleanup"
 )  # fmt: skip
 # A step's checks kept one by one (a waits' ceiling allows far fewer; a check takes about 60 bytes).
 CHECKS_KEPT = 500

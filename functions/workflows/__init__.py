@@ -177,6 +177,9 @@ LAMBDA_TASKS: tuple[LambdaTask, ...] = (
     _task("ExportImage", "image_pipeline.export_image"),
     _task("WaitForExport", "image_pipeline.wait_for_export"),
     _task("CheckExport", "image_pipeline.check_export"),
+    _task("CopyAmi", "image_pipeline.copy_ami"),
+    _task("CheckAmiCopies", "image_pipeline.check_ami_copies"),
+    _task("ShareAmi", "image_pipeline.share_ami"),
     # One cleanup step makes a few AppStream calls; the state machine loops, so it stays short.
     _task("Cleanup", "image_pipeline.cleanup", timeout_seconds=120),
     _task("RecordSuccess", "image_pipeline.record_success"),

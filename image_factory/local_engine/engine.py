@@ -44,6 +44,7 @@ from image_factory.local_engine.aws_signals import AwsSignals, aws_signals
 from image_factory.local_engine.companions import CompanionMachines
 from image_factory.local_engine.definition import load_definition
 from image_factory.local_engine.dynamodb_seams import requests_sized_to_what_they_touch
+from image_factory.local_engine.ec2_amis import MotoAmis, copy_image_tags
 from image_factory.local_engine.environment import (
     environment_variables,
     fresh_function_caches,
@@ -175,8 +176,10 @@ class LocalEngine:
         resources = provision(self.region, functions, self._settings)
         stack.enter_context(environment_variables(resources.environment))
         jobs = S3JobsStore(resources.environment[names.ENV_JOBS_BUCKET], self._s3_client)
+        # An export's AMI is made in moto's EC2, where the workflows copy, share and deregister it.
+        stack.enter_context(copy_image_tags())
         self._emulator = Emulator(
-            self.scenario, self.time, account_id=ACCOUNT_ID, region=self.region, jobs=jobs
+            self.scenario, self.time, account_id=ACCOUNT_ID, region=self.region, jobs=jobs, amis=MotoAmis()
         )
         stack.enter_context(emulated_appstream(self._emulator))
         stack.enter_context(functions_clock(self.time.now))

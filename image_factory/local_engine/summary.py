@@ -10,6 +10,7 @@ from image_factory.local_engine.outcome import EngineCounters, RunOutcome, StepO
 
 CLEANUP_STEP = "cleanup"
 DISTRIBUTE_STEP = "distribute"
+DISTRIBUTE_AMI_STEP = "distribute_ami"
 
 
 def run_summary(outcome: RunOutcome) -> str:
@@ -28,9 +29,10 @@ def run_summary(outcome: RunOutcome) -> str:
         for step in outcome.steps
     ]
     parts = [headline, table(["step", "status", "attempts", "checks", "duration", "last seen"], rows)]
-    reached = reached_line(outcome.resources.get(DISTRIBUTE_STEP))
-    if reached:
-        parts.append(reached)
+    for step, what, key in ((DISTRIBUTE_STEP, "Image", "image_name"), (DISTRIBUTE_AMI_STEP, "AMI", "ami_id")):
+        reached = reached_line(outcome.resources.get(step), what, key)
+        if reached:
+            parts.append(reached)
     resources = _resource_lines(outcome.resources)
     if resources:
         parts.append("Resources:\n" + "\n".join(f"  {line}" for line in resources))
@@ -40,13 +42,19 @@ def run_summary(outcome: RunOutcome) -> str:
     return "\n".join(parts)
 
 
-def reached_line(distributed: Any) -> str | None:
-    """The regions and accounts a distributed image reached (the `distribute` step's resource)."""
+def reached_line(distributed: Any, what: str = "Image", key: str = "image_name") -> str | None:
+    """The regions and accounts a distributed image (the `distribute` step's resource) or exported
+    AMI (`distribute_ami`'s, with each copy's id) reached."""
     if not isinstance(distributed, dict):
         return None
-    regions = ", ".join(distributed.get("regions") or []) or "its own region only"
+    copies = distributed.get("copies") if isinstance(distributed.get("copies"), dict) else {}
+    regions = [
+        f"{region} ({copies[region]})" if region in copies else region
+        for region in distributed.get("regions") or []
+    ]
+    reached = ", ".join(regions) or "its own region only"
     accounts = ", ".join(distributed.get("shared_with") or []) or "no other account"
-    return f"Image {distributed.get('image_name')} reached regions {regions}; shared with {accounts}"
+    return f"{what} {distributed.get(key)} reached regions {reached}; shared with {accounts}"
 
 
 def left_behind(steps: list[StepOutcome]) -> list[str]:

@@ -65,6 +65,20 @@ def test_a_distributed_run_names_the_regions_and_accounts_its_image_reached() ->
     assert "Image web-1 reached regions us-east-1, eu-west-1; shared with 111122223333" in text
 
 
+def test_a_distributed_ami_is_named_with_the_id_of_its_copy_in_each_region() -> None:
+    resources = {
+        "distribute_ami": {
+            "ami_id": "ami-0a1b2c3d4e5f60718",
+            "regions": ["us-east-1", "eu-west-1"],
+            "copies": {"eu-west-1": "ami-0f1e2d3c4b5a69788"},
+            "shared_with": [],
+        }
+    }
+    text = run_summary(outcome([step("distribute_ami")], resources))
+    expected = "AMI ami-0a1b2c3d4e5f60718 reached regions us-east-1, eu-west-1 (ami-0f1e2d3c4b5a69788)"
+    assert f"{expected}; shared with no other account" in text
+
+
 def test_the_account_left_names_the_images_of_other_regions() -> None:
     inventory = {"other_regions": [{"region": "eu-west-1", "name": "web-1", "state": "AVAILABLE"}]}
     assert "images in other regions: web-1 (eu-west-1, AVAILABLE)" in inventory_summary(inventory)

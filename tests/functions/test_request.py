@@ -169,6 +169,16 @@ def test_agent_mode_needs_a_subnet_that_reaches_s3_and_manual_mode_does_not() ->
     assert isinstance(manual, PipelineRequest)
 
 
+def test_distributing_the_exported_ami_needs_an_export() -> None:
+    distribute = {"copy_to_regions": ["eu-west-1"], "exported_ami": True}
+    refused = parse_request(request_document(distribute=distribute, export=None))
+    assert fields(refused) == {"distribute.exported_ami"}
+    assert isinstance(refused, list) and "export.ami_name" in refused[0].message
+    accepted = parse_request(request_document(distribute=distribute))
+    assert isinstance(accepted, PipelineRequest) and accepted.distribute is not None
+    assert accepted.distribute.exported_ami
+
+
 def test_a_workspaces_image_is_imported_instead_of_an_ami() -> None:
     from functions.workflows.image_pipeline.imports import import_parameters
 

@@ -77,9 +77,25 @@ def test_a_failure_no_step_recorded_still_names_the_running_step(account: Accoun
 
 def test_the_first_state_document_has_every_phase_the_state_machine_reads() -> None:
     document = pipeline_run.initial_document(make_plan(source={"image_name": "base"}))
-    flow = {"import_image": False, "distribute": False, "copy_image": False, "export": True}
+    flow = {
+        "import_image": False,
+        "distribute": False,
+        "copy_image": False,
+        "export": True,
+        "distribute_ami": False,
+        "copy_ami": False,
+    }
     assert document["flow"] == flow
-    phases = {"source", "builder_slot", "builder", "snapshot", "distribute", "export", "cleanup"}
+    phases = {
+        "source",
+        "builder_slot",
+        "builder",
+        "snapshot",
+        "distribute",
+        "export",
+        "distribute_ami",
+        "cleanup",
+    }
     assert {"plan", "error", *phases} <= set(document)
 
 

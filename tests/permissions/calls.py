@@ -83,10 +83,13 @@ def _table(name: str, index: str | None = None) -> str:
 
 
 def _context(
-    service: str, params: Mapping[str, Any], resource_tags: Callable[[], dict[str, str]] = dict
+    service: str,
+    params: Mapping[str, Any],
+    resource_tags: Callable[[], dict[str, str]] = dict,
+    extra: Mapping[str, str] | None = None,
 ) -> Context:
     request_tags = params.get("Tags") or params.get("TagSpecifications")
-    values: dict[str, str] = {"iam:PassedToService": f"{service}.amazonaws.com"}
+    values: dict[str, str] = {"iam:PassedToService": f"{service}.amazonaws.com", **(extra or {})}
     if isinstance(request_tags, dict):
         values.update({f"aws:RequestTag/{key}": value for key, value in request_tags.items()})
     if "Prefix" in params:
@@ -101,9 +104,15 @@ def _context(
     return lookup
 
 
-def _ec2_tags(image_id: str) -> dict[str, str]:
-    images = boto3.client("ec2", region_name=DEFAULT_REGION).describe_images(ImageIds=[image_id])["Images"]
+def _ec2_tags(image_id: str, region: str) -> dict[str, str]:
+    images = boto3.client("ec2", region_name=region).describe_images(ImageIds=[image_id])["Images"]
     return {tag["Key"]: tag["Value"] for image in images for tag in image.get("Tags", [])}
+
+
+def _snapshot_tags(snapshot_id: str, region: str) -> dict[str, str]:
+    ec2 = boto3.client("ec2", region_name=region)
+    snapshots = ec2.describe_snapshots(SnapshotIds=[snapshot_id])["Snapshots"]
+    return {tag["Key"]: tag["Value"] for snapshot in snapshots for tag in snapshot.get("Tags", [])}
 
 
 def requests(
@@ -114,8 +123,13 @@ def requests(
     region = region or DEFAULT_REGION
     found: list[Request] = []
 
-    def add(action: str, resource: str, tags: Callable[[], dict[str, str]] = dict) -> None:
-        found.append(Request(action, resource, _context(service, params, tags)))
+    def add(
+        action: str,
+        resource: str,
+        tags: Callable[[], dict[str, str]] = dict,
+        extra: Mapping[str, str] | None = None,
+    ) -> None:
+        found.append(Request(action, resource, _context(service, params, tags, extra)))
 
     for key, value in params.items():
         if key.endswith("RoleArn") and isinstance(value, str):  # handing AppStream a role
@@ -178,12 +192,34 @@ def requests(
         add(f"states:{operation}", params["executionArn"])
     elif service == "ec2" and operation == "DescribeImages":
         add("ec2:DescribeImages", "*")
-    elif service == "ec2" and operation == "DeregisterImage":
+    elif service == "ec2" and operation in {"DeregisterImage", "ModifyImageAttribute"}:
         image = params["ImageId"]
-        add("ec2:DeregisterImage", f"arn:aws:ec2:{DEFAULT_REGION}::image/{image}", lambda: _ec2_tags(image))
+        add(f"ec2:{operation}", f"arn:aws:ec2:{region}::image/{image}", lambda: _ec2_tags(image, region))
     elif service == "ec2" and operation == "DeleteSnapshot":
         # Snapshot ARNs carry no account (Service Authorization Reference, Amazon EC2 resource types).
-        add("ec2:DeleteSnapshot", f"arn:aws:ec2:{DEFAULT_REGION}::snapshot/{params['SnapshotId']}")
+        snapshot = params["SnapshotId"]
+        add(
+            "ec2:DeleteSnapshot",
+            f"arn:aws:ec2:{region}::snapshot/{snapshot}",
+            lambda: _snapshot_tags(snapshot, region),
+        )
+    elif service == "ec2" and operation == "CopyImage":
+        # Started in the destination region; authorised on the source AMI, and on the copy and its
+        # snapshots, which have no id yet (EC2 User Guide, "Grant permissions to copy Amazon EC2 AMIs").
+        source, source_region = params["SourceImageId"], params["SourceRegion"]
+        add(
+            "ec2:CopyImage",
+            f"arn:aws:ec2:{source_region}::image/{source}",
+            lambda: _ec2_tags(source, source_region),
+        )
+        for kind in ("image", "snapshot"):
+            add("ec2:CopyImage", f"arn:aws:ec2:{region}::{kind}/*")
+        for spec in params.get("TagSpecifications") or []:  # tagging on create is CreateTags
+            add(
+                "ec2:CreateTags",
+                f"arn:aws:ec2:{region}::{spec['ResourceType']}/*",
+                extra={"ec2:CreateAction": "CopyImage"},
+            )
     else:
         raise NotImplementedError(f"no IAM mapping for {service}:{operation}")
     return found

@@ -31,8 +31,9 @@ FLEET = {"appstream:UpdateFleet", "appstream:StopFleet", "appstream:StartFleet"}
 # workflow -> the AppStream, EC2 and IAM actions its own tasks' calls need
 CALLED: dict[str, set[str]] = {
     # preflight (the source image or AMI, the roles, a dry-run import), import, builder, snapshot,
-    # distribution (copies tagged in their regions, shares, and their undoing), export, and the
-    # cleanup of what the run created; TagResource: tags given on create, and the copies' tags
+    # distribution (copies tagged in their regions, shares, and their undoing), export, the
+    # exported AMI's copies (tagged as CopyImage makes them), launch permissions and their undoing,
+    # and the cleanup of what the run created; TagResource: tags given on create, and the copies' tags
     "image-pipeline": {
         *_DESCRIBE,
         "appstream:CopyImage",
@@ -45,6 +46,11 @@ CALLED: dict[str, set[str]] = {
         *_EXPORT,
         *_REAP,
         "ec2:DescribeImages",
+        "ec2:CopyImage",
+        "ec2:CreateTags",
+        "ec2:ModifyImageAttribute",
+        "ec2:DeregisterImage",
+        "ec2:DeleteSnapshot",
         "iam:PassRole",
     },
     # select images (by name, or by tags), export each to an AMI with the export role

@@ -17,6 +17,7 @@ from functions.core.records import history_key
 from functions.workflows.export_backup import backups
 from functions.workflows.fleet_rollout import rollout
 from functions.workflows.image_pipeline import (
+    ami_distribution,
     builders,
     cleanup,
     distribution,
@@ -53,6 +54,9 @@ STEP_TASKS: dict[str, dict[str, str]] = {
         "ShareImage": distribution.STEP,
         "ExportImage": exports.STEP,
         "CheckExport": exports.STEP,
+        "CopyAmi": ami_distribution.STEP,
+        "CheckAmiCopies": ami_distribution.STEP,
+        "ShareAmi": ami_distribution.STEP,
         "Cleanup": cleanup.STEP,
     },
     "export_backup": {

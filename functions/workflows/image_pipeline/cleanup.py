@@ -22,7 +22,14 @@ from functions.core import appstream, clients, names, waits
 from functions.core.context import Context
 from functions.core.errors import CleanupIncomplete, ImageFactoryError, PhaseTimedOut
 from functions.core.steps import failures_recorded
-from functions.workflows.image_pipeline import builders, distribution_cleanup, durations, imports, snapshots
+from functions.workflows.image_pipeline import (
+    ami_distribution_cleanup,
+    builders,
+    distribution_cleanup,
+    durations,
+    imports,
+    snapshots,
+)
 from functions.workflows.image_pipeline.changes import Answer
 from functions.workflows.image_pipeline.changes import ask as _ask
 from functions.workflows.image_pipeline.changes import note as _note
@@ -45,7 +52,12 @@ def cleanup(context: Context, plan: Plan, phase: CleanupPhase) -> CleanupPhase:
         image_state, image_settled = (None, True)
         if builder_settled:
             image_state, image_settled = _settle_imported_image(context, plan, actions)
-        copies_settled = distribution_cleanup.settle(context, plan, actions)
+        # Both are asked every pass: one waiting on a copy does not hold the other back.
+        settled_copies = (
+            distribution_cleanup.settle(context, plan, actions),
+            ami_distribution_cleanup.settle(context, plan, actions),
+        )
+        copies_settled = all(settled_copies)
         done = builder_settled and image_settled and copies_settled
         slot_released = phase.slot_released
         if builder_settled and not slot_released:
@@ -69,7 +81,7 @@ def cleanup(context: Context, plan: Plan, phase: CleanupPhase) -> CleanupPhase:
         try:
             phase = waits.checked(phase, done, context, f"{STEP}: {observed}")
         except PhaseTimedOut as timeout:
-            settled = (builder_settled, image_settled, copies_settled)
+            settled = (builder_settled, image_settled, *settled_copies)
             raise _left_behind(context, plan, phase, settled, timeout) from timeout
         context.records.step_polled(
             plan.run_id,
@@ -93,7 +105,7 @@ def _left_behind(
     context: Context,
     plan: Plan,
     phase: CleanupPhase,
-    settled: tuple[bool, bool, bool],
+    settled: tuple[bool, ...],
     timeout: PhaseTimedOut,
 ) -> CleanupIncomplete:
     """The ceiling is reached: name what is still there, so a person or the retention reaper removes it.
@@ -106,16 +118,18 @@ def _left_behind(
     A builder left this way has been stopped when AppStream allowed it, so it costs no compute.
     """
     builder_slots(context).release(plan.run_id)
-    builder_settled, image_settled, copies_settled = settled
+    builder_settled, image_settled, copies_settled, ami_copies_settled = settled
     left = []
     if not builder_settled:
         state = "state unknown" if phase.builder_state == UNKNOWN else phase.builder_state
         left.append(f"image builder {plan.builder_name!r} ({state})")
     if not image_settled:
         left.append(f"imported image {plan.imported_image_name!r} ({phase.imported_image_state})")
-    if not copies_settled and plan.request.distribute is not None:
-        regions = ", ".join(plan.request.distribute.copy_to_regions)
+    regions = ", ".join(plan.request.distribute.copy_to_regions) if plan.request.distribute else ""
+    if not copies_settled:
         left.append(f"copies of image {plan.image_name!r} in {regions}")
+    if not ami_copies_settled:
+        left.append(f"copies of AMI {plan.ami_name!r} in {regions}")
     return CleanupIncomplete(f"{timeout}; still present: {', '.join(left)}")
 
 

@@ -3,7 +3,7 @@ kept under.
 
 A step has one name: its step record, its path in the run state (`$.<step>`) and its history key
 are the same word (`source`, `builder_slot`, `builder`, `snapshot`, `distribute`, `export`,
-`cleanup`). Where
+`distribute_ami`, `cleanup`). Where
 variants of a step take truly different times, the history key adds the variant, written
 `step:variant` (`source:import`, `source:import_validated`, `source:existing`, `snapshot:agent`,
 `snapshot:manual`); a step per item names the item the same way (`rollout:<fleet>`). The run's
@@ -30,6 +30,7 @@ DEFAULT_EXPECTED: dict[str, float] = {
     "snapshot:manual": 4 * HOUR,  # a person's working time
     "distribute": 1800,  # every copy PENDING -> AVAILABLE in its region, side by side
     "export": 2100,
+    "distribute_ami": 1800,  # every copy of the AMI pending -> available in its region, side by side
     "cleanup": 420,  # stop, then delete the builder
 }
 DEFAULT_CEILING: dict[str, float] = {
@@ -42,6 +43,7 @@ DEFAULT_CEILING: dict[str, float] = {
     "snapshot:manual": 48 * HOUR,
     "distribute": 4 * HOUR,
     "export": 4 * HOUR,
+    "distribute_ami": 4 * HOUR,
     "cleanup": 2 * HOUR,
 }
 

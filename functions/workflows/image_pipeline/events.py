@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 from functions.core.execution import Execution
 from functions.workflows.image_pipeline.phases import (
+    AmiDistributePhase,
     BuilderPhase,
     CleanupPhase,
     DistributePhase,
@@ -53,6 +54,14 @@ class DistributeEvent(PlanEvent):
 
 
 class ExportEvent(PlanEvent):
+    export: ExportPhase
+
+
+class AmiDistributeEvent(PlanEvent):
+    distribute_ami: AmiDistributePhase
+
+
+class AmiShareEvent(AmiDistributeEvent):
     export: ExportPhase
 
 

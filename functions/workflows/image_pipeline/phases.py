@@ -11,7 +11,9 @@ from pydantic import BaseModel, Field
 
 from functions.core.waits import WaitProgress
 
-PhaseName = Literal["source", "builder_slot", "builder", "snapshot", "distribute", "export", "cleanup"]
+PhaseName = Literal[
+    "source", "builder_slot", "builder", "snapshot", "distribute", "export", "distribute_ami", "cleanup"
+]
 
 
 class SourcePhase(WaitProgress):
@@ -59,6 +61,22 @@ class ExportPhase(WaitProgress):
     task_id: str | None = None
     ami_id: str | None = None
     state: str | None = None
+
+
+class AmiCopy(BaseModel):
+    """The exported AMI's copy in one region, as its last check saw it."""
+
+    region: str
+    ami_id: str | None = None
+    state: str | None = None
+
+
+class AmiDistributePhase(WaitProgress):
+    """One wait for every copy of the exported AMI: done when each is available (and then shared)."""
+
+    ami_id: str | None = None
+    copies: list[AmiCopy] = Field(default_factory=list)
+    shared_with: list[str] = Field(default_factory=list)
 
 
 class CleanupPhase(WaitProgress):

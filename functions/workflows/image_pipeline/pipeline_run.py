@@ -10,6 +10,7 @@ from functions.core.context import Context
 from functions.core.errors import InvalidPipelineRequest
 from functions.core.execution import Execution
 from functions.workflows.image_pipeline.phases import (
+    AmiDistributePhase,
     BuilderPhase,
     CleanupPhase,
     DistributePhase,
@@ -29,6 +30,8 @@ class Flow(BaseModel):
     distribute: bool
     copy_image: bool  # the distribution copies the image to other regions
     export: bool
+    distribute_ami: bool  # the exported AMI is distributed too
+    copy_ami: bool  # ... and copied to other regions
 
 
 def validate(raw: Any, execution: Execution, stage: str) -> dict[str, Any]:
@@ -46,11 +49,14 @@ def validate(raw: Any, execution: Execution, stage: str) -> dict[str, Any]:
 
 def initial_document(plan: Plan) -> dict[str, Any]:
     request = plan.request
+    ami_distributed = bool(request.distribute and request.distribute.exported_ami and request.export)
     flow = Flow(
         import_image=request.imports,
         distribute=request.distribute is not None,
         copy_image=bool(request.distribute and request.distribute.copy_to_regions),
         export=request.export is not None,
+        distribute_ami=ami_distributed,
+        copy_ami=bool(ami_distributed and request.distribute and request.distribute.copy_to_regions),
     )
     phases: dict[str, BaseModel] = {
         "source": SourcePhase(image_name=plan.source_image_name),
@@ -59,6 +65,7 @@ def initial_document(plan: Plan) -> dict[str, Any]:
         "snapshot": SnapshotPhase(image_name=plan.image_name, mode=request.snapshot.mode),
         "distribute": DistributePhase(image_name=plan.image_name),
         "export": ExportPhase(ami_name=plan.ami_name),
+        "distribute_ami": AmiDistributePhase(),
         "cleanup": CleanupPhase(),
     }
     return {

@@ -13,7 +13,8 @@
   AWS, or to an account the deployment lets builders start from (`settings.shared_image_accounts`,
   the accounts CreateImageBuilder's grant names): IAM would refuse any other at CreateImageBuilder.
 * The regions the image is copied to are others than the run's own and ones the deployment may
-  copy to (`settings.distribution_regions`), and the image's name is free in each.
+  copy to (`settings.distribution_regions`), and the image's name is free in each (and the AMI's
+  name, when the exported AMI is copied too).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from functions.core import appstream, clients, export_tasks, inventory, names
 from functions.core.context import Context
 from functions.core.errors import InvalidPipelineRequest, ResourceNameConflict
 from functions.core.steps import failures_recorded
-from functions.workflows.image_pipeline import distribution, imports
+from functions.workflows.image_pipeline import ami_distribution, distribution, imports
 from functions.workflows.image_pipeline.plan import Plan
 
 STEP = "preflight"
@@ -110,6 +111,17 @@ def _check_regions(plan: Plan, allowed: tuple[str, ...] | None) -> None:
                 f"{STEP}: an image named {plan.image_name!r} already exists in {region} ({state}) and is "
                 "not this run's; choose another snapshot.image_name, or delete that image"
             )
+        if plan.ami_name and plan.request.distribute and plan.request.distribute.exported_ami:
+            _check_ami_copy_name(plan.ami_name, region, plan)
+
+
+def _check_ami_copy_name(ami_name: str, region: str, plan: Plan) -> None:
+    ami = ami_distribution.find_ami(ami_name, region)
+    if ami is not None and not names.same_run(ami_distribution.run_tags(ami, plan), plan.tags):
+        raise ResourceNameConflict(
+            f"{STEP}: the AMI {ami.get('ImageId')} in {region} is already named {ami_name!r}; choose "
+            "another export.ami_name, or deregister that AMI"
+        )
 
 
 def _check_image_names(context: Context, wanted: list[str], plan: Plan) -> None:

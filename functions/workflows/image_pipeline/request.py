@@ -236,6 +236,11 @@ class DistributeSettings(_Section):
 
     copy_to_regions: list[RegionName] = Field(default_factory=list, max_length=20)
     share_with_accounts: list[AccountId] = Field(default_factory=list, max_length=100)
+    exported_ami: bool = Field(
+        False,
+        description="after the export, the AMI too: copied to the same regions (EC2 CopyImage) and"
+        " shared with the same accounts (launch permission); needs export",
+    )
 
     @field_validator("copy_to_regions")
     @classmethod
@@ -278,6 +283,7 @@ class Waits(_Section):
     snapshot: PhaseWait = Field(default_factory=PhaseWait)
     distribute: PhaseWait = Field(default_factory=PhaseWait)
     export: PhaseWait = Field(default_factory=PhaseWait)
+    distribute_ami: PhaseWait = Field(default_factory=PhaseWait)
     cleanup: PhaseWait = Field(default_factory=PhaseWait)
 
 
@@ -287,6 +293,8 @@ AGENT_NEEDS_A_SUBNET = (
     "agent mode needs a subnet that reaches S3 (through an S3 gateway endpoint or a NAT "
     "gateway), or a public subnet with enable_default_internet_access"
 )
+
+EXPORTED_AMI_NEEDS_EXPORT = "distributing the exported AMI needs an export: add export.ami_name"
 
 
 class PipelineRequest(_Section):
@@ -351,6 +359,8 @@ def parse_request(raw: Any, values: NameValues | None = None) -> PipelineRequest
     problems = _rendered_name_problems(request, values)
     if request.snapshot.mode == "agent" and not request.builder.subnet_ids:
         problems.append(FieldError(field="builder.subnet_ids", message=AGENT_NEEDS_A_SUBNET))
+    if request.distribute is not None and request.distribute.exported_ami and request.export is None:
+        problems.append(FieldError(field="distribute.exported_ami", message=EXPORTED_AMI_NEEDS_EXPORT))
     return problems or request
 
 

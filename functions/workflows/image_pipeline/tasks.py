@@ -14,6 +14,7 @@ from functions.core.observability import metrics
 from functions.core.settings import get_settings
 from functions.core.task import task
 from functions.workflows.image_pipeline import (
+    ami_distribution,
     builders,
     distribution,
     exports,
@@ -25,6 +26,8 @@ from functions.workflows.image_pipeline import (
 from functions.workflows.image_pipeline import cleanup as cleanup_service
 from functions.workflows.image_pipeline import preflight as preflight_service
 from functions.workflows.image_pipeline.events import (
+    AmiDistributeEvent,
+    AmiShareEvent,
     BuilderEvent,
     CleanupEvent,
     DistributeEvent,
@@ -39,6 +42,7 @@ from functions.workflows.image_pipeline.events import (
     ValidateEvent,
 )
 from functions.workflows.image_pipeline.phases import (
+    AmiDistributePhase,
     BuilderPhase,
     CleanupPhase,
     DistributePhase,
@@ -150,6 +154,24 @@ def wait_for_export(event: ExportWaitEvent) -> None:
 def check_export(event: ExportEvent) -> ExportPhase:
     """Has the export task COMPLETED?"""
     return exports.check_export(get_context(), event.plan, event.export)
+
+
+@task(ExportEvent)
+def copy_ami(event: ExportEvent) -> AmiDistributePhase:
+    """EC2 CopyImage of the exported AMI to each region the request names (tagged as the run's)."""
+    return ami_distribution.copy_ami(get_context(), event.plan, event.export)
+
+
+@task(AmiDistributeEvent)
+def check_ami_copies(event: AmiDistributeEvent) -> AmiDistributePhase:
+    """Is every copy of the AMI available in its region yet?"""
+    return ami_distribution.check_ami_copies(get_context(), event.plan, event.distribute_ami)
+
+
+@task(AmiShareEvent)
+def share_ami(event: AmiShareEvent) -> AmiDistributePhase:
+    """Launch permission on the AMI and its copies for each account the request names."""
+    return ami_distribution.share_ami(get_context(), event.plan, event.export, event.distribute_ami)
 
 
 @task(CleanupEvent)

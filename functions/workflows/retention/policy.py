@@ -312,18 +312,7 @@ def _delete_image(name: str, region: str | None) -> tuple[Outcome, str]:
 
 
 def _delete_ami(decision: Decision) -> tuple[Outcome, str]:
-    ec2 = clients.ec2()
-    try:
-        inventory.ec2_call(f"DeregisterImage {decision.name}", ec2.deregister_image, ImageId=decision.name)
-    except ImageFactoryError as error:
-        if not str(inventory.ec2_code(error)).startswith("InvalidAMIID"):
-            raise
-    for snapshot in decision.snapshots:
-        try:
-            inventory.ec2_call(f"DeleteSnapshot {snapshot}", ec2.delete_snapshot, SnapshotId=snapshot)
-        except ImageFactoryError as error:
-            if inventory.ec2_code(error) != "InvalidSnapshot.NotFound":
-                raise
+    inventory.deregister_ami(decision.name, decision.snapshots)
     parts = ", ".join(decision.snapshots)
     return "deleted", "DeregisterImage" + (f"; DeleteSnapshot {parts}" if parts else "")
 
