@@ -47,7 +47,8 @@ def reached_line(distributed: Any, what: str = "Image", key: str = "image_name")
     AMI (`distribute_ami`'s, with each copy's id) reached."""
     if not isinstance(distributed, dict):
         return None
-    copies = distributed.get("copies") if isinstance(distributed.get("copies"), dict) else {}
+    copies = distributed.get("copies")
+    copies = copies if isinstance(copies, dict) else {}
     regions = [
         f"{region} ({copies[region]})" if region in copies else region
         for region in distributed.get("regions") or []
