@@ -89,10 +89,30 @@ def ami_distribution_statements(
             iam.PolicyStatement(
                 actions=["ec2:CreateTags"], resources=[*images, *snapshots], conditions=copying
             ),
-            iam.PolicyStatement(actions=["ec2:DeregisterImage"], resources=images, conditions=own),
-            iam.PolicyStatement(actions=["ec2:DeleteSnapshot"], resources=snapshots, conditions=own),
+            *ami_copy_statements(scope, stage, elsewhere),
         ]
     return statements
+
+
+def ami_copy_statements(scope: Construct, stage: str, regions: Sequence[str]) -> list[iam.PolicyStatement]:
+    """Deregister this stage's copies of exported AMIs in `regions` and delete their snapshots: a failed
+    AMI distribution's cleanup, and retention, which removes an AMI's copies with it."""
+    elsewhere = list(dict.fromkeys(regions))
+    if not elsewhere:
+        return []
+    own = ownership_condition(("image",), stage)
+    return [
+        iam.PolicyStatement(
+            actions=["ec2:DeregisterImage"],
+            resources=[ec2_arn_in(scope, region, "image") for region in elsewhere],
+            conditions=own,
+        ),
+        iam.PolicyStatement(
+            actions=["ec2:DeleteSnapshot"],
+            resources=[ec2_arn_in(scope, region, "snapshot") for region in elsewhere],
+            conditions=own,
+        ),
+    ]
 
 
 def ec2_arn_in(scope: Construct, region: str | None, resource_type: str) -> str:

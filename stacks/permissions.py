@@ -130,7 +130,7 @@ class TaskGrants:
     passes: tuple[str, ...] = ()  # the service roles (config.ROLE_KINDS) handed to AppStream
     distributes: bool = False  # DISTRIBUTION_ACTIONS (stacks/distribution_grants.py)
     distributes_amis: bool = False  # the exported AMI's copies and shares (stacks/distribution_grants.py)
-    deletes_copies: bool = False  # DeleteImage on this stage's copies (stacks/distribution_grants.py)
+    deletes_copies: bool = False  # this stage's image and AMI copies deleted (stacks/distribution_grants.py)
     jobs: bool = False  # the builder agent's job and result documents
     publish: bool = False  # the notification topic
     run_events: bool = False  # starts and finishes runs, whose changes go to the event bus

@@ -17,6 +17,7 @@ from functions.workflows import DEFAULT_WORKFLOW, WORKFLOWS
 from stacks import asl
 from stacks.config import DeploymentConfig
 from stacks.distribution_grants import (
+    ami_copy_statements,
     ami_distribution_statements,
     copy_statements,
     distribution_statements,
@@ -205,7 +206,10 @@ class ImagePipeline(Construct):
                 else ()
             ),
             *(
-                copy_statements(self, self._stage, self._config.settings.distribution_regions)
+                [
+                    *copy_statements(self, self._stage, self._config.settings.distribution_regions),
+                    *ami_copy_statements(self, self._stage, self._config.settings.distribution_regions),
+                ]
                 if grants.deletes_copies
                 else ()
             ),
@@ -315,8 +319,8 @@ class ImagePipeline(Construct):
                     f"Copies of the runs' exported AMIs in {region}, a region the configuration names "
                     "(settings.distribution_regions), named per run; CopyImage makes them (AMI ids are "
                     "known only once made), tagging holds only as part of CopyImage (ec2:CreateAction), "
-                    "sharing and deregistering only for AMIs tagged image-factory:pipeline and with "
-                    "this stage, the tags CopyImage gives each copy."
+                    "sharing and deregistering (a failed distribution's cleanup, retention) only for AMIs "
+                    "tagged image-factory:pipeline and with this stage, the tags CopyImage gives each copy."
                 )
                 for region in self._config.settings.distribution_regions
             },

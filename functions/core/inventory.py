@@ -50,11 +50,12 @@ def image_users(
     return users
 
 
-def exported_amis(pipelines: Iterable[str]) -> list[dict[str, Any]]:
-    """This account's AMIs tagged with one of the pipelines (every export tags its AMI so)."""
+def exported_amis(pipelines: Iterable[str], region: str | None = None) -> list[dict[str, Any]]:
+    """This account's AMIs tagged with one of the pipelines (every export tags its AMI so, and the AMI
+    distribution each copy) in `region` (None: the function's own)."""
     return ec2_call(
-        "DescribeImages",
-        clients.ec2().describe_images,
+        "DescribeImages" + (f" in {region}" if region else ""),
+        clients.ec2_in(region).describe_images,
         Owners=["self"],
         Filters=[{"Name": f"tag:{names.TAG_PIPELINE}", "Values": list(pipelines)}],
     ).get("Images", [])
@@ -99,3 +100,12 @@ def deregister_ami(ami_id: str, snapshots: Iterable[str], region: str | None = N
         except AmiRequestRejected as error:
             if ec2_code(error) != "InvalidSnapshot.NotFound":
                 raise
+
+
+def snapshots_of(ami: dict[str, Any]) -> list[str]:
+    """The EBS snapshots an AMI is made of (DescribeImages' BlockDeviceMappings)."""
+    return [
+        str(mapping["Ebs"]["SnapshotId"])
+        for mapping in ami.get("BlockDeviceMappings") or []
+        if (mapping.get("Ebs") or {}).get("SnapshotId")
+    ]

@@ -62,10 +62,13 @@ def account(engine: LocalEngine) -> dict[str, list[str]]:
     }
 
 
-def make_ami(engine: LocalEngine, name: str, tags: dict[str, str]) -> None:
-    """An exported AMI in moto EC2, with its EBS snapshot, tagged as an export tags it."""
-    ec2 = boto3.client("ec2", region_name=engine.region)
-    volume = ec2.create_volume(Size=200, AvailabilityZone=f"{engine.region}a")
+def make_ami(engine: LocalEngine, name: str, tags: dict[str, str], region: str | None = None) -> None:
+    """An exported AMI in moto EC2, with its EBS snapshot, tagged as an export tags it; or its copy in
+    `region`, whose snapshot has the tags too (the AMI distribution's CopyImage gives them)."""
+    copy = region is not None
+    region = region or engine.region
+    ec2 = boto3.client("ec2", region_name=region)
+    volume = ec2.create_volume(Size=200, AvailabilityZone=f"{region}a")
     snapshot = ec2.create_snapshot(VolumeId=volume["VolumeId"])["SnapshotId"]
     ec2.delete_volume(VolumeId=volume["VolumeId"])
     ami = ec2.register_image(
@@ -73,7 +76,9 @@ def make_ami(engine: LocalEngine, name: str, tags: dict[str, str]) -> None:
         RootDeviceName="/dev/sda1",
         BlockDeviceMappings=[{"DeviceName": "/dev/sda1", "Ebs": {"SnapshotId": snapshot}}],
     )["ImageId"]
-    ec2.create_tags(Resources=[ami], Tags=[{"Key": key, "Value": value} for key, value in tags.items()])
+    (made,) = ec2.describe_images(ImageIds=[ami])["Images"]
+    tagged = [ami, *(m["Ebs"]["SnapshotId"] for m in made["BlockDeviceMappings"])] if copy else [ami]
+    ec2.create_tags(Resources=tagged, Tags=[{"Key": key, "Value": value} for key, value in tags.items()])
 
 
 def seed(engine: LocalEngine) -> None:

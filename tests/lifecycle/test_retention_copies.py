@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import boto3
 import pytest
 
 from benchmarks.fast import FAST_SETTINGS
@@ -17,6 +18,7 @@ from tests.lifecycle.fleet_support import (
     make_images,
     run_with_output,
 )
+from tests.lifecycle.test_retention import make_ami
 
 pytestmark = pytest.mark.slow
 ELSEWHERE = "eu-west-1"
@@ -99,3 +101,43 @@ def test_a_copy_that_cannot_be_deleted_fails_the_run_naming_its_region() -> None
     # The stack's region was cleaned up all the same; the copies wait for the next run.
     assert here == ["web-1", "web-3", "web-4"]
     assert there == ["web-0", "web-1", "web-2", "web-3", "web-4"]
+
+
+def ami_ids(region: str) -> dict[str, str]:
+    images = boto3.client("ec2", region_name=region).describe_images(Owners=["self"])["Images"]
+    return {str(image["Name"]): str(image["ImageId"]) for image in images}
+
+
+def snapshots(region: str, ami_name: str | None = None) -> set[str]:
+    """The snapshots in `region`, or those of its AMI named `ami_name`."""
+    ec2 = boto3.client("ec2", region_name=region)
+    if ami_name is None:
+        return {s["SnapshotId"] for s in ec2.describe_snapshots(OwnerIds=["self"])["Snapshots"]}
+    (ami,) = ec2.describe_images(Owners=["self"], Filters=[{"Name": "name", "Values": [ami_name]}])["Images"]
+    return {mapping["Ebs"]["SnapshotId"] for mapping in ami["BlockDeviceMappings"]}
+
+
+@pytest.mark.usefixtures("deployed_permissions")
+def test_an_exported_ami_goes_with_its_copies_and_their_snapshots() -> None:
+    request = {**REQUEST, "keep_images": 5, "amis": True, "keep_amis": 1}
+    with engine() as local:
+        for index in (1, 2):
+            make_ami(local, f"web-ami-{index}", WEB)
+            make_ami(local, f"web-ami-{index}", WEB, region=ELSEWHERE)
+            local.time.sleep(60)  # the second is the newer
+        make_ami(local, "web-ami-0", WEB, region=ELSEWHERE)  # its AMI is gone from the stack's region
+        removed = snapshots(ELSEWHERE, "web-ami-1") | snapshots(ELSEWHERE, "web-ami-0")
+        outcome, output = run_with_output(local, request)
+        here, there = ami_ids(local.region), ami_ids(ELSEWHERE)
+        snapshots_there = snapshots(ELSEWHERE)
+
+    assert outcome.status == "SUCCEEDED", outcome.error
+    assert sorted(here) == ["web-ami-2"]
+    assert sorted(there) == ["web-ami-2"]
+    assert removed and not removed & snapshots_there, "each deregistered copy's snapshot is deleted with it"
+    assert output is not None
+    copies = {item["ami_name"]: item for item in output["amis"] if item.get("region") == ELSEWHERE}
+    assert copies["web-ami-1"]["action"] == "delete"
+    assert copies["web-ami-1"]["reason"].startswith("copy of web-ami-1: older than")
+    assert copies["web-ami-0"]["reason"] == "web-ami-0: its AMI is gone from the stack's region"
+    assert copies["web-ami-2"]["action"] == "keep"

@@ -74,14 +74,6 @@ def _deregister(ami: dict[str, Any], region: str, actions: list[str]) -> bool:
     if str(ami.get("State")) in ami_distribution.COPYING:
         return False  # a copy under way cannot be deregistered yet: look again later
     ami_id = str(ami["ImageId"])
-    inventory.deregister_ami(ami_id, _snapshots(ami), region)
+    inventory.deregister_ami(ami_id, inventory.snapshots_of(ami), region)
     note(actions, f"deregistered copy {ami_id} of AMI {ami.get('Name')!r} in {region}, and its snapshots")
     return True
-
-
-def _snapshots(ami: dict[str, Any]) -> list[str]:
-    return [
-        str(mapping["Ebs"]["SnapshotId"])
-        for mapping in ami.get("BlockDeviceMappings") or []
-        if (mapping.get("Ebs") or {}).get("SnapshotId")
-    ]

@@ -1,10 +1,13 @@
-"""The copies of the pipelines' images in the distribution regions (`settings.distribution_regions`).
+"""The copies of the pipelines' images, and of their exported AMIs, in the distribution regions
+(`settings.distribution_regions`).
 
 Distribution copies an image under its own name and tags the copy as the run's there, so a
 copy is known by its name and its pipeline tag. Retention decides on the image, not on each
 copy: an image that a fleet or builder of any region uses is kept, with its copies; an image
 retention deletes takes its copies with it. A copy whose image is gone from the stack's
-region is deleted unless something in its own region uses it.
+region is deleted unless something in its own region uses it. An exported AMI's copy has the
+AMI's name and the export's tags (the AMI distribution gives them): it goes with its AMI, and
+where that AMI is gone from the stack's region, it goes too.
 """
 
 from __future__ import annotations
@@ -106,3 +109,40 @@ def _copy_fate(
     if used:
         return False, "in use by " + ", ".join(used) + " (its image is gone)"
     return True, "its image is gone from the stack's region"
+
+
+def ami_copy_decisions(
+    amis: Iterable[Decision], regions: Iterable[str], pipelines: Sequence[str], stage: str
+) -> list[Decision]:
+    """A decision for each copy of an exported AMI of `pipelines`: its AMI's, by name, or its own."""
+    originals = {
+        decision.ami_name: decision for decision in amis if decision.ami_name and not decision.region
+    }
+    decisions = []
+    for region in regions:
+        for ami in inventory.exported_amis(pipelines, region):
+            name = str(ami.get("Name"))
+            stage_tag = inventory.tag_value(ami, names.TAG_STAGE)
+            original = originals.get(name)
+            if stage_tag != stage:
+                delete, reason = False, f"stage {stage_tag or '(none)'}'s copy: left alone"
+            elif str(ami.get("State")) == "pending":
+                delete, reason = False, "pending: still being made"
+            elif original is not None:
+                delete, reason = original.delete, f"copy of {original.reason}"
+            else:
+                delete, reason = True, f"{name}: its AMI is gone from the stack's region"
+            decisions.append(
+                Decision(
+                    kind="ami",
+                    name=str(ami["ImageId"]),
+                    region=region,
+                    ami_name=name,
+                    pipeline=inventory.tag_value(ami, names.TAG_PIPELINE),
+                    created=ami.get("CreationDate"),
+                    delete=delete,
+                    reason=reason,
+                    snapshots=inventory.snapshots_of(ami),
+                )
+            )
+    return decisions

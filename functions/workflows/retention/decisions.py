@@ -21,6 +21,7 @@ class Decision(BaseModel):
     outcome: Outcome | None = None  # after deleting: what happened
     detail: str | None = None
     snapshots: list[str] = Field(default_factory=list)  # an AMI's EBS snapshots, deleted with it
+    ami_name: str | None = None  # an AMI's name: its copies in the distribution regions have it too
 
     @property
     def label(self) -> str:

@@ -62,7 +62,9 @@ def plan_retention(context: Context, plan: LifecyclePlan) -> RetentionPhase:
         decisions = _image_decisions(request, stage, users, running)
         decisions += copies.copy_decisions(decisions, surveys, stage)
         if request.amis:
-            decisions += _ami_decisions(request, stage)
+            amis = _ami_decisions(request, stage)
+            regions = context.settings.distribution_regions or ()
+            decisions += [*amis, *copies.ami_copy_decisions(amis, regions, request.pipelines, stage)]
         if request.reap_builders:
             decisions += _builder_decisions(context, request, stage, builders)
         decisions = _within_limit(decisions)
@@ -127,6 +129,7 @@ def _image_decisions(
 
 
 def _ami_decisions(request: RetentionRequest, stage: str) -> list[Decision]:
+    """A decision on each exported AMI of the pipelines in the stack's region (`ami_name` set)."""
     by_pipeline: dict[str, list[dict[str, Any]]] = {}
     decisions = []
     for ami in inventory.exported_amis(request.pipelines):
@@ -154,20 +157,16 @@ def _ami_decisions(request: RetentionRequest, stage: str) -> list[Decision]:
                 keep, reason = True, f"one of the newest {request.keep_amis} exported AMIs"
             else:
                 keep, reason = False, f"older than the newest {request.keep_amis} exported AMIs"
-            snapshots = [
-                str(mapping["Ebs"]["SnapshotId"])
-                for mapping in ami.get("BlockDeviceMappings") or []
-                if (mapping.get("Ebs") or {}).get("SnapshotId")
-            ]
             decisions.append(
                 Decision(
                     kind="ami",
                     name=str(ami["ImageId"]),
+                    ami_name=ami.get("Name"),
                     pipeline=pipeline,
                     created=ami.get("CreationDate"),
                     delete=not keep,
                     reason=f"{ami.get('Name')}: {reason}",
-                    snapshots=snapshots,
+                    snapshots=inventory.snapshots_of(ami),
                 )
             )
     return decisions
@@ -312,7 +311,7 @@ def _delete_image(name: str, region: str | None) -> tuple[Outcome, str]:
 
 
 def _delete_ami(decision: Decision) -> tuple[Outcome, str]:
-    inventory.deregister_ami(decision.name, decision.snapshots)
+    inventory.deregister_ami(decision.name, decision.snapshots, decision.region)
     parts = ", ".join(decision.snapshots)
     return "deleted", "DeregisterImage" + (f"; DeleteSnapshot {parts}" if parts else "")
 
