@@ -73,8 +73,12 @@ def appstream_in(region: str | None) -> AppStreamClient:
 
 
 def _client_in(service: str, region: str | None) -> Any:
-    own = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
-    return _client(service, region) if region and region != own else _client(service)
+    return _client(service, region) if region and region != own_region() else _client(service)
+
+
+def own_region() -> str | None:
+    """The function's own region, as Lambda sets it (no client needed to know it)."""
+    return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
 
 
 def dynamodb() -> DynamoDBClient:

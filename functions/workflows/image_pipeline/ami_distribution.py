@@ -17,7 +17,7 @@ from functions.core import clients, inventory, names, waits
 from functions.core.context import Context
 from functions.core.errors import AmiRequestRejected, DistributionFailed, ResourceNameConflict
 from functions.core.steps import failures_recorded
-from functions.workflows.image_pipeline import distribution, durations
+from functions.workflows.image_pipeline import durations
 from functions.workflows.image_pipeline.phases import AmiCopy, AmiDistributePhase, ExportPhase
 from functions.workflows.image_pipeline.plan import Plan
 
@@ -65,7 +65,7 @@ def share_ami(
         phase = waits.begin(phase, waits.Timing(0.0, waits.FALLBACK_CEILING), context, check_first=True)
     accounts = settings.share_with_accounts
     with failures_recorded(context, plan, STEP):
-        reached = {distribution.home_region(): str(phase.ami_id), **_copy_ids(phase)}
+        reached = {home_region(): str(phase.ami_id), **_copy_ids(phase)}
         for region, ami_id in reached.items() if accounts else ():
             inventory.ec2_call(
                 f"ModifyImageAttribute {ami_id} in {region} (launch permission for {', '.join(accounts)})",
@@ -85,6 +85,11 @@ def share_ami(
         if phase.copies:  # only copying is a duration worth learning from
             context.records.record_phase(plan.run_id, STEP, seconds, resource)
         return phase.model_copy(update={"shared_with": list(accounts), "done": True})
+
+
+def home_region() -> str:
+    """The region the run's functions (and its exported AMI) are in; read without an AppStream client."""
+    return str(clients.own_region())
 
 
 def find_ami(name: str, region: str) -> dict[str, Any] | None:
@@ -134,7 +139,7 @@ def _copy_to(plan: Plan, export: ExportPhase, region: str) -> str:
         f"CopyImage {export.ami_id} to {region}",
         clients.ec2_in(region).copy_image,
         SourceImageId=str(export.ami_id),
-        SourceRegion=distribution.home_region(),
+        SourceRegion=home_region(),
         Name=plan.ami_name,
         ClientToken=f"{plan.run_id}-{region}"[:64],
         TagSpecifications=[{"ResourceType": kind, "Tags": tags} for kind in ("image", "snapshot")],

@@ -13,7 +13,7 @@ from typing import Any
 from functions.core import clients, inventory, names
 from functions.core.context import Context
 from functions.core.errors import AmiRequestRejected
-from functions.workflows.image_pipeline import ami_distribution, distribution
+from functions.workflows.image_pipeline import ami_distribution
 from functions.workflows.image_pipeline.changes import note
 from functions.workflows.image_pipeline.plan import Plan
 
@@ -30,11 +30,11 @@ def settle(context: Context, plan: Plan, actions: list[str]) -> bool:
     created = record.get("created") if isinstance(record.get("created"), dict) else {}
     copied_to = set((created or {}).get("regions") or [])
     settled = True
-    for region in (distribution.home_region(), *settings.copy_to_regions):
+    for region in (ami_distribution.home_region(), *settings.copy_to_regions):
         ami = _unsettled(ami_distribution.find_ami(plan.ami_name, region), plan, region, copied_to)
         if ami is None:
             continue
-        if region == distribution.home_region():  # the exported AMI stays, as after any failed run
+        if region == ami_distribution.home_region():  # the exported AMI stays, as after any failed run
             _unshare(ami, region, settings.share_with_accounts, actions)
         else:  # a copy goes, and its launch permissions with it
             settled = _deregister(ami, region, actions) and settled
