@@ -23,9 +23,10 @@ STEP = ami_distribution.STEP
 def settle(context: Context, plan: Plan, actions: list[str]) -> bool:
     """One step toward the unfinished AMI distribution being undone; True once nothing is left to do."""
     settings = plan.request.distribute
-    wanted = settings is not None and settings.exported_ami and plan.ami_name is not None
-    record = context.records.get_step(plan.run_id, STEP) if wanted else None
-    if settings is None or plan.ami_name is None or record is None or record.get("status") == "SUCCEEDED":
+    if settings is None or not settings.exported_ami or plan.ami_name is None:
+        return True
+    record = context.records.get_step(plan.run_id, STEP)
+    if record is None or record.get("status") == "SUCCEEDED":
         return True
     created = record.get("created") if isinstance(record.get("created"), dict) else {}
     copied_to = set((created or {}).get("regions") or [])
