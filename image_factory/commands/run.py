@@ -188,7 +188,7 @@ def run_locally(
                 lambda delivery: print(announcement(delivery), file=out),
             )
         counters = engine.counters()
-        inventory = engine.inventory()
+        inventory = {**engine.inventory(), "amis": engine.amis()}  # the run is over: nothing else calls EC2
     real_seconds = time.monotonic() - started
     from image_factory.costs import run_cost
     from stacks.config_prices import Prices

@@ -315,3 +315,11 @@ class LocalEngine:
     def inventory(self) -> dict[str, Any]:
         """What is left in the emulated AppStream account (builders, images, export tasks, ...)."""
         return self.emulator.inventory()
+
+    def amis(self) -> list[dict[str, Any]]:
+        """The AMIs left in moto's EC2 of every region the account was used in (exports and copies)."""
+        return [
+            {"id": ami["ImageId"], "name": ami.get("Name"), "region": region, "state": ami.get("State")}
+            for region in self.emulator.regions
+            for ami in boto3.client("ec2", region_name=region).describe_images(Owners=["self"])["Images"]
+        ]

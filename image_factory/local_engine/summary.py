@@ -90,12 +90,13 @@ def _resource_lines(resources: dict[str, Any]) -> list[str]:
                     lines += [f"    {entry}" for entry in item]
         else:
             lines.append(f"{phase}: {value}")
-    # Every AMI the run made (an export backup makes one per image), named by the phase that made it.
-    amis = [
-        f"{value['ami_id']} ({phase})"
-        for phase, value in resources.items()
-        if isinstance(value, dict) and value.get("ami_id")
-    ]
+    # Every AMI the run made (an export backup makes one per image), named by the phase that made it
+    # (its first: the AMI distribution names the exported AMI again, with its copies).
+    made: dict[str, str] = {}
+    for phase, value in resources.items():
+        if isinstance(value, dict) and value.get("ami_id"):
+            made.setdefault(str(value["ami_id"]), phase)
+    amis = [f"{ami_id} ({phase})" for ami_id, phase in made.items()]
     if amis:
         lines.append(f"AMI{'s' if len(amis) > 1 else ''}: {', '.join(amis)}")
     return lines
@@ -123,6 +124,10 @@ def inventory_summary(inventory: dict[str, Any]) -> str:
     if elsewhere:
         described = ", ".join(f"{entry['name']} ({entry['region']}, {entry['state']})" for entry in elsewhere)
         lines.append(f"  images in other regions: {described}")
+    amis = inventory.get("amis") or []
+    if amis:
+        described = ", ".join(f"{ami['id']} {ami['name']} ({ami['region']}, {ami['state']})" for ami in amis)
+        lines.append(f"  AMIs (EC2): {described}")
     return "\n".join(lines)
 
 

@@ -23,10 +23,7 @@ RUN_ID_TAG = "image-factory:run-id"
 
 
 def ami_request() -> dict[str, Any]:
-    request = fast_request("distribute")
-    request["export"] = fast_request("reference")["export"]
-    request["distribute"]["exported_ami"] = True
-    return request
+    return fast_request("distribute-ami")
 
 
 def amis_named(name: str, region: str) -> list[dict[str, Any]]:

@@ -82,3 +82,9 @@ def test_a_distributed_ami_is_named_with_the_id_of_its_copy_in_each_region() -> 
 def test_the_account_left_names_the_images_of_other_regions() -> None:
     inventory = {"other_regions": [{"region": "eu-west-1", "name": "web-1", "state": "AVAILABLE"}]}
     assert "images in other regions: web-1 (eu-west-1, AVAILABLE)" in inventory_summary(inventory)
+
+
+def test_the_account_left_names_its_amis_and_their_regions() -> None:
+    amis = [{"id": "ami-0a1b2c3d4e5f60718", "name": "web-1", "region": "eu-west-1", "state": "available"}]
+    text = inventory_summary({"amis": amis})
+    assert "AMIs (EC2): ami-0a1b2c3d4e5f60718 web-1 (eu-west-1, available)" in text
