@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import boto3
 import botocore.session
 import pytest
+import yaml
 from botocore.config import Config
 from botocore.exceptions import ClientError, EndpointConnectionError
 from botocore.hooks import HierarchicalEmitter
@@ -205,8 +208,14 @@ def test_clients_need_no_credentials_in_process() -> None:
 
 
 @pytest.mark.usefixtures("no_credentials")
-def test_a_local_run_needs_no_credentials(capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_local_run_needs_no_credentials(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from image_factory.cli import main
+    from tests.engine.pipeline_support import FAST_DURATIONS, fast_request
 
-    assert main(["run", "--local", "reference"]) == 0, capsys.readouterr().err
+    # The reference pipeline with shortened phases: credentials are looked up the same way whatever
+    # the phases last (the demo test runs the reference timeline as `make demo` does).
+    request, scenario = tmp_path / "request.json", tmp_path / "scenario.yaml"
+    request.write_text(json.dumps(fast_request("reference")))
+    scenario.write_text(yaml.safe_dump({"durations": FAST_DURATIONS}))
+    assert main(["run", "--local", str(request), "--scenario", str(scenario)]) == 0, capsys.readouterr().err
     assert "SUCCEEDED" in capsys.readouterr().out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -9,9 +10,11 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import Table
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
 from functions.core import names
 from functions.core.settings import get_settings
@@ -26,6 +29,7 @@ TASKS = (
 )
 SCALE = 20_000.0
 FOREVER = 10**9  # simulated seconds a slot is held: never reclaimed during a test
+ROLE = "arn:aws:iam::123456789012:role/state-machine"
 
 
 @pytest.fixture
@@ -103,6 +107,7 @@ def test_leaving_the_engine_puts_back_what_it_made_cheaper() -> None:
         Table.query,
         DynamoDBBackend.transact_write_items,
         ExecutionWorker._get_evaluation_entrypoint,
+        StepFunctionsParserBackend._validate_definition,
     )
     with LocalEngine(definition=LOOP, tasks=TASKS, time_scale=SCALE) as engine:
         engine.run({"checks": 1})
@@ -112,4 +117,22 @@ def test_leaving_the_engine_puts_back_what_it_made_cheaper() -> None:
         Table.query,
         DynamoDBBackend.transact_write_items,
         ExecutionWorker._get_evaluation_entrypoint,
+        StepFunctionsParserBackend._validate_definition,
     ) == (originals)
+
+
+def test_a_definition_that_does_not_parse_is_still_refused_by_name(engine: LocalEngine) -> None:
+    # Parsed definitions are kept for later engines; a broken one is still refused as moto refuses it.
+    broken = json.dumps({"StartAt": "Prepare", "States": {"Prepare": {"Type": "Task", "End": True}}})
+    sfn = boto3.client("stepfunctions")
+    for _ in range(2):
+        with pytest.raises(ClientError, match="No Resource declaration in State Task"):
+            sfn.create_state_machine(name="broken", definition=broken, roleArn=ROLE)
+
+
+def test_a_later_engine_runs_the_definition_an_earlier_one_parsed() -> None:
+    for _ in range(2):
+        with LocalEngine(definition=LOOP, tasks=TASKS, time_scale=SCALE) as engine:
+            outcome = engine.run({"checks": 2, "seconds": 1})
+        assert outcome.status == "SUCCEEDED"
+        assert [step.name for step in outcome.steps].count("Check") == 2

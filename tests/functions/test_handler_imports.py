@@ -26,6 +26,10 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 LAMBDA_ENVIRONMENT = {**ENVIRONMENT, "LAMBDA_TASK_ROOT": str(PROJECT_ROOT)}
 LIST_MODULES = "import sys, json, {module}; print(json.dumps(sorted(sys.modules)))"
 
+# One worker for the module: a handler's fresh interpreter (`loaded_with`) is then started once,
+# however many checks read what it loaded.
+pytestmark = pytest.mark.xdist_group("handler-imports")
+
 HANDLERS = {task.name: task.handler for task in LAMBDA_TASKS}
 HANDLER_MODULES = {name: handler.rsplit(".", 1)[0] for name, handler in HANDLERS.items()}
 PIPELINE_MODELS = "functions.workflows.image_pipeline.request"
