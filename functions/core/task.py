@@ -5,6 +5,10 @@ segment, metrics flushed at the end), validates the state's `Payload` as `EventM
 appends the run's log keys and returns the function's result as JSON. The function takes the
 parsed event and nothing of Lambda, so a task is one line: call its service.
 
+The project's models are built on first use (`functions.core.model`); the event model of the
+handler this process runs is built when the handler is defined, at its function's init, since its
+first request validates it (the other handlers of a shared module leave theirs unbuilt).
+
 Log keys: `run_id` and `pipeline` of an event carrying a plan, `execution` of one carrying
 only the execution (a run not yet planned), plus `keys`: a log key per dotted attribute path
 of the event (`@task(RolloutEvent, keys={"fleet": "rollout.name"})`).
@@ -39,6 +43,8 @@ def task(
             logger.append_keys(**log_keys(parsed, keys or {}))
             return as_json(function(parsed))
 
+        if is_lambda_handler(function):
+            event_model.model_rebuild()
         return handler
 
     return wrap

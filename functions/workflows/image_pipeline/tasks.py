@@ -12,7 +12,7 @@ from functions.core.context import get_context
 from functions.core.events import FailureEvent
 from functions.core.observability import metrics
 from functions.core.settings import get_settings
-from functions.core.task import task
+from functions.core.task import is_lambda_handler, task
 from functions.workflows.image_pipeline import (
     builders,
     distribution,
@@ -48,12 +48,19 @@ from functions.workflows.image_pipeline.phases import (
     SourcePhase,
 )
 from functions.workflows.image_pipeline.plan import Plan
+from functions.workflows.image_pipeline.request import PipelineRequest
 
 
 @task(ValidateEvent)
 def validate_request(event: ValidateEvent) -> dict[str, Any]:
     """The request becomes the run's plan, or the run fails naming every bad field."""
     return pipeline_run.validate(event.request, event.execution, get_settings().stage)
+
+
+# Every request of ValidateRequest validates a pipeline request: its function builds the request
+# model at init, as it does its event model; the pipeline's other functions never validate one.
+if is_lambda_handler(validate_request):
+    PipelineRequest.model_rebuild()
 
 
 @task(PlanEvent)
