@@ -19,15 +19,19 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
 from functions.core.observability import logger, metrics, tracer
 
+if TYPE_CHECKING:
+    # A name for the checker only: Powertools' typing modules are no part of a cold start.
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    Handler = Callable[[dict[str, Any], LambdaContext], Any]
+
 E = TypeVar("E", bound=BaseModel)
-Handler = Callable[[dict[str, Any], LambdaContext], Any]
 
 
 def task(
