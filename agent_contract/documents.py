@@ -39,7 +39,9 @@ def status_key(builder_name: str) -> str:
 
 
 class _Document(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Built when first used: a task function that loads this module for one document (the snapshot
+    # tasks write jobs, the result signal reads results) does not build the others at its cold start.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class ImageSpec(_Document):

@@ -10,7 +10,8 @@ from pydantic import BaseModel, ConfigDict
 
 
 class ImageAssistantOptions(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    # Built when first used (as the functions' models are): within the request model, it is built with it.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, defer_build=True)
 
     use_latest_agent_version: bool = False
     enable_dynamic_app_catalog: bool = False

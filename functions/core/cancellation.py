@@ -23,12 +23,13 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from functions.core import names, timeutil
 from functions.core.causes import cause_message
 from functions.core.context import Context
 from functions.core.execution import run_id_for
+from functions.core.model import Model
 
 # The key of the cleanup execution's input that carries the aborted execution.
 ABORTED_KEY = "aborted_execution"
@@ -44,7 +45,7 @@ RESULT_KEY = "cancellation"
 CLEANUP_STEP = names.CLEANUP_STEP
 
 
-class AbortedExecution(BaseModel):
+class AbortedExecution(Model):
     """The aborted execution as the status change event describes it (dates in epoch milliseconds)."""
 
     arn: str
@@ -108,14 +109,14 @@ def _epoch_ms(moment: Any) -> float:
     return float(moment)
 
 
-class PlanCancellationEvent(BaseModel):
+class PlanCancellationEvent(Model):
     """The Payload of PlanCancellation: which workflow's cleanup to plan, for which aborted run."""
 
     workflow: str
     aborted: AbortedExecution
 
 
-class RecordCancelledEvent(BaseModel):
+class RecordCancelledEvent(Model):
     """The Payload of RecordCancelled: the aborted run, and the cleanup's state (its actions)."""
 
     aborted: AbortedExecution

@@ -9,19 +9,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from functions.core.execution import Execution
+from functions.core.model import Model
 from functions.core.plan import LifecyclePlan
 
 
-class LifecycleValidateEvent(BaseModel):
+class LifecycleValidateEvent(Model):
     workflow: str
     request: Any  # the execution input, validated by the task itself
     execution: Execution
 
 
-class LifecyclePlanEvent(BaseModel):
+class LifecyclePlanEvent(Model):
     plan: LifecyclePlan
 
 
@@ -29,6 +30,6 @@ class LifecycleSuccessEvent(LifecyclePlanEvent):
     result: dict[str, Any] = Field(default_factory=dict)
 
 
-class FailureEvent(BaseModel):
+class FailureEvent(Model):
     document: dict[str, Any] = Field(description="the whole state, with the caught error")
     execution: Execution

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 
-from pydantic import BaseModel
+from functions.core.model import Model
 
 _NOT_NAME_CHARACTER = re.compile(r"[^A-Za-z0-9_.-]")
 MAX_RUN_ID = 40
@@ -34,7 +34,7 @@ def run_date(start_time: str) -> str:
     return start_time[:10].replace("-", "")
 
 
-class Execution(BaseModel):
+class Execution(Model):
     """The execution as the state machine's context object describes it."""
 
     id: str  # execution ARN

@@ -6,18 +6,18 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
-from pydantic import BaseModel
 
 from functions.core import cancellation
 from functions.core.causes import cause_message
 from functions.core.context import Context
 from functions.core.execution import Execution, run_id_for
+from functions.core.model import Model
 from functions.core.names import CLEANUP_STEP
 from functions.core.observability import logger, metrics
 from functions.core.plan import RunPlan
 
 
-class Failure(BaseModel):
+class Failure(Model):
     """How a failed run ends: the Fail state's Error and Cause."""
 
     run_id: str

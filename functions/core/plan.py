@@ -16,12 +16,13 @@ from pydantic import BaseModel, ConfigDict
 
 from functions.core import names
 from functions.core.execution import Execution, run_date, run_id_for
+from functions.core.model import Model
 from functions.core.request_fields import LifecycleRequest
 
 M = TypeVar("M", bound=BaseModel)
 
 
-class RunPlan(BaseModel):
+class RunPlan(Model):
     """What every workflow's plan has: the run's identity, and the tags every resource of it carries."""
 
     model_config = ConfigDict(frozen=True)

@@ -25,6 +25,7 @@ from pydantic import (
 )
 
 from functions.core.execution import MAX_RUN_ID
+from functions.core.model import Model
 from functions.core.names import TAG_PREFIX
 from functions.core.placeholders import NameValues, render
 
@@ -115,7 +116,7 @@ Tags = Annotated[
 ]
 
 
-class Section(BaseModel):
+class Section(Model):
     # A misspelt key is an error, not a silently ignored setting; a JSON type is never coerced
     # ("200" is not a number, 1 is not a boolean), as the published schema says.
     model_config = ConfigDict(extra="forbid", populate_by_name=True, strict=True)
@@ -132,7 +133,7 @@ class PhaseWait(Section):
         return self
 
 
-class FieldError(BaseModel):
+class FieldError(Model):
     field: str  # dotted path, e.g. "builder.root_volume_gb"; "(request)" for the whole document
     message: str
 

@@ -5,16 +5,17 @@ from __future__ import annotations
 import os
 from functools import cache
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator
 
 from functions.core import names
+from functions.core.model import Model
 
 
 class MissingSetting(RuntimeError):
     """A required environment variable is not set; the message names it."""
 
 
-class Settings(BaseModel):
+class Settings(Model):
     runs_table: str = Field(min_length=1)
     jobs_bucket: str = Field(min_length=1)
     notification_topic_arn: str = Field(min_length=1)

@@ -5,6 +5,10 @@ segment, metrics flushed at the end), validates the state's `Payload` as `EventM
 appends the run's log keys and returns the function's result as JSON. The function takes the
 parsed event and nothing of Lambda, so a task is one line: call its service.
 
+The project's models are built on first use (`functions.core.model`); the event model of the
+handler this process runs is built when the handler is defined, at its function's init, since its
+first request validates it (the other handlers of a shared module leave theirs unbuilt).
+
 Log keys: `run_id` and `pipeline` of an event carrying a plan, `execution` of one carrying
 only the execution (a run not yet planned), plus `keys`: a log key per dotted attribute path
 of the event (`@task(RolloutEvent, keys={"fleet": "rollout.name"})`).
@@ -15,15 +19,19 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
 from functions.core.observability import logger, metrics, tracer
 
+if TYPE_CHECKING:
+    # A name for the checker only: Powertools' typing modules are no part of a cold start.
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    Handler = Callable[[dict[str, Any], LambdaContext], Any]
+
 E = TypeVar("E", bound=BaseModel)
-Handler = Callable[[dict[str, Any], LambdaContext], Any]
 
 
 def task(
@@ -39,6 +47,8 @@ def task(
             logger.append_keys(**log_keys(parsed, keys or {}))
             return as_json(function(parsed))
 
+        if is_lambda_handler(function):
+            event_model.model_rebuild()
         return handler
 
     return wrap

@@ -21,11 +21,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
 from functions.core import timeutil
 from functions.core.context import Context
 from functions.core.errors import PhaseTimedOut
+from functions.core.model import Model
 from functions.core.request_fields import PhaseWait
 from functions.core.settings import Settings
 
@@ -45,7 +46,7 @@ HOUR = 3600.0
 FALLBACK_CEILING = 2 * HOUR
 
 
-class WaitProgress(BaseModel):
+class WaitProgress(Model):
     """What the state machine carries between the checks of a wait-loop phase: when it started (on
     the functions' clock), how many checks ran, the next wait (`wait_seconds`, read by the Wait state
     through `SecondsPath`) and whether it is `done` (read by the Choice state)."""

@@ -27,9 +27,8 @@ from functions.core.context import Context, get_context
 from functions.core.execution import Execution, run_id_for
 from functions.core.observability import logger, metrics
 from functions.core.settings import get_settings
-from functions.core.task import task
-from functions.workflows import DEFAULT_WORKFLOW, LAMBDA_TASKS, lifecycle
-from functions.workflows.image_pipeline import pipeline_run
+from functions.core.task import is_lambda_handler, task
+from functions.workflows import DEFAULT_WORKFLOW, LAMBDA_TASKS
 
 # The tasks of each workflow that create something a cleanup must find, and cleanup itself: a
 # cancelled run's cleanup waits until the longest of them, started before the stop, has ended.
@@ -51,6 +50,14 @@ def plan_cancellation(event: PlanCancellationEvent) -> dict[str, Any]:
     return plan(get_context(), event.workflow, event.aborted, get_settings().stage)
 
 
+# PlanCancellation plans with the aborted run's own validation, the image pipeline's or the lifecycle
+# workflows': its function loads both at init. RecordCancelled never validates: its cold start skips
+# the pipeline's request, plan and phases (elsewhere `plan` imports them on first use).
+if is_lambda_handler(plan_cancellation):
+    from functions.workflows import lifecycle  # noqa: F401
+    from functions.workflows.image_pipeline import pipeline_run  # noqa: F401
+
+
 @task(RecordCancelledEvent, keys={"execution": "aborted.name"})
 def record_cancelled(event: RecordCancelledEvent) -> dict[str, Any]:
     answer = cancellation.record_cancelled(get_context(), event.aborted, event.document)
@@ -68,8 +75,12 @@ def plan(context: Context, workflow: str, aborted: AbortedExecution, stage: str)
         recorded = context.records.get_run(run_id_for(run.name))
         request = recorded.get("request") if recorded else None
     if workflow == DEFAULT_WORKFLOW:
+        from functions.workflows.image_pipeline import pipeline_run
+
         document = pipeline_run.validate(request, execution, stage)
     else:
+        from functions.workflows import lifecycle
+
         document = lifecycle.validate(workflow, request, execution, stage)
     settled_at = aborted.stopped_at() + timedelta(seconds=settle_seconds(workflow))
     return {

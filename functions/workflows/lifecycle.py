@@ -57,13 +57,16 @@ def validate(workflow: str, raw: Any, execution: Execution, stage: str) -> dict[
 
 
 # ValidateRequest validates the requests of every lifecycle workflow, whose models the workflow
-# registry would import on first use: its function loads them at init, so the first request of
-# each workflow does not pay for building them. The other lifecycle functions never validate a
-# request: their cold start skips the four models (elsewhere the registry imports them on first use).
+# registry would import on first use: its function loads and builds them at init, so the first
+# request of each workflow does not pay for building them. The other lifecycle functions never
+# validate a request: their cold start skips the four models (elsewhere the registry imports them
+# on first use, and a model is built when it first validates: functions.core.model).
 if is_lambda_handler(validate_request):
     for lifecycle_workflow in WORKFLOWS.values():
         if lifecycle_workflow.name != DEFAULT_WORKFLOW:
             importlib.import_module(lifecycle_workflow.parser.rpartition(".")[0])
+    for request_model in LifecycleRequest.__subclasses__():
+        request_model.model_rebuild()
 
 
 @task(LifecyclePlanEvent, keys={"workflow": "plan.workflow"})

@@ -12,12 +12,13 @@ from __future__ import annotations
 import fnmatch
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from functions.core import appstream, clients, export_tasks, signals, timeutil, waits
 from functions.core.causes import cause_message
 from functions.core.context import Context
 from functions.core.errors import AppStreamRequestRejected, ExportFailed
+from functions.core.model import Model
 from functions.core.plan import LifecyclePlan
 from functions.core.request_fields import render_ami_name
 from functions.core.steps import failures_recorded
@@ -30,14 +31,14 @@ DEFAULT_EXPECTED = 2100.0
 DEFAULT_CEILING = 4 * 3600.0
 
 
-class BackupImage(BaseModel):
+class BackupImage(Model):
     image_name: str
     image_arn: str
     created: float  # epoch seconds of the image's CreatedTime: a recreated image is a new version
     ami_name: str
 
 
-class Selection(BaseModel):
+class Selection(Model):
     items: list[BackupImage]
     skipped: list[dict[str, str]] = Field(default_factory=list)  # image name and why
     max_concurrency: int

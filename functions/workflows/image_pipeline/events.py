@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from functions.core.execution import Execution
+from functions.core.model import Model
 from functions.workflows.image_pipeline.phases import (
     AmiDistributePhase,
     BuilderPhase,
@@ -20,12 +21,12 @@ from functions.workflows.image_pipeline.phases import (
 from functions.workflows.image_pipeline.plan import Plan
 
 
-class ValidateEvent(BaseModel):
+class ValidateEvent(Model):
     request: Any  # the execution input, validated by the task itself
     execution: Execution
 
 
-class PlanEvent(BaseModel):
+class PlanEvent(Model):
     plan: Plan
 
 

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from functions.core.model import Model
 from functions.core.waits import WaitProgress
 
 PhaseName = Literal[
@@ -41,7 +42,7 @@ class SnapshotPhase(WaitProgress):
     agent_reported: bool = False  # the agent wrote this run's result (its scripts ran)
 
 
-class Copy(BaseModel):
+class Copy(Model):
     """The new image's copy in one region, as its last check saw it."""
 
     region: str
@@ -63,7 +64,7 @@ class ExportPhase(WaitProgress):
     state: str | None = None
 
 
-class AmiCopy(BaseModel):
+class AmiCopy(Model):
     """The exported AMI's copy in one region, as its last check saw it."""
 
     region: str

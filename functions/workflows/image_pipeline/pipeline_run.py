@@ -9,6 +9,7 @@ from pydantic import BaseModel
 from functions.core.context import Context
 from functions.core.errors import InvalidPipelineRequest
 from functions.core.execution import Execution
+from functions.core.model import Model
 from functions.workflows.image_pipeline.phases import (
     AmiDistributePhase,
     BuilderPhase,
@@ -23,7 +24,7 @@ from functions.workflows.image_pipeline.plan import Plan, build_plan, name_value
 from functions.workflows.image_pipeline.request import PipelineRequest, parse_request
 
 
-class Flow(BaseModel):
+class Flow(Model):
     """What the Choice states branch on."""
 
     import_image: bool

@@ -12,23 +12,24 @@ import os
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from agent_contract.documents import JOBS_PREFIX, RESULT_FILE
 from functions.core import names, signals
 from functions.core.errors import ImageFactoryError
+from functions.core.model import Model
 from functions.core.observability import logger
 from functions.workflows.image_pipeline.agent_results import read_agent_result
 
 
-class AmiStateDetail(BaseModel):
+class AmiStateDetail(Model):
     model_config = ConfigDict(extra="ignore")
 
     image_id: str = Field(alias="ImageId")
     state: str = Field(alias="State")
 
 
-class AmiStateChange(BaseModel):
+class AmiStateChange(Model):
     """EC2's "EC2 AMI State Change" event (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/monitor-ami-events.html)."""
 
     model_config = ConfigDict(extra="ignore")
@@ -57,26 +58,26 @@ def ami_state_change(event: dict[str, Any], context: LambdaContext) -> dict[str,
     return {"resumed": resumed}
 
 
-class S3Bucket(BaseModel):
+class S3Bucket(Model):
     model_config = ConfigDict(extra="ignore")
 
     name: str
 
 
-class S3Object(BaseModel):
+class S3Object(Model):
     model_config = ConfigDict(extra="ignore")
 
     key: str
 
 
-class ObjectCreatedDetail(BaseModel):
+class ObjectCreatedDetail(Model):
     model_config = ConfigDict(extra="ignore")
 
     bucket: S3Bucket
     object: S3Object
 
 
-class ObjectCreated(BaseModel):
+class ObjectCreated(Model):
     """S3's "Object Created" event (https://docs.aws.amazon.com/AmazonS3/latest/userguide/ev-events.html)."""
 
     model_config = ConfigDict(extra="ignore")

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from functions.core import appstream, clients, names, waits
 from functions.core.context import Context
 from functions.core.errors import AppStreamRequestRejected, ImageUpdateFailed
+from functions.core.model import Model
 from functions.core.placeholders import NameValues, render
 from functions.core.plan import LifecyclePlan
 from functions.core.steps import failures_recorded
@@ -29,7 +30,7 @@ CLEANUP_EXPECTED, CLEANUP_CEILING = 60.0, 2 * 3600.0
 _SETTLED = {"AVAILABLE", "FAILED"}
 
 
-class UpdateCheck(BaseModel):
+class UpdateCheck(Model):
     available: bool
     image_name: str
     image_arn: str | None = None

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
+
+from functions.core.model import Model
 
 Kind = Literal["image", "ami", "builder"]
 Outcome = Literal["pending", "deleted", "kept", "failed"]
 
 
-class Decision(BaseModel):
+class Decision(Model):
     kind: Kind
     name: str  # image name, AMI id or builder name
     region: str | None = None  # an image's copy in a distribution region; None: the stack's region
