@@ -388,8 +388,10 @@ def names_the_fault(reported: str, invalid: set[str]) -> bool:
     """A reported field names a field at fault: the same path, or a path inside it (a tag key's
     `[key]` and a scenario fault's union tag are read through)."""
     path = _normalised(reported)
+    # Both sides read through `[key]`: a bad key of a map is named by the key's own path on each.
+    faults = {_normalised(fault) for fault in invalid}
     return any(
-        path == fault or path.startswith(fault + ".") or (fault == TOP and path == TOP) for fault in invalid
+        path == fault or path.startswith(fault + ".") or (fault == TOP and path == TOP) for fault in faults
     )
 
 

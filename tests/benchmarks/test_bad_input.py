@@ -65,6 +65,8 @@ def test_the_oracle_reads_appstream_tag_rules_and_long_names() -> None:
 def test_a_field_at_fault_is_named_exactly_or_from_inside() -> None:
     assert names_the_fault("builder.root_volume_gb", {"builder.root_volume_gb"})
     assert names_the_fault("snapshot.tags.aws:x.[key]", {"snapshot.tags.aws:x"})
+    # An empty key of a map is named through `[key]` by the model and by the schema alike.
+    assert names_the_fault("snapshot.scripts.0..[key]", {"snapshot.scripts.0..[key]"})
     assert names_the_fault("(request)", {"(top level)"})
     assert not names_the_fault("builder", {"builder.root_volume_gb"})
     assert not names_the_fault("pipeline", {"builder.root_volume_gb"})

@@ -169,6 +169,17 @@ def test_agent_mode_needs_a_subnet_that_reaches_s3_and_manual_mode_does_not() ->
     assert isinstance(manual, PipelineRequest)
 
 
+def test_a_region_or_account_named_twice_is_refused_by_the_model_and_the_schema() -> None:
+    twice = {"copy_to_regions": ["eu-west-1", "eu-west-1"], "share_with_accounts": ["111122223333"] * 2}
+    assert fields(parse_request(request_document(distribute=twice))) == {
+        "distribute.copy_to_regions",
+        "distribute.share_with_accounts",
+    }
+    published = request_json_schema()["$defs"]["DistributeSettings"]["properties"]
+    assert published["copy_to_regions"]["uniqueItems"] is True
+    assert published["share_with_accounts"]["uniqueItems"] is True
+
+
 def test_distributing_the_exported_ami_needs_an_export() -> None:
     distribute = {"copy_to_regions": ["eu-west-1"], "exported_ami": True}
     refused = parse_request(request_document(distribute=distribute, export=None))

@@ -234,8 +234,13 @@ class DistributeSettings(_Section):
     """After the snapshot: copies of the new image in other regions (each named as the image), and
     the accounts the image and its copies are shared with (for fleets and image builders)."""
 
-    copy_to_regions: list[RegionName] = Field(default_factory=list, max_length=20)
-    share_with_accounts: list[AccountId] = Field(default_factory=list, max_length=100)
+    # Unique, as the schema says (`uniqueItems`): a region is copied to once, an account shared with once.
+    copy_to_regions: list[RegionName] = Field(
+        default_factory=list, max_length=20, json_schema_extra={"uniqueItems": True}
+    )
+    share_with_accounts: list[AccountId] = Field(
+        default_factory=list, max_length=100, json_schema_extra={"uniqueItems": True}
+    )
     exported_ami: bool = Field(
         False,
         description="after the export, the AMI too: copied to the same regions (EC2 CopyImage) and"
