@@ -11,6 +11,7 @@ from functions.core.errors import InvalidPipelineRequest
 from functions.core.execution import Execution
 from functions.workflows.image_pipeline import pipeline_run
 from functions.workflows.image_pipeline.plan import Plan
+from statemachines.image_pipeline import PHASES
 from tests.functions.conftest import Account, make_plan, request_document, start_run
 
 EXECUTION = Execution(
@@ -86,17 +87,7 @@ def test_the_first_state_document_has_every_phase_the_state_machine_reads() -> N
         "copy_ami": False,
     }
     assert document["flow"] == flow
-    phases = {
-        "source",
-        "builder_slot",
-        "builder",
-        "snapshot",
-        "distribute",
-        "export",
-        "distribute_ami",
-        "cleanup",
-    }
-    assert {"plan", "error", *phases} <= set(document)
+    assert {"plan", "error", *PHASES} <= set(document)
 
 
 def steps_by_name(account: Account, run_id: str) -> dict[str, dict[str, object]]:

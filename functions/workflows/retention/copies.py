@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from functions.core import appstream, clients, inventory, names, timeutil
-from functions.workflows.retention.decisions import Decision
+from functions.workflows.retention.decisions import Decision, ami_decision
 
 # States of a copy still being made or changed: kept whatever its image's fate.
 IN_PROGRESS = ("PENDING", "COPYING", "DELETING")
@@ -132,17 +132,5 @@ def ami_copy_decisions(
                 delete, reason = original.delete, f"copy of {original.reason}"
             else:
                 delete, reason = True, f"{name}: its AMI is gone from the stack's region"
-            decisions.append(
-                Decision(
-                    kind="ami",
-                    name=str(ami["ImageId"]),
-                    region=region,
-                    ami_name=name,
-                    pipeline=inventory.tag_value(ami, names.TAG_PIPELINE),
-                    created=ami.get("CreationDate"),
-                    delete=delete,
-                    reason=reason,
-                    snapshots=inventory.snapshots_of(ami),
-                )
-            )
+            decisions.append(ami_decision(ami, delete=delete, reason=reason, region=region))
     return decisions

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 
+from functions.core import inventory, names
 from functions.core.model import Model
 
 Kind = Literal["image", "ami", "builder"]
@@ -28,3 +29,18 @@ class Decision(Model):
     @property
     def label(self) -> str:
         return f"{self.name} in {self.region}" if self.region else self.name
+
+
+def ami_decision(ami: dict[str, Any], *, delete: bool, reason: str, region: str | None = None) -> Decision:
+    """The decision on an exported AMI (or its copy in `region`), as DescribeImages lists it."""
+    return Decision(
+        kind="ami",
+        name=str(ami["ImageId"]),
+        region=region,
+        ami_name=ami.get("Name"),
+        pipeline=inventory.tag_value(ami, names.TAG_PIPELINE),
+        created=ami.get("CreationDate"),
+        delete=delete,
+        reason=reason,
+        snapshots=inventory.snapshots_of(ami),
+    )

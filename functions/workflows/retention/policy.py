@@ -29,7 +29,7 @@ from functions.core.plan import LifecyclePlan
 from functions.core.steps import failures_recorded
 from functions.core.waits import WaitProgress
 from functions.workflows.retention import copies, run_images
-from functions.workflows.retention.decisions import Decision, Kind, Outcome
+from functions.workflows.retention.decisions import Decision, Kind, Outcome, ami_decision
 from functions.workflows.retention.request import MAX_DELETIONS, RetentionRequest
 
 PLAN_STEP = "retention:plan"
@@ -144,7 +144,7 @@ def _ami_decisions(request: RetentionRequest, stage: str) -> list[Decision]:
             )
         else:
             by_pipeline.setdefault(pipeline, []).append(ami)
-    for pipeline, amis in sorted(by_pipeline.items()):
+    for _pipeline, amis in sorted(by_pipeline.items()):
         # Newest first; AMIs made within the same second fall back on their names (which carry dates).
         ordered = sorted(
             amis, key=lambda ami: (str(ami.get("CreationDate", "")), str(ami.get("Name"))), reverse=True
@@ -157,18 +157,7 @@ def _ami_decisions(request: RetentionRequest, stage: str) -> list[Decision]:
                 keep, reason = True, f"one of the newest {request.keep_amis} exported AMIs"
             else:
                 keep, reason = False, f"older than the newest {request.keep_amis} exported AMIs"
-            decisions.append(
-                Decision(
-                    kind="ami",
-                    name=str(ami["ImageId"]),
-                    ami_name=ami.get("Name"),
-                    pipeline=pipeline,
-                    created=ami.get("CreationDate"),
-                    delete=not keep,
-                    reason=f"{ami.get('Name')}: {reason}",
-                    snapshots=inventory.snapshots_of(ami),
-                )
-            )
+            decisions.append(ami_decision(ami, delete=not keep, reason=f"{ami.get('Name')}: {reason}"))
     return decisions
 
 
