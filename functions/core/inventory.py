@@ -61,6 +61,11 @@ def exported_amis(pipelines: Iterable[str], region: str | None = None) -> list[d
     ).get("Images", [])
 
 
+def tags_of(resource: dict[str, Any]) -> dict[str, str]:
+    """An EC2 resource's tags as a mapping (EC2 lists them as Key/Value pairs)."""
+    return {str(tag["Key"]): str(tag["Value"]) for tag in resource.get("Tags") or [] if "Key" in tag}
+
+
 def tag_value(resource: dict[str, Any], key: str) -> str | None:
     """An EC2 resource's tag value (EC2 lists tags as Key/Value pairs)."""
     return next((str(tag["Value"]) for tag in resource.get("Tags") or [] if tag.get("Key") == key), None)

@@ -20,6 +20,7 @@ from functions.core.steps import failures_recorded
 from functions.workflows.image_pipeline import durations
 from functions.workflows.image_pipeline.phases import AmiCopy, AmiDistributePhase, ExportPhase
 from functions.workflows.image_pipeline.plan import Plan
+from functions.workflows.image_pipeline.request import DistributeSettings
 
 STEP = "distribute_ami"
 # EC2's image states (DescribeImages): a copy on its way, and a copy that is usable.
@@ -65,7 +66,8 @@ def share_ami(
         phase = waits.begin(phase, waits.Timing(0.0, waits.FALLBACK_CEILING), context, check_first=True)
     accounts = settings.share_with_accounts
     with failures_recorded(context, plan, STEP):
-        reached = {home_region(): str(phase.ami_id), **_copy_ids(phase)}
+        copies = _copy_ids(phase)
+        reached = {home_region(): str(phase.ami_id), **copies}
         for region, ami_id in reached.items() if accounts else ():
             inventory.ec2_call(
                 f"ModifyImageAttribute {ami_id} in {region} (launch permission for {', '.join(accounts)})",
@@ -78,7 +80,7 @@ def share_ami(
             "ami_name": plan.ami_name,
             "ami_id": phase.ami_id,
             "regions": list(reached),
-            "copies": _copy_ids(phase),
+            "copies": copies,
             "shared_with": list(accounts),
         }
         context.records.step_succeeded(plan.run_id, STEP, resource, seconds)
@@ -103,19 +105,14 @@ def find_ami(name: str, region: str) -> dict[str, Any] | None:
     return found[0] if found else None
 
 
-def run_tags(ami: dict[str, Any], plan: Plan) -> dict[str, str]:
-    """The AMI's values of the run's tag keys (empty strings where it lacks one)."""
-    return {key: inventory.tag_value(ami, key) or "" for key in plan.tags}
-
-
-def _settings(plan: Plan) -> Any:
+def _settings(plan: Plan) -> DistributeSettings:
     settings = plan.request.distribute
     assert settings is not None and settings.exported_ami, "distributed only when the request asks"
     return settings
 
 
 def _summary(plan: Plan, export: ExportPhase, regions: list[str]) -> dict[str, Any]:
-    accounts = plan.request.distribute.share_with_accounts if plan.request.distribute else []
+    accounts = _settings(plan).share_with_accounts
     return {"ami_name": plan.ami_name, "ami_id": export.ami_id, "regions": regions, "accounts": accounts}
 
 
@@ -127,7 +124,7 @@ def _copy_to(plan: Plan, export: ExportPhase, region: str) -> str:
     assert plan.ami_name is not None and plan.request.export is not None, "the export names its AMI"
     copy = find_ami(plan.ami_name, region)
     if copy is not None:
-        if not names.same_run(run_tags(copy, plan), plan.tags):
+        if not names.same_run(inventory.tags_of(copy), plan.tags):
             raise ResourceNameConflict(
                 f"{STEP}: an AMI named {plan.ami_name!r} ({copy.get('ImageId')}) already exists in {region}"
                 " and is not this run's"

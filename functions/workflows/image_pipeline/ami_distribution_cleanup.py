@@ -47,9 +47,9 @@ def _unsettled(
 ) -> dict[str, Any] | None:
     if ami is None:
         return None
-    tags = ami_distribution.run_tags(ami, plan)
-    # An untagged AMI of the run's name is the run's where its records say it copied.
-    ours = names.same_run(tags, plan.tags) if any(tags.values()) else region in copied_to
+    tags = inventory.tags_of(ami)
+    # An AMI of the run's name without the run's tags is the run's where its records say it copied.
+    ours = names.same_run(tags, plan.tags) if any(key in tags for key in plan.tags) else region in copied_to
     return ami if ours else None
 
 

@@ -117,7 +117,7 @@ def _check_regions(plan: Plan, allowed: tuple[str, ...] | None) -> None:
 
 def _check_ami_copy_name(ami_name: str, region: str, plan: Plan) -> None:
     ami = ami_distribution.find_ami(ami_name, region)
-    if ami is not None and not names.same_run(ami_distribution.run_tags(ami, plan), plan.tags):
+    if ami is not None and not names.same_run(inventory.tags_of(ami), plan.tags):
         raise ResourceNameConflict(
             f"{STEP}: the AMI {ami.get('ImageId')} in {region} is already named {ami_name!r}; choose "
             "another export.ami_name, or deregister that AMI"
@@ -153,8 +153,7 @@ def _check_ami_name(ami_name: str, plan: Plan) -> None:
         Filters=[{"Name": "name", "Values": [ami_name]}],  # a filter EC2 documents (DescribeImages)
     ).get("Images", [])
     for ami in found:
-        tags = {key: inventory.tag_value(ami, key) or "" for key in plan.tags}
-        if not names.same_run(tags, plan.tags):
+        if not names.same_run(inventory.tags_of(ami), plan.tags):
             raise ResourceNameConflict(
                 f"{STEP}: the AMI {ami.get('ImageId')} is already named {ami_name!r}; AMI names are unique "
                 "per account and region: choose another export.ami_name, or deregister that AMI"
